@@ -1,0 +1,9 @@
+"""kcbot: the self-service text bot for Jobcenter København's contact centre."""
+
+from __future__ import annotations
+
+from kcbot.errors import ConfigError, DataError, KcbotError, StoreError
+
+__version__ = "0.1.0"
+
+__all__ = ["ConfigError", "DataError", "KcbotError", "StoreError", "__version__"]

@@ -1,0 +1,3 @@
+from kcbot.cli import main
+
+raise SystemExit(main())

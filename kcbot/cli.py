@@ -1,0 +1,138 @@
+"""The ``kcbot`` command. Sub-commands are thin: they parse arguments, build the clock, settings
+and store, call the package, and turn ``KcbotError`` into a Danish message and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from kcbot import __version__
+from kcbot.clock import Clock, FrozenClock, SystemClock, parse_local
+from kcbot.config import Settings
+from kcbot.errors import KcbotError
+from kcbot.privacy import CprMaskingFilter
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--db", metavar="PATH", default=default,
+        help="SQLite-databasen (standard: KCBOT_DB eller brugerens datamappe)",
+    )
+    parser.add_argument(
+        "--now", metavar="TID", default=default,
+        help="frys uret, fx 2026-11-24T09:00 (Europe/Copenhagen)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", default=default or False,
+                        help="skriv log til stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kcbot",
+        description="kcbot: selvbetjening på tekst for Jobcenter Københavns kontaktcenter.",
+    )
+    parser.add_argument("--version", action="version", version=f"kcbot {__version__}")
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="KOMMANDO")
+
+    nlu = sub.add_parser(
+        "nlu",
+        help="forstå beskeder: én besked pr. linje på stdin, ét JSON-objekt pr. linje på stdout",
+    )
+    _common(nlu, suppress=True)
+    nlu.add_argument("--evaluate", action="store_true",
+                     help="krydsvalider klassifikationen på intents/ og skriv tallene")
+    nlu.add_argument("--folds", type=int, default=5, help="antal fold ved --evaluate (5)")
+    nlu.add_argument("--json", action="store_true", help="--evaluate som JSON")
+    nlu.set_defaults(handler=cmd_nlu)
+
+    db = sub.add_parser("db", help="vis databasens placering og skema-version")
+    _common(db, suppress=True)
+    db.set_defaults(handler=cmd_db)
+    return parser
+
+
+def make_clock(args: argparse.Namespace) -> Clock:
+    return FrozenClock(parse_local(args.now)) if getattr(args, "now", None) else SystemClock()
+
+
+def cmd_nlu(args: argparse.Namespace) -> int:
+    from kcbot.config import data_path
+    from kcbot.nlu import NLU, load_training_data
+
+    settings = Settings.from_env(args.db)
+    if args.evaluate:
+        from kcbot.nlu.evaluate import evaluate
+
+        if args.folds < 2:
+            raise KcbotError("--folds skal være mindst 2.")
+        result = evaluate(
+            load_training_data(data_path("intents")), args.folds, settings.nlu_threshold
+        )
+        print(json.dumps(result.as_dict(), ensure_ascii=False) if args.json else result.report())
+        return 0
+    nlu = NLU.load(settings)
+    clock = make_clock(args)
+    out = sys.stdout.buffer
+    for raw in sys.stdin.buffer:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        result = nlu.parse(text, clock.today()).as_dict()
+        out.write(json.dumps(result, ensure_ascii=False).encode("utf-8") + b"\n")
+        out.flush()
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.store import MIGRATIONS, Store
+
+    settings = Settings.from_env(args.db)
+
+    async def info() -> None:
+        async with Store.connect(settings.db_path, make_clock(args)) as store:
+            version = await store.schema_version()
+            row = await store.fetchone("SELECT count(*) AS n FROM conversations")
+            print(f"database: {store.path}")
+            print(f"skema-version: {version} (denne kcbot: {len(MIGRATIONS)})")
+            print(f"samtaler: {row['n'] if row else 0}")
+
+    asyncio.run(info())
+    return 0
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(CprMaskingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("kcbot")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(bool(getattr(args, "verbose", False)))
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        # Bare `kcbot` will open the console; until it exists, show what there is.
+        parser.print_help()
+        return 0
+    try:
+        return handler(args)
+    except KcbotError as exc:
+        print(f"kcbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

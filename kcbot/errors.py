@@ -1,0 +1,32 @@
+"""The exception tree. Every error a user can cause derives from ``KcbotError`` and carries a
+message in plain Danish, so channels and the CLI can show it without a traceback.
+
+    KcbotError
+    ├── ConfigError   settings or environment that cannot be used
+    ├── DataError     a YAML data file (intents/, dialogues/) that does not validate
+    └── StoreError    the SQLite store cannot be opened, migrated or written
+"""
+
+from __future__ import annotations
+
+
+class KcbotError(Exception):
+    """Root of kcbot's errors; ``str(error)`` is a message meant for a person."""
+
+
+class ConfigError(KcbotError):
+    pass
+
+
+class DataError(KcbotError):
+    """A data file failed validation. The message names the file and the key."""
+
+    def __init__(self, path: object, key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{self.path}: {key}: {problem}")
+
+
+class StoreError(KcbotError):
+    pass

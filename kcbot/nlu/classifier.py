@@ -1,0 +1,200 @@
+"""The intent classifier: TF-IDF features and multinomial logistic regression.
+
+Training uses scikit-learn; classifying does not. scikit-learn takes ~0.7 s and ~100 MB just to
+import, which would break the one-second cold start, so a trained model is exported to plain
+numpy arrays (vocabulary, idf, weights) and applied by ``IntentModel.rank`` with the same
+arithmetic scikit-learn uses (sublinear tf × idf, l2 norm, softmax). The export is cached on disk
+keyed by the training data's hash, so a normal start only loads it.
+
+Confidences are calibrated by temperature scaling: one temperature, fitted on out-of-fold
+predictions, so that "0.8" means right about eight times in ten on data the model did not see.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kcbot.nlu.data import TrainingData
+from kcbot.nlu.features import FEATURE_VERSION, Featurizer
+from kcbot.nlu.lookups import LookupMatcher
+
+__all__ = ["IntentModel", "load_or_train", "train"]
+
+log = logging.getLogger(__name__)
+
+C = 20.0
+CALIBRATION_FOLDS = 3
+
+
+@dataclass
+class IntentModel:
+    classes: list[str]
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # (n_features,)
+    weights: np.ndarray  # (n_features, n_classes)
+    bias: np.ndarray  # (n_classes,)
+    featurizer: Featurizer
+    temperature: float = 1.0
+    digest: str = ""
+
+    def logits(self, text: str) -> np.ndarray | None:
+        counts = Counter(self.featurizer(text))
+        idx, tf = [], []
+        for feat, count in counts.items():
+            j = self.vocabulary.get(feat)
+            if j is not None:
+                idx.append(j)
+                tf.append(1.0 + math.log(count))
+        if not idx:
+            return None
+        values = np.asarray(tf, dtype=np.float64) * self.idf[idx]
+        values /= np.linalg.norm(values)
+        return values @ self.weights[idx] + self.bias
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """All intents with calibrated confidences, best first. Empty if nothing is known."""
+        z = self.logits(text)
+        if z is None:
+            return []
+        z = z / self.temperature
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        order = np.argsort(-p)
+        return [(self.classes[i], float(p[i])) for i in order]
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        features = [""] * len(self.vocabulary)
+        for feat, j in self.vocabulary.items():
+            features[j] = feat
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            meta=np.frombuffer(
+                json.dumps(
+                    {"classes": self.classes, "temperature": self.temperature,
+                     "digest": self.digest, "features": features}
+                ).encode(),
+                dtype=np.uint8,
+            ),
+            idf=self.idf,
+            weights=self.weights.astype(np.float32),
+            bias=self.bias,
+        )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, featurizer: Featurizer) -> IntentModel:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(npz["meta"].tobytes())
+            return cls(
+                classes=meta["classes"],
+                vocabulary={feat: j for j, feat in enumerate(meta["features"])},
+                idf=npz["idf"],
+                weights=npz["weights"].astype(np.float64),
+                bias=npz["bias"],
+                featurizer=featurizer,
+                temperature=float(meta["temperature"]),
+                digest=meta["digest"],
+            )
+
+
+def _identity(features: list[str]) -> list[str]:
+    return features
+
+
+def _fit(features: list[list[str]], labels: list[str]):  # -> (vectorizer, classifier)
+    """Fit on featurized examples. newton-cg converges in a handful of iterations here, about
+    eight times faster than lbfgs on this many classes."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2")
+    x = vectorizer.fit_transform(features)
+    classifier = LogisticRegression(C=C, max_iter=200, solver="newton-cg")
+    classifier.fit(x, labels)
+    return vectorizer, classifier
+
+
+def _fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of held-out predictions."""
+    best_t, best_nll = 1.0, float("inf")
+    for t in np.geomspace(0.25, 8.0, 80):
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        nll = -log_p[np.arange(len(truth)), truth].mean()
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    return best_t
+
+
+def train(
+    data: TrainingData, calibrate: bool = True, featurizer: Featurizer | None = None
+) -> IntentModel:
+    featurizer = featurizer or Featurizer(LookupMatcher(data))
+    texts = [featurizer(text) for text, _ in data.examples]  # featurized once for all fits
+    labels = [intent for _, intent in data.examples]
+    vectorizer, classifier = _fit(texts, labels)
+    classes = [str(c) for c in classifier.classes_]
+    temperature = 1.0
+    if calibrate:
+        from sklearn.model_selection import StratifiedKFold
+
+        index = {c: i for i, c in enumerate(classes)}
+        truth = np.array([index[label] for label in labels])
+        held_out = np.zeros((len(texts), len(classes)))
+        folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
+        for train_idx, test_idx in folds.split(texts, truth):
+            vec, clf = _fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+            cols = [index[str(c)] for c in clf.classes_]
+            held_out[np.ix_(test_idx, cols)] = clf.decision_function(
+                vec.transform([texts[i] for i in test_idx])
+            )
+        temperature = _fit_temperature(held_out, truth)
+    return IntentModel(
+        classes=classes,
+        vocabulary={str(k): int(v) for k, v in vectorizer.vocabulary_.items()},
+        idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+        weights=np.ascontiguousarray(classifier.coef_.T, dtype=np.float64),
+        bias=np.asarray(classifier.intercept_, dtype=np.float64),
+        featurizer=featurizer,
+        temperature=temperature,
+        digest=data.digest,
+    )
+
+
+def cache_file(cache_dir: Path, data: TrainingData) -> Path:
+    return cache_dir / f"nlu-{FEATURE_VERSION}-{data.digest[:20]}.npz"
+
+
+def load_or_train(data: TrainingData, cache_dir: Path | None) -> IntentModel:
+    """Load the cached model for exactly this data, or train one and cache it."""
+    path = cache_file(cache_dir, data) if cache_dir else None
+    featurizer = Featurizer(LookupMatcher(data))
+    if path and path.is_file():
+        try:
+            model = IntentModel.load(path, featurizer)
+            if model.digest == data.digest:
+                return model
+        except (OSError, ValueError, KeyError) as exc:  # a damaged cache is retrained
+            log.warning("NLU cache %s could not be read (%s); retraining", path, exc)
+    started = time.perf_counter()
+    model = train(data, featurizer=featurizer)
+    log.info("NLU model trained in %.2f s", time.perf_counter() - started)
+    if path:
+        try:
+            model.save(path)
+        except OSError as exc:
+            log.warning("NLU cache %s could not be written (%s)", path, exc)
+    return model

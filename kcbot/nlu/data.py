@@ -1,0 +1,92 @@
+"""Reading the NLU training data in ``intents/`` (Rasa NLU YAML, ``version: "3.1"``).
+
+The same folder can train a Rasa assistant; kcbot reads the subset it uses: ``intent`` items with
+``examples``, and ``synonym``, ``lookup`` and ``regex`` items. Entity annotations in examples
+(``[i morgen](dato)``) are stripped to plain text for the classifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kcbot.errors import DataError
+from kcbot.yamlio import load_yaml
+
+__all__ = ["INTENTS", "TrainingData", "load_training_data"]
+
+# The intent catalogue: an interface that tests, flows and reports rely on.
+INTENTS: tuple[str, ...] = (
+    "jobnet_kode", "genregistrering", "ferie", "raskmelding", "sygemelding", "afbud",
+    "forsinkelse", "udeblivelse", "afmelding", "aabningstid", "ydelse", "kontakt_sagsbehandler",
+    "skift_sagsbehandler", "klage", "partshoering", "menneske", "vejledning", "hilsen", "farvel",
+    "tak", "bekraeft", "afkraeft", "uden_for_omraade",
+)
+ITEM_KINDS = ("intent", "synonym", "lookup", "regex")
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+@dataclass
+class TrainingData:
+    examples: list[tuple[str, str]] = field(default_factory=list)  # (text, intent)
+    synonyms: dict[str, str] = field(default_factory=dict)  # phrase -> value
+    lookups: dict[str, list[str]] = field(default_factory=dict)  # entity -> phrases
+    regexes: dict[str, list[str]] = field(default_factory=dict)
+    digest: str = ""
+
+    @property
+    def intents(self) -> list[str]:
+        return sorted({intent for _, intent in self.examples})
+
+
+def _example_lines(path: Path, key: str, block: object) -> list[str]:
+    if not isinstance(block, str):
+        raise DataError(path, key, "'examples' skal være en tekstblok med linjer der starter med '- '")
+    lines = []
+    for raw in block.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("- "):
+            raise DataError(path, key, f"linjen {line!r} skal starte med '- '")
+        lines.append(line[2:].strip())
+    return lines
+
+
+def load_training_data(folder: Path) -> TrainingData:
+    files = sorted(p for p in folder.glob("*.yml") if p.is_file())
+    if not files:
+        raise DataError(folder, "-", "ingen *.yml-filer med træningsdata")
+    data = TrainingData()
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        doc = load_yaml(path)
+        if not isinstance(doc, dict) or not isinstance(doc.get("nlu"), list):
+            raise DataError(path, "nlu", "filen skal have en liste under 'nlu:'")
+        for index, item in enumerate(doc["nlu"]):
+            where = f"nlu[{index}]"
+            if not isinstance(item, dict):
+                raise DataError(path, where, "hvert punkt skal være en mapping")
+            kinds = [k for k in ITEM_KINDS if k in item]
+            if len(kinds) != 1:
+                raise DataError(path, where, f"skal have præcis én af {', '.join(ITEM_KINDS)}")
+            kind = kinds[0]
+            name = str(item[kind])
+            where = f"{where} ({kind}: {name})"
+            lines = _example_lines(path, where, item.get("examples"))
+            if kind == "intent":
+                if name not in INTENTS:
+                    raise DataError(path, where, f"ukendt intent; kendte: {', '.join(INTENTS)}")
+                data.examples.extend((_ANNOTATION.sub(r"\1", line), name) for line in lines)
+            elif kind == "synonym":
+                for line in lines:
+                    data.synonyms[line.lower()] = name
+            elif kind == "lookup":
+                data.lookups.setdefault(name, []).extend(lines)
+            else:
+                data.regexes.setdefault(name, []).extend(lines)
+    data.digest = digest.hexdigest()
+    return data

@@ -1,0 +1,224 @@
+"""Entity extraction: Danish dates and times resolved against the clock, phone and CPR numbers,
+and the lookup tables of ``intents/entities.yml`` (group, meeting type, absence reason, ...).
+
+Everything is matched on the folded text (see ``normalise``), whose spans map back into the
+message, so ``start``/``end`` always point into what the citizen wrote.
+
+Date rules (Copenhagen local dates):
+- "i dag", "i morgen", "i overmorgen", "i går", "i forgårs", "i morges", "i aftes".
+- A weekday alone or with "på" is its next occurrence after today ("på torsdag" said on a
+  Thursday is a week later: the same day is "i dag"); "næste torsdag" is Thursday of next week;
+  "i torsdags" and "sidste torsdag" are the most recent Thursday before today.
+- "24/11", "24-11-2026", "24.11.26", "2026-11-24", "24. november", "1 dec": a date without a year
+  takes the year that puts it nearest to today, so "2/1" written on 28 December is next January.
+- "om 3 dage", "om en uge", "om to uger".
+Times: "kl 10", "kl. 10.30", "10:30", "halv ti" (09:30), "kvart over ti", "kvart i ti"; an hour
+from 1 to 6 without minutes is read as afternoon (the centre is closed at night).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from kcbot.nlu.lookups import LookupMatcher
+from kcbot.nlu.normalise import fold_with_spans
+from kcbot.privacy import CPR_RE
+
+__all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity: str
+    value: str
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"entity": self.entity, "value": self.value, "start": self.start, "end": self.end}
+
+
+WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lordag", "sondag")
+MONTHS = {
+    "januar": 1, "jan": 1, "februar": 2, "feb": 2, "marts": 3, "mar": 3, "april": 4, "apr": 4,
+    "maj": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "august": 8, "aug": 8,
+    "september": 9, "sept": 9, "sep": 9, "oktober": 10, "okt": 10, "november": 11, "nov": 11,
+    "december": 12, "dec": 12,
+}
+NUMBER_WORDS = {
+    "en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8,
+    "ni": 9, "ti": 10, "elleve": 11, "tolv": 12,
+}
+# Folded spellings: "i går" -> "i gar", "i forgårs" -> "i forgars", "næste" -> "neste".
+RELATIVE_DAYS = {
+    "i dag": 0, "idag": 0, "i morges": 0, "i formiddags": 0, "i eftermiddags": 0, "i aften": 0,
+    "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
+    "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
+}
+
+_WD = "|".join(WEEKDAYS)
+_MON = "|".join(sorted(MONTHS, key=len, reverse=True))
+_NUM = "|".join(NUMBER_WORDS)
+_DATE_RES: list[tuple[str, re.Pattern[str]]] = [
+    ("iso", re.compile(r"\b(?P<y>20\d{2}) (?P<m>\d{1,2}) (?P<d>\d{1,2})\b")),
+    ("named", re.compile(
+        rf"\b(?:(?:{_WD}) )?(?:den |d )?(?P<d>\d{{1,2}}) ?(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
+    )),
+    ("relative", re.compile(
+        "|".join(rf"\b{re.escape(k)}\b" for k in sorted(RELATIVE_DAYS, key=len, reverse=True))
+    )),
+    ("in_n", re.compile(rf"\bom (?P<n>\d{{1,2}}|{_NUM}) (?P<unit>dag|dage|uge|uger)\b")),
+    ("past_wd", re.compile(rf"\b(?:i (?P<a>{_WD})s|sidste (?P<b>{_WD}))\b")),
+    ("next_wd", re.compile(rf"\bneste (?P<wd>{_WD})\b")),
+    ("wd", re.compile(rf"\b(?:pa |om )?(?P<wd>{_WD})(?:en)?\b")),
+]
+# Numeric dates are matched on the original text: folding turns "/" and "." into spaces.
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d.:/-])(?P<d>[0-3]?\d)(?P<sep>[/.-])(?P<m>[01]?\d)"
+    r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![\d:]|[.,-]\d)"
+)
+_ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
+_KL_BEFORE = re.compile(r"(?:kl|klokken)\.?\s*$", re.IGNORECASE)
+
+_TIME_RES: list[tuple[str, re.Pattern[str]]] = [
+    ("half", re.compile(rf"\bhalv (?P<h>\d{{1,2}}|{_NUM})\b")),
+    ("quarter", re.compile(rf"\bkvart (?P<dir>over|i) (?P<h>\d{{1,2}}|{_NUM})\b")),
+    ("kl", re.compile(r"\b(?:kl|klokken) ?(?P<h>\d{1,2})(?:[ ](?P<m>\d{2}))?\b")),
+]
+_CLOCK = re.compile(r"(?<![\d./-])(?P<h>[01]?\d|2[0-3])[:.](?P<m>[0-5]\d)(?![\d]|[./-]\d)")
+_PHONE = re.compile(
+    r"(?<![\d+])(?:(?:\+|00)45[ -]?)?(?P<n>[2-9]\d(?:[ -]?\d{2}){3})(?![\d])"
+)
+
+
+def _number(token: str) -> int:
+    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+
+
+def _nearest_year(day: int, month: int, today: date) -> date | None:
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:
+            continue
+    if not candidates:
+        return None
+    return min(candidates, key=lambda d: (abs((d - today).days), d < today))
+
+
+def _make_date(day: int, month: int, year: int | None, today: date) -> date | None:
+    if year is None:
+        return _nearest_year(day, month, today)
+    if year < 100:
+        year += 2000
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
+    if kind == "iso":
+        return _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
+    if kind == "named":
+        return _make_date(int(m["d"]), MONTHS[m["mon"]], int(m["y"]) if m["y"] else None, today)
+    if kind == "relative":
+        return today + timedelta(days=RELATIVE_DAYS[m.group(0)])
+    if kind == "in_n":
+        n = _number(m["n"])
+        return today + timedelta(days=n * (7 if m["unit"].startswith("uge") else 1))
+    if kind == "past_wd":
+        weekday = WEEKDAYS.index(m["a"] or m["b"])
+        return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+    if kind == "next_wd":
+        monday_next_week = today + timedelta(days=7 - today.weekday())
+        return monday_next_week + timedelta(days=WEEKDAYS.index(m["wd"]))
+    if kind == "wd":
+        return _next_weekday(today, WEEKDAYS.index(m["wd"]))
+    return None
+
+
+class EntityExtractor:
+    def __init__(self, lookups: LookupMatcher) -> None:
+        self.lookups = lookups
+
+    def extract(self, text: str, today: date) -> list[Entity]:
+        folded, spans = fold_with_spans(text)
+        found: list[Entity] = []
+        taken: list[tuple[int, int]] = []
+
+        def free(start: int, end: int) -> bool:
+            return all(end <= a or start >= b for a, b in taken)
+
+        def add(entity: str, value: str, start: int, end: int) -> None:
+            found.append(Entity(entity, value, start, end))
+            taken.append((start, end))
+
+        def orig(m: re.Match[str]) -> tuple[int, int]:
+            return spans[m.start()][0], spans[m.end() - 1][1]
+
+        # Numbers first, on the original text: CPR, then dates, then phone numbers, so neither a
+        # CPR number nor "2026-11-24" is read as a phone number.
+        for m in CPR_RE.finditer(text):
+            add("cpr", f"{m['dd']}{m['mm']}{m['yy']}-XXXX", m.start(), m.end())
+        for m in _ISO_DATE.finditer(text):
+            d = _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
+            if d and free(m.start(), m.end()):
+                add("dato", d.isoformat(), m.start(), m.end())
+        for m in _NUMERIC_DATE.finditer(text):
+            if not free(m.start(), m.end()) or _KL_BEFORE.search(text[: m.start()]):
+                continue
+            if m["sep"] == "." and m["y"] is None and int(m["m"]) > 12:
+                continue
+            d = _make_date(int(m["d"]), int(m["m"]), int(m["y"]) if m["y"] else None, today)
+            if d:
+                add("dato", d.isoformat(), m.start(), m.end())
+        for m in _PHONE.finditer(text):
+            if free(m.start(), m.end()):
+                add("telefon", re.sub(r"\D", "", m["n"]), m.start(), m.end())
+        for kind, pattern in _DATE_RES:
+            for m in pattern.finditer(folded):
+                start, end = orig(m)
+                if free(start, end):
+                    d = resolve_date_words(kind, m, today)
+                    if d:
+                        add("dato", d.isoformat(), start, end)
+        for kind, pattern in _TIME_RES:
+            for m in pattern.finditer(folded):
+                start, end = orig(m)
+                if free(start, end):
+                    value = _time_value(kind, m)
+                    if value:
+                        add("tid", value, start, end)
+        for m in _CLOCK.finditer(text):
+            if free(m.start(), m.end()):
+                add("tid", f"{int(m['h']):02d}:{m['m']}", m.start(), m.end())
+        for match in self.lookups.matches(folded):
+            if not match.is_topic:
+                add(match.name, match.value, spans[match.start][0], spans[match.end - 1][1])
+        found.sort(key=lambda e: (e.start, e.entity))
+        return found
+
+
+def _time_value(kind: str, m: re.Match[str]) -> str | None:
+    hour = _number(m["h"])
+    minute = 0
+    if kind == "half":
+        hour, minute = hour - 1, 30
+    elif kind == "quarter":
+        hour, minute = (hour, 15) if m["dir"] == "over" else (hour - 1, 45)
+    elif m["m"]:
+        minute = int(m["m"])
+    if kind != "kl" or not m["m"]:
+        if 1 <= hour <= 6:
+            hour += 12
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return f"{hour:02d}:{minute:02d}"

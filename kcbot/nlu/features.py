@@ -1,0 +1,36 @@
+"""Features for the intent classifier: stemmed word unigrams and bigrams, character n-grams
+(3–5) of the folded text, and one feature per lookup table that matches (topic keywords and
+entities, as Rasa's RegexFeaturizer does). Character n-grams carry the typos, missing æ/ø/å and
+compound words citizens write; words carry the meaning of short messages; the lookup features
+let a keyword the examples never used still point the right way."""
+
+from __future__ import annotations
+
+from kcbot.nlu.lookups import LookupMatcher
+from kcbot.nlu.normalise import fold, tokens
+
+__all__ = ["FEATURE_VERSION", "Featurizer"]
+
+# Bump when the features change, so cached models trained with the old ones are not used.
+FEATURE_VERSION = "2"
+
+
+class Featurizer:
+    def __init__(self, lookups: LookupMatcher | None = None) -> None:
+        self.lookups = lookups
+
+    def __call__(self, text: str) -> list[str]:
+        words = tokens(text)
+        folded = fold(text)
+        feats = [f"w:{w}" for w in words]
+        feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+        for word in folded.split():
+            padded = f" {word} "
+            for n in (3, 4, 5):
+                feats += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
+        if self.lookups:
+            for match in self.lookups.matches(folded):
+                feats.append(f"k:{match.name}")
+                if not match.is_topic:
+                    feats.append(f"k:{match.name}={match.value}")
+        return feats

@@ -1,0 +1,73 @@
+"""The NLU pipeline: clean → classify → extract entities, in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from kcbot.config import Settings, data_path
+from kcbot.nlu.classifier import IntentModel, load_or_train
+from kcbot.nlu.data import TrainingData, load_training_data
+from kcbot.nlu.entities import Entity, EntityExtractor
+from kcbot.nlu.normalise import clean
+from kcbot.privacy import mask_cpr
+
+__all__ = ["FALLBACK", "NLU", "ParseResult"]
+
+FALLBACK = "nlu_fallback"
+RANKING_SIZE = 10
+
+
+@dataclass
+class ParseResult:
+    text: str  # cleaned and CPR-masked: safe to store and show
+    intent: str
+    confidence: float
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+
+    def values(self, entity: str) -> list[str]:
+        return [e.value for e in self.entities if e.entity == entity]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "ranking": [
+                {"intent": name, "confidence": round(conf, 4)} for name, conf in self.ranking
+            ],
+            "entities": [e.as_dict() for e in self.entities],
+        }
+
+
+class NLU:
+    def __init__(self, model: IntentModel, extractor: EntityExtractor, threshold: float) -> None:
+        self.model = model
+        self.extractor = extractor
+        self.threshold = threshold
+
+    @classmethod
+    def load(
+        cls,
+        settings: Settings | None = None,
+        intents_dir: Path | None = None,
+        data: TrainingData | None = None,
+    ) -> NLU:
+        settings = settings or Settings()
+        data = data or load_training_data(intents_dir or data_path("intents"))
+        model = load_or_train(data, settings.cache_dir)
+        return cls(model, EntityExtractor(model.featurizer.lookups), settings.nlu_threshold)
+
+    def parse(self, text: str, today: date) -> ParseResult:
+        cleaned = clean(text)
+        ranking = self.model.rank(cleaned)[:RANKING_SIZE] if cleaned else []
+        entities = self.extractor.extract(cleaned, today) if cleaned else []
+        if ranking and ranking[0][1] >= self.threshold:
+            intent, confidence = ranking[0]
+        else:
+            # As Rasa's FallbackClassifier: the fallback's confidence is the threshold, and the
+            # ranking keeps the real intents so a dialogue can offer the likeliest ones.
+            intent, confidence = FALLBACK, self.threshold
+        return ParseResult(mask_cpr(cleaned), intent, confidence, ranking, entities)

@@ -1,0 +1,308 @@
+"""The SQLite store, through aiosqlite: one file, WAL mode, a busy timeout, foreign keys on.
+
+The store is the privacy boundary: text bound for ``turns``, ``events`` and ``journal`` is
+CPR-masked here, whatever the caller forgot, and only a letter request in the outbox may carry a
+full CPR number in its own column.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from kcbot.clock import Clock, SystemClock
+from kcbot.errors import StoreError
+from kcbot.privacy import mask_cpr
+from kcbot.store.migrations import MIGRATIONS
+
+__all__ = ["Store", "Turn"]
+
+BUSY_TIMEOUT_MS = 5000
+OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
+RECIPIENTS = ("jobcenter", "a-kasse", "brev")
+
+
+@dataclass(frozen=True)
+class Turn:
+    conversation_id: str
+    seq: int
+    speaker: str
+    text: str
+    intent: str | None
+    confidence: float | None
+    time: str
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
+class Store:
+    """Open with ``await Store.open(path, clock)`` or ``async with Store.connect(...)``."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
+        self._db = db
+        self.path = path
+        self.clock = clock
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        clock: Clock | None = None,
+        migrations: Sequence[str] = MIGRATIONS,
+    ) -> Store:
+        path = Path(path)
+        if str(path) != ":memory:":
+            if path.is_dir():
+                raise StoreError(f"Databasen {path} er en mappe, ikke en fil.")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"Mappen til databasen kan ikke oprettes: {exc.strerror}.") from None
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Databasen {path} kan ikke åbnes: {exc}.") from None
+        store = cls(db, path, clock or SystemClock())
+        try:
+            await store._configure()
+            await store._migrate(migrations)
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(
+        cls, path: str | Path, clock: Clock | None = None, migrations: Sequence[str] = MIGRATIONS
+    ) -> AsyncIterator[Store]:
+        store = await cls.open(path, clock, migrations)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _configure(self) -> None:
+        try:
+            await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await self._db.execute("PRAGMA journal_mode = WAL")
+            await self._db.execute("PRAGMA synchronous = NORMAL")
+            await self._db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
+
+    async def schema_version(self) -> int:
+        await self._db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+        )
+        async with self._db.execute("SELECT max(version) FROM schema_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0] or 0)
+
+    async def _migrate(self, migrations: Sequence[str]) -> None:
+        try:
+            current = await self.schema_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
+        if current > len(migrations):
+            raise StoreError(
+                f"Databasen {self.path} har skema-version {current}, men denne kcbot kender kun "
+                f"op til version {len(migrations)}. Opdater kcbot, eller brug en anden database "
+                "med --db."
+            )
+        for version, script in enumerate(migrations[current:], start=current + 1):
+            try:
+                await self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\n"
+                    f"INSERT INTO schema_version (version) VALUES ({version});\nCOMMIT;"
+                )
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise StoreError(f"Migrering {version} af {self.path} fejlede: {exc}.") from None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction; taken IMMEDIATE so two writers queue instead of deadlocking."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        else:
+            await self._db.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        self._db.row_factory = sqlite3.Row
+        async with self._db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def integrity_check(self) -> str:
+        row = await self.fetchone("PRAGMA integrity_check")
+        return str(row[0]) if row else "?"
+
+    # -- conversations ----------------------------------------------------------------------
+
+    async def start_conversation(self, channel: str, sender: str) -> str:
+        conversation_id = uuid.uuid4().hex[:16]
+        now = _iso(self.clock.now())
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO conversations (id, channel, sender, started, last_activity) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, channel, sender, now, now),
+            )
+        return conversation_id
+
+    async def active_conversation(self, channel: str, sender: str) -> str | None:
+        row = await self.fetchone(
+            "SELECT id FROM conversations WHERE channel = ? AND sender = ? AND ended IS NULL "
+            "ORDER BY started DESC LIMIT 1",
+            (channel, sender),
+        )
+        return row["id"] if row else None
+
+    async def conversation(self, conversation_id: str) -> sqlite3.Row | None:
+        return await self.fetchone("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+
+    async def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
+                (mask_cpr(json.dumps(state, ensure_ascii=False)), _iso(self.clock.now()),
+                 conversation_id),
+            )
+
+    async def load_state(self, conversation_id: str) -> dict[str, Any]:
+        row = await self.fetchone("SELECT state FROM conversations WHERE id = ?", (conversation_id,))
+        return json.loads(row["state"]) if row else {}
+
+    async def end_conversation(self, conversation_id: str, outcome: str) -> None:
+        if outcome not in OUTCOMES:
+            raise StoreError(f"Ukendt udfald '{outcome}'; gyldige: {', '.join(OUTCOMES)}.")
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE conversations SET ended = ?, outcome = ? WHERE id = ? AND ended IS NULL",
+                (_iso(self.clock.now()), outcome, conversation_id),
+            )
+
+    # -- turns and events -------------------------------------------------------------------
+
+    async def add_turn(
+        self,
+        conversation_id: str,
+        speaker: str,
+        text: str,
+        intent: str | None = None,
+        confidence: float | None = None,
+    ) -> Turn:
+        now = _iso(self.clock.now())
+        masked = mask_cpr(text)
+        async with self.transaction() as db:
+            async with db.execute(
+                "SELECT coalesce(max(seq), 0) + 1 FROM turns WHERE conversation_id = ?",
+                (conversation_id,),
+            ) as cur:
+                (seq,) = await cur.fetchone()  # type: ignore[misc]
+            await db.execute(
+                "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, time)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, seq, speaker, masked, intent, confidence, now),
+            )
+            await db.execute(
+                "UPDATE conversations SET last_activity = ? WHERE id = ?", (now, conversation_id)
+            )
+        return Turn(conversation_id, seq, speaker, masked, intent, confidence, now)
+
+    async def turns(self, conversation_id: str) -> list[Turn]:
+        rows = await self.fetchall(
+            "SELECT conversation_id, seq, speaker, text, intent, confidence, time FROM turns "
+            "WHERE conversation_id = ? ORDER BY seq",
+            (conversation_id,),
+        )
+        return [Turn(*row) for row in rows]
+
+    async def add_events(self, conversation_id: str, events: Sequence[dict[str, Any]]) -> None:
+        """Store rasa-style event dicts (``{"event": "slot", "name": ..., "value": ...}``)."""
+        if not events:
+            return
+        now = _iso(self.clock.now())
+        async with self.transaction() as db:
+            await db.executemany(
+                "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
+                [
+                    (conversation_id, now, mask_cpr(json.dumps(event, ensure_ascii=False)))
+                    for event in events
+                ],
+            )
+
+    async def events(self, conversation_id: str) -> list[dict[str, Any]]:
+        rows = await self.fetchall(
+            "SELECT event FROM events WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        )
+        return [json.loads(row["event"]) for row in rows]
+
+    # -- journal and outbox -----------------------------------------------------------------
+
+    async def add_journal(
+        self,
+        conversation_id: str | None,
+        sag: str,
+        decision: str,
+        note: str,
+        *,
+        borgergruppe: str | None = None,
+        rule: str | None = None,
+        source: str | None = None,
+    ) -> int:
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO journal (conversation_id, time, sag, borgergruppe, decision, rule, "
+                "source, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, _iso(self.clock.now()), sag, borgergruppe, mask_cpr(decision),
+                 rule, source, mask_cpr(note)),
+            )
+            return int(cur.lastrowid or 0)
+
+    async def add_outbox(
+        self,
+        conversation_id: str | None,
+        recipient: str,
+        subject: str,
+        body: str,
+        *,
+        cpr: str | None = None,
+    ) -> int:
+        if recipient not in RECIPIENTS:
+            raise StoreError(f"Ukendt modtager '{recipient}'; gyldige: {', '.join(RECIPIENTS)}.")
+        if cpr is not None and recipient != "brev":
+            raise StoreError("Et fuldt CPR-nummer må kun følge med et brev til borgeren.")
+        async with self.transaction() as db:
+            cur = await db.execute(
+                "INSERT INTO outbox (conversation_id, time, recipient, subject, body, cpr) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, _iso(self.clock.now()), recipient, mask_cpr(subject),
+                 mask_cpr(body), cpr),
+            )
+            return int(cur.lastrowid or 0)

@@ -1,0 +1,121 @@
+"""The schema, as an ordered list of migrations. Append, never edit: a database records the
+number of the last migration applied in ``schema_version`` and each later one runs once, in its
+own transaction, at start-up.
+
+Design notes
+- Times are ISO 8601 strings with the Copenhagen offset (``2026-11-24T09:15:00+01:00``); they
+  sort correctly within a day and read well in ``sqlite3``.
+- ``turns``, ``events`` and ``journal`` never hold a full CPR number: the store masks text on
+  the way in. Only ``outbox.cpr`` (a letter to the citizen's registered address) and
+  ``tickets.cpr`` (the agent who calls back) may hold one.
+- One open ticket per conversation and category, enforced by a partial unique index, so
+  creation is idempotent even when a channel retries.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: conversations and everything that hangs off them
+    """
+    CREATE TABLE conversations (
+        id            TEXT PRIMARY KEY,
+        channel       TEXT NOT NULL,
+        sender        TEXT NOT NULL,
+        started       TEXT NOT NULL,
+        last_activity TEXT NOT NULL,
+        ended         TEXT,
+        outcome       TEXT CHECK (outcome IN ('straksafklaret', 'overdraget', 'afbrudt')),
+        state         TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX conversations_sender ON conversations (channel, sender, ended);
+    CREATE INDEX conversations_started ON conversations (started);
+
+    CREATE TABLE turns (
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        seq             INTEGER NOT NULL,
+        speaker         TEXT NOT NULL CHECK (speaker IN ('user', 'bot')),
+        text            TEXT NOT NULL,
+        intent          TEXT,
+        confidence      REAL,
+        time            TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, seq)
+    );
+
+    CREATE TABLE events (
+        id              INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        time            TEXT NOT NULL,
+        event           TEXT NOT NULL
+    );
+    CREATE INDEX events_conversation ON events (conversation_id, id);
+
+    CREATE TABLE tickets (
+        id              TEXT PRIMARY KEY,
+        conversation_id TEXT REFERENCES conversations (id),
+        queue           TEXT NOT NULL CHECK (queue IN ('jobcenter', 'ydelsesservice', 'cdu')),
+        category        TEXT NOT NULL,
+        borgergruppe    TEXT,
+        navn            TEXT,
+        telefon         TEXT,
+        cpr             TEXT,
+        summary         TEXT NOT NULL,
+        created         TEXT NOT NULL,
+        due             TEXT NOT NULL,
+        closed          TEXT,
+        status          TEXT NOT NULL DEFAULT 'ny'
+                        CHECK (status IN ('ny', 'i_gang', 'afsluttet', 'genaabnet')),
+        agent           TEXT,
+        resolution      TEXT
+    );
+    CREATE UNIQUE INDEX tickets_one_open ON tickets (conversation_id, category)
+        WHERE status != 'afsluttet';
+    CREATE INDEX tickets_due ON tickets (status, due);
+
+    CREATE TABLE ticket_history (
+        id        INTEGER PRIMARY KEY,
+        ticket_id TEXT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        time      TEXT NOT NULL,
+        agent     TEXT,
+        action    TEXT NOT NULL,
+        detail    TEXT
+    );
+    CREATE INDEX ticket_history_ticket ON ticket_history (ticket_id, id);
+
+    CREATE TABLE journal (
+        id              INTEGER PRIMARY KEY,
+        conversation_id TEXT REFERENCES conversations (id),
+        time            TEXT NOT NULL,
+        sag             TEXT NOT NULL,
+        borgergruppe    TEXT,
+        decision        TEXT NOT NULL,
+        rule            TEXT,
+        source          TEXT,
+        note            TEXT NOT NULL
+    );
+    CREATE INDEX journal_conversation ON journal (conversation_id);
+
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        conversation_id TEXT REFERENCES conversations (id),
+        time            TEXT NOT NULL,
+        recipient       TEXT NOT NULL CHECK (recipient IN ('jobcenter', 'a-kasse', 'brev')),
+        subject         TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        cpr             TEXT CHECK (cpr IS NULL OR recipient = 'brev'),
+        status          TEXT NOT NULL DEFAULT 'afventer'
+                        CHECK (status IN ('afventer', 'sendt', 'fejlet'))
+    );
+    CREATE INDEX outbox_status ON outbox (status, id);
+    """,
+    # 2: idempotent channel retries: the replies stored per (sender, message id)
+    """
+    CREATE TABLE processed_messages (
+        channel    TEXT NOT NULL,
+        sender     TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        replies    TEXT NOT NULL,
+        time       TEXT NOT NULL,
+        PRIMARY KEY (channel, sender, message_id)
+    );
+    """,
+]
