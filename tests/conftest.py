@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from kcbot.clock import TZ, FrozenClock
+from kcbot.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # One NLU cache for the whole run: the model is trained once, then loaded.
+    return tmp_path_factory.mktemp("kcbot-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_dir: Path) -> None:
+    monkeypatch.setenv("KCBOT_CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("KCBOT_DB", str(tmp_path / "kcbot.sqlite3"))
+    monkeypatch.delenv("KCBOT_NLU_THRESHOLD", raising=False)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # Tuesday 24 November 2026, 09:15 in Copenhagen
+    return FrozenClock(datetime(2026, 11, 24, 9, 15, tzinfo=TZ))
+
+
+@pytest.fixture(scope="session")
+def nlu(cache_dir: Path):
+    from kcbot.nlu import NLU
+
+    return NLU.load(Settings(db_path=Path(":memory:"), cache_dir=cache_dir, nlu_threshold=0.45))

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+TUESDAY = date(2026, 11, 24)
+
+
+def dates(nlu, text: str, today: date = TUESDAY) -> list[str]:
+    return nlu.parse(text, today).values("dato")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jeg kan ikke komme i dag", "2026-11-24"),
+        ("i morgen", "2026-11-25"),
+        ("imorgen", "2026-11-25"),
+        ("i overmorgen", "2026-11-26"),
+        ("i går", "2026-11-23"),
+        ("i gaar", "2026-11-23"),
+        ("i forgårs", "2026-11-22"),
+        ("på torsdag", "2026-11-26"),
+        ("paa tirsdag", "2026-12-01"),  # the same weekday is next week; today is "i dag"
+        ("næste tirsdag", "2026-12-01"),
+        ("naeste fredag", "2026-12-04"),  # Friday of next week, not this week's
+        ("i mandags", "2026-11-23"),
+        ("i tirsdags", "2026-11-17"),
+        ("sidste fredag", "2026-11-20"),
+        ("lørdag", "2026-11-28"),
+        ("24/11", "2026-11-24"),
+        ("1/12", "2026-12-01"),
+        ("24-11-2026", "2026-11-24"),
+        ("24.11.26", "2026-11-24"),
+        ("2026-12-03", "2026-12-03"),
+        ("24. november", "2026-11-24"),
+        ("den 1. december", "2026-12-01"),
+        ("d. 3 dec", "2026-12-03"),
+        ("mandag den 30. november", "2026-11-30"),
+        ("om 3 dage", "2026-11-27"),
+        ("om en uge", "2026-12-01"),
+    ],
+)
+def test_dates_resolve_against_the_frozen_clock(nlu, text: str, expected: str) -> None:
+    assert dates(nlu, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("today", "text", "expected"),
+    [
+        (date(2026, 12, 30), "i morgen", "2026-12-31"),
+        (date(2026, 12, 31), "i morgen", "2027-01-01"),
+        (date(2027, 1, 1), "i går", "2026-12-31"),
+        (date(2026, 12, 28), "2/1", "2027-01-02"),  # early January written in December
+        (date(2027, 1, 3), "28/12", "2026-12-28"),  # late December written in January
+        (date(2026, 12, 30), "på mandag", "2027-01-04"),
+        (date(2027, 1, 2), "i torsdags", "2026-12-31"),
+        (date(2026, 11, 30), "i overmorgen", "2026-12-02"),
+        (date(2026, 2, 27), "om 2 dage", "2026-03-01"),
+        (date(2028, 2, 28), "i morgen", "2028-02-29"),  # leap year
+        (date(2026, 12, 31), "1. januar", "2027-01-01"),
+    ],
+)
+def test_dates_across_month_and_year_ends(nlu, today: date, text: str, expected: str) -> None:
+    assert dates(nlu, text, today) == [expected]
+
+
+def test_impossible_dates_are_not_entities(nlu) -> None:
+    assert dates(nlu, "31/2") == []
+    assert dates(nlu, "30. februar") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kl 10", "10:00"),
+        ("kl. 10.30", "10:30"),
+        ("klokken 9", "09:00"),
+        ("10:45", "10:45"),
+        ("halv ti", "09:30"),
+        ("halv 10", "09:30"),
+        ("kvart over ti", "10:15"),
+        ("kvart i ti", "09:45"),
+        ("kl 2", "14:00"),
+    ],
+)
+def test_times(nlu, text: str, expected: str) -> None:
+    assert nlu.parse(text, TUESDAY).values("tid") == [expected]
+    assert nlu.parse(text, TUESDAY).values("dato") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ring på 28123456", "28123456"),
+        ("mit nummer er 28 12 34 56", "28123456"),
+        ("+45 28 12 34 56", "28123456"),
+        ("0045 82565682", "82565682"),
+    ],
+)
+def test_phone_numbers(nlu, text: str, expected: str) -> None:
+    assert nlu.parse(text, TUESDAY).values("telefon") == [expected]
+
+
+def test_cpr_is_found_masked_and_never_read_as_a_phone(nlu) -> None:
+    result = nlu.parse("cpr 240190-1234 og tlf 82565682", TUESDAY)
+    assert result.values("cpr") == ["240190-XXXX"]
+    assert result.values("telefon") == ["82565682"]
+    assert "1234" not in result.text
+    # dates are not phone numbers either
+    assert nlu.parse("mødet 2026-11-24", TUESDAY).values("telefon") == []
+
+
+def test_entity_offsets_point_into_the_message(nlu) -> None:
+    text = "Jeg kan IKKE komme i morgen til min samtale, jeg er på kontanthjælp"
+    result = nlu.parse(text, TUESDAY)
+    spans = {e.entity: text[e.start : e.end] for e in result.entities}
+    assert spans["dato"] == "i morgen"
+    assert spans["moedetype"] == "samtale"
+    assert spans["borgergruppe"] == "kontanthjælp"
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("jeg er på a-kasse", "borgergruppe", "dagpenge"),
+        ("jeg faar kontanthjaelp", "borgergruppe", "kontanthjaelp"),
+        ("jeg får SYGEDAGPENGE", "borgergruppe", "sygedagpenge"),
+        ("jeg er i fleksjob men ledig", "borgergruppe", "ledighedsydelse"),
+        ("jeg er revalidend", "borgergruppe", "revalidering"),
+        ("jeg er sygemeldt fra mit arbejde", "sygemeldt_fra", "job"),
+        ("jeg har eget firma", "sygemeldt_fra", "selvstaendig"),
+        ("afbud til jobklubben", "moedetype", "jobklub"),
+        ("jeg kan ikke komme til aktiveringen", "moedetype", "tilbud"),
+        ("min opfølgningssamtale", "moedetype", "opfoelgning"),
+        ("jeg skal være vidne i retten", "afbud_kategori", "borgerligt_ombud"),
+        ("jeg har en ansættelsessamtale", "afbud_kategori", "ansaettelsessamtale"),
+        ("min søn er syg", "afbud_kategori", "barn_syg"),
+        ("min far er død", "afbud_kategori", "doedsfald"),
+        ("jeg har feber", "afbud_kategori", "sygdom"),
+        ("toget er aflyst", "afbud_kategori", "transport"),
+        ("jeg har tandlæge", "afbud_kategori", "laege"),
+    ],
+)
+def test_lookups_and_synonyms(nlu, text: str, entity: str, value: str) -> None:
+    assert value in nlu.parse(text, TUESDAY).values(entity)
+
+
+def test_topic_keywords_are_not_entities(nlu) -> None:
+    result = nlu.parse("jeg har glemt min kode til mitid", TUESDAY)
+    assert not [e for e in result.entities if e.entity.startswith("tema_")]
