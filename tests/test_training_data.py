@@ -74,7 +74,8 @@ def test_malformed_file_names_the_file_and_key(tmp_path: Path) -> None:
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
-    (tmp_path / "broken.yml").write_text("nlu:\n- intent: hilsen\n  examples: [\n", encoding="utf-8")
+    broken = "nlu:\n- intent: hilsen\n  examples: [\n"
+    (tmp_path / "broken.yml").write_text(broken, encoding="utf-8")
     with pytest.raises(DataError) as err:
         load_training_data(tmp_path)
     assert "broken.yml" in str(err.value) and "linje" in str(err.value)

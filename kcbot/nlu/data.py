@@ -43,7 +43,9 @@ class TrainingData:
 
 def _example_lines(path: Path, key: str, block: object) -> list[str]:
     if not isinstance(block, str):
-        raise DataError(path, key, "'examples' skal være en tekstblok med linjer der starter med '- '")
+        raise DataError(
+            path, key, "'examples' skal være en tekstblok med linjer der starter med '- '"
+        )
     lines = []
     for raw in block.splitlines():
         line = raw.strip()

@@ -70,7 +70,9 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"Mappen til databasen kan ikke oprettes: {exc.strerror}.") from None
+                raise StoreError(
+                    f"Mappen til databasen kan ikke oprettes: {exc.strerror}."
+                ) from None
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -195,7 +197,9 @@ class Store:
             )
 
     async def load_state(self, conversation_id: str) -> dict[str, Any]:
-        row = await self.fetchone("SELECT state FROM conversations WHERE id = ?", (conversation_id,))
+        row = await self.fetchone(
+            "SELECT state FROM conversations WHERE id = ?", (conversation_id,)
+        )
         return json.loads(row["state"]) if row else {}
 
     async def end_conversation(self, conversation_id: str, outcome: str) -> None:

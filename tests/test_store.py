@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kcbot.errors import StoreError
+from kcbot.store import MIGRATIONS, Store
+
+CPR = "240190-1234"
+
+
+async def test_fresh_store_is_migrated_with_wal_and_foreign_keys(tmp_path: Path, clock) -> None:
+    async with Store.connect(tmp_path / "new" / "kcbot.sqlite3", clock) as store:
+        assert await store.schema_version() == len(MIGRATIONS)
+        assert (await store.fetchone("PRAGMA journal_mode"))[0] == "wal"
+        assert (await store.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert (await store.fetchone("PRAGMA busy_timeout"))[0] >= 1000
+        tables = {r[0] for r in await store.fetchall("SELECT name FROM sqlite_master")}
+        assert {"conversations", "turns", "events", "tickets", "ticket_history", "journal",
+                "outbox", "processed_messages", "schema_version"} <= tables
+
+
+async def test_upgrade_keeps_existing_data(tmp_path: Path, clock) -> None:
+    path = tmp_path / "old.sqlite3"
+    async with Store.connect(path, clock, migrations=MIGRATIONS[:1]) as old:
+        assert await old.schema_version() == 1
+        conversation = await old.start_conversation("chat", "borger-1")
+        await old.add_turn(conversation, "user", "hej")
+    async with Store.connect(path, clock) as new:
+        assert await new.schema_version() == len(MIGRATIONS)
+        assert [t.text for t in await new.turns(conversation)] == ["hej"]
+        await new.fetchall("SELECT * FROM processed_messages")
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path, clock) -> None:
+    path = tmp_path / "kcbot.sqlite3"
+    for _ in range(3):
+        async with Store.connect(path, clock) as store:
+            rows = await store.fetchall("SELECT version FROM schema_version")
+    assert [r[0] for r in rows] == list(range(1, len(MIGRATIONS) + 1))
+
+
+async def test_newer_database_gives_a_clear_error(tmp_path: Path, clock) -> None:
+    path = tmp_path / "future.sqlite3"
+    async with Store.connect(path, clock) as store:
+        await store._db.execute("INSERT INTO schema_version VALUES (99)")
+    with pytest.raises(StoreError, match="nyere|Opdater kcbot"):
+        await Store.open(path, clock)
+
+
+async def test_failed_migration_rolls_back(tmp_path: Path, clock) -> None:
+    path = tmp_path / "kcbot.sqlite3"
+    broken = [*MIGRATIONS, "CREATE TABLE extra (x INTEGER); THIS IS NOT SQL;"]
+    with pytest.raises(StoreError, match="Migrering"):
+        await Store.open(path, clock, migrations=broken)
+    async with Store.connect(path, clock) as store:
+        assert await store.schema_version() == len(MIGRATIONS)
+        names = {r[0] for r in await store.fetchall("SELECT name FROM sqlite_master")}
+        assert "extra" not in names
+
+
+async def test_not_a_database_is_a_store_error(tmp_path: Path, clock) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"this is not sqlite " * 100)
+    with pytest.raises(StoreError):
+        await Store.open(path, clock)
+    with pytest.raises(StoreError, match="mappe"):
+        await Store.open(tmp_path, clock)
+
+
+async def test_cpr_never_reaches_turns_events_state_or_journal(tmp_path: Path, clock) -> None:
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        conversation = await store.start_conversation("chat", "borger-1")
+        await store.add_turn(conversation, "user", f"mit cpr er {CPR}", "jobnet_kode", 0.9)
+        await store.add_events(conversation, [{"event": "slot", "name": "cpr", "value": CPR}])
+        await store.save_state(conversation, {"slots": {"cpr": "2401901234"}})
+        await store.add_journal(conversation, "jobnet_kode", "ny kode", f"borger {CPR}")
+        await store.add_outbox(conversation, "brev", "Ny adgangskode", f"til {CPR}", cpr=CPR)
+    raw = sqlite3.connect(tmp_path / "kcbot.sqlite3")
+    for table in ("turns", "events", "conversations", "journal"):
+        dump = " ".join(str(v) for row in raw.execute(f"SELECT * FROM {table}") for v in row)
+        assert "1234" not in dump, table
+        assert "240190-XXXX" in dump, table
+    body, cpr = raw.execute("SELECT body, cpr FROM outbox").fetchone()
+    assert body == "til 240190-XXXX"
+    assert cpr == CPR  # the one field that must hold it
+
+
+async def test_full_cpr_only_travels_with_a_letter(tmp_path: Path, clock) -> None:
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        with pytest.raises(StoreError):
+            await store.add_outbox(None, "jobcenter", "Sygemelding", "x", cpr=CPR)
+        with pytest.raises(StoreError):
+            await store.add_outbox(None, "kommunen", "x", "x")
+
+
+async def test_turns_are_numbered_in_order_and_times_come_from_the_clock(
+    tmp_path: Path, clock
+) -> None:
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        conversation = await store.start_conversation("chat", "borger-1")
+        for text in ("hej", "jeg er syg", "tak"):
+            await store.add_turn(conversation, "user", text)
+        turns = await store.turns(conversation)
+        assert [(t.seq, t.text) for t in turns] == [(1, "hej"), (2, "jeg er syg"), (3, "tak")]
+        assert turns[0].time == "2026-11-24T09:15:00+01:00"
+        assert await store.active_conversation("chat", "borger-1") == conversation
+        await store.end_conversation(conversation, "afbrudt")
+        assert await store.active_conversation("chat", "borger-1") is None
+        with pytest.raises(StoreError):
+            await store.end_conversation(conversation, "maybe")
+
+
+async def test_one_open_ticket_per_conversation_and_category(tmp_path: Path, clock) -> None:
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        conversation = await store.start_conversation("chat", "borger-1")
+        insert = (
+            "INSERT INTO tickets (id, conversation_id, queue, category, summary, created, due, "
+            "status) VALUES (?, ?, 'jobcenter', 'klage', 's', 'c', 'd', ?)"
+        )
+        async with store.transaction() as db:
+            await db.execute(insert, ("KC-2026-000001", conversation, "ny"))
+        with pytest.raises(sqlite3.IntegrityError):
+            async with store.transaction() as db:
+                await db.execute(insert, ("KC-2026-000002", conversation, "ny"))
+        async with store.transaction() as db:
+            await db.execute("UPDATE tickets SET status = 'afsluttet'")
+            await db.execute(insert, ("KC-2026-000003", conversation, "ny"))
