@@ -121,13 +121,18 @@ class BusinessCalendar:
         return holidays.country_holidays("DK", categories=("public",), language="da")
 
     def day(self, d: date) -> DayHours:
-        special = self.dated.get(d) or self.yearly.get((d.month, d.day))
+        """A dated special day wins over everything; then a public holiday (so a yearly entry
+        such as grundlovsdag's short hours never opens a holiday that falls on the same date,
+        as 2. pinsedag does on 5 June 2028); then a yearly special day; then the week."""
+        special = self.dated.get(d)
+        if special is None:
+            holiday = self._holidays.get(d)
+            if holiday:
+                return DayHours(d, None, None, name=str(holiday))
+            special = self.yearly.get((d.month, d.day))
         if special is not None:
             hours, name = special
             return DayHours(d, *(hours or (None, None)), name=name or None)
-        holiday = self._holidays.get(d)
-        if holiday:
-            return DayHours(d, None, None, name=str(holiday))
         hours = self.weekdays[d.weekday()]
         return DayHours(d, *(hours or (None, None)))
 

@@ -55,6 +55,12 @@ def test_complaint_deadline_examples(created: str, due: str) -> None:
     assert CAL.complaint_due(at(created)) == at(due)
 
 
+def test_a_holiday_on_grundlovsdag_stays_closed() -> None:
+    # 5 June 2028 is both grundlovsdag (short hours) and 2. pinsedag (a public holiday)
+    assert not CAL.is_business_day(date(2028, 6, 5))
+    assert CAL.callback_due(at("2028-06-02T10:00")) == at("2028-06-07T15:00")
+
+
 def test_store_bededag_is_a_working_day_and_holiday_names_are_danish() -> None:
     assert CAL.is_business_day(date(2026, 5, 1))  # abolished from 2024
     assert CAL.day(date(2026, 12, 25)).name == "Juledag"

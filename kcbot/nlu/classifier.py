@@ -31,7 +31,7 @@ __all__ = ["IntentModel", "load_or_train", "train"]
 log = logging.getLogger(__name__)
 
 C = 20.0
-CALIBRATION_FOLDS = 3
+CALIBRATION_FOLDS = 2
 
 
 @dataclass
