@@ -28,7 +28,7 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
 
-# Folding table, applied left to right on the lower-cased text. Two-letter spellings first.
+# Folding: single letters first, then the two-letter spellings, repeated until nothing changes.
 _DIGRAPHS = {"aa": "a", "ae": "e", "oe": "o"}
 _LETTERS = {"å": "a", "æ": "e", "ø": "o", "ä": "e", "ö": "o", "ü": "u", "ß": "ss"}
 
