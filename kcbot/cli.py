@@ -54,6 +54,29 @@ def build_parser() -> argparse.ArgumentParser:
     nlu.add_argument("--json", action="store_true", help="--evaluate som JSON")
     nlu.set_defaults(handler=cmd_nlu)
 
+    tickets = sub.add_parser("tickets", help="tilbageringningssager: list, vis, tag, noter, luk")
+    _common(tickets, suppress=True)
+    tsub = tickets.add_subparsers(dest="action", metavar="HANDLING", required=True)
+    t_list = tsub.add_parser("list", help="sager sorteret efter frist")
+    t_list.add_argument("--queue", help="jobcenter, ydelsesservice eller cdu")
+    t_list.add_argument("--status", help="ny, i_gang, afsluttet eller genaabnet")
+    t_list.add_argument("--overdue", action="store_true", help="kun sager over fristen")
+    t_list.add_argument("--json", action="store_true", help="ét JSON-objekt pr. sag, i en liste")
+    t_show = tsub.add_parser("show", help="sag, resumé, maskeret samtale og historik")
+    for name, help_text in (("claim", "tag sagen"), ("note", "tilføj et notat"),
+                            ("close", "luk sagen med en løsning"), ("reopen", "genåbn sagen")):
+        action = tsub.add_parser(name, help=help_text)
+        action.add_argument("id")
+        action.add_argument("--agent", default="", help="dine initialer")
+        if name == "note":
+            action.add_argument("text", help="notatet")
+        if name == "close":
+            action.add_argument("--note", default="", help="hvad der blev gjort")
+    t_show.add_argument("id")
+    for parser_ in tsub.choices.values():
+        _common(parser_, suppress=True)
+    tickets.set_defaults(handler=cmd_tickets)
+
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
     db.set_defaults(handler=cmd_db)
@@ -87,6 +110,60 @@ def cmd_nlu(args: argparse.Namespace) -> int:
         result = nlu.parse(text, clock.today()).as_dict()
         out.write(json.dumps(result, ensure_ascii=False).encode("utf-8") + b"\n")
         out.flush()
+    return 0
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.calendar import BusinessCalendar
+    from kcbot.store import Store
+    from kcbot.tickets import Routing, TicketService
+
+    settings = Settings.from_env(args.db)
+    clock = make_clock(args)
+
+    async def run() -> None:
+        async with Store.connect(settings.db_path, clock) as store:
+            service = TicketService(store, BusinessCalendar.load(), Routing.load())
+            now = clock.now()
+            if args.action == "list":
+                tickets = await service.list(args.queue, args.status, args.overdue)
+                if args.json:
+                    print(json.dumps([t.as_json() for t in tickets], ensure_ascii=False))
+                    return
+                for t in tickets:
+                    print(f"{t.id}  {t.due[:16].replace('T', ' ')}  {t.sla(now):<15} "
+                          f"{t.queue:<14} {t.status:<9} {t.category:<22} {t.summary[:60]}")
+                print(f"{len(tickets)} sager")
+            elif args.action == "show":
+                t = await service.get(args.id)
+                print(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}  ({t.sla(now)})")
+                print(f"oprettet {t.created}  frist {t.due}  agent {t.agent or '-'}")
+                print(f"borger: {t.navn or '-'}  tlf {t.telefon or '-'}  "
+                      f"gruppe {t.borgergruppe or '-'}")
+                print(f"resumé: {t.summary}")
+                if t.resolution:
+                    print(f"løsning: {t.resolution}")
+                if t.conversation_id:
+                    print("samtale:")
+                    for turn in await store.turns(t.conversation_id):
+                        who = "borger" if turn.speaker == "user" else "kcbot"
+                        print(f"  {turn.time[11:16]} {who}: {turn.text}")
+                print("historik:")
+                for h in await service.history(t.id):
+                    print(f"  {h['time']} {h['agent'] or '-'} {h['action']} {h['detail'] or ''}")
+            else:
+                operation = {
+                    "claim": lambda: service.claim(args.id, args.agent),
+                    "note": lambda: service.note(args.id, args.agent, args.text),
+                    "close": lambda: service.close(args.id, args.agent, args.note),
+                    "reopen": lambda: service.reopen(args.id, args.agent),
+                }[args.action]
+                t = await operation()
+                print(f"{t.id}: status {t.status}, agent {t.agent}")
+
+    asyncio.run(run())
     return 0
 
 

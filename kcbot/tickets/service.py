@@ -1,0 +1,252 @@
+"""Callback tickets: creation (idempotent), routing, the agents' operations and SLA state.
+
+Every change is one transaction that updates the ticket and appends to ``ticket_history``, so
+the history is complete by construction. The CLI and the console call these same methods."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+
+from kcbot.calendar import BusinessCalendar
+from kcbot.clock import TZ
+from kcbot.config import data_path
+from kcbot.errors import DataError, KcbotError
+from kcbot.privacy import mask_cpr
+from kcbot.store import Store
+from kcbot.yamlio import load_yaml
+
+__all__ = ["QUEUES", "STATUSES", "Routing", "Ticket", "TicketError", "TicketService"]
+
+QUEUES = ("jobcenter", "ydelsesservice", "cdu")
+STATUSES = ("ny", "i_gang", "afsluttet", "genaabnet")
+OPEN = ("ny", "i_gang", "genaabnet")
+COMPLAINT_CATEGORY = "klage"
+
+
+class TicketError(KcbotError):
+    """An operation an agent asked for that cannot be done; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Routing:
+    routes: dict[str, str]
+    default: str = "jobcenter"
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Routing:
+        path = path or data_path("dialogues") / "koeer.yml"
+        doc = load_yaml(path) or {}
+        routes = doc.get("routes") or {}
+        default = doc.get("default", "jobcenter")
+        for key, queue in [*routes.items(), ("default", default)]:
+            if queue not in QUEUES:
+                raise DataError(path, f"routes.{key}", f"ukendt kø {queue!r}; brug {QUEUES}")
+        return cls({str(k): str(v) for k, v in routes.items()}, str(default))
+
+    def queue(self, category: str) -> str:
+        return self.routes.get(category, self.default)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    conversation_id: str | None
+    queue: str
+    category: str
+    borgergruppe: str | None
+    navn: str | None
+    telefon: str | None
+    cpr: str | None
+    summary: str
+    created: str
+    due: str
+    closed: str | None
+    status: str
+    agent: str | None
+    resolution: str | None
+
+    def sla(self, now: datetime) -> str:
+        """``rettidig``, ``forfalder_i_dag`` or ``overskredet``; a closed ticket is judged at
+        the moment it was closed."""
+        due = datetime.fromisoformat(self.due)
+        moment = datetime.fromisoformat(self.closed) if self.closed else now
+        if moment > due:
+            return "overskredet"
+        if not self.closed and moment.astimezone(TZ).date() == due.astimezone(TZ).date():
+            return "forfalder_i_dag"
+        return "rettidig"
+
+    @property
+    def closed_on_time(self) -> bool | None:
+        if not self.closed:
+            return None
+        return datetime.fromisoformat(self.closed) <= datetime.fromisoformat(self.due)
+
+    def as_json(self) -> dict[str, object]:
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cpr"}
+        d.pop("resolution")
+        return d
+
+
+class TicketService:
+    def __init__(self, store: Store, calendar: BusinessCalendar, routing: Routing) -> None:
+        self.store = store
+        self.calendar = calendar
+        self.routing = routing
+
+    def _now(self) -> datetime:
+        return self.store.clock.now()
+
+    async def create(
+        self,
+        conversation_id: str | None,
+        category: str,
+        summary: str,
+        *,
+        borgergruppe: str | None = None,
+        navn: str | None = None,
+        telefon: str | None = None,
+        cpr: str | None = None,
+        agent: str = "kcbot",
+    ) -> tuple[Ticket, bool]:
+        """Create a ticket, or return the open one for this conversation and category.
+        Returns ``(ticket, created)``."""
+        if conversation_id is not None:
+            existing = await self._open_for(conversation_id, category)
+            if existing:
+                return existing, False
+        now = self._now()
+        due = (self.calendar.complaint_due(now) if category == COMPLAINT_CATEGORY
+               else self.calendar.callback_due(now))
+        queue = self.routing.queue(category)
+        try:
+            async with self.store.transaction() as db:
+                prefix = f"KC-{now.year}-"
+                async with db.execute(
+                    "SELECT count(*) FROM tickets WHERE id LIKE ?", (prefix + "%",)
+                ) as cur:
+                    (count,) = await cur.fetchone()  # type: ignore[misc]
+                ticket_id = f"{prefix}{count + 1:06d}"
+                await db.execute(
+                    "INSERT INTO tickets (id, conversation_id, queue, category, borgergruppe, "
+                    "navn, telefon, cpr, summary, created, due, status) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ny')",
+                    (ticket_id, conversation_id, queue, category, borgergruppe, navn, telefon,
+                     cpr, mask_cpr(summary), now.isoformat(timespec="seconds"),
+                     due.isoformat(timespec="seconds")),
+                )
+                detail = f"kø {queue}, frist {due:%d-%m-%Y %H:%M}"
+                await self._log(db, ticket_id, agent, "oprettet", detail)
+        except sqlite3.IntegrityError:
+            # a concurrent retry created it first: the partial unique index keeps one open
+            existing = await self._open_for(conversation_id or "", category)
+            if existing:
+                return existing, False
+            raise
+        return await self.get(ticket_id), True
+
+    async def _open_for(self, conversation_id: str, category: str) -> Ticket | None:
+        row = await self.store.fetchone(
+            "SELECT * FROM tickets WHERE conversation_id = ? AND category = ? "
+            "AND status != 'afsluttet'",
+            (conversation_id, category),
+        )
+        return Ticket(**dict(row)) if row else None
+
+    async def _log(self, db, ticket_id: str, agent: str | None, action: str, detail: str) -> None:
+        await db.execute(
+            "INSERT INTO ticket_history (ticket_id, time, agent, action, detail) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (ticket_id, self._now().isoformat(timespec="seconds"), agent, action,
+             mask_cpr(detail)),
+        )
+
+    async def get(self, ticket_id: str) -> Ticket:
+        row = await self.store.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        if row is None:
+            raise TicketError(f"Der findes ingen sag med id {ticket_id!r}.")
+        return Ticket(**dict(row))
+
+    async def list(
+        self, queue: str | None = None, status: str | None = None, overdue: bool = False
+    ) -> list[Ticket]:
+        if queue and queue not in QUEUES:
+            raise TicketError(f"Ukendt kø {queue!r}; brug {', '.join(QUEUES)}.")
+        if status and status not in STATUSES:
+            raise TicketError(f"Ukendt status {status!r}; brug {', '.join(STATUSES)}.")
+        sql, params = "SELECT * FROM tickets WHERE 1 = 1", []
+        if queue:
+            sql, params = sql + " AND queue = ?", [*params, queue]
+        if status:
+            sql, params = sql + " AND status = ?", [*params, status]
+        if overdue:
+            sql += " AND status != 'afsluttet' AND due < ?"
+            params.append(self._now().isoformat(timespec="seconds"))
+        rows = await self.store.fetchall(sql + " ORDER BY due, id", params)
+        return [Ticket(**dict(r)) for r in rows]
+
+    async def history(self, ticket_id: str) -> list[dict[str, object]]:
+        await self.get(ticket_id)
+        rows = await self.store.fetchall(
+            "SELECT time, agent, action, detail FROM ticket_history WHERE ticket_id = ? "
+            "ORDER BY id", (ticket_id,),
+        )
+        return [dict(r) for r in rows]
+
+    async def _change(
+        self, ticket_id: str, agent: str, action: str, detail: str, allowed: tuple[str, ...],
+        updates: dict[str, object],
+    ) -> Ticket:
+        """Apply ``updates`` and log the action, if the status allows it. The acting agent
+        becomes the ticket's agent unless ``updates`` says otherwise."""
+        agent = (agent or "").strip().upper()
+        if not agent:
+            raise TicketError("Skriv dine initialer (--agent), så ændringen kan spores.")
+        ticket = await self.get(ticket_id)
+        if ticket.status not in allowed:
+            raise TicketError(
+                f"Sag {ticket_id} har status '{ticket.status}'; '{action}' kræver "
+                f"{' eller '.join(allowed)}."
+            )
+        updates = {"agent": agent, **updates}
+        try:
+            async with self.store.transaction() as db:
+                assignments = ", ".join(f"{k} = ?" for k in updates)
+                await db.execute(
+                    f"UPDATE tickets SET {assignments} WHERE id = ?",
+                    (*updates.values(), ticket_id),
+                )
+                await self._log(db, ticket_id, agent, action, detail)
+        except sqlite3.IntegrityError:
+            raise TicketError(
+                f"Sag {ticket_id} kan ikke genåbnes: samtalen har allerede en åben sag om "
+                f"'{ticket.category}'."
+            ) from None
+        return await self.get(ticket_id)
+
+    async def claim(self, ticket_id: str, agent: str) -> Ticket:
+        return await self._change(ticket_id, agent, "taget", "", ("ny", "genaabnet"),
+                                  {"status": "i_gang"})
+
+    async def note(self, ticket_id: str, agent: str, text: str) -> Ticket:
+        if not text.strip():
+            raise TicketError("Notatet er tomt.")
+        ticket = await self.get(ticket_id)
+        # a note does not take the ticket from whoever has it
+        owner = {"agent": ticket.agent} if ticket.agent else {}
+        return await self._change(ticket_id, agent, "notat", text.strip(), OPEN, owner)
+
+    async def close(self, ticket_id: str, agent: str, note: str) -> Ticket:
+        if not note.strip():
+            raise TicketError("Skriv hvad der blev gjort (--note), før sagen lukkes.")
+        now = self._now().isoformat(timespec="seconds")
+        return await self._change(ticket_id, agent, "afsluttet", note.strip(), OPEN,
+                                  {"status": "afsluttet", "closed": now,
+                                   "resolution": note.strip()})
+
+    async def reopen(self, ticket_id: str, agent: str) -> Ticket:
+        return await self._change(ticket_id, agent, "genåbnet", "", ("afsluttet",),
+                                  {"status": "genaabnet", "closed": None})
