@@ -115,21 +115,25 @@ def test_opening_hours_come_from_the_data_file(tmp_path: Path) -> None:
     assert not cal.is_open_at(at("2026-11-24T08:00")) and cal.is_open_at(at("2026-11-24T13:59"))
 
 
+WEEK = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+
+
 @pytest.mark.parametrize(
-    ("body", "key"),
+    ("week", "extra", "key"),
     [
-        ("weekdays: {mandag: '7-16'}", "weekdays"),
-        ("weekdays: {mondag: lukket}", "weekdays.mondag"),
-        ("special_days: {'13-40': {hours: lukket}}", "special_days.13-40"),
+        ({"mandag": "7-16"}, "", "weekdays.mandag"),
+        ({"mondag": "lukket"}, "", "weekdays.mondag"),
+        ({"fredag": "15:00-07:30"}, "", "weekdays.fredag"),
+        ({}, "special_days: {'13-40': {hours: lukket}}", "special_days.13-40"),
     ],
 )
-def test_bad_calendar_data_names_the_file_and_key(tmp_path: Path, body: str, key: str) -> None:
-    full = {d: "lukket" for d in ("mandag", "tirsdag", "onsdag", "torsdag", "fredag",
-                                  "lørdag", "søndag")}
+def test_bad_calendar_data_names_the_file_and_key(
+    tmp_path: Path, week: dict[str, str], extra: str, key: str
+) -> None:
+    days = {d: "lukket" for d in WEEK} | week
+    lines = "\n".join(f"  {d}: '{h}'" for d, h in days.items())
     path = tmp_path / "aabningstider.yml"
-    if body.startswith("special_days"):
-        body = "weekdays: " + str(full).replace("'", "") + "\n" + body
-    path.write_text(body + "\n", encoding="utf-8")
+    path.write_text(f"weekdays:\n{lines}\n{extra}\n", encoding="utf-8")
     with pytest.raises(DataError) as err:
         BusinessCalendar.load(path)
     assert "aabningstider.yml" in str(err.value) and key in str(err.value)
