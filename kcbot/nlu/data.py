@@ -36,10 +36,6 @@ class TrainingData:
     regexes: dict[str, list[str]] = field(default_factory=dict)
     digest: str = ""
 
-    @property
-    def intents(self) -> list[str]:
-        return sorted({intent for _, intent in self.examples})
-
 
 def _example_lines(path: Path, key: str, block: object) -> list[str]:
     if not isinstance(block, str):

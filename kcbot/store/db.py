@@ -106,6 +106,7 @@ class Store:
             await self._db.execute("PRAGMA journal_mode = WAL")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.row_factory = sqlite3.Row
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
 
@@ -152,7 +153,6 @@ class Store:
             await self._db.execute("COMMIT")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        self._db.row_factory = sqlite3.Row
         async with self._db.execute(sql, params) as cur:
             return list(await cur.fetchall())
 

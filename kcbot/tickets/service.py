@@ -198,10 +198,10 @@ class TicketService:
 
     async def _change(
         self, ticket_id: str, agent: str, action: str, detail: str, allowed: tuple[str, ...],
-        updates: dict[str, object],
+        updates: dict[str, object], keep_owner: bool = False,
     ) -> Ticket:
         """Apply ``updates`` and log the action, if the status allows it. The acting agent
-        becomes the ticket's agent unless ``updates`` says otherwise."""
+        becomes the ticket's agent, unless ``keep_owner`` and someone already has it."""
         agent = (agent or "").strip().upper()
         if not agent:
             raise TicketError("Skriv dine initialer (--agent), så ændringen kan spores.")
@@ -211,7 +211,8 @@ class TicketService:
                 f"Sag {ticket_id} har status '{ticket.status}'; '{action}' kræver "
                 f"{' eller '.join(allowed)}."
             )
-        updates = {"agent": agent, **updates}
+        owner = ticket.agent if keep_owner and ticket.agent else agent
+        updates = {"agent": owner, **updates}
         try:
             async with self.store.transaction() as db:
                 assignments = ", ".join(f"{k} = ?" for k in updates)
@@ -234,10 +235,9 @@ class TicketService:
     async def note(self, ticket_id: str, agent: str, text: str) -> Ticket:
         if not text.strip():
             raise TicketError("Notatet er tomt.")
-        ticket = await self.get(ticket_id)
         # a note does not take the ticket from whoever has it
-        owner = {"agent": ticket.agent} if ticket.agent else {}
-        return await self._change(ticket_id, agent, "notat", text.strip(), OPEN, owner)
+        return await self._change(ticket_id, agent, "notat", text.strip(), OPEN, {},
+                                  keep_owner=True)
 
     async def close(self, ticket_id: str, agent: str, note: str) -> Ticket:
         if not note.strip():
