@@ -56,6 +56,10 @@ class Settings:
         default_factory=lambda: _float_env("KCBOT_NLU_THRESHOLD", 0.45)
     )
 
+    # A conversation with no message for this long has ended (afbrudt unless something was
+    # settled); the next message starts a new one.
+    idle_minutes: float = field(default_factory=lambda: _float_env("KCBOT_IDLE_MINUTES", 30.0))
+
     @classmethod
     def from_env(cls, db: str | os.PathLike[str] | None = None) -> Settings:
         return cls(db_path=Path(db)) if db else cls()

@@ -7,11 +7,13 @@ full CPR number in its own column.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,10 +51,14 @@ def _iso(at: datetime) -> str:
 class Store:
     """Open with ``await Store.open(path, clock)`` or ``async with Store.connect(...)``."""
 
+    # The store whose transaction the current task is inside, if any (see ``transaction``).
+    _owner: ContextVar[Store | None] = ContextVar("kcbot_store_transaction", default=None)
+
     def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._db = db
         self.path = path
         self.clock = clock
+        self._lock = asyncio.Lock()
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -142,17 +148,37 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction; taken IMMEDIATE so two writers queue instead of deadlocking."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
+        """A write transaction; taken IMMEDIATE so two writers queue instead of deadlocking.
+
+        Transactions nest: inside an open one (the engine wraps a whole turn, actions included,
+        in one), an inner ``transaction()`` joins it, so a turn is stored completely or not at
+        all. Tasks sharing this connection queue on a lock, so one task's statements never land
+        in another task's transaction.
+        """
+        if self._owner.get() is self:
             yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        else:
-            await self._db.execute("COMMIT")
+            return
+        async with self._lock:
+            token = self._owner.set(self)
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+                else:
+                    await self._db.execute("COMMIT")
+            finally:
+                self._owner.reset(token)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        if self._owner.get() is self:
+            return await self._fetchall(sql, params)
+        async with self._lock:  # never read another task's uncommitted rows
+            return await self._fetchall(sql, params)
+
+    async def _fetchall(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
         async with self._db.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
@@ -310,3 +336,28 @@ class Store:
                  mask_cpr(body), cpr),
             )
             return int(cur.lastrowid or 0)
+
+    # -- channel retries --------------------------------------------------------------------
+
+    async def processed_replies(
+        self, channel: str, sender: str, message_id: str
+    ) -> list[dict[str, Any]] | None:
+        """The replies already given to this message id, or None when it is new."""
+        row = await self.fetchone(
+            "SELECT replies FROM processed_messages WHERE channel = ? AND sender = ? "
+            "AND message_id = ?",
+            (channel, sender, message_id),
+        )
+        return json.loads(row["replies"]) if row else None
+
+    async def remember_replies(
+        self, channel: str, sender: str, message_id: str, replies: Sequence[dict[str, Any]]
+    ) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO processed_messages (channel, sender, message_id, replies, "
+                "time) VALUES (?, ?, ?, ?, ?)",
+                (channel, sender, message_id,
+                 mask_cpr(json.dumps(list(replies), ensure_ascii=False)),
+                 _iso(self.clock.now())),
+            )

@@ -1,0 +1,15 @@
+"""kcbot's custom actions, as rasa-sdk ``Action`` subclasses.
+
+The engine runs them in-process through rasa-sdk's ``ActionExecutor`` with the payload Rasa's
+action server receives; ``python -m rasa_sdk --actions kcbot.actions`` serves the same actions
+over HTTP for a Rasa assistant.
+"""
+
+from __future__ import annotations
+
+from kcbot.actions.aabningstid import ActionAabningstid
+from kcbot.actions.afbud import ActionVurderAfbud
+from kcbot.actions.tilbagekald import ActionOpretTilbagekald
+from kcbot.actions.validation import ValidateSlots
+
+__all__ = ["ActionAabningstid", "ActionOpretTilbagekald", "ActionVurderAfbud", "ValidateSlots"]

@@ -1,0 +1,82 @@
+"""Afbud: decide from the rule table in ``dialogues/afbud_regler.yml``, then register it.
+
+The table is data, so a rule change (1 Jan 2027) is an edit and a review date, not a release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from kcbot.actions.context import content, current
+from kcbot.actions.tilbagekald import GROUP_LABELS
+from kcbot.errors import DataError
+
+__all__ = ["ActionVurderAfbud", "decide"]
+
+RULES_FILE = "afbud_regler.yml"
+DECISIONS = ("godkendt", "videresendt", "overdrag")
+MOEDE_LABELS = {
+    "jobsamtale": "jobsamtale", "tilbud": "tilbud", "opfoelgning": "opfølgningssamtale",
+    "jobklub": "jobklub",
+}
+
+
+def _matches(condition: dict[str, Any], slots: dict[str, Any]) -> bool:
+    for slot, allowed in condition.items():
+        values = allowed if isinstance(allowed, list) else [allowed]
+        if str(slots.get(slot)) not in [str(v) for v in values]:
+            return False
+    return True
+
+
+def decide(slots: dict[str, Any], table: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The first rule whose conditions all hold, else the default: ``{id, afgoerelse, note}``."""
+    table = table if table is not None else content(RULES_FILE)
+    for rule in table.get("rules") or []:
+        if _matches(rule.get("if") or {}, slots):
+            chosen = rule
+            break
+    else:
+        chosen = table.get("default") or {}
+    if chosen.get("afgoerelse") not in DECISIONS:
+        raise DataError(RULES_FILE, str(chosen.get("id")), f"afgoerelse skal være en af {DECISIONS}")
+    return chosen
+
+
+class ActionVurderAfbud(Action):
+    def name(self) -> str:
+        return "action_vurder_afbud"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        slots = dict(tracker.slots)
+        rule = decide(slots)
+        decision = rule["afgoerelse"]
+        if decision != "overdrag":
+            context = await current()
+            conversation_id = await context.conversation_for(tracker.sender_id)
+            group = slots.get("borgergruppe")
+            meeting = MOEDE_LABELS.get(str(slots.get("moedetype")), "møde")
+            when = slots.get("moededato") or "ukendt dato"
+            reason = slots.get("afbud_kategori") or "andet"
+            source = content(RULES_FILE).get("source")
+            await context.store.add_journal(
+                conversation_id, "afbud", f"Afbud {decision}",
+                f"Afbud til {meeting} {when}. Grund: {reason}. {rule.get('note', '')}".strip(),
+                borgergruppe=group, rule=rule.get("id"), source=source,
+            )
+            # Only the category goes to the jobcentre; the citizen's own words can hold health
+            # details the receiver does not need.
+            await context.store.add_outbox(
+                conversation_id, "jobcenter", f"Afbud til {meeting} {when}",
+                f"Borger på {GROUP_LABELS.get(str(group), 'ukendt ydelse')} melder afbud til "
+                f"{meeting} {when}. Grund: {reason}. Afgørelse: {decision} "
+                f"(regel {rule.get('id')}).",
+            )
+        return [SlotSet("afbud_afgoerelse", decision), SlotSet("afbud_regel", rule.get("id"))]

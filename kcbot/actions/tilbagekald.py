@@ -1,0 +1,69 @@
+"""The handoff: a callback ticket for a person, with the deadline told in Danish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_datetime
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from kcbot.actions.context import current
+from kcbot.clock import TZ
+
+__all__ = ["ActionOpretTilbagekald", "format_frist", "summary"]
+
+LOCALE = "da_DK"
+GROUP_LABELS = {
+    "dagpenge": "dagpenge", "kontanthjaelp": "kontanthjælp", "sygedagpenge": "sygedagpenge",
+    "ledighedsydelse": "ledighedsydelse", "revalidering": "revalidering",
+}
+# Slots that say what the matter is, in the order a reader wants them.
+SUMMARY_SLOTS = (
+    ("moedetype", "Møde"), ("moededato", "Dato"), ("afbud_grund", "Grund"),
+    ("sygemeldt_fra", "Sygemeldt fra"), ("varighed", "Varighed"), ("beskrivelse", "Borgerens ord"),
+)
+
+
+def format_frist(due: datetime) -> str:
+    """'onsdag den 25. november 2026 kl. 15.00' (Babel, da_DK, Copenhagen time)."""
+    return format_datetime(due.astimezone(TZ), "EEEE 'den' d. MMMM y 'kl.' HH.mm", locale=LOCALE)
+
+
+def summary(sag: str, slots: dict[str, Any]) -> str:
+    """One line a person reads at a glance: who, what, why, when."""
+    who = slots.get("navn") or "Borger"
+    group = GROUP_LABELS.get(str(slots.get("borgergruppe")), "ukendt ydelse")
+    parts = [f"{who} ({group}): {sag.replace('_', ' ')}"]
+    for slot, label in SUMMARY_SLOTS:
+        value = slots.get(slot)
+        if value:
+            parts.append(f"{label}: {value}")
+    return ". ".join(parts)
+
+
+class ActionOpretTilbagekald(Action):
+    def name(self) -> str:
+        return "action_opret_tilbagekald"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        context = await current()
+        conversation_id = await context.conversation_for(tracker.sender_id)
+        sag = tracker.get_slot("sag") or "menneske"
+        slots = dict(tracker.slots)
+        ticket, _created = await context.tickets.create(
+            conversation_id,
+            sag,
+            summary(sag, slots),
+            borgergruppe=slots.get("borgergruppe"),
+            navn=slots.get("navn"),
+            telefon=slots.get("telefon"),
+            cpr=slots.get("cpr"),
+        )
+        due = datetime.fromisoformat(ticket.due)
+        return [SlotSet("ticket_id", ticket.id), SlotSet("frist", format_frist(due))]

@@ -1,0 +1,111 @@
+"""Slot validation, as Rasa's global ``action_validate_slot_mappings``.
+
+The engine puts the candidate values for this turn after the user event (as Rasa's form loop
+does), and each ``validate_<slot>`` either returns the value to keep, possibly cleaned, or
+``None`` with a hint for the citizen. A rejected slot is asked again by the flow.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from kcbot.privacy import CPR_RE
+
+__all__ = ["ValidateSlots"]
+
+_DIGITS = re.compile(r"\D")
+_LETTER = re.compile(r"[^\W\d_]")
+NAME_MAX = 80
+TEXT_MAX = 1000
+
+
+def _reject(dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any]:
+    dispatcher.utter_message(response=f"utter_hint_{slot}")
+    return {slot: None}
+
+
+class ValidateSlots(ValidationAction):
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    def validate_telefon(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        digits = _DIGITS.sub("", str(value or ""))
+        if len(digits) == 10 and digits.startswith("45"):
+            digits = digits[2:]
+        elif len(digits) == 12 and digits.startswith("0045"):
+            digits = digits[4:]
+        # Danish subscriber numbers are 8 digits and do not start with 0 or 1.
+        if len(digits) != 8 or digits[0] in "01":
+            return _reject(dispatcher, "telefon")
+        return {"telefon": digits}
+
+    def validate_navn(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = " ".join(str(value or "").split())
+        letters = len(_LETTER.findall(name))
+        if letters < 2 or len(name) > NAME_MAX or CPR_RE.search(name) or any(c.isdigit() for c in name):
+            return _reject(dispatcher, "navn")
+        return {"navn": name}
+
+    def validate_moededato(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            return {"moededato": date.fromisoformat(str(value)).isoformat()}
+        except ValueError:
+            return _reject(dispatcher, "moededato")
+
+    def validate_cpr(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        digits = _DIGITS.sub("", str(value or ""))
+        if len(digits) != 10:
+            return _reject(dispatcher, "cpr")
+        try:
+            date(2000, int(digits[2:4]), int(digits[0:2]))  # a real day and month
+        except ValueError:
+            return _reject(dispatcher, "cpr")
+        return {"cpr": f"{digits[:6]}-{digits[6:]}"}
+
+    def validate_afbud_grund(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = _free_text(value)
+        if text is None:
+            return _reject(dispatcher, "afbud_grund")
+        categories = [
+            e.get("value") for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") == "afbud_kategori"
+        ]
+        # The first reason named decides; a reason the table does not know is 'andet', which a
+        # person assesses: the bot never rejects an afbud on its own.
+        return {"afbud_grund": text, "afbud_kategori": categories[0] if categories else "andet"}
+
+    def validate_beskrivelse(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = _free_text(value)
+        return {"beskrivelse": text} if text else _reject(dispatcher, "beskrivelse")
+
+    def validate_varighed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = _free_text(value)
+        return {"varighed": text} if text else _reject(dispatcher, "varighed")
+
+
+def _free_text(value: Any) -> str | None:
+    text = " ".join(str(value or "").split())
+    if len(_LETTER.findall(text)) < 2 and not any(c.isdigit() for c in text):
+        return None
+    return text[:TEXT_MAX]

@@ -1,0 +1,177 @@
+"""The domain: slots and the bot's Danish responses, in Rasa's domain format (``domain.yml``).
+
+kcbot reads the parts of Rasa's format it uses, so the same file can sit in a Rasa assistant:
+``slots`` (``type``, ``values``, ``mappings``) and ``responses`` (``utter_*`` with ``text``,
+``buttons`` and ``{slot}`` placeholders). Buttons are how a choice slot shows its numbered
+options; the first variant of a response is used, so replies are predictable in tests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+
+from kcbot.errors import DataError
+from kcbot.yamlio import load_yaml
+
+__all__ = ["Button", "Domain", "Reply", "SlotSpec", "load_domain"]
+
+SLOT_TYPES = ("categorical", "text", "any", "bool", "float", "list")
+MAPPING_TYPES = ("from_entity", "from_intent", "from_text", "custom")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+LOCALE = "da_DK"
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One bot message as a channel shows it: text, and numbered choices if any."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            out["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
+        return out
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    name: str
+    type: str
+    values: tuple[str, ...] = ()
+    mappings: tuple[dict[str, Any], ...] = ()
+
+    def entities(self) -> list[str]:
+        return [m["entity"] for m in self.mappings if m["type"] == "from_entity"]
+
+    def intent_values(self) -> dict[str, str]:
+        return {m["intent"]: str(m["value"]) for m in self.mappings if m["type"] == "from_intent"}
+
+    @property
+    def from_text(self) -> bool:
+        return any(m["type"] == "from_text" for m in self.mappings)
+
+
+@dataclass
+class Domain:
+    path: Path
+    slots: dict[str, SlotSpec]
+    responses: dict[str, list[dict[str, Any]]]
+    raw: dict[str, Any] = field(repr=False)  # what an action receives as ``domain``
+
+    def has_response(self, name: str) -> bool:
+        return name in self.responses
+
+    def options(self, slot: str, ask: str | None = None) -> list[Button]:
+        """A choice slot's options: the buttons of the question asked (``utter_ask_<slot>``)."""
+        variants = self.responses.get(ask or f"utter_ask_{slot}") or [{}]
+        return [Button(str(b["title"]), str(b["payload"])) for b in variants[0].get("buttons", [])]
+
+    def label(self, slot: str, value: Any) -> str:
+        """How a slot value reads in a sentence: an option's title, lower-cased."""
+        if value is None:
+            return ""
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            return format_date(date.fromisoformat(value), "EEEE 'den' d. MMMM", locale=LOCALE)
+        for button in self.options(slot):
+            if button.payload == str(value):
+                return button.title[:1].lower() + button.title[1:]
+        return str(value)
+
+    def render(self, name: str, slots: dict[str, Any], **extra: Any) -> Reply:
+        variant = self.responses[name][0]
+        values = {key: self.label(key, value) for key, value in slots.items()}
+        values.update({key: str(value) for key, value in extra.items() if value is not None})
+        text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), str(variant.get("text", "")))
+        buttons = [Button(str(b["title"]), str(b["payload"])) for b in variant.get("buttons", [])]
+        return numbered(text.strip(), buttons)
+
+
+def numbered(text: str, buttons: list[Button]) -> Reply:
+    """IVR style: the options are listed with numbers, and a button's payload is its number."""
+    if not buttons:
+        return Reply(text)
+    lines = [text] + [f"{i}) {b.title}" for i, b in enumerate(buttons, start=1)]
+    return Reply("\n".join(lines), tuple(Button(b.title, str(i)) for i, b in enumerate(buttons, 1)))
+
+
+def _check_slot(path: Path, name: str, spec: Any) -> SlotSpec:
+    where = f"slots.{name}"
+    if not isinstance(spec, dict):
+        raise DataError(path, where, "en slot skal være en mapping med 'type' og 'mappings'")
+    kind = spec.get("type")
+    if kind not in SLOT_TYPES:
+        raise DataError(path, f"{where}.type", f"'{kind}' er ikke en af {', '.join(SLOT_TYPES)}")
+    values = spec.get("values") or []
+    if kind == "categorical" and not values:
+        raise DataError(path, f"{where}.values", "en categorical slot skal have 'values'")
+    mappings = spec.get("mappings") or []
+    if not isinstance(mappings, list):
+        raise DataError(path, f"{where}.mappings", "skal være en liste")
+    for i, mapping in enumerate(mappings):
+        key = f"{where}.mappings[{i}]"
+        if not isinstance(mapping, dict) or mapping.get("type") not in MAPPING_TYPES:
+            raise DataError(path, key, f"'type' skal være en af {', '.join(MAPPING_TYPES)}")
+        needed = {"from_entity": ("entity",), "from_intent": ("intent", "value")}
+        for field_name in needed.get(mapping["type"], ()):
+            if field_name not in mapping:
+                raise DataError(path, key, f"mangler '{field_name}'")
+        if mapping["type"] == "from_intent" and values and str(mapping["value"]) not in values:
+            raise DataError(path, f"{key}.value", f"'{mapping['value']}' er ikke i 'values'")
+    return SlotSpec(name, kind, tuple(str(v) for v in values), tuple(mappings))
+
+
+def load_domain(path: Path) -> Domain:
+    doc = load_yaml(path)
+    if not isinstance(doc, dict):
+        raise DataError(path, "-", "domænet skal være en mapping med 'slots' og 'responses'")
+    raw_slots = doc.get("slots") or {}
+    raw_responses = doc.get("responses") or {}
+    if not isinstance(raw_slots, dict) or not isinstance(raw_responses, dict):
+        raise DataError(path, "slots/responses", "skal begge være mappings")
+    slots = {str(name): _check_slot(path, str(name), spec) for name, spec in raw_slots.items()}
+    responses: dict[str, list[dict[str, Any]]] = {}
+    for name, variants in raw_responses.items():
+        where = f"responses.{name}"
+        if not str(name).startswith("utter_"):
+            raise DataError(path, where, "et svars navn skal starte med 'utter_'")
+        if not isinstance(variants, list) or not variants:
+            raise DataError(path, where, "skal være en liste med mindst én variant")
+        for i, variant in enumerate(variants):
+            if not isinstance(variant, dict) or not isinstance(variant.get("text"), str):
+                raise DataError(path, f"{where}[{i}]", "hver variant skal have en 'text'")
+            for placeholder in _PLACEHOLDER.findall(variant["text"]):
+                if placeholder not in slots:
+                    raise DataError(
+                        path, f"{where}[{i}]", f"'{{{placeholder}}}' er ikke en slot i domænet"
+                    )
+            for j, button in enumerate(variant.get("buttons") or []):
+                if not isinstance(button, dict) or {"title", "payload"} - set(button):
+                    raise DataError(path, f"{where}[{i}].buttons[{j}]", "skal have title og payload")
+        responses[str(name)] = variants
+    for name, spec in slots.items():
+        if spec.type == "categorical" and f"utter_ask_{name}" in responses:
+            payloads = [str(b["payload"]) for b in responses[f"utter_ask_{name}"][0].get("buttons", [])]
+            unknown = [p for p in payloads if p not in spec.values]
+            if unknown:
+                raise DataError(
+                    path, f"responses.utter_ask_{name}", f"knapperne {unknown} er ikke i values"
+                )
+    raw = {"version": "3.1", "slots": raw_slots, "responses": raw_responses, "forms": {},
+           "intents": doc.get("intents") or [], "entities": doc.get("entities") or [],
+           "actions": doc.get("actions") or []}
+    return Domain(path, slots, responses, raw)

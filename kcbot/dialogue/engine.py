@@ -1,0 +1,584 @@
+"""The dialogue engine: the one path every channel and the console use.
+
+``await engine.turn(sender, text)`` runs one citizen message through NLU, the active flow and its
+actions, and stores everything the turn did (turns, events, state, journal, outbox, tickets) in
+one transaction: a turn is stored completely or not at all, and a process killed between two
+turns leaves a conversation the next process continues.
+
+How a message is read, in order:
+1. "stop", "afbryd", "forfra" reset the conversation.
+2. Numbered topics offered after a message the bot did not understand take a number or a title.
+3. While a flow waits for a slot, the answer fills it (an option's number or words, an entity,
+   an intent such as "ja", or free text) and is validated by ``action_validate_slot_mappings``.
+   An answer that does not fit may be a digression (answered, then the question is asked again),
+   goodbye, or a clear change of topic (the new flow starts, slots collected so far stay). Else
+   it is a failed try: a hint and the question again, and after two a person is offered.
+4. Otherwise the intent starts its flow, with every slot the message already gives filled in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import rasa_sdk
+from rasa_sdk.executor import ActionExecutor
+
+from kcbot.actions.context import ActionContext, using
+from kcbot.calendar import BusinessCalendar
+from kcbot.clock import Clock
+from kcbot.config import Settings, data_path
+from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
+from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
+from kcbot.dialogue.state import DialogueState, Frame
+from kcbot.errors import KcbotError
+from kcbot.nlu import NLU, ParseResult
+from kcbot.nlu.normalise import MAX_CHARS, clean, fold
+from kcbot.privacy import find_cpr, mask_cpr
+from kcbot.store import Store
+
+__all__ = ["Engine", "TurnResult"]
+
+log = logging.getLogger(__name__)
+# rasa-sdk warns for every slot without a validate_<slot> method; most slots need none.
+logging.getLogger("rasa_sdk.forms").setLevel(logging.ERROR)
+
+VALIDATE = "action_validate_slot_mappings"
+OFFER_PERSON = "tilbyd_medarbejder"
+FAREWELL = "farvel"
+MAX_TRIES = 2
+MAX_FALLBACKS = 2
+MAX_CHOICES = 3
+CHOICE_MIN_CONFIDENCE = 0.05
+# An answer to a free-text question is read as a digression or goodbye only when the classifier
+# is this sure; otherwise "jeg er syg" in answer to "hvad er grunden?" would leave the flow.
+INTERRUPT_CONFIDENCE = 0.7
+# Leaving a half-done flow for another topic needs a clear message, not a guess.
+SWITCH_CONFIDENCE = 0.6
+MAX_STEPS_PER_TURN = 100
+_RESET = re.compile(r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller)\b[ !.]*$")
+_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[).]?\s*$")
+
+
+@dataclass
+class TurnResult:
+    conversation_id: str
+    replies: list[Reply]
+    parse: ParseResult | None = None
+    state: DialogueState = field(default_factory=DialogueState)
+    replayed: bool = False  # a retried message id: the stored replies, nothing run again
+
+    @property
+    def ended(self) -> bool:
+        return self.state.ended
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [reply.as_dict() for reply in self.replies]
+
+
+class _Turn:
+    """What one turn has produced so far."""
+
+    def __init__(self, conversation_id: str, state: DialogueState, parse: ParseResult | None,
+                 raw: str) -> None:
+        self.conversation_id = conversation_id
+        self.state = state
+        self.parse = parse
+        self.raw = raw
+        self.replies: list[Reply] = []
+        self.events: list[dict[str, Any]] = []
+
+
+class Engine:
+    def __init__(self, store: Store, nlu: NLU, domain: Domain, flows: Flows,
+                 executor: ActionExecutor, context: ActionContext,
+                 idle_timeout: timedelta = timedelta(minutes=30)) -> None:
+        self.store = store
+        self.nlu = nlu
+        self.domain = domain
+        self.flows = flows
+        self.executor = executor
+        self.context = context
+        self.idle_timeout = idle_timeout
+
+    @property
+    def clock(self) -> Clock:
+        return self.store.clock
+
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock, store: Store | None = None,
+                   nlu: NLU | None = None) -> Engine:
+        store = store or await Store.open(settings.db_path, clock)
+        folder = data_path("dialogues")
+        domain = load_domain(folder / "domain.yml")
+        executor = ActionExecutor()
+        executor.register_package("kcbot.actions")
+        flows = load_flows(folder / "flows", domain, executor.actions)
+        context = ActionContext.build(store, clock, BusinessCalendar.load())
+        return cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
+                   timedelta(minutes=settings.idle_minutes))
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    # -- the turn ---------------------------------------------------------------------------
+
+    async def turn(self, sender: str, text: str, *, channel: str = "chat",
+                   message_id: str | None = None) -> TurnResult:
+        now = self.clock.now()
+        parse = self.nlu.parse(text, now.date()) if len(text) <= MAX_CHARS else None
+        try:
+            async with self.store.transaction():
+                return await self._turn(channel, sender, text, parse, message_id)
+        except KcbotError:
+            raise
+        except Exception:  # a bug must not cost the citizen the conversation
+            log.exception("turn failed for %s/%s", channel, mask_cpr(sender))
+            async with self.store.transaction():
+                conversation_id, state, _ = await self._conversation(channel, sender)
+                state.clear()
+                reply = self.domain.render("utter_teknisk_fejl", {})
+                await self.store.add_turn(conversation_id, "user", _stored_text(text, parse))
+                await self.store.add_turn(conversation_id, "bot", reply.text)
+                await self.store.save_state(conversation_id, state.as_dict())
+                return TurnResult(conversation_id, [reply], parse, state)
+
+    async def _turn(self, channel: str, sender: str, text: str, parse: ParseResult | None,
+                    message_id: str | None) -> TurnResult:
+        if message_id is not None:
+            stored = await self.store.processed_replies(channel, sender, message_id)
+            if stored is not None:
+                conversation_id = await self.store.active_conversation(channel, sender) or ""
+                replies = [Reply(r["text"]) for r in stored]
+                return TurnResult(conversation_id, replies, parse, replayed=True)
+        conversation_id, state, new = await self._conversation(channel, sender)
+        turn = _Turn(conversation_id, state, parse, text)
+        if new:
+            self._say(turn, "utter_velkommen")
+        await self._read(turn)
+        await self.store.add_turn(
+            conversation_id, "user", _stored_text(text, parse),
+            parse.intent if parse else None, parse.confidence if parse else None,
+        )
+        for reply in turn.replies:
+            await self.store.add_turn(conversation_id, "bot", reply.text)
+        await self.store.add_events(conversation_id, turn.events)
+        await self.store.save_state(conversation_id, state.as_dict())
+        if state.ended:
+            await self.store.end_conversation(conversation_id, state.outcome or "afbrudt")
+        if message_id is not None:
+            await self.store.remember_replies(
+                channel, sender, message_id, [r.as_dict() for r in turn.replies]
+            )
+        return TurnResult(conversation_id, turn.replies, parse, state)
+
+    async def _conversation(self, channel: str, sender: str) -> tuple[str, DialogueState, bool]:
+        conversation_id = await self.store.active_conversation(channel, sender)
+        if conversation_id:
+            row = await self.store.conversation(conversation_id)
+            idle = self.clock.now() - datetime.fromisoformat(row["last_activity"])
+            state = DialogueState.from_dict(await self.store.load_state(conversation_id))
+            if idle <= self.idle_timeout:
+                return conversation_id, state, False
+            await self.store.end_conversation(conversation_id, state.outcome or "afbrudt")
+        return await self.store.start_conversation(channel, sender), DialogueState(), True
+
+    async def end(self, sender: str, *, channel: str = "chat") -> str | None:
+        """A channel closes the conversation (the chat window shut). Returns the outcome."""
+        async with self.store.transaction():
+            conversation_id = await self.store.active_conversation(channel, sender)
+            if not conversation_id:
+                return None
+            state = DialogueState.from_dict(await self.store.load_state(conversation_id))
+            outcome = state.outcome or "afbrudt"
+            await self.store.end_conversation(conversation_id, outcome)
+            return outcome
+
+    async def expire_idle(self) -> int:
+        """End every conversation idle longer than the timeout; returns how many."""
+        cutoff = (self.clock.now() - self.idle_timeout).isoformat(timespec="seconds")
+        rows = await self.store.fetchall(
+            "SELECT id, state FROM conversations WHERE ended IS NULL AND last_activity < ?",
+            (cutoff,),
+        )
+        async with self.store.transaction():
+            for row in rows:
+                state = DialogueState.from_dict(_json(row["state"]))
+                await self.store.end_conversation(row["id"], state.outcome or "afbrudt")
+        return len(rows)
+
+    # -- reading a message ------------------------------------------------------------------
+
+    async def _read(self, turn: _Turn) -> None:
+        state, parse = turn.state, turn.parse
+        if parse is None:
+            self._say(turn, "utter_for_lang")
+            self._ask_again(turn)
+            return
+        if not parse.text:
+            self._say(turn, "utter_tom_besked")
+            self._ask_again(turn)
+            return
+        turn.events.append({"event": "user", "text": parse.text,
+                            "parse_data": {"intent": {"name": parse.intent,
+                                                      "confidence": parse.confidence},
+                                           "entities": [e.as_dict() for e in parse.entities]}})
+        folded = fold(parse.text)
+        if _RESET.match(folded):
+            state.clear()
+            self._say(turn, "utter_nulstil")
+            return
+        if state.choices:
+            chosen = self._chosen_topic(state, parse.text)
+            state.choices = []
+            if chosen:
+                state.fallbacks = 0
+                await self._start(turn, self.flows[chosen], fill=False)
+                return
+        if state.requested_slot:
+            await self._answer(turn)
+        else:
+            await self._new_topic(turn)
+
+    async def _answer(self, turn: _Turn) -> None:
+        state, parse = turn.state, turn.parse
+        assert parse is not None and state.requested_slot
+        slot = state.requested_slot
+        if self._interrupts(parse, slot) and await self._interrupted(turn):
+            return
+        value = self._value_for(slot, state.ask, turn)
+        if value is None:
+            if not await self._interrupted(turn):
+                await self._failed(turn, None)
+            return
+        candidates = {slot: value} | self._entity_candidates(turn, exclude=slot)
+        kept = await self._validate(turn, candidates)
+        if kept.get(slot) is None:
+            await self._failed(turn, slot)
+            return
+        state.requested_slot = state.ask = None
+        state.tries = 0
+        frame = state.stack[-1]
+        flow = self.flows[frame.flow]
+        frame.step = self._next_index(flow, flow.steps[frame.step], state.slots)
+        await self._advance(turn)
+
+    def _interrupts(self, parse: ParseResult, slot: str) -> bool:
+        """A free-text slot takes any words, unless they clearly are something else."""
+        spec = self.domain.slots[slot]
+        if not spec.from_text or parse.confidence < INTERRUPT_CONFIDENCE:
+            return False
+        flow = self.flows.for_intent(parse.intent)
+        return parse.intent == FAREWELL or bool(flow and (flow.digression or flow.handoff))
+
+    async def _interrupted(self, turn: _Turn) -> bool:
+        """Goodbye, a digression or a change of topic in the middle of a flow."""
+        state, parse = turn.state, turn.parse
+        assert parse is not None
+        if parse.intent == FAREWELL:
+            self._farewell(turn)
+            return True
+        flow = self.flows.for_intent(parse.intent)
+        if flow is None or flow.name in {frame.flow for frame in state.stack}:
+            return False
+        if flow.digression:
+            state.requested_slot = state.ask = None
+            await self._start(turn, flow, push=True)
+            return True
+        if parse.confidence < SWITCH_CONFIDENCE:
+            return False
+        # A clear change of topic: the new flow starts; the slots collected so far stay.
+        state.requested_slot = state.ask = None
+        state.tries = 0
+        await self._start(turn, flow)
+        return True
+
+    async def _failed(self, turn: _Turn, rejected: str | None) -> None:
+        """An answer that does not fit: a hint and the question again; after two, a person."""
+        state = turn.state
+        slot = state.requested_slot
+        assert slot is not None
+        state.tries += 1
+        if state.tries < MAX_TRIES:
+            if rejected is None:  # the validator gives its own hint when it rejects
+                hint = f"utter_hint_{slot}"
+                self._say(turn, hint if self.domain.has_response(hint) else "utter_hint_generisk")
+            self._ask_again(turn)
+            return
+        current = self.flows[state.stack[-1].flow]
+        state.requested_slot = state.ask = None
+        state.tries = 0
+        if any(self.flows[frame.flow].handoff for frame in state.stack):
+            state.stack.clear()
+            self._say(turn, "utter_ring_selv")
+            return
+        state.stack.clear()
+        state.slots["sag"] = current.name
+        await self._start(turn, self.flows[OFFER_PERSON], fill=False)
+
+    async def _new_topic(self, turn: _Turn) -> None:
+        state, parse = turn.state, turn.parse
+        assert parse is not None
+        if parse.intent == FAREWELL:
+            self._farewell(turn)
+            return
+        flow = self.flows.for_intent(parse.intent)
+        if flow is not None:
+            state.fallbacks = 0
+            await self._start(turn, flow)
+            return
+        state.fallbacks += 1
+        if state.fallbacks >= MAX_FALLBACKS:
+            state.fallbacks = 0
+            state.slots["sag"] = "uafklaret"
+            await self._start(turn, self.flows[OFFER_PERSON], fill=False)
+            return
+        state.choices = [
+            name for name in dict.fromkeys(
+                self.flows.by_intent[intent] for intent, confidence in parse.ranking
+                if confidence >= CHOICE_MIN_CONFIDENCE and intent in self.flows.by_intent
+            )
+            if self.flows[name].description
+        ][:MAX_CHOICES]
+        if state.choices:
+            question = self.domain.render("utter_fallback_valg", state.slots).text
+            buttons = [Button(self.flows[name].description, name) for name in state.choices]
+            turn.replies.append(numbered(question, buttons))
+        else:
+            self._say(turn, "utter_fallback")
+
+    def _chosen_topic(self, state: DialogueState, text: str) -> str | None:
+        number = _NUMBER.match(text)
+        if number and 1 <= int(number.group(1)) <= len(state.choices):
+            return state.choices[int(number.group(1)) - 1]
+        folded = fold(text)
+        for name in state.choices:
+            if folded == fold(self.flows[name].description):
+                return name
+        return None
+
+    def _farewell(self, turn: _Turn) -> None:
+        turn.state.clear()
+        turn.state.ended = True
+        self._say(turn, "utter_farvel")
+
+    # -- flows ------------------------------------------------------------------------------
+
+    async def _start(self, turn: _Turn, flow: Flow, *, push: bool = False,
+                     fill: bool = True) -> None:
+        state = turn.state
+        if not push:
+            state.stack.clear()
+        state.stack.append(Frame(flow.name))
+        turn.events.append({"event": "flow_started", "name": flow.name})
+        if fill:
+            candidates = self._entity_candidates(turn)
+            if candidates:
+                await self._validate(turn, candidates)
+        await self._advance(turn)
+
+    async def _advance(self, turn: _Turn) -> None:
+        """Run steps until the bot needs an answer or no flow is left."""
+        state = turn.state
+        for _ in range(MAX_STEPS_PER_TURN):
+            if not state.stack:
+                return
+            frame = state.stack[-1]
+            flow = self.flows[frame.flow]
+            if frame.step >= len(flow.steps):
+                self._complete(turn, flow)
+                continue
+            step = flow.steps[frame.step]
+            if step.kind == "collect":
+                if step.always or state.slots.get(step.arg) is None:
+                    state.slots[step.arg] = None
+                    self._ask(turn, step.arg, step.ask)
+                    return
+            elif step.kind == "say":
+                self._say(turn, step.arg)
+            elif step.kind == "set":
+                state.slots.update(step.arg)
+            elif step.kind == "action":
+                await self._run_action(turn, step.arg)
+            elif step.kind == "link":
+                state.stack[-1] = Frame(step.arg)
+                turn.events.append({"event": "flow_started", "name": step.arg})
+                continue
+            frame.step = self._next_index(flow, step, state.slots)
+        raise KcbotError(f"Flowet '{state.flow}' kom ikke videre efter {MAX_STEPS_PER_TURN} trin.")
+
+    def _complete(self, turn: _Turn, flow: Flow) -> None:
+        state = turn.state
+        state.stack.pop()
+        turn.events.append({"event": "flow_completed", "name": flow.name})
+        if flow.settles and state.outcome != "overdraget":
+            state.outcome = "straksafklaret"
+        if not state.stack and (flow.settles or flow.handoff):
+            self._say(turn, "utter_andet")
+
+    @staticmethod
+    def _next_index(flow: Flow, step: Step, slots: dict[str, Any]) -> int:
+        for branch in step.next:
+            if branch.matches(slots):
+                return flow.index_of(branch.target)
+        return step.index + 1
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def _ask(self, turn: _Turn, slot: str, ask: str | None) -> None:
+        state = turn.state
+        state.requested_slot = slot
+        state.ask = ask or f"utter_ask_{slot}"
+        state.asked.append(slot)
+        self._say(turn, state.ask)
+
+    def _ask_again(self, turn: _Turn) -> None:
+        if turn.state.requested_slot and turn.state.ask:
+            self._say(turn, turn.state.ask)
+
+    def _value_for(self, slot: str, ask: str | None, turn: _Turn) -> Any:
+        """The requested slot's value in this answer, before validation."""
+        parse = turn.parse
+        assert parse is not None
+        spec = self.domain.slots[slot]
+        options = self.domain.options(slot, ask)
+        if options:
+            number = _NUMBER.match(parse.text)
+            if number:
+                index = int(number.group(1))
+                return options[index - 1].payload if 1 <= index <= len(options) else None
+            folded = fold(parse.text)
+            for button in options:
+                if folded in (fold(button.title), fold(button.payload)):
+                    return button.payload
+        if parse.intent in spec.intent_values():
+            return spec.intent_values()[parse.intent]
+        if slot == "cpr":  # the only place a full CPR number is read: never from stored text
+            found = find_cpr(turn.raw)
+            return found[0] if found else None
+        for entity in spec.entities():
+            values = parse.values(entity)
+            if values:
+                return values[0]
+        if spec.from_text:
+            return parse.text
+        return None
+
+    def _entity_candidates(self, turn: _Turn, exclude: str | None = None) -> dict[str, Any]:
+        """Slots the active flows collect that this message names and that are still empty."""
+        parse, state = turn.parse, turn.state
+        assert parse is not None
+        wanted = set()
+        for frame in state.stack:
+            wanted |= self._collects(self.flows[frame.flow])
+        found: dict[str, Any] = {}
+        for name in sorted(wanted - {exclude}):
+            if state.slots.get(name) is not None or name == "cpr":
+                continue
+            for entity in self.domain.slots[name].entities():
+                values = parse.values(entity)
+                if values:
+                    found[name] = values[0]
+                    break
+        return found
+
+    def _collects(self, flow: Flow, seen: frozenset[str] = frozenset()) -> set[str]:
+        slots = {s.arg for s in flow.steps if s.kind == "collect"}
+        for step in flow.steps:
+            if step.kind == "link" and step.arg not in seen:
+                slots |= self._collects(self.flows[step.arg], seen | {flow.name})
+        return slots
+
+    async def _validate(self, turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
+        """Run the slot validator on the candidates; returns and applies what it keeps."""
+        events = [{"event": "slot", "name": k, "value": v} for k, v in candidates.items()]
+        result = await self._run_action(turn, VALIDATE, extra_events=events, apply=False)
+        kept = dict(candidates)
+        for event in result:
+            if event.get("event") == "slot":
+                kept[event["name"]] = event["value"]
+        for name, value in kept.items():
+            if value is not None:
+                turn.state.slots[name] = value
+                turn.events.append({"event": "slot", "name": name, "value": value})
+        return kept
+
+    # -- actions and responses --------------------------------------------------------------
+
+    async def _run_action(self, turn: _Turn, name: str, *,
+                          extra_events: Sequence[dict[str, Any]] = (),
+                          apply: bool = True) -> list[dict[str, Any]]:
+        """Run a custom action the way Rasa's action server is called."""
+        state, parse = turn.state, turn.parse
+        slots = dict(state.slots)
+        for event in extra_events:
+            slots[event["name"]] = event["value"]
+        latest = {"text": parse.text if parse else "", "intent": {}, "entities": [],
+                  "intent_ranking": []}
+        if parse is not None:
+            latest = {
+                "text": parse.text,
+                "intent": {"name": parse.intent, "confidence": parse.confidence},
+                "entities": [e.as_dict() for e in parse.entities],
+                "intent_ranking": [{"name": n, "confidence": c} for n, c in parse.ranking],
+            }
+        payload = {
+            "next_action": name,
+            "sender_id": turn.conversation_id,
+            "version": rasa_sdk.__version__,
+            "domain": self.domain.raw,
+            "tracker": {
+                "sender_id": turn.conversation_id,
+                "slots": slots,
+                "latest_message": latest,
+                "events": [{"event": "user", "text": latest["text"], "parse_data": latest},
+                           *extra_events],
+                "paused": False,
+                "followup_action": None,
+                "active_loop": {},
+                "latest_action_name": "action_listen",
+            },
+        }
+        context = dataclasses.replace(self.context, conversation_id=turn.conversation_id)
+        with using(context):
+            result = await self.executor.run(payload)
+        assert result is not None
+        turn.events.append({"event": "action", "name": name})
+        for message in result.responses:
+            self._message(turn, message)
+        if apply:
+            for event in result.events:
+                if event.get("event") == "slot":
+                    state.slots[event["name"]] = event["value"]
+                    turn.events.append(event)
+                    if event["name"] == "ticket_id" and event["value"]:
+                        state.outcome = "overdraget"
+        return result.events
+
+    def _message(self, turn: _Turn, message: dict[str, Any]) -> None:
+        if message.get("response"):
+            extra = {k: v for k, v in message.items()
+                     if k not in ("response", "text", "buttons", "template") and v}
+            turn.replies.append(self.domain.render(message["response"], turn.state.slots, **extra))
+        elif message.get("text"):
+            turn.replies.append(Reply(str(message["text"])))
+
+    def _say(self, turn: _Turn, response: str) -> None:
+        turn.replies.append(self.domain.render(response, turn.state.slots))
+
+
+def _stored_text(text: str, parse: ParseResult | None) -> str:
+    """What the transcript keeps of a message: cleaned and masked; an over-long one is cut."""
+    if parse is not None:
+        return parse.text
+    return mask_cpr(clean(text)) + " […]"
+
+
+def _json(raw: str | None) -> dict[str, Any]:
+    return json.loads(raw) if raw else {}

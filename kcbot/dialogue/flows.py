@@ -1,0 +1,244 @@
+"""Flows: kcbot's own YAML for what the bot does, one ``dialogues/flows/*.yml`` file per topic.
+
+A flow is started by one or more intents and is a list of steps, each exactly one of:
+
+``collect: slot``   ask for a slot (``utter_ask_<slot>``, or ``ask:``) unless it is already set
+``say: utter_x``    send a response from the domain
+``action: name``    run a rasa-sdk custom action (``kcbot/actions``)
+``set: {slot: v}``  set slots
+``link: flow``      continue in another flow (this one ends)
+
+Any step may have an ``id`` and a ``next``: a step id, ``END``, or a list of
+``{if: {slot: value-or-list}, then: id}`` items ending in ``{else: id}``. Without ``next`` the
+following step runs. A flow with ``settles: true`` counts as straksafklaret when it completes; a
+``digression: true`` flow may interrupt another flow, which then asks its question again; a
+``handoff: true`` flow is the way to a person, so two failed answers in it end with the phone
+number instead of another offer of a person.
+
+Loading checks everything a flow refers to, and an error names the file, the flow and the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kcbot.dialogue.domain import Domain
+from kcbot.errors import DataError
+from kcbot.nlu.data import INTENTS
+from kcbot.yamlio import load_yaml
+
+__all__ = ["END", "Flow", "Flows", "Step", "load_flows"]
+
+END = "END"
+STEP_KINDS = ("collect", "say", "action", "set", "link")
+STEP_KEYS = {"id", "next", "ask", "always", "description", *STEP_KINDS}
+FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps"}
+
+
+@dataclass(frozen=True)
+class Branch:
+    when: dict[str, tuple[str | None, ...]] | None  # None: the else branch
+    target: str
+
+    def matches(self, slots: dict[str, Any]) -> bool:
+        if self.when is None:
+            return True
+        return all(
+            (None if slots.get(name) is None else str(slots.get(name))) in allowed
+            for name, allowed in self.when.items()
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    id: str
+    kind: str
+    arg: Any
+    next: tuple[Branch, ...] = ()
+    ask: str | None = None  # collect: the question's response
+    always: bool = False  # collect: ask even if the slot is already set
+
+
+@dataclass
+class Flow:
+    name: str
+    path: Path
+    description: str
+    intents: tuple[str, ...]
+    settles: bool
+    digression: bool
+    handoff: bool
+    steps: list[Step]
+    _ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def index_of(self, step_id: str) -> int:
+        return len(self.steps) if step_id == END else self._ids[step_id]
+
+
+@dataclass
+class Flows:
+    flows: dict[str, Flow]
+    by_intent: dict[str, str]
+
+    def __getitem__(self, name: str) -> Flow:
+        return self.flows[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.flows
+
+    def for_intent(self, intent: str) -> Flow | None:
+        name = self.by_intent.get(intent)
+        return self.flows[name] if name else None
+
+
+def _values(raw: Any) -> tuple[str | None, ...]:
+    items = raw if isinstance(raw, list) else [raw]
+    return tuple(None if v is None else str(v) for v in items)
+
+
+def _parse_next(path: Path, where: str, raw: Any) -> tuple[Branch, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (Branch(None, raw),)
+    if not isinstance(raw, list) or not raw:
+        raise DataError(path, f"{where}.next", "skal være et step-id eller en liste af if/else")
+    branches = []
+    for i, item in enumerate(raw):
+        key = f"{where}.next[{i}]"
+        if isinstance(item, dict) and set(item) == {"else"}:
+            branches.append(Branch(None, str(item["else"])))
+        elif isinstance(item, dict) and set(item) == {"if", "then"} and isinstance(item["if"], dict):
+            when = {str(k): _values(v) for k, v in item["if"].items()}
+            branches.append(Branch(when, str(item["then"])))
+        else:
+            raise DataError(path, key, "skal være {if: {slot: værdi}, then: id} eller {else: id}")
+    if branches[-1].when is not None:
+        raise DataError(path, f"{where}.next", "den sidste gren skal være 'else'")
+    return tuple(branches)
+
+
+def _parse_step(path: Path, where: str, index: int, raw: Any) -> Step:
+    if not isinstance(raw, dict):
+        raise DataError(path, where, "et step skal være en mapping")
+    unknown = set(raw) - STEP_KEYS
+    if unknown:
+        raise DataError(path, where, f"ukendte nøgler {sorted(unknown)}; gyldige: {sorted(STEP_KEYS)}")
+    kinds = [k for k in STEP_KINDS if k in raw]
+    if len(kinds) != 1:
+        raise DataError(path, where, f"skal have præcis én af {', '.join(STEP_KINDS)}")
+    kind = kinds[0]
+    arg = raw[kind]
+    if kind == "set" and not isinstance(arg, dict):
+        raise DataError(path, where, "'set' skal være en mapping slot: værdi")
+    if kind != "set" and not isinstance(arg, str):
+        raise DataError(path, where, f"'{kind}' skal være et navn")
+    return Step(
+        index=index,
+        id=str(raw.get("id") or f"{index}"),
+        kind=kind,
+        arg=arg,
+        next=_parse_next(path, where, raw.get("next")),
+        ask=raw.get("ask"),
+        always=bool(raw.get("always", False)),
+    )
+
+
+def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
+    where = f"flows.{name}"
+    if not isinstance(raw, dict):
+        raise DataError(path, where, "et flow skal være en mapping med 'steps'")
+    unknown = set(raw) - FLOW_KEYS
+    if unknown:
+        raise DataError(path, where, f"ukendte nøgler {sorted(unknown)}; gyldige: {sorted(FLOW_KEYS)}")
+    intents = raw.get("intents") or []
+    if not isinstance(intents, list):
+        raise DataError(path, f"{where}.intents", "skal være en liste")
+    for intent in intents:
+        if intent not in INTENTS:
+            raise DataError(path, f"{where}.intents", f"ukendt intent '{intent}'")
+    raw_steps = raw.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise DataError(path, f"{where}.steps", "et flow skal have mindst ét step")
+    steps = [_parse_step(path, f"{where}.steps[{i}]", i, s) for i, s in enumerate(raw_steps)]
+    ids: dict[str, int] = {}
+    for step in steps:
+        if step.id in ids or step.id == END:
+            raise DataError(path, f"{where}.steps[{step.index}]", f"id '{step.id}' er brugt to gange")
+        ids[step.id] = step.index
+    return Flow(
+        name=name,
+        path=path,
+        description=str(raw.get("description") or ""),
+        intents=tuple(intents),
+        settles=bool(raw.get("settles", False)),
+        digression=bool(raw.get("digression", False)),
+        handoff=bool(raw.get("handoff", False)),
+        steps=steps,
+        _ids=ids,
+    )
+
+
+def _check_references(flow: Flow, flows: dict[str, Flow], domain: Domain, actions: set[str]) -> None:
+    for step in flow.steps:
+        def fail(problem: str, step: Step = step) -> None:
+            raise DataError(flow.path, f"flows.{flow.name}.steps[{step.index}] (id {step.id})", problem)
+
+        if step.kind == "collect":
+            if step.arg not in domain.slots:
+                fail(f"slotten '{step.arg}' findes ikke i domænet")
+            ask = step.ask or f"utter_ask_{step.arg}"
+            if not domain.has_response(ask):
+                fail(f"spørgsmålet '{ask}' findes ikke i domænets responses")
+        elif step.kind == "say" and not domain.has_response(step.arg):
+            fail(f"svaret '{step.arg}' findes ikke i domænets responses")
+        elif step.kind == "action" and step.arg not in actions:
+            fail(f"handlingen '{step.arg}' findes ikke; kendte: {', '.join(sorted(actions))}")
+        elif step.kind == "link" and step.arg not in flows:
+            fail(f"flowet '{step.arg}' findes ikke")
+        elif step.kind == "set":
+            for slot in step.arg:
+                if slot not in domain.slots:
+                    fail(f"slotten '{slot}' findes ikke i domænet")
+        for branch in step.next:
+            if branch.target != END and branch.target not in flow._ids:
+                fail(f"næste step '{branch.target}' findes ikke i flowet")
+            for slot, allowed in (branch.when or {}).items():
+                spec = domain.slots.get(slot)
+                if spec is None:
+                    fail(f"betingelsen bruger den ukendte slot '{slot}'")
+                elif spec.values:
+                    bad = [v for v in allowed if v is not None and v not in spec.values]
+                    if bad:
+                        fail(f"{bad} er ikke gyldige værdier for '{slot}'")
+
+
+def load_flows(folder: Path, domain: Domain, actions: Iterable[str]) -> Flows:
+    files = sorted(folder.glob("*.yml"))
+    if not files:
+        raise DataError(folder, "-", "ingen flow-filer (*.yml)")
+    flows: dict[str, Flow] = {}
+    for path in files:
+        doc = load_yaml(path)
+        if not isinstance(doc, dict) or not isinstance(doc.get("flows"), dict):
+            raise DataError(path, "flows", "filen skal have en mapping under 'flows:'")
+        for name, raw in doc["flows"].items():
+            if name in flows:
+                raise DataError(path, f"flows.{name}", f"flowet findes også i {flows[name].path.name}")
+            flows[str(name)] = _parse_flow(path, str(name), raw)
+    by_intent: dict[str, str] = {}
+    known_actions = set(actions)
+    for flow in flows.values():
+        _check_references(flow, flows, domain, known_actions)
+        for intent in flow.intents:
+            if intent in by_intent:
+                raise DataError(
+                    flow.path, f"flows.{flow.name}.intents",
+                    f"'{intent}' starter allerede flowet '{by_intent[intent]}'",
+                )
+            by_intent[intent] = flow.name
+    return Flows(flows, by_intent)

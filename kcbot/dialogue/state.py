@@ -1,0 +1,52 @@
+"""A conversation's dialogue state: what is stored between two turns (as JSON, CPR-masked)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["DialogueState", "Frame"]
+
+
+@dataclass
+class Frame:
+    flow: str
+    step: int = 0
+
+
+@dataclass
+class DialogueState:
+    slots: dict[str, Any] = field(default_factory=dict)
+    stack: list[Frame] = field(default_factory=list)  # the active flow last; digressions on top
+    requested_slot: str | None = None
+    ask: str | None = None  # the response that asked for requested_slot (its buttons)
+    tries: int = 0  # failed answers to requested_slot
+    fallbacks: int = 0  # messages in a row the bot did not understand
+    choices: list[str] = field(default_factory=list)  # flows offered as numbered topics
+    outcome: str | None = None  # straksafklaret | overdraget, once earned
+    asked: list[str] = field(default_factory=list)  # every slot asked for, in order
+    ended: bool = False
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> DialogueState:
+        if not raw:
+            return cls()
+        data = dict(raw)
+        data["stack"] = [Frame(**f) for f in data.get("stack", [])]
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def flow(self) -> str | None:
+        return self.stack[-1].flow if self.stack else None
+
+    def clear(self) -> None:
+        """Forget the topic and what was collected; the outcome already earned stays."""
+        self.slots.clear()
+        self.stack.clear()
+        self.requested_slot = self.ask = None
+        self.tries = self.fallbacks = 0
+        self.choices.clear()
