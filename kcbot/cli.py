@@ -77,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
         _common(parser_, suppress=True)
     tickets.set_defaults(handler=cmd_tickets)
 
+    chat = sub.add_parser("chat", help="chat med botten i terminalen (virker også i et pipe)")
+    _common(chat, suppress=True)
+    chat.add_argument("--debug", action="store_true",
+                      help="vis intent, sikkerhed, slots og flows efter hvert svar")
+    chat.add_argument("--sender", help="fortsæt denne afsenders samtale (standard: en ny)")
+    chat.set_defaults(handler=cmd_chat)
+
+    test = sub.add_parser("test", help="kør scriptede dialogtests (filer eller mapper med *.yml)")
+    _common(test, suppress=True)
+    test.add_argument("paths", nargs="+", metavar="PATH")
+    test.add_argument("--json", action="store_true", help="resultatet som JSON")
+    test.set_defaults(handler=cmd_test)
+
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
     db.set_defaults(handler=cmd_db)
@@ -184,6 +197,49 @@ def cmd_db(args: argparse.Namespace) -> int:
 
     asyncio.run(info())
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.channels.terminal import chat
+    from kcbot.dialogue import Engine
+
+    async def run() -> int:
+        engine = await Engine.open(Settings.from_env(args.db), make_clock(args))
+        try:
+            return await chat(engine, sender=args.sender, debug=args.debug)
+        finally:
+            await engine.close()
+
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # binary input is a message, not a crash
+    return asyncio.run(run())
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from kcbot.dialogue.scripted import DialogueResult, collect_files, run_files
+
+    files = collect_files([Path(p) for p in args.paths])
+
+    def line(result: DialogueResult) -> None:
+        if args.json:
+            return
+        mark = "ok  " if result.passed else "FEJL"
+        print(f"{mark} {result.name}" + ("" if result.passed else ": " + "; ".join(result.failures)))
+
+    results = asyncio.run(run_files(files, Settings.from_env(args.db), on_result=line))
+    failed = sum(not r.passed for r in results)
+    if args.json:
+        print(json.dumps({"passed": len(results) - failed, "failed": failed,
+                          "dialogues": [r.as_dict() for r in results]}, ensure_ascii=False,
+                         indent=2))
+    else:
+        print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 def _setup_logging(verbose: bool) -> None:

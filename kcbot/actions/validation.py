@@ -80,13 +80,15 @@ class ValidateSlots(ValidationAction):
     def validate_afbud_grund(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = _free_text(value)
-        if text is None:
-            return _reject(dispatcher, "afbud_grund")
         categories = [
             e.get("value") for e in tracker.latest_message.get("entities", [])
             if e.get("entity") == "afbud_kategori"
         ]
+        if value in categories:  # filled from the entity: keep the citizen's own words
+            value = tracker.latest_message.get("text") or value
+        text = _free_text(value)
+        if text is None:
+            return _reject(dispatcher, "afbud_grund")
         # The first reason named decides; a reason the table does not know is 'andet', which a
         # person assesses: the bot never rejects an afbud on its own.
         return {"afbud_grund": text, "afbud_kategori": categories[0] if categories else "andet"}

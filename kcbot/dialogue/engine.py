@@ -62,6 +62,10 @@ INTERRUPT_CONFIDENCE = 0.7
 # Leaving a half-done flow for another topic needs a clear message, not a guess.
 SWITCH_CONFIDENCE = 0.6
 MAX_STEPS_PER_TURN = 100
+# Who the citizen is stays for the whole conversation; what a topic collected (a meeting, a
+# reason, a decision) is forgotten when a new topic starts. CPR is never kept: the full number
+# exists only in the turn it was written in.
+PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid"})
 _RESET = re.compile(r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller)\b[ !.]*$")
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[).]?\s*$")
 
@@ -239,7 +243,7 @@ class Engine:
             state.choices = []
             if chosen:
                 state.fallbacks = 0
-                await self._start(turn, self.flows[chosen], fill=False)
+                await self._start(turn, self.flows[chosen])
                 return
         if state.requested_slot:
             await self._answer(turn)
@@ -250,7 +254,7 @@ class Engine:
         state, parse = turn.state, turn.parse
         assert parse is not None and state.requested_slot
         slot = state.requested_slot
-        if self._interrupts(parse, slot) and await self._interrupted(turn):
+        if self._interrupts(parse, slot, state) and await self._interrupted(turn):
             return
         value = self._value_for(slot, state.ask, turn)
         if value is None:
@@ -269,13 +273,17 @@ class Engine:
         frame.step = self._next_index(flow, flow.steps[frame.step], state.slots)
         await self._advance(turn)
 
-    def _interrupts(self, parse: ParseResult, slot: str) -> bool:
-        """A free-text slot takes any words, unless they clearly are something else."""
+    def _interrupts(self, parse: ParseResult, slot: str, state: DialogueState) -> bool:
+        """A free-text slot takes any words, unless they clearly are something else: goodbye,
+        a digression, or asking for a person outside a handoff."""
         spec = self.domain.slots[slot]
         if not spec.from_text or parse.confidence < INTERRUPT_CONFIDENCE:
             return False
         flow = self.flows.for_intent(parse.intent)
-        return parse.intent == FAREWELL or bool(flow and (flow.digression or flow.handoff))
+        in_handoff = any(self.flows[frame.flow].handoff for frame in state.stack)
+        return parse.intent == FAREWELL or bool(
+            flow and (flow.digression or (flow.handoff and not in_handoff))
+        )
 
     async def _interrupted(self, turn: _Turn) -> bool:
         """Goodbye, a digression or a change of topic in the middle of a flow."""
@@ -319,8 +327,9 @@ class Engine:
             self._say(turn, "utter_ring_selv")
             return
         state.stack.clear()
+        state.given_up.append(slot)  # the person calling back asks instead
         state.slots["sag"] = current.name
-        await self._start(turn, self.flows[OFFER_PERSON], fill=False)
+        await self._start(turn, self.flows[OFFER_PERSON], handoff=True)
 
     async def _new_topic(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
@@ -337,7 +346,7 @@ class Engine:
         if state.fallbacks >= MAX_FALLBACKS:
             state.fallbacks = 0
             state.slots["sag"] = "uafklaret"
-            await self._start(turn, self.flows[OFFER_PERSON], fill=False)
+            await self._start(turn, self.flows[OFFER_PERSON], handoff=True)
             return
         state.choices = [
             name for name in dict.fromkeys(
@@ -364,20 +373,27 @@ class Engine:
         return None
 
     def _farewell(self, turn: _Turn) -> None:
-        turn.state.clear()
-        turn.state.ended = True
+        state = turn.state
+        state.stack.clear()
+        state.requested_slot = state.ask = None
+        state.ended = True
         self._say(turn, "utter_farvel")
 
     # -- flows ------------------------------------------------------------------------------
 
     async def _start(self, turn: _Turn, flow: Flow, *, push: bool = False,
-                     fill: bool = True) -> None:
+                     handoff: bool = False) -> None:
+        """Start a flow. A new topic forgets the last topic's slots and takes what this message
+        gives; a handoff keeps them, for the person who calls back; a digression (``push``)
+        leaves the interrupted flow waiting underneath."""
         state = turn.state
         if not push:
             state.stack.clear()
+            if not handoff:
+                state.slots = {k: v for k, v in state.slots.items() if k in PERSISTENT_SLOTS}
         state.stack.append(Frame(flow.name))
         turn.events.append({"event": "flow_started", "name": flow.name})
-        if fill:
+        if not handoff:
             candidates = self._entity_candidates(turn)
             if candidates:
                 await self._validate(turn, candidates)
@@ -396,7 +412,8 @@ class Engine:
                 continue
             step = flow.steps[frame.step]
             if step.kind == "collect":
-                if step.always or state.slots.get(step.arg) is None:
+                skip = flow.handoff and step.arg in state.given_up
+                if not skip and (step.always or state.slots.get(step.arg) is None):
                     state.slots[step.arg] = None
                     self._ask(turn, step.arg, step.ask)
                     return
@@ -439,8 +456,10 @@ class Engine:
         self._say(turn, state.ask)
 
     def _ask_again(self, turn: _Turn) -> None:
-        if turn.state.requested_slot and turn.state.ask:
-            self._say(turn, turn.state.ask)
+        state = turn.state
+        if state.requested_slot and state.ask:
+            state.asked.append(state.requested_slot)
+            self._say(turn, state.ask)
 
     def _value_for(self, slot: str, ask: str | None, turn: _Turn) -> Any:
         """The requested slot's value in this answer, before validation."""

@@ -25,6 +25,7 @@ class DialogueState:
     choices: list[str] = field(default_factory=list)  # flows offered as numbered topics
     outcome: str | None = None  # straksafklaret | overdraget, once earned
     asked: list[str] = field(default_factory=list)  # every slot asked for, in order
+    given_up: list[str] = field(default_factory=list)  # slots the citizen could not answer
     ended: bool = False
 
     @classmethod
@@ -50,3 +51,4 @@ class DialogueState:
         self.requested_slot = self.ask = None
         self.tries = self.fallbacks = 0
         self.choices.clear()
+        self.given_up.clear()

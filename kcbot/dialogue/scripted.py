@@ -1,0 +1,296 @@
+"""Scripted dialogue tests: YAML files of simulated citizens and what must come of them.
+
+The format is an interface (the README documents it). Each dialogue gets a fresh conversation
+with its own sender id and a clock frozen at ``now``; the scripted turns are sent in order, then
+the profile answers every slot the bot asks for, until the bot stops asking, asks for a slot the
+profile lacks (the citizen leaves), asks for the same slot a third time (a failure) or 25
+messages have been sent. Then the conversation is closed and the expectations checked against
+what the store holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kcbot.clock import FrozenClock, parse_local
+from kcbot.config import Settings
+from kcbot.dialogue.engine import Engine
+from kcbot.errors import DataError, KcbotError
+from kcbot.nlu import NLU
+from kcbot.nlu.normalise import fold
+from kcbot.yamlio import load_yaml
+
+__all__ = [
+    "DialogueResult", "DialogueSpec", "collect_files", "load_dialogues", "run_dialogue",
+    "run_files",
+]
+
+MAX_MESSAGES = 25
+MAX_ASKS = 3
+CHANNEL = "test"
+DIALOGUE_KEYS = {"name", "now", "profile", "turns", "expect", "description"}
+TURN_KEYS = {"user", "intent", "says"}
+EXPECT_KEYS = {"outcome", "says", "not_says", "slots", "asked_not", "ticket"}
+TICKET_KEYS = {"queue", "category", "due"}
+_DIGIT_SPACE = re.compile(r"(?<=\d) (?=\d)")
+
+
+def normalise(text: str) -> str:
+    """Case, æ/ø/å vs ae/oe/aa, whitespace and spaces between digits do not matter."""
+    return _DIGIT_SPACE.sub("", fold(text))
+
+
+@dataclass(frozen=True)
+class TurnSpec:
+    user: str
+    intent: str | None = None
+    says: tuple[str, ...] = ()
+
+
+@dataclass
+class DialogueSpec:
+    name: str
+    path: Path
+    now: datetime | None = None
+    profile: dict[str, str] = field(default_factory=dict)
+    turns: list[TurnSpec] = field(default_factory=list)
+    expect: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DialogueResult:
+    name: str
+    failures: list[str]
+    outcome: str | None
+    slots: dict[str, Any]
+    asked: list[str]
+    ticket: dict[str, Any] | None
+    transcript: list[dict[str, Any]]
+    path: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "passed": self.passed, "failures": self.failures,
+            "outcome": self.outcome, "slots": self.slots, "asked": self.asked,
+            "ticket": self.ticket, "transcript": self.transcript,
+        }
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+def _strings(path: Path, where: str, raw: Any) -> tuple[str, ...]:
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise DataError(path, where, "skal være en tekst eller en liste af tekster")
+    return tuple(items)
+
+
+def _check_keys(path: Path, where: str, raw: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(raw) - allowed
+    if unknown:
+        raise DataError(path, where, f"ukendte nøgler {sorted(unknown)}; gyldige: {sorted(allowed)}")
+
+
+def _dialogue(path: Path, index: int, raw: Any) -> DialogueSpec:
+    where = f"dialogues[{index}]"
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        raise DataError(path, f"{where}.name", "hver dialog skal have et navn")
+    name = raw["name"]
+    where = f"dialogues[{index}] ({name})"
+    _check_keys(path, where, raw, DIALOGUE_KEYS)
+    spec = DialogueSpec(name, path)
+    if raw.get("now") is not None:
+        try:
+            spec.now = parse_local(str(raw["now"]))
+        except KcbotError as exc:
+            raise DataError(path, f"{where}.now", str(exc)) from None
+    profile = raw.get("profile") or {}
+    if not isinstance(profile, dict):
+        raise DataError(path, f"{where}.profile", "skal være en mapping slot: svar")
+    spec.profile = {str(k): str(v) for k, v in profile.items()}
+    turns = raw.get("turns") or []
+    if not isinstance(turns, list):
+        raise DataError(path, f"{where}.turns", "skal være en liste")
+    for i, turn in enumerate(turns):
+        key = f"{where}.turns[{i}]"
+        if not isinstance(turn, dict) or not isinstance(turn.get("user"), str):
+            raise DataError(path, key, "hver tur skal have 'user' med borgerens tekst")
+        _check_keys(path, key, turn, TURN_KEYS)
+        spec.turns.append(TurnSpec(
+            turn["user"],
+            str(turn["intent"]) if turn.get("intent") else None,
+            _strings(path, f"{key}.says", turn.get("says") or []),
+        ))
+    if not spec.turns:
+        raise DataError(path, f"{where}.turns", "en dialog skal have mindst én tur")
+    expect = raw.get("expect") or {}
+    if not isinstance(expect, dict):
+        raise DataError(path, f"{where}.expect", "skal være en mapping")
+    _check_keys(path, f"{where}.expect", expect, EXPECT_KEYS)
+    for key in ("says", "not_says", "asked_not"):
+        if key in expect:
+            expect[key] = _strings(path, f"{where}.expect.{key}", expect[key])
+    if "slots" in expect and not isinstance(expect["slots"], dict):
+        raise DataError(path, f"{where}.expect.slots", "skal være en mapping slot: værdi")
+    ticket = expect.get("ticket")
+    if ticket is not None and ticket != "none":
+        if not isinstance(ticket, dict):
+            raise DataError(path, f"{where}.expect.ticket", "skal være 'none' eller en mapping")
+        _check_keys(path, f"{where}.expect.ticket", ticket, TICKET_KEYS)
+    spec.expect = expect
+    return spec
+
+
+def load_dialogues(path: Path) -> list[DialogueSpec]:
+    doc = load_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("dialogues"), list):
+        raise DataError(path, "dialogues", "filen skal have en liste under 'dialogues:'")
+    specs = [_dialogue(path, i, raw) for i, raw in enumerate(doc["dialogues"])]
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise DataError(path, f"dialogues ({spec.name})", "navnet er brugt to gange i filen")
+        seen.add(spec.name)
+    return specs
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.yml")) + sorted(path.glob("*.yaml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise KcbotError(f"{path} findes ikke.")
+    if not files:
+        raise KcbotError("Ingen dialogfiler (*.yml) fundet.")
+    return files
+
+
+# -- running ---------------------------------------------------------------------------------
+
+async def run_dialogue(engine: Engine, spec: DialogueSpec, number: int = 0) -> DialogueResult:
+    clock = engine.clock
+    if isinstance(clock, FrozenClock):
+        clock.set(spec.now or datetime.now(clock.at.tzinfo))
+    sender = f"test-{number}-{spec.name}"
+    failures: list[str] = []
+    messages = 0
+    result = None
+    for i, turn in enumerate(spec.turns):
+        result = await engine.turn(sender, turn.user, channel=CHANNEL)
+        messages += 1
+        got = result.parse.intent if result.parse else None
+        if turn.intent and got != turn.intent:
+            failures.append(f"tur {i + 1}: intent {got}, ventede {turn.intent}")
+        reply = normalise(" ".join(r.text for r in result.replies))
+        for text in turn.says:
+            if normalise(text) not in reply:
+                failures.append(f"tur {i + 1}: svaret siger ikke {text!r}")
+        if result.ended:
+            break
+    while result and not result.ended and messages < MAX_MESSAGES:
+        slot = result.state.requested_slot
+        if slot is None or slot not in spec.profile:
+            break
+        if result.state.asked.count(slot) >= MAX_ASKS:
+            failures.append(f"botten spurgte efter {slot} for {MAX_ASKS}. gang")
+            break
+        result = await engine.turn(sender, spec.profile[slot], channel=CHANNEL)
+        messages += 1
+    conversation_id = result.conversation_id if result else ""
+    if result and not result.ended:
+        await engine.end(sender, channel=CHANNEL)
+    return await _check(engine, spec, conversation_id, failures)
+
+
+async def _check(engine: Engine, spec: DialogueSpec, conversation_id: str,
+                 failures: list[str]) -> DialogueResult:
+    store = engine.store
+    row = await store.conversation(conversation_id)
+    outcome = row["outcome"] if row else None
+    state = await store.load_state(conversation_id)
+    slots = {k: v for k, v in (state.get("slots") or {}).items() if v is not None}
+    asked = list(state.get("asked") or [])
+    turns = await store.turns(conversation_id)
+    transcript = [
+        {"from": t.speaker if t.speaker == "user" else "bot", "text": t.text}
+        | ({"intent": t.intent} if t.speaker == "user" else {})
+        for t in turns
+    ]
+    ticket_row = await store.fetchone(
+        "SELECT id, queue, category, due, status FROM tickets WHERE conversation_id = ? "
+        "ORDER BY created LIMIT 1", (conversation_id,),
+    )
+    ticket = dict(ticket_row) if ticket_row else None
+    bot_text = normalise(" ".join(t["text"] for t in transcript if t["from"] == "bot"))
+    expect = spec.expect
+    if "outcome" in expect and outcome != expect["outcome"]:
+        failures.append(f"udfald {outcome}, ventede {expect['outcome']}")
+    for text in expect.get("says", ()):
+        if normalise(text) not in bot_text:
+            failures.append(f"botten sagde aldrig {text!r}")
+    for text in expect.get("not_says", ()):
+        if normalise(text) in bot_text:
+            failures.append(f"botten sagde {text!r}")
+    for name, value in (expect.get("slots") or {}).items():
+        if str(slots.get(name)) != str(value):
+            failures.append(f"slot {name} er {slots.get(name)!r}, ventede {value!r}")
+    for name in expect.get("asked_not", ()):
+        if name in asked:
+            failures.append(f"botten spurgte efter {name}")
+    if "ticket" in expect:
+        failures.extend(_check_ticket(expect["ticket"], ticket))
+    return DialogueResult(spec.name, failures, outcome, slots, asked, ticket, transcript,
+                          str(spec.path))
+
+
+def _check_ticket(expected: Any, ticket: dict[str, Any] | None) -> list[str]:
+    if expected in (None, "none"):
+        return [f"der blev oprettet sagen {ticket['id']}"] if ticket else []
+    if ticket is None:
+        return ["der blev ikke oprettet en sag"]
+    problems = []
+    for key in ("queue", "category"):
+        if key in expected and ticket[key] != expected[key]:
+            problems.append(f"sagens {key} er {ticket[key]}, ventede {expected[key]}")
+    if "due" in expected:
+        due = datetime.fromisoformat(ticket["due"])
+        if due != parse_local(str(expected["due"])):
+            problems.append(f"sagens frist er {ticket['due']}, ventede {expected['due']}")
+    return problems
+
+
+async def run_files(files: list[Path], settings: Settings, nlu: NLU | None = None,
+                    on_result: Callable[[DialogueResult], None] | None = None,
+                    ) -> list[DialogueResult]:
+    """Run every dialogue of the files on a throw-away store; production data is not touched."""
+    specs = [spec for path in files for spec in load_dialogues(path)]
+    with tempfile.TemporaryDirectory(prefix="kcbot-test-") as folder:
+        clock = FrozenClock()
+        engine = await Engine.open(
+            dataclasses.replace(settings, db_path=Path(folder) / "dialogues.sqlite3"), clock,
+            nlu=nlu,
+        )
+        try:
+            results = []
+            for number, spec in enumerate(specs):
+                result = await run_dialogue(engine, spec, number)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+            return results
+        finally:
+            await engine.close()
