@@ -30,9 +30,9 @@ class ActionAabningstid(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        context = await current()
-        now = context.clock.now().astimezone(TZ)
-        calendar = context.calendar
+        async with current() as context:
+            now = context.clock.now().astimezone(TZ)
+            calendar = context.calendar
         today = calendar.day(now.date())
         if today.opens and today.closes and now.time() < today.closes:
             status = f"I dag har vi åbent {_hours(today)}."

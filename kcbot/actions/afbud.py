@@ -59,24 +59,24 @@ class ActionVurderAfbud(Action):
         rule = decide(slots)
         decision = rule["afgoerelse"]
         if decision != "overdrag":
-            context = await current()
-            conversation_id = await context.conversation_for(tracker.sender_id)
-            group = slots.get("borgergruppe")
-            meeting = MOEDE_LABELS.get(str(slots.get("moedetype")), "møde")
-            when = slots.get("moededato") or "ukendt dato"
-            reason = slots.get("afbud_kategori") or "andet"
-            source = content(RULES_FILE).get("source")
-            await context.store.add_journal(
-                conversation_id, "afbud", f"Afbud {decision}",
-                f"Afbud til {meeting} {when}. Grund: {reason}. {rule.get('note', '')}".strip(),
-                borgergruppe=group, rule=rule.get("id"), source=source,
-            )
-            # Only the category goes to the jobcentre; the citizen's own words can hold health
-            # details the receiver does not need.
-            await context.store.add_outbox(
-                conversation_id, "jobcenter", f"Afbud til {meeting} {when}",
-                f"Borger på {GROUP_LABELS.get(str(group), 'ukendt ydelse')} melder afbud til "
-                f"{meeting} {when}. Grund: {reason}. Afgørelse: {decision} "
-                f"(regel {rule.get('id')}).",
-            )
+            async with current() as context:
+                conversation_id = await context.conversation_for(tracker.sender_id)
+                group = slots.get("borgergruppe")
+                meeting = MOEDE_LABELS.get(str(slots.get("moedetype")), "møde")
+                when = slots.get("moededato") or "ukendt dato"
+                reason = slots.get("afbud_kategori") or "andet"
+                source = content(RULES_FILE).get("source")
+                await context.store.add_journal(
+                    conversation_id, "afbud", f"Afbud {decision}",
+                    f"Afbud til {meeting} {when}. Grund: {reason}. {rule.get('note', '')}".strip(),
+                    borgergruppe=group, rule=rule.get("id"), source=source,
+                )
+                # Only the category goes to the jobcentre; the citizen's own words can hold health
+                # details the receiver does not need.
+                await context.store.add_outbox(
+                    conversation_id, "jobcenter", f"Afbud til {meeting} {when}",
+                    f"Borger på {GROUP_LABELS.get(str(group), 'ukendt ydelse')} melder afbud til "
+                    f"{meeting} {when}. Grund: {reason}. Afgørelse: {decision} "
+                    f"(regel {rule.get('id')}).",
+                )
         return [SlotSet("afbud_afgoerelse", decision), SlotSet("afbud_regel", rule.get("id"))]

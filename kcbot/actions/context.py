@@ -2,15 +2,14 @@
 
 The engine runs actions in-process and hands them its own context (same store connection, so an
 action's writes join the turn's transaction). Served over HTTP by ``python -m rasa_sdk --actions
-kcbot.actions``, there is no engine: the first action opens the store named by ``KCBOT_DB`` with
-the system clock, and a Rasa ``sender_id`` gets a conversation of its own (channel ``rasa``).
+kcbot.actions``, there is no engine: each action opens the store named by ``KCBOT_DB`` with the
+system clock, and a Rasa ``sender_id`` gets a conversation of its own (channel ``rasa``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -55,8 +54,6 @@ class ActionContext:
 
 
 _current: ContextVar[ActionContext | None] = ContextVar("kcbot_action_context", default=None)
-_standalone: dict[int, ActionContext] = {}
-_standalone_lock = asyncio.Lock()
 
 
 @contextmanager
@@ -68,18 +65,17 @@ def using(context: ActionContext) -> Iterator[ActionContext]:
         _current.reset(token)
 
 
-async def current() -> ActionContext:
+@asynccontextmanager
+async def current() -> AsyncIterator[ActionContext]:
+    """The engine's context, or, on the action server, the store opened for this one call (a
+    connection held between calls would keep the server's process from exiting)."""
     context = _current.get()
     if context is not None:
-        return context
-    # Action server: one store per event loop (a Sanic worker has one loop).
-    loop_id = id(asyncio.get_running_loop())
-    async with _standalone_lock:
-        if loop_id not in _standalone:
-            clock = SystemClock()
-            store = await Store.open(Settings().db_path, clock)
-            _standalone[loop_id] = ActionContext.build(store, clock)
-    return _standalone[loop_id]
+        yield context
+        return
+    clock = SystemClock()
+    async with Store.connect(Settings().db_path, clock) as store:
+        yield ActionContext.build(store, clock)
 
 
 @cache

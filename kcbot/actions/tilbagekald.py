@@ -52,18 +52,18 @@ class ActionOpretTilbagekald(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        context = await current()
-        conversation_id = await context.conversation_for(tracker.sender_id)
-        sag = tracker.get_slot("sag") or "menneske"
-        slots = dict(tracker.slots)
-        ticket, _created = await context.tickets.create(
-            conversation_id,
-            sag,
-            summary(sag, slots),
-            borgergruppe=slots.get("borgergruppe"),
-            navn=slots.get("navn"),
-            telefon=slots.get("telefon"),
-            cpr=slots.get("cpr"),
-        )
+        async with current() as context:
+            conversation_id = await context.conversation_for(tracker.sender_id)
+            sag = tracker.get_slot("sag") or "menneske"
+            slots = dict(tracker.slots)
+            ticket, _created = await context.tickets.create(
+                conversation_id,
+                sag,
+                summary(sag, slots),
+                borgergruppe=slots.get("borgergruppe"),
+                navn=slots.get("navn"),
+                telefon=slots.get("telefon"),
+                cpr=slots.get("cpr"),
+            )
         due = datetime.fromisoformat(ticket.due)
         return [SlotSet("ticket_id", ticket.id), SlotSet("frist", format_frist(due))]

@@ -1,0 +1,127 @@
+"""kcbot's actions served the way Rasa calls them: ``python -m rasa_sdk --actions kcbot.actions``
+on loopback, a real ``/webhook`` payload, and the effect in the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kcbot.dialogue import load_domain
+from tests.conftest import REPO
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    db = tmp_path / "actions.sqlite3"
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SANIC_HOST": "127.0.0.1", "KCBOT_DB": str(db)}
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "kcbot.actions", "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,  # Sanic's worker processes stop with their group
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(url + "/health")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "server.log").read_text())
+                time.sleep(0.2)
+        yield url, db
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def _payload(action: str, slots: dict[str, object]) -> dict[str, object]:
+    domain = load_domain(REPO / "dialogues" / "domain.yml")
+    text = "jeg kan ikke komme i morgen, jeg er syg"
+    latest = {"text": text, "intent": {"name": "afbud", "confidence": 0.98},
+              "entities": [{"entity": "afbud_kategori", "value": "sygdom", "start": 34,
+                            "end": 37}]}
+    return {
+        "next_action": action,
+        "sender_id": "rasa-borger-1",
+        "version": "3.10.0",
+        "domain": domain.raw,
+        "tracker": {
+            "sender_id": "rasa-borger-1", "slots": slots, "latest_message": latest,
+            "events": [{"event": "user", "text": text, "parse_data": latest}],
+            "paused": False, "followup_action": None, "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
+
+
+def _post(url: str, payload: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(
+        url + "/webhook", data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_the_action_server_lists_and_runs_kcbots_actions(server) -> None:
+    url, db = server
+    names = {a["name"] for a in json.loads(_get(url + "/actions"))}
+    assert {"action_vurder_afbud", "action_opret_tilbagekald", "action_aabningstid",
+            "action_validate_slot_mappings"} <= names
+
+    slots = {"borgergruppe": "dagpenge", "moedetype": "jobsamtale", "moededato": "2026-11-25",
+             "afbud_grund": "jeg er syg", "afbud_kategori": "sygdom"}
+    answer = _post(url, _payload("action_vurder_afbud", slots))
+    events = {e["name"]: e["value"] for e in answer["events"] if e["event"] == "slot"}
+    assert events["afbud_afgoerelse"] == "godkendt"
+    assert events["afbud_regel"] == "dagpenge_gyldig_grund"
+
+    with sqlite3.connect(db) as con:
+        journal = con.execute("SELECT sag, rule FROM journal").fetchall()
+        outbox = con.execute("SELECT recipient, body FROM outbox").fetchall()
+        channel = con.execute("SELECT channel, sender FROM conversations").fetchall()
+    assert journal == [("afbud", "dagpenge_gyldig_grund")]
+    assert outbox[0][0] == "jobcenter" and "jeg er syg" not in outbox[0][1]
+    assert channel == [("rasa", "rasa-borger-1")]
+
+
+def test_slot_validation_over_http_rejects_a_bad_phone_number(server) -> None:
+    url, _ = server
+    payload = _payload("action_validate_slot_mappings", {"telefon": None})
+    payload["tracker"]["events"].append({"event": "slot", "name": "telefon", "value": "1234"})
+    answer = _post(url, payload)
+    assert {"event": "slot", "name": "telefon", "value": None} in [
+        {k: e[k] for k in ("event", "name", "value")} for e in answer["events"]
+    ]
+    assert answer["responses"][0]["response"] == "utter_hint_telefon"
