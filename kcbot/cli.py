@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--json", action="store_true", help="resultatet som JSON")
     test.set_defaults(handler=cmd_test)
 
+    bench = sub.add_parser("bench", help="mål kold start, ture pr. sekund, svartid og hukommelse")
+    _common(bench, suppress=True)
+    bench.add_argument("--conversations", type=int, default=2000, metavar="N",
+                       help="antal simulerede samtaler (2000)")
+    bench.add_argument("--json", action="store_true", help="tallene som JSON")
+    bench.set_defaults(handler=cmd_bench)
+
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
     db.set_defaults(handler=cmd_db)
@@ -240,6 +247,15 @@ def cmd_test(args: argparse.Namespace) -> int:
     else:
         print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kcbot.bench import print_result, run_bench
+
+    if args.conversations < 1:
+        raise KcbotError("--conversations skal være mindst 1.")
+    print_result(run_bench(args.conversations, Settings.from_env(args.db)), args.json)
+    return 0
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -35,6 +35,14 @@ class ValidateSlots(ValidationAction):
     def name(self) -> str:
         return "action_validate_slot_mappings"
 
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # Only this turn's candidates: rasa-sdk's default walks every slot of the domain for
+        # every slot, which is most of a turn's time.
+        return [name for name in tracker.slots_to_validate() if name in domain_slots]
+
     def validate_telefon(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

@@ -19,6 +19,7 @@ How a message is read, in order:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import re
@@ -166,14 +167,14 @@ class Engine:
         if new:
             self._say(turn, "utter_velkommen")
         await self._read(turn)
-        await self.store.add_turn(
-            conversation_id, "user", _stored_text(text, parse),
-            parse.intent if parse else None, parse.confidence if parse else None,
+        await self.store.record_turn(
+            conversation_id,
+            (_stored_text(text, parse), parse.intent if parse else None,
+             parse.confidence if parse else None),
+            [reply.text for reply in turn.replies],
+            turn.events,
+            state.as_dict(),
         )
-        for reply in turn.replies:
-            await self.store.add_turn(conversation_id, "bot", reply.text)
-        await self.store.add_events(conversation_id, turn.events)
-        await self.store.save_state(conversation_id, state.as_dict())
         if state.ended:
             await self.store.end_conversation(conversation_id, state.outcome or "afbrudt")
         if message_id is not None:
@@ -183,11 +184,11 @@ class Engine:
         return TurnResult(conversation_id, turn.replies, parse, state)
 
     async def _conversation(self, channel: str, sender: str) -> tuple[str, DialogueState, bool]:
-        conversation_id = await self.store.active_conversation(channel, sender)
-        if conversation_id:
-            row = await self.store.conversation(conversation_id)
+        row = await self.store.open_conversation(channel, sender)
+        if row:
+            conversation_id = row["id"]
             idle = self.clock.now() - datetime.fromisoformat(row["last_activity"])
-            state = DialogueState.from_dict(await self.store.load_state(conversation_id))
+            state = DialogueState.from_dict(_json(row["state"]))
             if idle <= self.idle_timeout:
                 return conversation_id, state, False
             await self.store.end_conversation(conversation_id, state.outcome or "afbrudt")
@@ -368,7 +369,7 @@ class Engine:
             return state.choices[int(number.group(1)) - 1]
         folded = fold(text)
         for name in state.choices:
-            if folded == fold(self.flows[name].description):
+            if folded == _fold(self.flows[name].description):
                 return name
         return None
 
@@ -474,7 +475,7 @@ class Engine:
                 return options[index - 1].payload if 1 <= index <= len(options) else None
             folded = fold(parse.text)
             for button in options:
-                if folded in (fold(button.title), fold(button.payload)):
+                if folded in (_fold(button.title), _fold(button.payload)):
                     return button.payload
         if parse.intent in spec.intent_values():
             return spec.intent_values()[parse.intent]
@@ -590,6 +591,12 @@ class Engine:
 
     def _say(self, turn: _Turn, response: str) -> None:
         turn.replies.append(self.domain.render(response, turn.state.slots))
+
+
+@functools.lru_cache(maxsize=1024)
+def _fold(text: str) -> str:
+    """Folded option titles and topic names: the same few strings on every turn."""
+    return fold(text)
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:

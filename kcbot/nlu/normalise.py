@@ -93,7 +93,9 @@ def _collapse_runs(chars: list[tuple[str, int, int]]) -> list[tuple[str, int, in
     return out
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
+    # Cached: the tokenizer folds every stemmed word, and the same words come back all day.
     return fold_with_spans(text)[0]
 
 

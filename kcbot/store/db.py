@@ -179,8 +179,7 @@ class Store:
             return await self._fetchall(sql, params)
 
     async def _fetchall(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
-        async with self._db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self._db.execute_fetchall(sql, params))  # one hop to the db thread
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         rows = await self.fetchall(sql, params)
@@ -238,6 +237,47 @@ class Store:
             )
 
     # -- turns and events -------------------------------------------------------------------
+
+    async def open_conversation(self, channel: str, sender: str) -> sqlite3.Row | None:
+        """The sender's conversation that has not ended: id, last_activity and state, in one
+        read (the engine asks for it on every turn)."""
+        return await self.fetchone(
+            "SELECT id, last_activity, state FROM conversations WHERE channel = ? AND sender = ? "
+            "AND ended IS NULL ORDER BY started DESC LIMIT 1",
+            (channel, sender),
+        )
+
+    async def record_turn(
+        self,
+        conversation_id: str,
+        user: tuple[str, str | None, float | None],
+        bot: Sequence[str],
+        events: Sequence[dict[str, Any]],
+        state: dict[str, Any],
+    ) -> None:
+        """Everything one turn adds, in a few statements: the citizen's message
+        ``(text, intent, confidence)``, the bot's replies, the events and the new state."""
+        now = _iso(self.clock.now())
+        rows = [(conversation_id, "user", mask_cpr(user[0]), user[1], user[2], now)]
+        rows += [(conversation_id, "bot", mask_cpr(text), None, None, now) for text in bot]
+        async with self.transaction() as db:
+            # Each row numbers itself after the one before: the whole turn in one statement.
+            await db.executemany(
+                "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, time)"
+                " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM turns"
+                " WHERE conversation_id = ?1",
+                rows,
+            )
+            if events:
+                await db.executemany(
+                    "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
+                    [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
+                     for e in events],
+                )
+            await db.execute(
+                "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
+                (mask_cpr(json.dumps(state, ensure_ascii=False)), now, conversation_id),
+            )
 
     async def add_turn(
         self,
