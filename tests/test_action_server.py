@@ -66,7 +66,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _payload(action: str, slots: dict[str, object]) -> dict[str, object]:
-    domain = load_domain(REPO / "dialogues" / "domain.yml")
+    domain = load_domain(REPO / "dialogues")
     text = "jeg kan ikke komme i morgen, jeg er syg"
     latest = {"text": text, "intent": {"name": "afbud", "confidence": 0.98},
               "entities": [{"entity": "afbud_kategori", "value": "sygdom", "start": 34,
@@ -106,6 +106,8 @@ def test_the_action_server_lists_and_runs_kcbots_actions(server) -> None:
     events = {e["name"]: e["value"] for e in answer["events"] if e["event"] == "slot"}
     assert events["afbud_afgoerelse"] == "godkendt"
     assert events["afbud_regel"] == "dagpenge_gyldig_grund"
+    # The settled case's journal note, from the slots the decision set.
+    _post(url, _payload("action_journal", {**slots, **events, "sag": "afbud"}))
 
     with sqlite3.connect(db) as con:
         journal = con.execute("SELECT sag, rule FROM journal").fetchall()

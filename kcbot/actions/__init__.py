@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from kcbot.actions.aabningstid import ActionAabningstid
 from kcbot.actions.afbud import ActionVurderAfbud
+from kcbot.actions.journal import ActionJournal
+from kcbot.actions.registrering import Registrering
 from kcbot.actions.tilbagekald import ActionOpretTilbagekald
 from kcbot.actions.validation import ValidateSlots
 
-__all__ = ["ActionAabningstid", "ActionOpretTilbagekald", "ActionVurderAfbud", "ValidateSlots"]
+__all__ = [
+    "ActionAabningstid", "ActionJournal", "ActionOpretTilbagekald", "ActionVurderAfbud",
+    "Registrering", "ValidateSlots",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
@@ -23,6 +23,19 @@ def _hours(day: Any) -> str:
     return f"{day.opens:%H.%M}–{day.closes:%H.%M}"
 
 
+def _today(calendar: Any, now: datetime) -> str:
+    today = calendar.day(now.date())
+    if today.is_open and now.time() < today.closes:
+        if now.time() < today.opens:
+            return f"I dag åbner vi kl. {today.opens:%H.%M} og har åbent til {today.closes:%H.%M}."
+        return f"I dag har vi åbent {_hours(today)}."
+    nxt = calendar.day(calendar.next_business_day(now.date() + timedelta(days=1)))
+    when = format_date(nxt.day, "EEEE 'den' d. MMMM", locale=LOCALE)
+    closed = f"I dag, {today.name}, har vi lukket." if today.name and not today.is_open else (
+        "Vi har lukket nu.")
+    return f"{closed} Vi åbner igen {when} kl. {nxt.opens:%H.%M}."
+
+
 class ActionAabningstid(Action):
     def name(self) -> str:
         return "action_aabningstid"
@@ -33,19 +46,16 @@ class ActionAabningstid(Action):
         async with current() as context:
             now = context.clock.now().astimezone(TZ)
             calendar = context.calendar
-        today = calendar.day(now.date())
-        if today.opens and today.closes and now.time() < today.closes:
-            status = f"I dag har vi åbent {_hours(today)}."
-        else:
-            reason = f" ({today.name})" if today.name else ""
-            nxt = calendar.day(calendar.next_business_day(now.date() + timedelta(days=1)))
-            assert nxt.opens is not None
-            when = format_date(nxt.day, "EEEE 'den' d. MMMM", locale=LOCALE)
-            status = f"Vi har lukket nu{reason}. Vi åbner igen {when} kl. {nxt.opens:%H.%M}."
+        status = [_today(calendar, now)]
+        tomorrow = calendar.day(now.date() + timedelta(days=1))
+        if not tomorrow.is_open and tomorrow.name:
+            status.append(f"I morgen, {tomorrow.name}, har vi lukket.")
         week = []
-        for offset in range(1, 7):
+        for offset in range(1, 8):
             day = calendar.day(now.date() + timedelta(days=offset))
-            label = format_date(day.day, "EEEE d. MMM", locale=LOCALE)
-            week.append(f"{label}: {_hours(day) if day.opens else 'lukket'}")
-        return [SlotSet("aabningstid_i_dag", status), SlotSet("aabningstid_uge", "\n".join(week)),
+            label = format_date(day.day, "EEEE d. MMMM", locale=LOCALE)
+            hours = _hours(day) if day.is_open else "lukket"
+            week.append(f"{label}: {hours}" + (f" ({day.name})" if day.name else ""))
+        return [SlotSet("aabningstid_i_dag", " ".join(status)),
+                SlotSet("aabningstid_uge", "\n".join(week)),
                 SlotSet("telefon_jobcenter", calendar.phone)]

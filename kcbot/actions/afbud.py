@@ -13,17 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import content, current
-from kcbot.actions.tilbagekald import GROUP_LABELS
+from kcbot.actions.registrering import fill, meeting
+from kcbot.clock import TZ
 from kcbot.errors import DataError
 
 __all__ = ["ActionVurderAfbud", "decide"]
 
 RULES_FILE = "afbud_regler.yml"
 DECISIONS = ("godkendt", "videresendt", "overdrag")
-MOEDE_LABELS = {
-    "jobsamtale": "jobsamtale", "tilbud": "tilbud", "opfoelgning": "opfølgningssamtale",
-    "jobklub": "jobklub",
-}
+OUTBOX_TEXT = "Borger på {gruppe} melder afbud til {moede}. Grund: {afbud_kategori}."
 
 
 def _matches(condition: dict[str, Any], slots: dict[str, Any]) -> bool:
@@ -58,25 +56,21 @@ class ActionVurderAfbud(Action):
         slots = dict(tracker.slots)
         rule = decide(slots)
         decision = rule["afgoerelse"]
-        if decision != "overdrag":
-            async with current() as context:
-                conversation_id = await context.conversation_for(tracker.sender_id)
-                group = slots.get("borgergruppe")
-                meeting = MOEDE_LABELS.get(str(slots.get("moedetype")), "møde")
-                when = slots.get("moededato") or "ukendt dato"
-                reason = slots.get("afbud_kategori") or "andet"
-                source = content(RULES_FILE).get("source")
-                await context.store.add_journal(
-                    conversation_id, "afbud", f"Afbud {decision}",
-                    f"Afbud til {meeting} {when}. Grund: {reason}. {rule.get('note', '')}".strip(),
-                    borgergruppe=group, rule=rule.get("id"), source=source,
-                )
-                # Only the category goes to the jobcentre; the citizen's own words can hold health
-                # details the receiver does not need.
-                await context.store.add_outbox(
-                    conversation_id, "jobcenter", f"Afbud til {meeting} {when}",
-                    f"Borger på {GROUP_LABELS.get(str(group), 'ukendt ydelse')} melder afbud til "
-                    f"{meeting} {when}. Grund: {reason}. Afgørelse: {decision} "
-                    f"(regel {rule.get('id')}).",
-                )
-        return [SlotSet("afbud_afgoerelse", decision), SlotSet("afbud_regel", rule.get("id"))]
+        events = [SlotSet("afbud_afgoerelse", decision), SlotSet("afbud_regel", rule.get("id"))]
+        if decision == "overdrag":
+            return events
+        async with current() as context:
+            conversation_id = await context.conversation_for(tracker.sender_id)
+            today = context.clock.now().astimezone(TZ).date()
+            # Only the category goes to the jobcentre; the citizen's own words can hold health
+            # details the receiver does not need.
+            await context.store.add_outbox(
+                conversation_id, "jobcenter", f"Afbud til {meeting(slots)}",
+                fill(OUTBOX_TEXT, slots, today) + f" Afgørelse: {decision} (regel {rule['id']}).",
+            )
+        return events + [
+            SlotSet("afgoerelse", f"Afbud {decision}: {rule.get('note', '')}".strip()),
+            SlotSet("regel", rule.get("id")),
+            SlotSet("kilde", content(RULES_FILE).get("source")),
+            SlotSet("sendt_til", "jobcenter"),
+        ]

@@ -8,6 +8,7 @@ options; the first variant of a response is used, so replies are predictable in 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -72,6 +73,12 @@ class Domain:
     slots: dict[str, SlotSpec]
     responses: dict[str, list[dict[str, Any]]]
     raw: dict[str, Any] = field(repr=False)  # what an action receives as ``domain``
+    origin: dict[str, Path] = field(default_factory=dict, repr=False)  # response -> its file
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        """A guidance text's ``source`` and ``reviewed``; empty for the core responses."""
+        variants = self.responses.get(name) or [{}]
+        return dict(variants[0].get("metadata") or {})
 
     def has_response(self, name: str) -> bool:
         return name in self.responses
@@ -135,37 +142,78 @@ def _check_slot(path: Path, name: str, spec: Any) -> SlotSpec:
     return SlotSpec(name, kind, tuple(str(v) for v in values), tuple(mappings))
 
 
-def load_domain(path: Path) -> Domain:
+GUIDANCE_DIR = "vejledning"
+
+
+def _read(path: Path) -> dict[str, Any]:
     doc = load_yaml(path)
     if not isinstance(doc, dict):
-        raise DataError(path, "-", "domænet skal være en mapping med 'slots' og 'responses'")
-    raw_slots = doc.get("slots") or {}
-    raw_responses = doc.get("responses") or {}
-    if not isinstance(raw_slots, dict) or not isinstance(raw_responses, dict):
-        raise DataError(path, "slots/responses", "skal begge være mappings")
+        raise DataError(path, "-", "filen skal være en mapping med 'slots' og/eller 'responses'")
+    for key in ("slots", "responses"):
+        if not isinstance(doc.get(key) or {}, dict):
+            raise DataError(path, key, "skal være en mapping")
+    return doc
+
+
+def _check_guidance(path: Path, name: str, variants: Any) -> None:
+    """A guidance text says where its facts come from and when a person last checked them."""
+    for i, variant in enumerate(variants if isinstance(variants, list) else []):
+        meta = variant.get("metadata") if isinstance(variant, dict) else None
+        where = f"responses.{name}[{i}].metadata"
+        if not isinstance(meta, dict) or not str(meta.get("source") or "").strip():
+            raise DataError(path, where, "en vejledningstekst skal have 'source'")
+        if not isinstance(meta.get("reviewed"), date):
+            raise DataError(path, where, "'reviewed' skal være en dato (ÅÅÅÅ-MM-DD)")
+
+
+def load_domain(folder: Path) -> Domain:
+    """``domain.yml`` plus the guidance texts in ``vejledning/*.yml``, merged as Rasa merges a
+    domain split over several files."""
+    path = folder / "domain.yml" if folder.is_dir() else folder
+    doc = _read(path)
+    raw_slots = dict(doc.get("slots") or {})
+    raw_responses = dict(doc.get("responses") or {})
+    origin = {name: path for name in raw_responses}
+    guidance_dir = path.parent / GUIDANCE_DIR
+    for extra in sorted(guidance_dir.glob("*.yml")) if guidance_dir.is_dir() else []:
+        part = _read(extra)
+        for name, variants in (part.get("responses") or {}).items():
+            if name in raw_responses:
+                raise DataError(extra, f"responses.{name}", f"findes også i {origin[name].name}")
+            _check_guidance(extra, str(name), variants)
+            raw_responses[name] = variants
+            origin[name] = extra
+    return _build(path, raw_slots, raw_responses, doc, origin)
+
+
+def _build(path: Path, raw_slots: dict[str, Any], raw_responses: dict[str, Any],
+           doc: dict[str, Any], origin: dict[str, Path]) -> Domain:
     slots = {str(name): _check_slot(path, str(name), spec) for name, spec in raw_slots.items()}
     responses: dict[str, list[dict[str, Any]]] = {}
     for name, variants in raw_responses.items():
         where = f"responses.{name}"
+        file = origin.get(name, path)
         if not str(name).startswith("utter_"):
-            raise DataError(path, where, "et svars navn skal starte med 'utter_'")
+            raise DataError(file, where, "et svars navn skal starte med 'utter_'")
         if not isinstance(variants, list) or not variants:
-            raise DataError(path, where, "skal være en liste med mindst én variant")
+            raise DataError(file, where, "skal være en liste med mindst én variant")
         for i, variant in enumerate(variants):
             if not isinstance(variant, dict) or not isinstance(variant.get("text"), str):
-                raise DataError(path, f"{where}[{i}]", "hver variant skal have en 'text'")
+                raise DataError(file, f"{where}[{i}]", "hver variant skal have en 'text'")
             for placeholder in _PLACEHOLDER.findall(variant["text"]):
                 if placeholder not in slots:
                     raise DataError(
-                        path, f"{where}[{i}]", f"'{{{placeholder}}}' er ikke en slot i domænet"
+                        file, f"{where}[{i}]", f"'{{{placeholder}}}' er ikke en slot i domænet"
                     )
             for j, button in enumerate(variant.get("buttons") or []):
                 if not isinstance(button, dict) or {"title", "payload"} - set(button):
-                    raise DataError(path, f"{where}[{i}].buttons[{j}]", "skal have title og payload")
+                    raise DataError(file, f"{where}[{i}].buttons[{j}]",
+                                    "skal have title og payload")
         responses[str(name)] = variants
     for name, spec in slots.items():
-        if spec.type == "categorical" and f"utter_ask_{name}" in responses:
-            payloads = [str(b["payload"]) for b in responses[f"utter_ask_{name}"][0].get("buttons", [])]
+        ask = responses.get(f"utter_ask_{name}")
+        if spec.type == "categorical" and ask:
+            payloads = [str(b["payload"]) for b in ask[0].get("buttons", [])]
             unknown = [p for p in payloads if p not in spec.values]
             if unknown:
                 raise DataError(
@@ -174,4 +222,6 @@ def load_domain(path: Path) -> Domain:
     raw = {"version": "3.1", "slots": raw_slots, "responses": raw_responses, "forms": {},
            "intents": doc.get("intents") or [], "entities": doc.get("entities") or [],
            "actions": doc.get("actions") or []}
-    return Domain(path, slots, responses, raw)
+    # What an action receives must survive JSON, as it does on the way to an action server.
+    raw = json.loads(json.dumps(raw, default=str, ensure_ascii=False))
+    return Domain(path, slots, responses, raw, origin)

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("rasa_sdk.forms").setLevel(logging.ERROR)
 
 VALIDATE = "action_validate_slot_mappings"
+JOURNAL = "action_journal"
 OFFER_PERSON = "tilbyd_medarbejder"
 FAREWELL = "farvel"
 MAX_TRIES = 2
@@ -111,6 +112,7 @@ class Engine:
         self.executor = executor
         self.context = context
         self.idle_timeout = idle_timeout
+        self._uses: dict[str, set[str]] = {}  # flow -> the slots it uses, computed once
 
     @property
     def clock(self) -> Clock:
@@ -121,7 +123,7 @@ class Engine:
                    nlu: NLU | None = None) -> Engine:
         store = store or await Store.open(settings.db_path, clock)
         folder = data_path("dialogues")
-        domain = load_domain(folder / "domain.yml")
+        domain = load_domain(folder)
         executor = ActionExecutor()
         executor.register_package("kcbot.actions")
         flows = load_flows(folder / "flows", domain, executor.actions)
@@ -335,7 +337,8 @@ class Engine:
     async def _new_topic(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
         assert parse is not None
-        if parse.intent == FAREWELL:
+        # "nej" with no question open answers "Er der andet, jeg kan hjælpe dig med?"
+        if parse.intent in (FAREWELL, "afkraeft"):
             self._farewell(turn)
             return
         flow = self.flows.for_intent(parse.intent)
@@ -392,6 +395,7 @@ class Engine:
             state.stack.clear()
             if not handoff:
                 state.slots = {k: v for k, v in state.slots.items() if k in PERSISTENT_SLOTS}
+                state.slots["sag"] = flow.name  # the topic, for the journal and a ticket
         state.stack.append(Frame(flow.name))
         turn.events.append({"event": "flow_started", "name": flow.name})
         if not handoff:
@@ -409,7 +413,7 @@ class Engine:
             frame = state.stack[-1]
             flow = self.flows[frame.flow]
             if frame.step >= len(flow.steps):
-                self._complete(turn, flow)
+                await self._complete(turn, flow)
                 continue
             step = flow.steps[frame.step]
             if step.kind == "collect":
@@ -431,12 +435,14 @@ class Engine:
             frame.step = self._next_index(flow, step, state.slots)
         raise KcbotError(f"Flowet '{state.flow}' kom ikke videre efter {MAX_STEPS_PER_TURN} trin.")
 
-    def _complete(self, turn: _Turn, flow: Flow) -> None:
+    async def _complete(self, turn: _Turn, flow: Flow) -> None:
         state = turn.state
+        if flow.settles:
+            await self._run_action(turn, JOURNAL)  # one note per settled case
+            if state.outcome != "overdraget":
+                state.outcome = "straksafklaret"
         state.stack.pop()
         turn.events.append({"event": "flow_completed", "name": flow.name})
-        if flow.settles and state.outcome != "overdraget":
-            state.outcome = "straksafklaret"
         if not state.stack and (flow.settles or flow.handoff):
             self._say(turn, "utter_andet")
 
@@ -480,8 +486,7 @@ class Engine:
         if parse.intent in spec.intent_values():
             return spec.intent_values()[parse.intent]
         if slot == "cpr":  # the only place a full CPR number is read: never from stored text
-            found = find_cpr(turn.raw)
-            return found[0] if found else None
+            return find_cpr(turn.raw)
         for entity in spec.entities():
             values = parse.values(entity)
             if values:
@@ -494,9 +499,11 @@ class Engine:
         """Slots the active flows collect that this message names and that are still empty."""
         parse, state = turn.parse, turn.state
         assert parse is not None
-        wanted = set()
+        wanted: set[str] = set()
         for frame in state.stack:
-            wanted |= self._collects(self.flows[frame.flow])
+            if frame.flow not in self._uses:
+                self._uses[frame.flow] = self._collects(self.flows[frame.flow])
+            wanted |= self._uses[frame.flow]
         found: dict[str, Any] = {}
         for name in sorted(wanted - {exclude}):
             if state.slots.get(name) is not None or name == "cpr":
@@ -509,8 +516,11 @@ class Engine:
         return found
 
     def _collects(self, flow: Flow, seen: frozenset[str] = frozenset()) -> set[str]:
+        """The slots a flow (and the flows it links to) asks for or branches on."""
         slots = {s.arg for s in flow.steps if s.kind == "collect"}
         for step in flow.steps:
+            for branch in step.next:
+                slots |= set(branch.when or ())
             if step.kind == "link" and step.arg not in seen:
                 slots |= self._collects(self.flows[step.arg], seen | {flow.name})
         return slots
@@ -590,7 +600,10 @@ class Engine:
             turn.replies.append(Reply(str(message["text"])))
 
     def _say(self, turn: _Turn, response: str) -> None:
-        turn.replies.append(self.domain.render(response, turn.state.slots))
+        slots = turn.state.slots
+        turn.replies.append(self.domain.render(response, slots))
+        if self.domain.metadata(response).get("source"):  # guidance, cited in the journal
+            slots["vejledning"] = [*(slots.get("vejledning") or []), response]
 
 
 @functools.lru_cache(maxsize=1024)

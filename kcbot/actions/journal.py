@@ -1,0 +1,54 @@
+"""The journal note every settled case leaves (the seeds' "makro", the duty to make notes):
+what the citizen asked, the group, the decision, the rule and its source, what was sent where.
+
+The engine runs it when a settling flow completes. A registering action before it sets
+``afgoerelse``, ``regel``, ``kilde`` and ``sendt_til``; for guidance alone, the decision is the
+guidance given, and the sources are the guidance texts' own ``metadata.source``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from kcbot.actions.context import current
+
+__all__ = ["ActionJournal"]
+
+
+class ActionJournal(Action):
+    def name(self) -> str:
+        return "action_journal"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        slots = tracker.slots
+        sag = str(slots.get("sag") or "ukendt")
+        said = [str(n) for n in slots.get("vejledning") or []]
+        responses = domain.get("responses") or {}
+        sources = [slots.get("kilde")] + [
+            ((responses.get(name) or [{}])[0].get("metadata") or {}).get("source")
+            for name in said
+        ]
+        decision = str(slots.get("afgoerelse") or "Vejledning givet")
+        parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision}."]
+        if said:
+            parts.append("Vejledning: " + ", ".join(said) + ".")
+        if slots.get("sendt_til"):
+            parts.append(f"Sendt til: {slots['sendt_til']}.")
+        for slot in ("moedetype", "moededato", "afbud_kategori", "varighed", "afbud_grund"):
+            if slots.get(slot):
+                parts.append(f"{slot}: {slots[slot]}.")
+        async with current() as context:
+            conversation_id = await context.conversation_for(tracker.sender_id)
+            await context.store.add_journal(
+                conversation_id, sag, decision, " ".join(parts),
+                borgergruppe=slots.get("borgergruppe"),
+                rule=str(slots.get("regel") or ", ".join(said) or "vejledning"),
+                source="; ".join(dict.fromkeys(str(s) for s in sources if s)) or None,
+            )
+        return []

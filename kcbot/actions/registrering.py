@@ -1,0 +1,115 @@
+"""Registrations the bot makes for the citizen: a message in the outbox, and the slots the
+journal note cites. What is sent, to whom, and under which rule is data
+(``dialogues/registreringer.yml``); each registration is a small named action."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any
+
+from babel.dates import format_date
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from kcbot.actions.context import content, current
+from kcbot.clock import TZ
+from kcbot.errors import DataError
+
+__all__ = ["Registrering", "fill", "meeting"]
+
+FILE = "registreringer.yml"
+LOCALE = "da_DK"
+GROUP_LABELS = {
+    "dagpenge": "dagpenge", "kontanthjaelp": "kontanthjælp", "sygedagpenge": "sygedagpenge",
+    "ledighedsydelse": "ledighedsydelse", "revalidering": "revalidering",
+}
+MOEDE_LABELS = {
+    "jobsamtale": "jobsamtale", "tilbud": "tilbud", "opfoelgning": "opfølgningssamtale",
+    "jobklub": "jobklub",
+}
+_FIELD = re.compile(r"\{([a-z_]+)\}")
+_FULL_CPR = re.compile(r"^\d{6}-\d{4}$")
+
+
+def meeting(slots: dict[str, Any]) -> str:
+    """'jobsamtale den 25.11.2026', or as much of it as is known."""
+    kind = MOEDE_LABELS.get(str(slots.get("moedetype")), "mødet")
+    when = slots.get("moededato")
+    return f"{kind} den {when}" if when else kind
+
+
+def fill(template: str, slots: dict[str, Any], today: Any) -> str:
+    values = {k: str(v) for k, v in slots.items() if v is not None}
+    values["gruppe"] = GROUP_LABELS.get(str(slots.get("borgergruppe")), "ukendt ydelse")
+    values["i_dag"] = format_date(today, "d. MMMM y", locale=LOCALE)
+    values["moede"] = meeting(slots)
+    return _FIELD.sub(lambda m: values.get(m.group(1), "ukendt"), template)
+
+
+class Registrering(Action, ABC):
+    """Register ``registrering`` from the data file. Subclasses only name it."""
+
+    @property
+    @abstractmethod
+    def registrering(self) -> str: ...
+
+    def name(self) -> str:
+        return f"action_registrer_{self.registrering}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        spec = (content(FILE).get("registreringer") or {}).get(self.registrering)
+        if not isinstance(spec, dict):
+            raise DataError(FILE, f"registreringer.{self.registrering}", "mangler")
+        slots = dict(tracker.slots)
+        async with current() as context:
+            today = context.clock.now().astimezone(TZ).date()
+            conversation_id = await context.conversation_for(tracker.sender_id)
+            cpr = None
+            if spec["modtager"] == "brev":
+                cpr = slots.get("cpr")
+                if not cpr or not _FULL_CPR.match(str(cpr)):
+                    raise DataError(FILE, f"registreringer.{self.registrering}",
+                                    "et brev kræver det fulde CPR-nummer fra samme tur")
+            await context.store.add_outbox(
+                conversation_id, spec["modtager"], spec["emne"],
+                fill(spec["tekst"], slots, today), cpr=cpr,
+            )
+        return [
+            SlotSet("afgoerelse", spec["afgoerelse"]),
+            SlotSet("regel", spec["regel"]),
+            SlotSet("kilde", spec["kilde"]),
+            SlotSet("sendt_til", spec["modtager"]),
+        ]
+
+
+class RegistrerSygemelding(Registrering):
+    registrering = "sygemelding"  # type: ignore[assignment]
+
+
+class RegistrerRaskmelding(Registrering):
+    registrering = "raskmelding"  # type: ignore[assignment]
+
+
+class RegistrerUdeblivelseDagpenge(Registrering):
+    registrering = "udeblivelse_dagpenge"  # type: ignore[assignment]
+
+
+class RegistrerUdeblivelseKontanthjaelp(Registrering):
+    registrering = "udeblivelse_kontanthjaelp"  # type: ignore[assignment]
+
+
+class RegistrerAfmelding(Registrering):
+    registrering = "afmelding"  # type: ignore[assignment]
+
+
+class RegistrerForsinkelse(Registrering):
+    registrering = "forsinkelse"  # type: ignore[assignment]
+
+
+class RegistrerJobnetBrev(Registrering):
+    registrering = "jobnet_brev"  # type: ignore[assignment]
