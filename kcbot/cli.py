@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--json", action="store_true", help="resultatet som JSON")
     test.set_defaults(handler=cmd_test)
 
+    content = sub.add_parser("content", help="vejledningstekster og regler og deres kilder")
+    _common(content, suppress=True)
+    content.add_argument("--stale", type=int, metavar="DAGE",
+                         help="kun det, der ikke er gennemgået i så mange dage")
+    content.add_argument("--json", action="store_true", help="som JSON")
+    content.set_defaults(handler=cmd_content)
+
     bench = sub.add_parser("bench", help="mål kold start, ture pr. sekund, svartid og hukommelse")
     _common(bench, suppress=True)
     bench.add_argument("--conversations", type=int, default=2000, metavar="N",
@@ -247,6 +254,26 @@ def cmd_test(args: argparse.Namespace) -> int:
     else:
         print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def cmd_content(args: argparse.Namespace) -> int:
+    from kcbot.config import data_path
+    from kcbot.dialogue.content import content_items, stale
+
+    items = content_items(data_path("dialogues"))
+    if args.stale is not None:
+        if args.stale < 0:
+            raise KcbotError("--stale skal være 0 eller flere dage.")
+        items = stale(items, make_clock(args).now().date(), args.stale)
+    if args.json:
+        print(json.dumps([item.as_dict() for item in items], ensure_ascii=False, indent=2))
+        return 0
+    for item in items:
+        reviewed = item.reviewed.isoformat() if item.reviewed else "aldrig"
+        print(f"{reviewed}  {item.file}  {item.name}\n            kilde: {item.source}")
+    label = f"ikke gennemgået i {args.stale} dage" if args.stale is not None else "i alt"
+    print(f"{len(items)} tekster og regelfiler {label}")
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
