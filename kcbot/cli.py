@@ -242,8 +242,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     def line(result: DialogueResult) -> None:
         if args.json:
             return
-        mark = "ok  " if result.passed else "FEJL"
-        print(f"{mark} {result.name}" + ("" if result.passed else ": " + "; ".join(result.failures)))
+        if result.passed:
+            print(f"ok   {result.name}")
+        else:
+            print(f"FEJL {result.name}: " + "; ".join(result.failures))
 
     results = asyncio.run(run_files(files, Settings.from_env(args.db), on_result=line))
     failed = sum(not r.passed for r in results)

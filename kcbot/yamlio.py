@@ -15,7 +15,7 @@ import yaml
 
 from kcbot.errors import DataError
 
-__all__ = ["KcbotLoader", "load_yaml"]
+__all__ = ["KcbotLoader", "check_keys", "load_yaml"]
 
 
 class KcbotLoader(yaml.SafeLoader):
@@ -44,3 +44,11 @@ def load_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"linje {mark.line + 1}" if mark else "-"
         raise DataError(path, where, f"ugyldig YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def check_keys(path: Path | str, where: str, raw: dict[str, Any], allowed: set[str]) -> None:
+    """Refuse keys a data file does not know (a typo would otherwise be silently ignored)."""
+    unknown = set(raw) - allowed
+    if unknown:
+        known = ", ".join(sorted(allowed))
+        raise DataError(path, where, f"ukendte nøgler {sorted(unknown)}; gyldige: {known}")

@@ -52,7 +52,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "server.log").read_text())
+                    raise RuntimeError((tmp_path / "server.log").read_text()) from None
                 time.sleep(0.2)
         yield url, db
     finally:

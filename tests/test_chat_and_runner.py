@@ -11,15 +11,15 @@ NOW = ("--now", "2026-11-24T09:15")
 
 
 def test_chat_in_a_pipe_answers_each_line() -> None:
-    result = kcbot("chat", *NOW, stdin="jeg skal melde afbud til jobsamtale i morgen\n1\n"
-                   "jeg er syg\n".encode())
+    result = kcbot("chat", *NOW, stdin=b"jeg skal melde afbud til jobsamtale i morgen\n1\n"
+                   b"jeg er syg\n")
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr.decode()
     assert "automatisk" in out and "1) Dagpenge" in out and "gyldig grund" in out
 
 
 def test_chat_debug_shows_intent_slots_and_flows() -> None:
-    result = kcbot("chat", "--debug", *NOW, stdin="jeg skal melde afbud til jobsamtale\n".encode())
+    result = kcbot("chat", "--debug", *NOW, stdin=b"jeg skal melde afbud til jobsamtale\n")
     out = result.stdout.decode()
     assert "intent=afbud" in out and '"moedetype": "jobsamtale"' in out
     assert "flows=afbud" in out and "venter på=borgergruppe" in out

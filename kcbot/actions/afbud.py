@@ -42,7 +42,8 @@ def decide(slots: dict[str, Any], table: dict[str, Any] | None = None) -> dict[s
     else:
         chosen = table.get("default") or {}
     if chosen.get("afgoerelse") not in DECISIONS:
-        raise DataError(RULES_FILE, str(chosen.get("id")), f"afgoerelse skal være en af {DECISIONS}")
+        raise DataError(RULES_FILE, str(chosen.get("id")),
+                        f"afgoerelse skal være en af {', '.join(DECISIONS)}")
     return chosen
 
 

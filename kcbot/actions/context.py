@@ -37,7 +37,8 @@ class ActionContext:
     conversation_id: str | None = None  # set by the engine for the turn being run
 
     @classmethod
-    def build(cls, store: Store, clock: Clock, calendar: BusinessCalendar | None = None) -> ActionContext:
+    def build(cls, store: Store, clock: Clock,
+              calendar: BusinessCalendar | None = None) -> ActionContext:
         calendar = calendar or BusinessCalendar.load()
         return cls(store, TicketService(store, calendar, Routing.load()), calendar, clock)
 

@@ -16,8 +16,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from kcbot.privacy import CPR_RE
-
 __all__ = ["ValidateSlots"]
 
 _DIGITS = re.compile(r"\D")
@@ -61,7 +59,7 @@ class ValidateSlots(ValidationAction):
     ) -> dict[str, Any]:
         name = " ".join(str(value or "").split())
         letters = len(_LETTER.findall(name))
-        if letters < 2 or len(name) > NAME_MAX or CPR_RE.search(name) or any(c.isdigit() for c in name):
+        if letters < 2 or len(name) > NAME_MAX or any(c.isdigit() for c in name):
             return _reject(dispatcher, "navn")
         return {"navn": name}
 

@@ -52,7 +52,7 @@ def content_items(folder: Path) -> list[ContentItem]:
 
 
 def stale(items: list[ContentItem], today: date, days: int) -> list[ContentItem]:
-    """Items not reviewed within ``days`` of ``today``, oldest first; never reviewed first of all."""
+    """Items not reviewed within ``days`` of ``today``, oldest first (never reviewed first)."""
     limit = today - timedelta(days=days)
     old = [item for item in items if item.reviewed is None or item.reviewed < limit]
     return sorted(old, key=lambda item: (item.reviewed or date.min, item.file, item.name))

@@ -28,7 +28,7 @@ from typing import Any
 from kcbot.dialogue.domain import Domain
 from kcbot.errors import DataError
 from kcbot.nlu.data import INTENTS
-from kcbot.yamlio import load_yaml
+from kcbot.yamlio import check_keys, load_yaml
 
 __all__ = ["END", "Flow", "Flows", "Step", "load_flows"]
 
@@ -112,7 +112,8 @@ def _parse_next(path: Path, where: str, raw: Any) -> tuple[Branch, ...]:
         key = f"{where}.next[{i}]"
         if isinstance(item, dict) and set(item) == {"else"}:
             branches.append(Branch(None, str(item["else"])))
-        elif isinstance(item, dict) and set(item) == {"if", "then"} and isinstance(item["if"], dict):
+        elif (isinstance(item, dict) and set(item) == {"if", "then"}
+              and isinstance(item["if"], dict)):
             when = {str(k): _values(v) for k, v in item["if"].items()}
             branches.append(Branch(when, str(item["then"])))
         else:
@@ -125,9 +126,7 @@ def _parse_next(path: Path, where: str, raw: Any) -> tuple[Branch, ...]:
 def _parse_step(path: Path, where: str, index: int, raw: Any) -> Step:
     if not isinstance(raw, dict):
         raise DataError(path, where, "et step skal være en mapping")
-    unknown = set(raw) - STEP_KEYS
-    if unknown:
-        raise DataError(path, where, f"ukendte nøgler {sorted(unknown)}; gyldige: {sorted(STEP_KEYS)}")
+    check_keys(path, where, raw, STEP_KEYS)
     kinds = [k for k in STEP_KINDS if k in raw]
     if len(kinds) != 1:
         raise DataError(path, where, f"skal have præcis én af {', '.join(STEP_KINDS)}")
@@ -152,9 +151,7 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
     where = f"flows.{name}"
     if not isinstance(raw, dict):
         raise DataError(path, where, "et flow skal være en mapping med 'steps'")
-    unknown = set(raw) - FLOW_KEYS
-    if unknown:
-        raise DataError(path, where, f"ukendte nøgler {sorted(unknown)}; gyldige: {sorted(FLOW_KEYS)}")
+    check_keys(path, where, raw, FLOW_KEYS)
     intents = raw.get("intents") or []
     if not isinstance(intents, list):
         raise DataError(path, f"{where}.intents", "skal være en liste")
@@ -168,7 +165,8 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
     ids: dict[str, int] = {}
     for step in steps:
         if step.id in ids or step.id == END:
-            raise DataError(path, f"{where}.steps[{step.index}]", f"id '{step.id}' er brugt to gange")
+            raise DataError(path, f"{where}.steps[{step.index}]",
+                            f"id '{step.id}' er brugt to gange")
         ids[step.id] = step.index
     return Flow(
         name=name,
@@ -183,10 +181,13 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
     )
 
 
-def _check_references(flow: Flow, flows: dict[str, Flow], domain: Domain, actions: set[str]) -> None:
+def _check_references(
+    flow: Flow, flows: dict[str, Flow], domain: Domain, actions: set[str]
+) -> None:
     for step in flow.steps:
         def fail(problem: str, step: Step = step) -> None:
-            raise DataError(flow.path, f"flows.{flow.name}.steps[{step.index}] (id {step.id})", problem)
+            where = f"flows.{flow.name}.steps[{step.index}] (id {step.id})"
+            raise DataError(flow.path, where, problem)
 
         if step.kind == "collect":
             if step.arg not in domain.slots:
@@ -228,7 +229,8 @@ def load_flows(folder: Path, domain: Domain, actions: Iterable[str]) -> Flows:
             raise DataError(path, "flows", "filen skal have en mapping under 'flows:'")
         for name, raw in doc["flows"].items():
             if name in flows:
-                raise DataError(path, f"flows.{name}", f"flowet findes også i {flows[name].path.name}")
+                raise DataError(path, f"flows.{name}",
+                                f"flowet findes også i {flows[name].path.name}")
             flows[str(name)] = _parse_flow(path, str(name), raw)
     by_intent: dict[str, str] = {}
     known_actions = set(actions)

@@ -25,7 +25,7 @@ from kcbot.dialogue.engine import Engine
 from kcbot.errors import DataError, KcbotError
 from kcbot.nlu import NLU
 from kcbot.nlu.normalise import fold
-from kcbot.yamlio import load_yaml
+from kcbot.yamlio import check_keys, load_yaml
 
 __all__ = [
     "DialogueResult", "DialogueSpec", "collect_files", "load_dialogues", "run_dialogue",
@@ -96,19 +96,13 @@ def _strings(path: Path, where: str, raw: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _check_keys(path: Path, where: str, raw: dict[str, Any], allowed: set[str]) -> None:
-    unknown = set(raw) - allowed
-    if unknown:
-        raise DataError(path, where, f"ukendte nøgler {sorted(unknown)}; gyldige: {sorted(allowed)}")
-
-
 def _dialogue(path: Path, index: int, raw: Any) -> DialogueSpec:
     where = f"dialogues[{index}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         raise DataError(path, f"{where}.name", "hver dialog skal have et navn")
     name = raw["name"]
     where = f"dialogues[{index}] ({name})"
-    _check_keys(path, where, raw, DIALOGUE_KEYS)
+    check_keys(path, where, raw, DIALOGUE_KEYS)
     spec = DialogueSpec(name, path)
     if raw.get("now") is not None:
         try:
@@ -126,7 +120,7 @@ def _dialogue(path: Path, index: int, raw: Any) -> DialogueSpec:
         key = f"{where}.turns[{i}]"
         if not isinstance(turn, dict) or not isinstance(turn.get("user"), str):
             raise DataError(path, key, "hver tur skal have 'user' med borgerens tekst")
-        _check_keys(path, key, turn, TURN_KEYS)
+        check_keys(path, key, turn, TURN_KEYS)
         spec.turns.append(TurnSpec(
             turn["user"],
             str(turn["intent"]) if turn.get("intent") else None,
@@ -137,7 +131,7 @@ def _dialogue(path: Path, index: int, raw: Any) -> DialogueSpec:
     expect = raw.get("expect") or {}
     if not isinstance(expect, dict):
         raise DataError(path, f"{where}.expect", "skal være en mapping")
-    _check_keys(path, f"{where}.expect", expect, EXPECT_KEYS)
+    check_keys(path, f"{where}.expect", expect, EXPECT_KEYS)
     for key in ("says", "not_says", "asked_not"):
         if key in expect:
             expect[key] = _strings(path, f"{where}.expect.{key}", expect[key])
@@ -147,7 +141,7 @@ def _dialogue(path: Path, index: int, raw: Any) -> DialogueSpec:
     if ticket is not None and ticket != "none":
         if not isinstance(ticket, dict):
             raise DataError(path, f"{where}.expect.ticket", "skal være 'none' eller en mapping")
-        _check_keys(path, f"{where}.expect.ticket", ticket, TICKET_KEYS)
+        check_keys(path, f"{where}.expect.ticket", ticket, TICKET_KEYS)
     spec.expect = expect
     return spec
 
