@@ -18,7 +18,7 @@ from kcbot.actions.context import content, current
 from kcbot.clock import TZ
 from kcbot.errors import DataError
 
-__all__ = ["Registrering", "fill", "meeting"]
+__all__ = ["GROUP_LABELS", "Registrering", "fill", "meeting"]
 
 FILE = "registreringer.yml"
 LOCALE = "da_DK"

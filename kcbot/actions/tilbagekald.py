@@ -12,15 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
+from kcbot.actions.registrering import GROUP_LABELS
 from kcbot.clock import TZ
 
 __all__ = ["ActionOpretTilbagekald", "format_frist", "summary"]
 
 LOCALE = "da_DK"
-GROUP_LABELS = {
-    "dagpenge": "dagpenge", "kontanthjaelp": "kontanthjælp", "sygedagpenge": "sygedagpenge",
-    "ledighedsydelse": "ledighedsydelse", "revalidering": "revalidering",
-}
 # Slots that say what the matter is, in the order a reader wants them.
 SUMMARY_SLOTS = (
     ("moedetype", "Møde"), ("moededato", "Dato"), ("afbud_grund", "Grund"),

@@ -19,7 +19,6 @@ How a message is read, in order:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import re
@@ -28,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import rasa_sdk
 from rasa_sdk.executor import ActionExecutor
 
 from kcbot.actions.context import ActionContext, using
@@ -37,11 +35,13 @@ from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
+from kcbot.dialogue.slots import NUMBER, answer_value, cached_fold, entity_candidates, flow_uses
 from kcbot.dialogue.state import DialogueState, Frame
+from kcbot.dialogue.tracker import action_call
 from kcbot.errors import KcbotError
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
-from kcbot.privacy import find_cpr, mask_cpr
+from kcbot.privacy import mask_cpr
 from kcbot.store import Store
 
 __all__ = ["Engine", "TurnResult"]
@@ -69,7 +69,6 @@ MAX_STEPS_PER_TURN = 100
 # exists only in the turn it was written in.
 PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid"})
 _RESET = re.compile(r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller)\b[ !.]*$")
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[).]?\s*$")
 
 
 @dataclass
@@ -236,8 +235,7 @@ class Engine:
                             "parse_data": {"intent": {"name": parse.intent,
                                                       "confidence": parse.confidence},
                                            "entities": [e.as_dict() for e in parse.entities]}})
-        folded = fold(parse.text)
-        if _RESET.match(folded):
+        if _RESET.match(fold(parse.text)):
             state.clear()
             self._say(turn, "utter_nulstil")
             return
@@ -259,7 +257,7 @@ class Engine:
         slot = state.requested_slot
         if self._interrupts(parse, slot, state) and await self._interrupted(turn):
             return
-        value = self._value_for(slot, state.ask, turn)
+        value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
         if value is None:
             if not await self._interrupted(turn):
                 await self._failed(turn, None)
@@ -367,12 +365,12 @@ class Engine:
             self._say(turn, "utter_fallback")
 
     def _chosen_topic(self, state: DialogueState, text: str) -> str | None:
-        number = _NUMBER.match(text)
+        number = NUMBER.match(text)
         if number and 1 <= int(number.group(1)) <= len(state.choices):
             return state.choices[int(number.group(1)) - 1]
         folded = fold(text)
         for name in state.choices:
-            if folded == _fold(self.flows[name].description):
+            if folded == cached_fold(self.flows[name].description):
                 return name
         return None
 
@@ -468,62 +466,15 @@ class Engine:
             state.asked.append(state.requested_slot)
             self._say(turn, state.ask)
 
-    def _value_for(self, slot: str, ask: str | None, turn: _Turn) -> Any:
-        """The requested slot's value in this answer, before validation."""
-        parse = turn.parse
-        assert parse is not None
-        spec = self.domain.slots[slot]
-        options = self.domain.options(slot, ask)
-        if options:
-            number = _NUMBER.match(parse.text)
-            if number:
-                index = int(number.group(1))
-                return options[index - 1].payload if 1 <= index <= len(options) else None
-            folded = fold(parse.text)
-            for button in options:
-                if folded in (_fold(button.title), _fold(button.payload)):
-                    return button.payload
-        if parse.intent in spec.intent_values():
-            return spec.intent_values()[parse.intent]
-        if slot == "cpr":  # the only place a full CPR number is read: never from stored text
-            return find_cpr(turn.raw)
-        for entity in spec.entities():
-            values = parse.values(entity)
-            if values:
-                return values[0]
-        if spec.from_text:
-            return parse.text
-        return None
-
     def _entity_candidates(self, turn: _Turn, exclude: str | None = None) -> dict[str, Any]:
-        """Slots the active flows collect that this message names and that are still empty."""
-        parse, state = turn.parse, turn.state
-        assert parse is not None
+        """Slots the active flows use that this message names and that are still empty."""
+        assert turn.parse is not None
         wanted: set[str] = set()
-        for frame in state.stack:
+        for frame in turn.state.stack:
             if frame.flow not in self._uses:
-                self._uses[frame.flow] = self._collects(self.flows[frame.flow])
+                self._uses[frame.flow] = flow_uses(self.flows, self.flows[frame.flow])
             wanted |= self._uses[frame.flow]
-        found: dict[str, Any] = {}
-        for name in sorted(wanted - {exclude}):
-            if state.slots.get(name) is not None or name == "cpr":
-                continue
-            for entity in self.domain.slots[name].entities():
-                values = parse.values(entity)
-                if values:
-                    found[name] = values[0]
-                    break
-        return found
-
-    def _collects(self, flow: Flow, seen: frozenset[str] = frozenset()) -> set[str]:
-        """The slots a flow (and the flows it links to) asks for or branches on."""
-        slots = {s.arg for s in flow.steps if s.kind == "collect"}
-        for step in flow.steps:
-            for branch in step.next:
-                slots |= set(branch.when or ())
-            if step.kind == "link" and step.arg not in seen:
-                slots |= self._collects(self.flows[step.arg], seen | {flow.name})
-        return slots
+        return entity_candidates(self.domain, turn.parse, turn.state.slots, wanted - {exclude})
 
     async def _validate(self, turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
         """Run the slot validator on the candidates; returns and applies what it keeps."""
@@ -545,36 +496,9 @@ class Engine:
                           extra_events: Sequence[dict[str, Any]] = (),
                           apply: bool = True) -> list[dict[str, Any]]:
         """Run a custom action the way Rasa's action server is called."""
-        state, parse = turn.state, turn.parse
-        slots = dict(state.slots)
-        for event in extra_events:
-            slots[event["name"]] = event["value"]
-        latest = {"text": parse.text if parse else "", "intent": {}, "entities": [],
-                  "intent_ranking": []}
-        if parse is not None:
-            latest = {
-                "text": parse.text,
-                "intent": {"name": parse.intent, "confidence": parse.confidence},
-                "entities": [e.as_dict() for e in parse.entities],
-                "intent_ranking": [{"name": n, "confidence": c} for n, c in parse.ranking],
-            }
-        payload = {
-            "next_action": name,
-            "sender_id": turn.conversation_id,
-            "version": rasa_sdk.__version__,
-            "domain": self.domain.raw,
-            "tracker": {
-                "sender_id": turn.conversation_id,
-                "slots": slots,
-                "latest_message": latest,
-                "events": [{"event": "user", "text": latest["text"], "parse_data": latest},
-                           *extra_events],
-                "paused": False,
-                "followup_action": None,
-                "active_loop": {},
-                "latest_action_name": "action_listen",
-            },
-        }
+        state = turn.state
+        payload = action_call(name, turn.conversation_id, state.slots, turn.parse,
+                              self.domain.raw, extra_events)
         context = dataclasses.replace(self.context, conversation_id=turn.conversation_id)
         with using(context):
             result = await self.executor.run(payload)
@@ -604,12 +528,6 @@ class Engine:
         turn.replies.append(self.domain.render(response, slots))
         if self.domain.metadata(response).get("source"):  # guidance, cited in the journal
             slots["vejledning"] = [*(slots.get("vejledning") or []), response]
-
-
-@functools.lru_cache(maxsize=1024)
-def _fold(text: str) -> str:
-    """Folded option titles and topic names: the same few strings on every turn."""
-    return fold(text)
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:
