@@ -195,6 +195,9 @@ async def test_a_retried_message_id_is_not_run_twice(engine) -> None:
         result = await engine.turn("a", "jeg får dagpenge og er syg og kan ikke komme til "
                                    "min jobsamtale i morgen", message_id="m1")
     assert result.replayed and "gyldig grund" in text(result)
+    first = await engine.turn("b", "jeg skal melde afbud til min jobsamtale", message_id="m2")
+    again = await engine.turn("b", "jeg skal melde afbud til min jobsamtale", message_id="m2")
+    assert again.replies == first.replies and again.replies[-1].buttons
     rows = await engine.store.fetchall("SELECT count(*) AS n FROM journal")
     assert rows[0]["n"] == 1
     turns = await engine.store.turns(result.conversation_id)

@@ -161,7 +161,9 @@ class Engine:
             stored = await self.store.processed_replies(channel, sender, message_id)
             if stored is not None:
                 conversation_id = await self.store.active_conversation(channel, sender) or ""
-                replies = [Reply(r["text"]) for r in stored]
+                replies = [Reply(r["text"], tuple(Button(b["title"], b["payload"])
+                                                  for b in r.get("buttons", [])))
+                           for r in stored]
                 return TurnResult(conversation_id, replies, parse, replayed=True)
         conversation_id, state, new = await self._conversation(channel, sender)
         turn = _Turn(conversation_id, state, parse, text)
