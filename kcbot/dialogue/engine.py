@@ -499,8 +499,9 @@ class Engine:
                           apply: bool = True) -> list[dict[str, Any]]:
         """Run a custom action the way Rasa's action server is called."""
         state = turn.state
-        payload = action_call(name, turn.conversation_id, state.slots, turn.parse,
-                              self.domain.raw, extra_events)
+        slots = {**state.slots, "requested_slot": state.requested_slot}
+        payload = action_call(name, turn.conversation_id, slots, turn.parse, self.domain.raw,
+                              extra_events)
         context = dataclasses.replace(self.context, conversation_id=turn.conversation_id)
         with using(context):
             result = await self.executor.run(payload)

@@ -1,0 +1,74 @@
+"""What a settled case leaves behind: one journal note with rule and source, and outbox
+messages that carry no more than the receiver needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from kcbot.clock import FrozenClock
+from kcbot.config import Settings
+from kcbot.dialogue import Engine
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
+    engine = await Engine.open(Settings(db_path=tmp_path / "j.sqlite3"), clock, nlu=nlu)
+    yield engine
+    await engine.close()
+
+
+async def _say(engine: Engine, *messages: str) -> str:
+    result = None
+    for message in messages:
+        result = await engine.turn("borger", message)
+    assert result is not None
+    return result.conversation_id
+
+
+async def test_an_accepted_afbud_leaves_one_note_with_rule_and_source(engine) -> None:
+    conversation = await _say(
+        engine, "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, "
+                "jeg har fået konstateret lungebetændelse og er syg")
+    journal = await engine.store.fetchall("SELECT * FROM journal")
+    assert len(journal) == 1
+    note = journal[0]
+    assert note["conversation_id"] == conversation
+    assert (note["sag"], note["borgergruppe"], note["rule"]) == (
+        "afbud", "dagpenge", "dagpenge_gyldig_grund")
+    assert "bilag 4" in note["source"]
+    outbox = await engine.store.fetchall("SELECT recipient, body, cpr FROM outbox")
+    assert [(o["recipient"], o["cpr"]) for o in outbox] == [("jobcenter", None)]
+    assert "Grund: sygdom" in outbox[0]["body"]
+    assert "lungebetændelse" not in outbox[0]["body"]  # health details stay out
+
+
+async def test_guidance_alone_is_noted_with_the_texts_sources(engine) -> None:
+    await _say(engine, "må jeg holde ferie på dagpenge")
+    journal = await engine.store.fetchall("SELECT sag, decision, rule, source FROM journal")
+    assert [tuple(row) for row in journal] == [(
+        "ferie", "Vejledning givet", "utter_ferie_dagpenge",
+        "fa-k.dk, ftfa.dk, foa.dk, f-f.dk (domain-facts.md, Ferie, M-H)",
+    )]
+    assert await engine.store.fetchall("SELECT * FROM outbox") == []
+
+
+async def test_a_sick_report_sends_the_period_not_the_illness(engine) -> None:
+    await _say(engine, "jeg er syg og får kontanthjælp", "en uge, jeg har ondt i ryggen")
+    outbox = await engine.store.fetchall("SELECT recipient, subject, body FROM outbox")
+    assert [(o["recipient"], o["subject"]) for o in outbox] == [("jobcenter", "Sygemelding")]
+    assert "24. november 2026" in outbox[0]["body"] and "ryg" not in outbox[0]["body"]
+    journal = await engine.store.fetchall("SELECT note FROM journal")
+    assert len(journal) == 1 and "en uge" in journal[0]["note"]
+
+
+async def test_a_handoff_writes_no_journal_note_but_a_ticket(engine) -> None:
+    await _say(engine, "jeg vil klage over min sagsbehandler", "hun svarer aldrig",
+               "Sara Jensen", "20304050", "dagpenge", "ja")
+    assert await engine.store.fetchall("SELECT * FROM journal") == []
+    tickets = await engine.store.fetchall("SELECT queue, category, summary FROM tickets")
+    assert [(t["queue"], t["category"]) for t in tickets] == [("cdu", "klage")]
+    assert tickets[0]["summary"] == (
+        "Sara Jensen (dagpenge): klage. Borgerens ord: hun svarer aldrig")
