@@ -176,7 +176,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                     print("samtale:")
                     for turn in await store.turns(t.conversation_id):
                         who = "borger" if turn.speaker == "user" else "kcbot"
-                        print(f"  {turn.time[11:16]} {who}: {turn.text}")
+                        text = turn.text.replace("\n", "\n" + " " * (len(who) + 10))
+                        print(f"  {turn.time[11:16]} {who}: {text}")
                 print("historik:")
                 for h in await service.history(t.id):
                     print(f"  {h['time']} {h['agent'] or '-'} {h['action']} {h['detail'] or ''}")
