@@ -90,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--json", action="store_true", help="resultatet som JSON")
     test.set_defaults(handler=cmd_test)
 
+    serve = sub.add_parser("serve", help="borgernes tekstkanal: Rasa-kompatibel REST-server")
+    _common(serve, suppress=True)
+    serve.add_argument("--host", default="127.0.0.1", help="adresse (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5005, help="port (5005)")
+    serve.set_defaults(handler=cmd_serve)
+
+    actions = sub.add_parser("actions", help="kcbots handlinger på Rasas action-server")
+    _common(actions, suppress=True)
+    actions.add_argument("--host", default="127.0.0.1", help="adresse (127.0.0.1)")
+    actions.add_argument("--port", type=int, default=5055, help="port (5055)")
+    actions.set_defaults(handler=cmd_actions)
+
     content = sub.add_parser("content", help="vejledningstekster og regler og deres kilder")
     _common(content, suppress=True)
     content.add_argument("--stale", type=int, metavar="DAGE",
@@ -257,6 +269,35 @@ def cmd_test(args: argparse.Namespace) -> int:
     else:
         print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from kcbot.channels.rest import create_app, is_loopback
+
+    token = os.environ.get("KCBOT_TOKEN") or None
+    if token is None and not is_loopback(args.host):
+        print(f"kcbot: ADVARSEL: {args.host} er ikke kun denne maskine, og der er ingen "
+              "KCBOT_TOKEN. Alle på netværket kan skrive som en hvilken som helst borger.",
+              file=sys.stderr)
+    app = create_app(Settings.from_env(args.db), make_clock(args), token=token)
+    app.run(host=args.host, port=args.port, single_process=True, access_log=False,
+            motd=False)
+    return 0
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    """The same server as ``python -m rasa_sdk --actions kcbot.actions``."""
+    import os
+
+    env = {**os.environ, "SANIC_HOST": args.host}
+    if args.db:
+        env["KCBOT_DB"] = args.db
+    argv = [sys.executable, "-m", "rasa_sdk", "--actions", "kcbot.actions",
+            "--port", str(args.port)]
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached
 
 
 def cmd_content(args: argparse.Namespace) -> int:

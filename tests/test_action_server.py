@@ -4,13 +4,7 @@ on loopback, a real ``/webhook`` payload, and the effect in the store."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +13,7 @@ import pytest
 
 from kcbot.dialogue import load_domain
 from tests.conftest import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import running
 
 
 def _get(url: str) -> bytes:
@@ -35,34 +24,9 @@ def _get(url: str) -> bytes:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     db = tmp_path / "actions.sqlite3"
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "SANIC_HOST": "127.0.0.1", "KCBOT_DB": str(db)}
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "kcbot.actions", "--port", str(port)],
-        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,  # Sanic's worker processes stop with their group
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _get(url + "/health")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "server.log").read_text()) from None
-                time.sleep(0.2)
-        yield url, db
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+    argv = ["-m", "rasa_sdk", "--actions", "kcbot.actions"]
+    with running(argv, tmp_path, "/health", env={"KCBOT_DB": str(db)}) as server:
+        yield server.url, db
 
 
 def _payload(action: str, slots: dict[str, object]) -> dict[str, object]:

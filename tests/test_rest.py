@@ -1,0 +1,183 @@
+"""The citizens' REST channel, a real ``kcbot serve`` on loopback, as a front end meets it."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kcbot.channels.client import Client, Response
+from kcbot.channels.rest import RateLimiter
+from tests.servers import Server, running
+
+WEBHOOK = "/webhooks/rest/webhook"
+NOW = ["--now", "2026-11-24T09:15"]
+
+
+def serve(folder: Path, db: Path, env: dict[str, str] | None = None):
+    return running(["-m", "kcbot", "serve", "--db", str(db), *NOW], folder, "/health", env=env)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    folder = tmp_path_factory.mktemp("rest")
+    db = folder / "rest.sqlite3"
+    with serve(folder, db) as server:
+        yield server, db
+
+
+def call(server: Server, *requests: tuple[str, str, bytes, dict[str, str]]) -> list[Response]:
+    async def run() -> list[Response]:
+        client = Client("127.0.0.1", server.port)
+        try:
+            return [await client.request(*r) for r in requests]
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
+
+
+def post(server: Server, payload: object | bytes, headers: dict[str, str] | None = None
+         ) -> Response:
+    import json
+
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return call(server, ("POST", WEBHOOK, body, headers or {}))[0]
+
+
+def test_status_and_health(server) -> None:
+    srv, _ = server
+    status, health = call(srv, ("GET", "/webhooks/rest/", b"", {}), ("GET", "/health", b"", {}))
+    assert status.json() == {"status": "ok"}
+    assert health.json()["store"] == "ok"
+
+
+def test_a_message_gets_rasa_style_replies_with_numbered_buttons(server) -> None:
+    srv, _ = server
+    response = post(srv, {"sender": "web-1", "message": "jeg skal melde afbud til jobsamtale"})
+    assert response.status == 200
+    replies = response.json()
+    assert all(r["recipient_id"] == "web-1" for r in replies)
+    assert "automatisk" in replies[0]["text"]
+    assert replies[-1]["buttons"][0] == {"title": "Dagpenge", "payload": "1"}
+    answer = post(srv, {"sender": "web-1", "message": replies[-1]["buttons"][0]["payload"]})
+    assert "Hvilken dag" in answer.json()[-1]["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b"ikke json", 400, "gyldig JSON"),
+        (b"\xff\xfe{}", 400, "UTF-8"),
+        (b"[1, 2]", 400, "JSON-objekt"),
+        (b'{"message": "hej"}', 400, "sender"),
+        (b'{"sender": 42, "message": "hej"}', 400, "sender"),
+        (b'{"sender": "x", "message": null}', 400, "message"),
+        (b'{"sender": "' + b"s" * 129 + b'", "message": "hej"}', 400, "128"),
+        (b'{"sender": "x", "message": "hej", "metadata": []}', 400, "metadata"),
+        (b'{"sender": "x", "message": "' + b"a" * 2001 + b'"}', 400, "for lang"),
+        (b'{"sender": "x", "message": "' + b"a" * 17000 + b'"}', 413, "for stor"),
+    ],
+)
+def test_bad_requests_get_a_danish_json_error(server, body: bytes, status: int,
+                                             words: str) -> None:
+    srv, _ = server
+    response = post(srv, body)
+    assert response.status == status
+    assert words in response.json()["error"]
+
+
+def test_more_than_ten_messages_in_ten_seconds_is_429_with_retry_after(server) -> None:
+    srv, _ = server
+    payload = b'{"sender": "eager", "message": "hej"}'
+    responses = call(srv, *[("POST", WEBHOOK, payload, {})] * 11)
+    assert [r.status for r in responses] == [200] * 10 + [429]
+    assert 1 <= int(responses[-1].headers["retry-after"]) <= 10
+    assert post(srv, {"sender": "patient", "message": "hej"}).status == 200
+
+
+def test_rate_limiter_window_slides() -> None:
+    limiter = RateLimiter(2, 10)
+    assert [limiter.retry_after("a", t) for t in (0, 1, 2)] == [0, 0, 8]
+    assert limiter.retry_after("a", 10.5) == 0
+
+
+def test_a_retried_message_id_is_answered_from_the_store(server) -> None:
+    srv, db = server
+    message = {"sender": "retry-1", "message": "jeg får dagpenge og kan ikke komme til min "
+               "jobsamtale i morgen, jeg er syg", "metadata": {"message_id": "abc-1"}}
+    first, second = post(srv, message), post(srv, message)
+    assert first.json() == second.json()
+    with sqlite3.connect(db) as con:
+        (conversation,) = con.execute(
+            "SELECT id FROM conversations WHERE sender = 'retry-1'").fetchone()
+        users = con.execute("SELECT count(*) FROM turns WHERE conversation_id = ? AND "
+                            "speaker = 'user'", (conversation,)).fetchone()[0]
+        notes = con.execute("SELECT count(*) FROM journal WHERE conversation_id = ?",
+                            (conversation,)).fetchone()[0]
+    assert (users, notes) == (1, 1)
+
+
+def test_a_sender_reaches_only_its_own_conversation(server) -> None:
+    srv, _ = server
+    post(srv, {"sender": "alice", "message": "jeg skal melde afbud til jobsamtale"})
+    other = post(srv, {"sender": "bob", "message": "1"})
+    assert "automatisk" in other.json()[0]["text"]  # a new conversation, not Alice's question
+
+
+def test_two_messages_from_one_sender_at_once_are_processed_in_turn(server) -> None:
+    srv, db = server
+
+    async def both() -> None:
+        clients = [Client("127.0.0.1", srv.port) for _ in range(2)]
+        messages = ["jeg skal melde afbud til jobsamtale", "dagpenge"]
+        await asyncio.gather(*[c.post_json(WEBHOOK, {"sender": "twice", "message": m})
+                               for c, m in zip(clients, messages, strict=True)])
+        for c in clients:
+            await c.close()
+
+    asyncio.run(both())
+    with sqlite3.connect(db) as con:
+        rows = con.execute(
+            "SELECT t.seq, t.speaker FROM turns t JOIN conversations c ON c.id = "
+            "t.conversation_id WHERE c.sender = 'twice' ORDER BY t.seq").fetchall()
+    seqs = [seq for seq, _ in rows]
+    assert seqs == list(range(1, len(rows) + 1))  # no gaps, no interleaving
+    users = [i for i, (_, speaker) in enumerate(rows) if speaker == "user"]
+    assert len(users) == 2 and users[0] == 0 and rows[users[1] - 1][1] == "bot"
+
+
+def test_the_token_is_required_when_configured(tmp_path: Path) -> None:
+    with serve(tmp_path, tmp_path / "t.sqlite3", env={"KCBOT_TOKEN": "hemmelig"}) as srv:
+        message = {"sender": "t", "message": "hej"}
+        assert post(srv, message).status == 401
+        wrong = post(srv, message, {"Authorization": "Bearer forkert"})
+        assert wrong.status == 401 and "Adgang nægtet" in wrong.json()["error"]
+        assert post(srv, message, {"Authorization": "Bearer hemmelig"}).status == 200
+
+
+def test_sigterm_finishes_the_turns_in_flight(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    with serve(tmp_path, db) as srv:
+
+        async def load() -> list[Response | Exception]:
+            clients = [Client("127.0.0.1", srv.port) for _ in range(20)]
+            tasks = [asyncio.create_task(c.post_json(WEBHOOK, {
+                "sender": f"s{i}", "message": "jeg skal melde afbud til jobsamtale"}))
+                for i, c in enumerate(clients)]
+            await asyncio.sleep(0.05)
+            srv.signal(signal.SIGTERM)
+            return await asyncio.gather(*tasks, return_exceptions=True)
+
+        results = asyncio.run(load())
+        assert srv.process.wait(timeout=30) == 0
+    answered = {f"s{i}" for i, r in enumerate(results) if isinstance(r, Response)}
+    assert answered and all(r.status == 200 for r in results if isinstance(r, Response))
+    with sqlite3.connect(db) as con:
+        stored = {s for (s,) in con.execute("SELECT sender FROM conversations")}
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert answered <= stored
