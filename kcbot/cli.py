@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--conversations", type=int, default=2000, metavar="N",
                        help="antal simulerede samtaler (2000)")
     bench.add_argument("--json", action="store_true", help="tallene som JSON")
+    bench.add_argument("--rest", action="store_true",
+                       help="REST-kanalen mod en bar Sanic-ekko-app, samme klient og belastning")
+    bench.add_argument("--concurrency", type=int, default=100, metavar="N",
+                       help="samtidige afsendere ved --rest (100)")
     bench.set_defaults(handler=cmd_bench)
 
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
@@ -323,8 +327,13 @@ def cmd_content(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from kcbot.bench import print_result, run_bench
 
-    if args.conversations < 1:
-        raise KcbotError("--conversations skal være mindst 1.")
+    if args.conversations < 1 or args.concurrency < 1:
+        raise KcbotError("--conversations og --concurrency skal være mindst 1.")
+    if args.rest:
+        from kcbot.bench_rest import print_rest, run_rest_bench
+
+        print_rest(run_rest_bench(args.concurrency), args.json)
+        return 0
     print_result(run_bench(args.conversations, Settings.from_env(args.db)), args.json)
     return 0
 

@@ -21,10 +21,11 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(params=["rasa_sdk", "kcbot actions"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     db = tmp_path / "actions.sqlite3"
-    argv = ["-m", "rasa_sdk", "--actions", "kcbot.actions"]
+    argv = (["-m", "rasa_sdk", "--actions", "kcbot.actions"] if request.param == "rasa_sdk"
+            else ["-m", "kcbot", "actions", "--db", str(db)])
     with running(argv, tmp_path, "/health", env={"KCBOT_DB": str(db)}) as server:
         yield server.url, db
 
