@@ -102,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_argument("--port", type=int, default=5055, help="port (5055)")
     actions.set_defaults(handler=cmd_actions)
 
+    report = sub.add_parser("report", help="SLA-rapport for en uge, måned eller et kvartal")
+    _common(report, suppress=True)
+    report.add_argument("--period", choices=("week", "month", "quarter"), default="week",
+                        help="week (jobcenterenheder), month (CDU), quarter (følgegruppen)")
+    report.add_argument("--date", help="en dag i perioden (standard: i dag)")
+    report.add_argument("--format", choices=("md", "csv"), default="md")
+    report.add_argument("--output", metavar="FIL", help="skriv til en fil i stedet for stdout")
+    report.set_defaults(handler=cmd_report)
+
+    simulate = sub.add_parser("simulate", help="fyld databasen med realistisk demotrafik")
+    _common(simulate, suppress=True)
+    simulate.add_argument("--days", type=int, default=30, help="antal dage bagud (30)")
+    simulate.add_argument("--per-day", type=int, default=200, help="borgere pr. dag (200)")
+    simulate.add_argument("--seed", type=int, help="samme seed giver samme trafik")
+    simulate.set_defaults(handler=cmd_simulate)
+
     content = sub.add_parser("content", help="vejledningstekster og regler og deres kilder")
     _common(content, suppress=True)
     content.add_argument("--stale", type=int, metavar="DAGE",
@@ -302,6 +318,53 @@ def cmd_actions(args: argparse.Namespace) -> int:
             "--port", str(args.port)]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import date
+    from pathlib import Path
+
+    from kcbot.reports import render, report
+    from kcbot.store import Store
+
+    clock = make_clock(args)
+    try:
+        on = date.fromisoformat(args.date) if args.date else clock.now().date()
+    except ValueError:
+        raise KcbotError(f"--date {args.date!r} er ikke en dato (ÅÅÅÅ-MM-DD).") from None
+
+    async def run() -> str:
+        async with Store.connect(Settings.from_env(args.db).db_path, clock) as store:
+            return render(await report(store, args.period, on, clock.now()), args.format)
+
+    text = asyncio.run(run())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Rapporten er skrevet til {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.simulate import simulate
+
+    if args.days < 1 or args.per_day < 1:
+        raise KcbotError("--days og --per-day skal være mindst 1.")
+    end = make_clock(args).now()
+
+    def progress(day, result) -> None:  # type: ignore[no-untyped-def]
+        print(f"\r{day:%d.%m.%Y}: {result.conversations} samtaler", end="", file=sys.stderr,
+              flush=True)
+
+    result = asyncio.run(simulate(Settings.from_env(args.db), args.days, args.per_day,
+                                  args.seed, end, progress))
+    print(f"\n{result.conversations} samtaler, {result.turns} beskeder, "
+          f"{result.tickets_closed} sager lukket af medarbejdere.", file=sys.stderr)
+    return 0
 
 
 def cmd_content(args: argparse.Namespace) -> int:

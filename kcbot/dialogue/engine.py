@@ -316,6 +316,7 @@ class Engine:
         slot = state.requested_slot
         assert slot is not None
         state.tries += 1
+        turn.events.append({"event": "fallback", "kind": "answer", "slot": slot})
         if state.tries < MAX_TRIES:
             if rejected is None:  # the validator gives its own hint when it rejects
                 hint = f"utter_hint_{slot}"
@@ -347,6 +348,7 @@ class Engine:
             await self._start(turn, flow)
             return
         state.fallbacks += 1
+        turn.events.append({"event": "fallback", "kind": "topic"})
         if state.fallbacks >= MAX_FALLBACKS:
             state.fallbacks = 0
             state.slots["sag"] = "uafklaret"

@@ -1,0 +1,279 @@
+"""The agreement's figures, computed from the stored conversations and tickets only.
+
+Definitions (seed 002, bilag 7; the tickets' deadline rule):
+- straksafklaringsprocent = straksafklaret / (straksafklaret + overdraget), over the
+  conversations that started in the period and have ended;
+- afbrudt share = afbrudt / all ended conversations (so abandonment cannot hide in the KPI);
+- tilbagemelding rettidig = tickets closed by their due time / tickets that fell due in the
+  period (due time inside the period and already passed);
+- fallback rate = citizen messages the bot did not understand (no topic it knows, or an answer
+  that did not fit the question) / all citizen messages;
+- turns to settle = citizen messages per straksafklaret conversation.
+Times are stored as Copenhagen local ISO strings, so a local date is the first ten characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from kcbot.store import Store
+
+__all__ = ["PERIODS", "Figures", "Report", "figures", "period_bounds", "render", "report",
+           "trend"]
+
+PERIODS = ("day", "week", "month", "quarter")
+TARGET = 0.65
+BASELINE_2014 = 0.56
+# Messages that say nothing about what the citizen came for.
+SMALL_TALK = ("hilsen", "tak", "farvel", "bekraeft", "afkraeft", "nlu_fallback")
+PERIOD_LABELS = {"day": "dag", "week": "uge", "month": "måned", "quarter": "kvartal"}
+
+
+def period_bounds(period: str, on: date) -> tuple[date, date]:
+    """[first, last] local dates of the day/week/month/quarter holding ``on``."""
+    if period == "day":
+        return on, on
+    if period == "week":
+        start = on - timedelta(days=on.weekday())
+        return start, start + timedelta(days=6)
+    if period == "month":
+        start = on.replace(day=1)
+    elif period == "quarter":
+        start = on.replace(month=(on.month - 1) // 3 * 3 + 1, day=1)
+    else:
+        raise ValueError(f"ukendt periode {period!r}; gyldige: {', '.join(PERIODS)}")
+    months = 1 if period == "month" else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return start, date(start.year + year, month + 1, 1) - timedelta(days=1)
+
+
+def previous(period: str, first: date) -> tuple[date, date]:
+    return period_bounds(period, first - timedelta(days=1))
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Figures:
+    first: date
+    last: date
+    conversations: int = 0
+    straksafklaret: int = 0
+    overdraget: int = 0
+    afbrudt: int = 0
+    ongoing: int = 0
+    tickets_created: int = 0
+    tickets_fell_due: int = 0
+    tickets_on_time: int = 0
+    user_turns: int = 0
+    fallback_turns: int = 0
+    settle_turns: int = 0
+    per_hour: list[int] = field(default_factory=lambda: [0] * 24)
+    intents: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def straksafklaringsprocent(self) -> float | None:
+        return _share(self.straksafklaret, self.straksafklaret + self.overdraget)
+
+    @property
+    def afbrudt_share(self) -> float | None:
+        return _share(self.afbrudt, self.straksafklaret + self.overdraget + self.afbrudt)
+
+    @property
+    def rettidig(self) -> float | None:
+        return _share(self.tickets_on_time, self.tickets_fell_due)
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return _share(self.fallback_turns, self.user_turns)
+
+    @property
+    def turns_to_settle(self) -> float | None:
+        return self.settle_turns / self.straksafklaret if self.straksafklaret else None
+
+
+async def figures(store: Store, first: date, last: date, now: datetime,
+                  queue: str | None = None) -> Figures:
+    """The figures for conversations started and tickets falling due in [first, last]."""
+    result = Figures(first, last)
+    lo, hi = first.isoformat(), (last + timedelta(days=1)).isoformat()
+    rows = await store.fetchall(
+        "SELECT c.id, c.outcome, substr(c.started, 12, 2) AS hour, "
+        "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND t.speaker = 'user') "
+        "AS users FROM conversations c WHERE c.started >= ? AND c.started < ?"
+        + (" AND EXISTS (SELECT 1 FROM tickets k WHERE k.conversation_id = c.id AND "
+           "k.queue = ?)" if queue else ""),
+        (lo, hi, queue) if queue else (lo, hi),
+    )
+    for row in rows:
+        result.conversations += 1
+        outcome = row["outcome"]
+        if outcome is None:
+            result.ongoing += 1
+        else:
+            setattr(result, outcome, getattr(result, outcome) + 1)
+        if outcome == "straksafklaret":
+            result.settle_turns += row["users"]
+        result.per_hour[int(row["hour"] or 0)] += 1
+    turns = await store.fetchall(
+        "SELECT t.conversation_id, t.intent FROM turns t JOIN conversations c ON "
+        "c.id = t.conversation_id WHERE t.speaker = 'user' AND c.started >= ? AND "
+        "c.started < ? ORDER BY t.conversation_id, t.seq",
+        (lo, hi),
+    )
+    ids = {row["id"] for row in rows}
+    topic_seen: set[str] = set()
+    for turn in turns:
+        if turn["conversation_id"] not in ids:
+            continue
+        result.user_turns += 1
+        if turn["conversation_id"] not in topic_seen and turn["intent"] not in SMALL_TALK:
+            topic_seen.add(turn["conversation_id"])
+            result.intents[turn["intent"] or "ukendt"] += 1
+    fallbacks = await store.fetchall(
+        "SELECT e.conversation_id FROM events e JOIN conversations c ON c.id = "
+        "e.conversation_id WHERE c.started >= ? AND c.started < ? AND "
+        "json_extract(e.event, '$.event') = 'fallback'",
+        (lo, hi),
+    )
+    result.fallback_turns = sum(row["conversation_id"] in ids for row in fallbacks)
+    tickets = await store.fetchall(
+        "SELECT created, due, closed FROM tickets WHERE ((created >= ? AND created < ?) OR "
+        "(due >= ? AND due < ?))" + (" AND queue = ?" if queue else ""),
+        (lo, hi, lo, hi, queue) if queue else (lo, hi, lo, hi),
+    )
+    for ticket in tickets:
+        if lo <= ticket["created"][:10] < hi:
+            result.tickets_created += 1
+        due = datetime.fromisoformat(ticket["due"])
+        if lo <= ticket["due"][:10] < hi and due <= now:
+            result.tickets_fell_due += 1
+            closed = ticket["closed"]
+            result.tickets_on_time += bool(closed and datetime.fromisoformat(closed) <= due)
+    return result
+
+
+async def open_tickets(store: Store, now: datetime) -> dict[str, int]:
+    """Tickets not closed: how many, due today, overdue."""
+    rows = await store.fetchall("SELECT due FROM tickets WHERE status != 'afsluttet'")
+    today = now.date().isoformat()
+    overdue = sum(datetime.fromisoformat(r["due"]) < now for r in rows)
+    due_today = sum(r["due"][:10] == today and datetime.fromisoformat(r["due"]) >= now
+                    for r in rows)
+    return {"open": len(rows), "due_today": due_today, "overdue": overdue}
+
+
+async def trend(store: Store, last: date, days: int = 30) -> list[tuple[date, int, float | None]]:
+    """Per day for the ``days`` up to ``last``: (date, conversations, straksafklaringsprocent)."""
+    first = last - timedelta(days=days - 1)
+    rows = await store.fetchall(
+        "SELECT substr(started, 1, 10) AS day, count(*) AS n, "
+        "sum(outcome = 'straksafklaret') AS s, sum(outcome = 'overdraget') AS o "
+        "FROM conversations WHERE started >= ? AND started < ? GROUP BY day",
+        (first.isoformat(), (last + timedelta(days=1)).isoformat()),
+    )
+    by_day = {r["day"]: r for r in rows}
+    out = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day.isoformat())
+        if row is None:
+            out.append((day, 0, None))
+        else:
+            out.append((day, row["n"], _share(row["s"] or 0, (row["s"] or 0) + (row["o"] or 0))))
+    return out
+
+
+# -- the report --------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    period: str
+    current: Figures
+    previous: Figures
+    queues: dict[str, tuple[Figures, Figures]]
+
+
+async def report(store: Store, period: str, on: date, now: datetime) -> Report:
+    first, last = period_bounds(period, on)
+    before = previous(period, first)
+    queues = {}
+    for queue in ("jobcenter", "ydelsesservice", "cdu"):
+        queues[queue] = (await figures(store, first, last, now, queue),
+                         await figures(store, *before, now, queue))
+    return Report(period, await figures(store, first, last, now),
+                  await figures(store, *before, now), queues)
+
+
+def pct(value: float | None) -> str:
+    from babel.numbers import format_percent
+
+    return "–" if value is None else format_percent(value, "#,##0.0 %", locale="da_DK")
+
+
+def num(value: float | None, digits: int = 0) -> str:
+    from babel.numbers import format_decimal
+
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, pattern, locale="da_DK")
+
+
+def _rows(report: Report) -> list[tuple[str, str, str, str]]:
+    """(section, measure, this period, previous period)."""
+    cur, prev = report.current, report.previous
+    rows = [
+        ("Samlet", "Samtaler", num(cur.conversations), num(prev.conversations)),
+        ("Samlet", "Straksafklaret", num(cur.straksafklaret), num(prev.straksafklaret)),
+        ("Samlet", "Overdraget", num(cur.overdraget), num(prev.overdraget)),
+        ("Samlet", "Afbrudt", num(cur.afbrudt), num(prev.afbrudt)),
+        ("Samlet", "Straksafklaringsprocent (mål 65 %)", pct(cur.straksafklaringsprocent),
+         pct(prev.straksafklaringsprocent)),
+        ("Samlet", "Andel afbrudt", pct(cur.afbrudt_share), pct(prev.afbrudt_share)),
+        ("Samlet", "Tilbagemelding rettidig", pct(cur.rettidig), pct(prev.rettidig)),
+        ("Samlet", "Forstod ikke beskeden", pct(cur.fallback_rate), pct(prev.fallback_rate)),
+        ("Samlet", "Beskeder pr. straksafklaring", num(cur.turns_to_settle, 1),
+         num(prev.turns_to_settle, 1)),
+    ]
+    for queue, (now_q, before_q) in report.queues.items():
+        rows += [
+            (f"Kø: {queue}", "Sager oprettet", num(now_q.tickets_created),
+             num(before_q.tickets_created)),
+            (f"Kø: {queue}", "Tilbagemelding rettidig", pct(now_q.rettidig),
+             pct(before_q.rettidig)),
+        ]
+    for intent, count in sorted(cur.intents.items(), key=lambda kv: (-kv[1], kv[0])):
+        rows.append(("Emne", intent, num(count), num(prev.intents.get(intent, 0))))
+    return rows
+
+
+def render(report: Report, fmt: str = "md") -> str:
+    cur, prev = report.current, report.previous
+    label = PERIOD_LABELS[report.period]
+    this = f"{cur.first:%d.%m.%Y}–{cur.last:%d.%m.%Y}"
+    before = f"{prev.first:%d.%m.%Y}–{prev.last:%d.%m.%Y}"
+    rows = _rows(report)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["Afsnit", "Mål", f"Denne {label} ({this})", f"Forrige {label} ({before})"])
+        writer.writerows(rows)
+        return out.getvalue()
+    lines = [f"# kcbot: rapport for {label} {this}", "",
+             f"Sammenlignet med forrige {label} ({before}). Mål for straksafklaring 65 % "
+             "(2014: 56 %).", ""]
+    section = None
+    for name, measure, now_value, before_value in rows:
+        if name != section:
+            section = name
+            lines += ["", f"## {name}", "", f"| Mål | Denne {label} | Forrige {label} |",
+                      "|---|---:|---:|"]
+        lines.append(f"| {measure} | {now_value} | {before_value} |")
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
