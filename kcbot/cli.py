@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--json", action="store_true", help="resultatet som JSON")
     test.set_defaults(handler=cmd_test)
 
+    console = sub.add_parser("console", help="konsollen for ledere, medarbejdere og testere")
+    _common(console, suppress=True)
+    console.set_defaults(handler=cmd_console)
+
     serve = sub.add_parser("serve", help="borgernes tekstkanal: Rasa-kompatibel REST-server")
     _common(serve, suppress=True)
     serve.add_argument("--host", default="127.0.0.1", help="adresse (127.0.0.1)")
@@ -291,6 +295,38 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+FIRST_RUN_DAYS, FIRST_RUN_PER_DAY = 30, 100
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.store import Store
+
+    settings = Settings.from_env(getattr(args, "db", None))
+    clock = make_clock(args)
+
+    async def empty() -> bool:
+        async with Store.connect(settings.db_path, clock) as store:
+            row = await store.fetchone("SELECT count(*) AS n FROM conversations")
+            return not row or row["n"] == 0
+
+    if sys.stdin.isatty() and sys.stdout.isatty() and asyncio.run(empty()):
+        answer = input(f"Databasen {settings.db_path} er tom. Vil du fylde den med "
+                       f"{FIRST_RUN_DAYS} dages demotrafik, så overblikket har noget at vise "
+                       "(ca. et halvt minut)? [J/n] ").strip().lower()
+        if answer in ("", "j", "ja", "y", "yes"):
+            from kcbot.simulate import simulate
+
+            result = asyncio.run(simulate(settings, FIRST_RUN_DAYS, FIRST_RUN_PER_DAY, None,
+                                          clock.now()))
+            print(f"{result.conversations} samtaler simuleret.")
+    from kcbot.console.app import run_console
+
+    run_console(settings, clock)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -416,9 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(bool(getattr(args, "verbose", False)))
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
-        # Bare `kcbot` will open the console; until it exists, show what there is.
-        parser.print_help()
-        return 0
+        handler = cmd_console  # bare `kcbot` opens the console
     try:
         return handler(args)
     except KcbotError as exc:

@@ -110,7 +110,7 @@ async def simulate(settings: Settings, days: int, per_day: int, seed: int | None
             result.tickets_closed += 1
 
     try:
-        for offset in range(days, 0, -1):
+        for offset in range(days - 1, -1, -1):  # today last, up to now
             day = (end - timedelta(days=offset)).date()
             hours = calendar.day(day)
             if not hours.is_open or hours.opens is None or hours.closes is None:

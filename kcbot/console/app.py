@@ -1,0 +1,161 @@
+"""``kcbot`` / ``kcbot console``: one Textual app for supervisors, agents and testers.
+
+Four tabs over the same store the channels write to: Overblik (the figures, live), Sager (the
+callback queue, through the same ticket service as ``kcbot tickets``), Samtaler (transcripts)
+and Test (chat with the bot on a throw-away store). The store is polled every few seconds, so
+the figures move while conversations happen in other processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, Label, TabbedContent, TabPane
+
+from kcbot.calendar import BusinessCalendar
+from kcbot.clock import Clock
+from kcbot.config import Settings
+from kcbot.console.screens.overblik import Overblik
+from kcbot.console.screens.sager import Sager
+from kcbot.console.screens.samtaler import Samtaler
+from kcbot.console.screens.test import TestChat
+from kcbot.errors import KcbotError
+from kcbot.store import Store
+from kcbot.tickets import Routing, TicketService
+
+__all__ = ["KcbotConsole", "Prompt"]
+
+REFRESH_SECONDS = 3.0
+
+
+class Prompt(ModalScreen[str | None]):
+    """Ask for one line of text (initials, a note); Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annuller")]
+
+    def __init__(self, question: str, placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Vertical
+
+        with Vertical(id="prompt"):
+            yield Label(self.question)
+            yield Input(placeholder=self.placeholder, id="prompt-input")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class KcbotConsole(App[None]):
+    TITLE = "kcbot"
+    SUB_TITLE = "Jobcenter Københavns kontaktcenter"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("1,f1", "show('overblik')", "Overblik", tooltip="Nøgletal for perioden"),
+        Binding("2,f2", "show('sager')", "Sager", tooltip="Tilbageringningskøen"),
+        Binding("3,f3", "show('samtaler')", "Samtaler", tooltip="Samtaler og udskrifter"),
+        Binding("4,f4", "show('test')", "Test", tooltip="Chat med botten"),
+        Binding("ctrl+r", "refresh_all", "Opdater", tooltip="Hent tallene nu"),
+        Binding("q", "quit", "Afslut"),
+    ]
+
+    def __init__(self, settings: Settings, clock: Clock, store: Store | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+        self._store = store
+        self.agent: str | None = None
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "the store opens on mount"
+        return self._store
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="overblik"):
+            with TabPane("Overblik", id="overblik"):
+                yield Overblik()
+            with TabPane("Sager", id="sager"):
+                yield Sager()
+            with TabPane("Samtaler", id="samtaler"):
+                yield Samtaler()
+            with TabPane("Test", id="test"):
+                yield TestChat()
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        if self._store is None:
+            try:
+                self._store = await Store.open(self.settings.db_path, self.clock)
+            except KcbotError as exc:
+                self.notify(str(exc), severity="error", timeout=30)
+                return
+        self.tickets = TicketService(self.store, BusinessCalendar.load(), Routing.load())
+        self._focus_pane("overblik")
+        await self.action_refresh_all()
+        self.set_interval(REFRESH_SECONDS, self.action_refresh_all)
+
+    async def on_unmount(self) -> None:
+        if self._store is not None:
+            await self._store.close()
+
+    async def action_refresh_all(self) -> None:
+        """Poll the store; a busy or half-written store is tried again next time."""
+        if self._store is None:
+            return
+        for pane in (self.query_one(Overblik), self.query_one(Sager), self.query_one(Samtaler)):
+            try:
+                await pane.refresh_data()
+            except Exception as exc:  # the console must outlive a store being written
+                self.log.error(f"refresh failed: {exc!r}")
+
+    def action_show(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._focus_pane(tab)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._focus_pane(event.pane.id or "")
+
+    def _focus_pane(self, tab: str) -> None:
+        """Put the keyboard in the tab, so its keys (t, l, u …) work at once."""
+        target = {"overblik": Overblik, "sager": "#tickets-table",
+                  "samtaler": "#conversations-table", "test": "#chat-input"}.get(tab)
+        if target is not None:
+            self.query_one(target).focus()  # type: ignore[call-overload]
+
+    async def ask(self, question: str, placeholder: str = "") -> str | None:
+        return await self.push_screen_wait(Prompt(question, placeholder))
+
+    async def initials(self) -> str | None:
+        """The agent's initials, asked once per session and put on every change."""
+        if not self.agent:
+            answer = await self.ask("Dine initialer (de står på hver ændring):", "fx MK")
+            self.agent = answer.upper()[:8] if answer else None
+        return self.agent
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for tab, title in (("overblik", "Overblik"), ("sager", "Sager"),
+                           ("samtaler", "Samtaler"), ("test", "Test")):
+            yield SystemCommand(f"Gå til {title}", f"Vis fanen {title}",
+                                lambda tab=tab: self.action_show(tab))
+        yield SystemCommand("Opdater", "Hent tallene fra databasen nu", self.action_refresh_all)
+        yield from self.query_one(Overblik).commands()
+        yield from self.query_one(Sager).commands()
+        yield from self.query_one(Samtaler).commands()
+        yield from self.query_one(TestChat).commands()
+
+
+def run_console(settings: Settings, clock: Clock) -> None:
+    KcbotConsole(settings, clock).run()
+

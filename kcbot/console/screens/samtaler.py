@@ -1,0 +1,143 @@
+"""Samtaler: the conversations, newest first, with the transcript and the intent and confidence
+of every citizen message. Filters: outcome (u) and topic (e)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import DataTable, Label, Static
+
+from kcbot.nlu.data import INTENTS
+
+if TYPE_CHECKING:
+    from kcbot.console.app import KcbotConsole
+
+__all__ = ["Samtaler"]
+
+PAGE = 200
+OUTCOMES = (None, "straksafklaret", "overdraget", "afbrudt", "i gang")
+OUTCOME_STYLE = {"straksafklaret": "green", "overdraget": "yellow", "afbrudt": "red"}
+
+
+class Samtaler(Widget):
+    BINDINGS = [
+        Binding("u", "next_outcome", "Udfald", tooltip="Skift filter på udfald"),
+        Binding("e", "next_intent", "Emne", tooltip="Skift filter på emne"),
+        Binding("right_square_bracket", "page(1)", "Næste side", show=False),
+        Binding("left_square_bracket", "page(-1)", "Forrige side", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outcome_index = 0
+        self.intent: str | None = None
+        self.first_row = 0
+        self.ids: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="conversation-filters", classes="filters")
+        with Horizontal(classes="split"):
+            yield DataTable(id="conversations-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="conversation-detail"):
+                yield Static(id="conversation-text")
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Start", "Kanal", "Udfald", "Emne", "Beskeder")
+
+    @property
+    def kc(self) -> KcbotConsole:
+        return self.app  # type: ignore[return-value]
+
+    def commands(self) -> Iterable[SystemCommand]:
+        for outcome in OUTCOMES[1:]:
+            yield SystemCommand(f"Samtaler: kun {outcome}", "Filtrér samtalerne på udfald",
+                                lambda o=outcome: self._set_outcome(o))
+        yield SystemCommand("Samtaler: alle", "Fjern filtrene", self._clear)
+
+    def _set_outcome(self, outcome: str | None) -> None:
+        self.outcome_index = OUTCOMES.index(outcome)
+        self._refilter()
+
+    def _clear(self) -> None:
+        self.outcome_index, self.intent = 0, None
+        self._refilter()
+
+    def _refilter(self) -> None:
+        self.first_row = 0
+        self.run_worker(self.refresh_data(), exclusive=True, group="samtaler")
+
+    def action_next_outcome(self) -> None:
+        self.outcome_index = (self.outcome_index + 1) % len(OUTCOMES)
+        self._refilter()
+
+    def action_next_intent(self) -> None:
+        options = [None, *INTENTS]
+        self.intent = options[(options.index(self.intent) + 1) % len(options)]
+        self._refilter()
+
+    def action_page(self, step: int) -> None:
+        self.first_row = max(0, self.first_row + step * PAGE)
+        self.run_worker(self.refresh_data(), exclusive=True, group="samtaler")
+
+    async def refresh_data(self) -> None:
+        outcome = OUTCOMES[self.outcome_index]
+        where, params = [], []
+        if outcome == "i gang":
+            where.append("c.ended IS NULL")
+        elif outcome:
+            where.append("c.outcome = ?")
+            params.append(outcome)
+        if self.intent:
+            where.append("EXISTS (SELECT 1 FROM turns t WHERE t.conversation_id = c.id AND "
+                         "t.speaker = 'user' AND t.intent = ?)")
+            params.append(self.intent)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self.kc.store.fetchall(
+            "SELECT c.id, c.started, c.channel, c.outcome, "
+            "(SELECT t.intent FROM turns t WHERE t.conversation_id = c.id AND "
+            "t.speaker = 'user' AND t.intent NOT IN ('hilsen', 'nlu_fallback', 'tak', "
+            "'bekraeft', 'afkraeft', 'farvel') ORDER BY t.seq LIMIT 1) AS intent, "
+            "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND "
+            "t.speaker = 'user') AS users "
+            f"FROM conversations c {clause} ORDER BY c.started DESC LIMIT ? OFFSET ?",
+            (*params, PAGE, self.first_row),
+        )
+        ids = [row["id"] for row in rows]
+        if ids != self.ids:
+            table = self.query_one(DataTable)
+            table.clear()
+            for row in rows:
+                shown = row["outcome"] or "i gang"
+                table.add_row(row["started"][:16].replace("T", " "), row["channel"],
+                              Text(shown, style=OUTCOME_STYLE.get(shown, "")),
+                              row["intent"] or "–", str(row["users"]), key=row["id"])
+            self.ids = ids
+        self.query_one("#conversation-filters", Label).update(
+            f"Udfald: {outcome or 'alle'} (u) · emne: {self.intent or 'alle'} (e) · "
+            f"viser {self.first_row + 1 if ids else 0}–{self.first_row + len(ids)} ([ ])")
+        if ids:
+            await self.show_transcript()
+
+    async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        await self.show_transcript()
+
+    async def show_transcript(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        conversation_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        text = Text()
+        for turn in await self.kc.store.turns(conversation_id):
+            if turn.speaker == "user":
+                text.append(f"{turn.time[11:16]} borger ", style="bold")
+                text.append(f"[{turn.intent or '–'} {turn.confidence or 0:.2f}]\n", style="dim")
+            else:
+                text.append(f"{turn.time[11:16]} kcbot\n", style="bold cyan")
+            text.append(turn.text + "\n\n")  # plain text: citizen words are never markup
+        self.query_one("#conversation-text", Static).update(text)

@@ -1,0 +1,159 @@
+"""Test: chat with the bot at a chosen frozen time, with the debug view beside it, and run a
+dialogue test file. It works on a throw-away store, so testing never shows up in the figures."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, RichLog, Static
+
+from kcbot.clock import FrozenClock, parse_local
+from kcbot.errors import KcbotError
+from kcbot.privacy import mask_cpr
+
+if TYPE_CHECKING:
+    from kcbot.console.app import KcbotConsole
+    from kcbot.dialogue import Engine, TurnResult
+
+__all__ = ["TestChat"]
+
+
+class TestChat(Widget):
+    BINDINGS = [Binding("ctrl+n", "new_conversation", "Ny samtale",
+                        tooltip="Start forfra med en ny borger")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engine: Engine | None = None
+        self.clock = FrozenClock()
+        self.number = 0
+        self._folder = tempfile.TemporaryDirectory(prefix="kcbot-console-test-")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="split"):
+            with Vertical():
+                yield RichLog(id="chat-log", wrap=True, markup=False)
+                yield Input(placeholder="Skriv som en borger og tryk Enter", id="chat-input")
+                yield Input(placeholder="Frossen tid, fx 2026-11-24T09:15 (tom: nu)",
+                            id="test-time")
+                yield Input(placeholder="Dialogtest-fil, fx tests/dialogues/afbud.yml",
+                            id="test-file")
+            yield Static("Debug: intent, slots og flows vises her.", id="debug")
+
+    @property
+    def kc(self) -> KcbotConsole:
+        return self.app  # type: ignore[return-value]
+
+    def commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Test: ny samtale", "Start en ny testborger",
+                            self.action_new_conversation)
+
+    async def _engine(self) -> Engine:
+        if self.engine is None:
+            from kcbot.dialogue import Engine
+
+            settings = self.kc.settings
+            test_settings = type(settings)(
+                db_path=Path(self._folder.name) / "test.sqlite3", cache_dir=settings.cache_dir,
+                nlu_threshold=settings.nlu_threshold)
+            self.clock.set(self.kc.clock.now())
+            self.engine = await Engine.open(test_settings, self.clock)
+        return self.engine
+
+    async def on_unmount(self) -> None:
+        if self.engine is not None:
+            await self.engine.close()
+        self._folder.cleanup()
+
+    def action_new_conversation(self) -> None:
+        self.number += 1
+        self.query_one(RichLog).write(Text("— ny samtale —", style="dim"))
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "chat-input":
+            message = event.value
+            event.input.value = ""
+            await self.send(message)
+        elif event.input.id == "test-time":
+            try:
+                self.clock.set(parse_local(event.value) if event.value.strip()
+                               else self.kc.clock.now())
+                self.notify(f"Uret står på {self.clock.now():%d.%m.%Y %H:%M}")
+            except KcbotError as exc:
+                self.notify(str(exc), severity="error")
+        elif event.input.id == "test-file":
+            self.run_file(event.value.strip())
+
+    async def send(self, message: str) -> TurnResult:
+        engine = await self._engine()
+        log = self.query_one(RichLog)
+        log.write(Text("borger: ", style="bold") + Text(mask_cpr(message)))
+        result = await engine.turn(f"konsol-{self.number}", message, channel="konsol")
+        for reply in result.replies:
+            log.write(Text("kcbot: ", style="bold cyan") + Text(reply.text))
+        await self.show_debug(result)
+        if result.ended:
+            self.action_new_conversation()
+        return result
+
+    async def show_debug(self, result: TurnResult) -> None:
+        engine = await self._engine()
+        text = Text()
+        if result.parse:
+            text.append("intent-rangering\n", style="bold")
+            for name, confidence in result.parse.ranking[:5]:
+                text.append(f"  {name:<22} {confidence:.2f}\n")
+        state = result.state
+        slots = {k: v for k, v in state.slots.items() if v is not None}
+        text.append("slots\n", style="bold")
+        text.append(mask_cpr(json.dumps(slots, ensure_ascii=False, indent=1)) + "\n")
+        text.append("flows: ", style="bold")
+        text.append(" > ".join(f.flow for f in state.stack) or "–")
+        text.append(f"\nventer på: {state.requested_slot or '–'}   "
+                    f"udfald: {state.outcome or '–'}\n")
+        store = engine.store
+        journal = await store.fetchall(
+            "SELECT sag, decision, rule FROM journal WHERE conversation_id = ?",
+            (result.conversation_id,))
+        outbox = await store.fetchall(
+            "SELECT recipient, subject FROM outbox WHERE conversation_id = ?",
+            (result.conversation_id,))
+        text.append("journal\n", style="bold")
+        for row in journal:
+            text.append(f"  {row['sag']}: {row['decision']} ({row['rule']})\n")
+        text.append("udbakke\n", style="bold")
+        for row in outbox:
+            text.append(f"  {row['recipient']}: {row['subject']}\n")
+        self.query_one("#debug", Static).update(text)
+
+    @work(exclusive=True, group="dialogtest")
+    async def run_file(self, name: str) -> None:
+        from kcbot.dialogue.scripted import collect_files, run_files
+
+        log = self.query_one(RichLog)
+        try:
+            files = collect_files([Path(name)])
+            results = await run_files(files, self.kc.settings)
+        except KcbotError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        failed = 0
+        for result in results:
+            line = Text("ok   " if result.passed else "FEJL ",
+                        style="green" if result.passed else "bold red")
+            line.append(result.name)
+            if not result.passed:
+                failed += 1
+                line.append(": " + "; ".join(result.failures))
+            log.write(line)
+        log.write(Text(f"{len(results) - failed} passed, {failed} failed", style="bold"))

@@ -1,0 +1,226 @@
+"""The console as staff meet it, driven by Textual's Pilot."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from babel.numbers import format_percent
+from rich.text import Text
+from textual.widgets import DataTable, Input, RichLog, Static, TabbedContent
+
+from kcbot.clock import TZ, FrozenClock
+from kcbot.config import Settings
+from kcbot.console import KcbotConsole
+from kcbot.console.screens.overblik import Overblik
+from kcbot.dialogue import Engine
+from tests.conftest import REPO
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
+MARKUP = "[bold red]x[/] [link=https://example.org]klik[/link] \x1b[31mrød\x1b[0m"
+CITIZENS = {
+    "a": ["hvornår har I åbent"],
+    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg"],
+    "c": ["må jeg holde ferie på dagpenge"],
+    "d": ["jeg vil tale med min sagsbehandler", MARKUP, "Sara Jensen", "20304050",
+          "dagpenge", "ja"],
+    "e": ["jeg skal melde afbud"],
+}
+
+
+async def _fill(db: Path, nlu, citizens: dict[str, list[str]], at: datetime) -> None:
+    clock = FrozenClock(at)
+    engine = await Engine.open(Settings(db_path=db), clock, nlu=nlu)
+    try:
+        for sender, messages in citizens.items():
+            for message in messages:
+                await engine.turn(sender, message)
+            await engine.end(sender)
+    finally:
+        await engine.close()
+
+
+@pytest.fixture
+async def db(tmp_path: Path, nlu) -> Path:
+    path = tmp_path / "console.sqlite3"
+    await _fill(path, nlu, CITIZENS, NOW.replace(hour=9))
+    return path
+
+
+def _app(db: Path) -> KcbotConsole:
+    return KcbotConsole(Settings(db_path=db), FrozenClock(NOW))
+
+
+def _pct(part: int, whole: int) -> str:
+    return format_percent(part / whole, "#,##0.0 %", locale="da_DK")
+
+
+async def test_the_dashboard_shows_the_stores_figures(db: Path) -> None:
+    with sqlite3.connect(db) as con:
+        outcomes = [o for (o,) in con.execute("SELECT outcome FROM conversations")]
+        open_tickets = con.execute(
+            "SELECT count(*) FROM tickets WHERE status != 'afsluttet'").fetchone()[0]
+    settled, handed, left = (outcomes.count(o) for o in ("straksafklaret", "overdraget",
+                                                          "afbrudt"))
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        shown = pilot.app.query_one(Overblik).shown
+        assert shown["kpi"] == _pct(settled, settled + handed) == "75,0 %"
+        assert shown["afbrudt"] == _pct(left, len(outcomes))
+        assert shown["samtaler"] == str(len(outcomes))
+        assert shown["aabne"] == str(open_tickets) == "1"
+        assert shown["overskredet"] == "0"
+        await pilot.press("p")  # this week: the same five conversations
+        await pilot.app.workers.wait_for_complete()
+        label = str(pilot.app.query_one("#period-label").content)
+        assert "denne uge (23.11.2026–29.11.2026)" in label
+        assert pilot.app.query_one(Overblik).shown["samtaler"] == "5"
+
+
+async def test_number_keys_switch_tabs(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        tabs = pilot.app.query_one(TabbedContent)
+        for key, tab in (("2", "sager"), ("3", "samtaler"), ("4", "test"), ("f1", "overblik")):
+            await pilot.press(key)  # in the test chat, digits are text: F1-F4 work everywhere
+            assert tabs.active == tab
+        titles = [c.title for c in pilot.app.get_system_commands(pilot.app.screen)]
+        assert "Gå til Sager" in titles and "Sager: tag sagen" in titles
+
+
+async def test_an_agent_claims_and_closes_a_ticket_from_the_queue(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        table = pilot.app.query_one("#tickets-table", DataTable)
+        assert table.row_count == 1
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"mk", "enter")  # initials, asked once
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press(*"Ringet op", "enter")
+        await pilot.pause()
+        assert pilot.app.agent == "MK"
+    with sqlite3.connect(db) as con:
+        status, agent, resolution = con.execute(
+            "SELECT status, agent, resolution FROM tickets").fetchone()
+        history = [a for (a,) in con.execute("SELECT agent FROM ticket_history ORDER BY id")]
+    assert (status, agent, resolution) == ("afsluttet", "MK", "Ringet op")
+    assert history == ["kcbot", "MK", "MK"]
+
+
+async def test_queue_filters(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        table = pilot.app.query_one("#tickets-table", DataTable)
+        await pilot.press("k", "k")  # jobcenter, then ydelsesservice
+        await pilot.pause()
+        assert table.row_count == 0
+        await pilot.press("k", "k", "k")  # cdu, all, jobcenter
+        await pilot.pause()
+        assert table.row_count == 1
+        await pilot.press("o")  # overdue only: not yet
+        await pilot.pause()
+        assert table.row_count == 0
+
+
+async def test_conversations_filter_by_outcome_and_show_intents(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        table = pilot.app.query_one("#conversations-table", DataTable)
+        assert table.row_count == 5
+        await pilot.press("u")  # straksafklaret
+        await pilot.pause()
+        assert table.row_count == 3
+        transcript = pilot.app.query_one("#conversation-text", Static).content
+        assert "borger [" in str(transcript)
+
+
+async def test_citizen_markup_and_escapes_show_literally(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        detail = pilot.app.query_one("#ticket-text", Static).content
+        assert isinstance(detail, Text)
+        plain = detail.plain
+        assert "[bold red]x[/] [link=https://example.org]klik[/link]" in plain
+        assert "\x1b" not in plain
+        assert not any(span.style and "link" in str(span.style) for span in detail.spans)
+
+
+async def test_the_test_chat_replies_and_shows_debug(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        pilot.app.query_one("#chat-input", Input).focus()
+        await pilot.press(*"hvornår har I åbent", "enter")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        log = pilot.app.query_one("#chat-log", RichLog)
+        assert any("82 56 56 82" in line.text for line in log.lines)
+        assert "aabningstid" in str(pilot.app.query_one("#debug", Static).content)
+    with sqlite3.connect(db) as con:  # testing never reaches the production figures
+        assert con.execute("SELECT count(*) FROM conversations").fetchone()[0] == 5
+
+
+async def test_the_test_tab_runs_a_dialogue_file(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        pilot.app.query_one("#test-file", Input).value = str(
+            REPO / "tests" / "dialogues" / "engine.yml")
+        pilot.app.query_one("#test-file", Input).focus()
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        lines = [line.text for line in pilot.app.query_one("#chat-log", RichLog).lines]
+        assert any("passed, 0 failed" in line for line in lines)
+
+
+async def test_the_dashboard_refreshes_while_conversations_happen(
+    db: Path, nlu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kcbot.console.app.REFRESH_SECONDS", 0.1)
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        overblik = pilot.app.query_one(Overblik)
+        assert overblik.shown["samtaler"] == "5"
+        await _fill(db, nlu, {"f": ["hvornår har I åbent"]}, NOW.replace(hour=10))
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if overblik.shown["samtaler"] == "6":
+                break
+        assert overblik.shown["samtaler"] == "6"
+
+
+async def test_an_empty_store_opens_without_figures(tmp_path: Path) -> None:
+    async with _app(tmp_path / "empty.sqlite3").run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        assert pilot.app.query_one(Overblik).shown["kpi"] == "–"
+        await pilot.press("2", "3")
+        await pilot.pause()
+        assert pilot.app.query_one("#conversations-table", DataTable).row_count == 0
+
+
+async def test_a_10000_ticket_queue_is_paged(tmp_path: Path, nlu) -> None:
+    from kcbot.calendar import BusinessCalendar
+    from kcbot.store import Store
+    from kcbot.tickets import Routing, TicketService
+
+    db = tmp_path / "big.sqlite3"
+    async with Store.connect(db, FrozenClock(NOW)) as store:
+        service = TicketService(store, BusinessCalendar.load(), Routing.load())
+        async with store.transaction():
+            for number in range(10_000):
+                await service.create(None, "menneske", f"Borger {number}", navn=f"B {number}")
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        assert pilot.app.query_one("#tickets-table", DataTable).row_count == 200
+        assert "af 10000" in str(pilot.app.query_one("#ticket-filters").content)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert "201–400" in str(pilot.app.query_one("#ticket-filters").content)
