@@ -1,0 +1,108 @@
+"""``kcbot report`` and ``kcbot simulate`` against stores with known contents."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from kcbot.clock import TZ
+from kcbot.reports import period_bounds
+from tests.test_cli import kcbot
+from tests.test_console import _fill
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
+THIS_WEEK = {  # Tuesday 24 Nov: two settled, one handed over, one left
+    "a": ["hvornår har I åbent"],
+    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg"],
+    "c": ["jeg vil tale med min sagsbehandler", "om min plan", "Sara Jensen", "20304050",
+          "dagpenge", "ja"],
+    "d": ["jeg skal melde afbud"],
+}
+LAST_WEEK = {"e": ["må jeg holde ferie på dagpenge"], "f": ["hvornår har I åbent"]}
+
+
+@pytest.fixture
+async def db(tmp_path: Path, nlu) -> Path:
+    path = tmp_path / "report.sqlite3"
+    await _fill(path, nlu, LAST_WEEK, datetime(2026, 11, 17, 10, 0, tzinfo=TZ))
+    await _fill(path, nlu, THIS_WEEK, NOW.replace(hour=9))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("period", "on", "first", "last"),
+    [
+        ("week", date(2026, 11, 24), date(2026, 11, 23), date(2026, 11, 29)),
+        ("month", date(2026, 2, 14), date(2026, 2, 1), date(2026, 2, 28)),
+        ("quarter", date(2026, 11, 24), date(2026, 10, 1), date(2026, 12, 31)),
+        ("quarter", date(2027, 1, 1), date(2027, 1, 1), date(2027, 3, 31)),
+    ],
+)
+def test_period_bounds(period: str, on: date, first: date, last: date) -> None:
+    assert period_bounds(period, on) == (first, last)
+
+
+def _rows(db: Path, *args: str) -> dict[tuple[str, str], tuple[str, str]]:
+    result = kcbot("report", "--db", str(db), "--now", "2026-11-24T15:00", "--format", "csv",
+                   *args)
+    assert result.returncode == 0, result.stderr.decode()
+    reader = csv.reader(io.StringIO(result.stdout.decode()), delimiter=";")
+    header = next(reader)
+    assert header[2].startswith("Denne uge (23.11.2026–29.11.2026)")
+    return {(r[0], r[1]): (r[2], r[3]) for r in reader}
+
+
+def test_weekly_report_beside_the_week_before(db: Path) -> None:
+    with sqlite3.connect(db) as con:
+        by_outcome = dict(con.execute(
+            "SELECT outcome, count(*) FROM conversations WHERE started >= '2026-11-23' "
+            "GROUP BY outcome").fetchall())
+    rows = _rows(db, "--period", "week")
+    assert by_outcome == {"straksafklaret": 2, "overdraget": 1, "afbrudt": 1}
+    assert rows[("Samlet", "Samtaler")] == ("4", "2")
+    assert rows[("Samlet", "Straksafklaringsprocent (mål 65 %)")] == ("66,7 %", "100,0 %")
+    assert rows[("Samlet", "Andel afbrudt")] == ("25,0 %", "0,0 %")
+    assert rows[("Kø: jobcenter", "Sager oprettet")] == ("1", "0")
+    assert rows[("Emne", "afbud")] == ("2", "0")
+    assert rows[("Emne", "kontakt_sagsbehandler")] == ("1", "0")
+
+
+def test_markdown_report_to_a_file(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rapport.md"
+    result = kcbot("report", "--db", str(db), "--now", "2026-11-24T15:00", "--period",
+                   "month", "--output", str(out))
+    assert result.returncode == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# kcbot: rapport for måned 01.11.2026–30.11.2026")
+    assert "| Straksafklaringsprocent (mål 65 %) | 80,0 % | – |" in text
+
+
+def test_a_bad_date_is_a_clear_error(db: Path) -> None:
+    result = kcbot("report", "--db", str(db), "--date", "i går")
+    assert result.returncode == 2 and "ÅÅÅÅ-MM-DD" in result.stderr.decode()
+
+
+def test_simulate_fills_the_store_through_the_engine(tmp_path: Path) -> None:
+    db = tmp_path / "sim.sqlite3"
+    result = kcbot("simulate", "--db", str(db), "--days", "3", "--per-day", "30",
+                   "--seed", "7", "--now", "2026-11-24T15:00")
+    assert result.returncode == 0, result.stderr.decode()
+    with sqlite3.connect(db) as con:
+        days = dict(con.execute("SELECT substr(started, 1, 10), count(*) FROM conversations "
+                                "GROUP BY 1").fetchall())
+        outcomes = dict(con.execute("SELECT coalesce(outcome, '-'), count(*) FROM "
+                                    "conversations GROUP BY 1").fetchall())
+        closed = con.execute("SELECT count(*) FROM tickets WHERE status = 'afsluttet'"
+                             ).fetchone()[0]
+        turns = con.execute("SELECT count(*) FROM turns").fetchone()[0]
+    # Sunday the 22nd is closed; Monday and Tuesday until 15:00 have traffic.
+    assert set(days) == {"2026-11-23", "2026-11-24"}
+    assert days["2026-11-23"] == 30
+    assert set(outcomes) <= {"straksafklaret", "overdraget", "afbrudt"}
+    assert outcomes.get("straksafklaret", 0) > outcomes.get("afbrudt", 0)
+    assert closed > 0 and turns > 100
