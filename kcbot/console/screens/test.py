@@ -42,7 +42,7 @@ class TestChat(Widget):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="split"):
             with Vertical():
-                yield RichLog(id="chat-log", wrap=True, markup=False)
+                yield RichLog(id="chat-log", wrap=True, markup=False, min_width=20)
                 yield Input(placeholder="Skriv som en borger og tryk Enter", id="chat-input")
                 yield Input(placeholder="Frossen tid, fx 2026-11-24T09:15 (tom: nu)",
                             id="test-time")
