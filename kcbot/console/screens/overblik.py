@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
 from textual.widgets import Label, Sparkline, Static
 
+from kcbot.console.screens.base import Pane
 from kcbot.reports import (
     BASELINE_2014,
     TARGET,
@@ -22,9 +21,6 @@ from kcbot.reports import (
     period_bounds,
     trend,
 )
-
-if TYPE_CHECKING:
-    from kcbot.console.app import KcbotConsole
 
 __all__ = ["Overblik"]
 
@@ -44,7 +40,7 @@ class Card(Static):
         self.set_class(state == "bad", "bad")
 
 
-class Overblik(Widget, can_focus=True):
+class Overblik(Pane, can_focus=True):
     BINDINGS = [Binding("p", "next_period", "Periode", tooltip="I dag, uge eller måned")]
 
     def __init__(self) -> None:
@@ -66,10 +62,6 @@ class Overblik(Widget, can_focus=True):
             with Horizontal(id="bottom"):
                 yield Static(id="hours")
                 yield Static(id="intents")
-
-    @property
-    def kc(self) -> KcbotConsole:
-        return self.app  # type: ignore[return-value]
 
     def action_next_period(self) -> None:
         self.period = (self.period + 1) % len(PERIODS)

@@ -4,20 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
+from kcbot.console.screens.base import Pane
 from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError
-
-if TYPE_CHECKING:
-    from kcbot.console.app import KcbotConsole
 
 __all__ = ["Sager"]
 
@@ -26,7 +22,7 @@ OPEN = "åbne"  # every status but afsluttet
 SLA_STYLE = {"rettidig": "green", "forfalder_i_dag": "yellow", "overskredet": "bold red"}
 
 
-class Sager(Widget):
+class Sager(Pane):
     BINDINGS = [
         Binding("k", "next_queue", "Kø", tooltip="Skift kø-filter"),
         Binding("s", "next_status", "Status", tooltip="Skift status-filter"),
@@ -58,10 +54,6 @@ class Sager(Widget):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Sag", "Frist", "SLA", "Kø", "Status", "Emne", "Borger", "Resumé")
-
-    @property
-    def kc(self) -> KcbotConsole:
-        return self.app  # type: ignore[return-value]
 
     def commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Sager: tag sagen", "Tag den valgte sag", self.action_claim)
@@ -107,10 +99,7 @@ class Sager(Widget):
         await self.show_detail()
 
     def selected_id(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.highlighted(self.query_one(DataTable))
 
     async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         await self.show_detail()

@@ -4,19 +4,15 @@ of every citizen message. Filters: outcome (u) and topic (e)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
+from kcbot.console.screens.base import Pane
 from kcbot.nlu.data import INTENTS
-
-if TYPE_CHECKING:
-    from kcbot.console.app import KcbotConsole
 
 __all__ = ["Samtaler"]
 
@@ -25,7 +21,7 @@ OUTCOMES = (None, "straksafklaret", "overdraget", "afbrudt", "i gang")
 OUTCOME_STYLE = {"straksafklaret": "green", "overdraget": "yellow", "afbrudt": "red"}
 
 
-class Samtaler(Widget):
+class Samtaler(Pane):
     BINDINGS = [
         Binding("u", "next_outcome", "Udfald", tooltip="Skift filter på udfald"),
         Binding("e", "next_intent", "Emne", tooltip="Skift filter på emne"),
@@ -49,10 +45,6 @@ class Samtaler(Widget):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Start", "Kanal", "Udfald", "Emne", "Beskeder")
-
-    @property
-    def kc(self) -> KcbotConsole:
-        return self.app  # type: ignore[return-value]
 
     def commands(self) -> Iterable[SystemCommand]:
         for outcome in OUTCOMES[1:]:
@@ -128,10 +120,9 @@ class Samtaler(Widget):
         await self.show_transcript()
 
     async def show_transcript(self) -> None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
+        conversation_id = self.highlighted(self.query_one(DataTable))
+        if conversation_id is None:
             return
-        conversation_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         text = Text()
         for turn in await self.kc.store.turns(conversation_id):
             if turn.speaker == "user":

@@ -14,21 +14,20 @@ from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
 from textual.widgets import Input, RichLog, Static
 
 from kcbot.clock import FrozenClock, parse_local
+from kcbot.console.screens.base import Pane
 from kcbot.errors import KcbotError
 from kcbot.privacy import mask_cpr
 
 if TYPE_CHECKING:
-    from kcbot.console.app import KcbotConsole
     from kcbot.dialogue import Engine, TurnResult
 
 __all__ = ["TestChat"]
 
 
-class TestChat(Widget):
+class TestChat(Pane):
     BINDINGS = [Binding("ctrl+n", "new_conversation", "Ny samtale",
                         tooltip="Start forfra med en ny borger")]
 
@@ -49,10 +48,6 @@ class TestChat(Widget):
                 yield Input(placeholder="Dialogtest-fil, fx tests/dialogues/afbud.yml",
                             id="test-file")
             yield Static("Debug: intent, slots og flows vises her.", id="debug")
-
-    @property
-    def kc(self) -> KcbotConsole:
-        return self.app  # type: ignore[return-value]
 
     def commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Test: ny samtale", "Start en ny testborger",
