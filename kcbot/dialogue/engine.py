@@ -11,8 +11,9 @@ How a message is read, in order:
 3. While a flow waits for a slot, the answer fills it (an option's number or words, an entity,
    an intent such as "ja", or free text) and is validated by ``action_validate_slot_mappings``.
    An answer that does not fit may be a digression (answered, then the question is asked again),
-   goodbye, or a clear change of topic (the new flow starts, slots collected so far stay). Else
-   it is a failed try: a hint and the question again, and after two a person is offered.
+   goodbye, or a clear change of topic (the new flow starts; the citizen's group and contact
+   details stay, the old topic's slots go). Else it is a failed try: a hint and the question
+   again, and after two a person is offered.
 4. Otherwise the intent starts its flow, with every slot the message already gives filled in.
 """
 
@@ -304,7 +305,7 @@ class Engine:
             return True
         if parse.confidence < SWITCH_CONFIDENCE:
             return False
-        # A clear change of topic: the new flow starts; the slots collected so far stay.
+        # A clear change of topic: the new flow starts; who the citizen is stays.
         state.requested_slot = state.ask = None
         state.tries = 0
         await self._start(turn, flow)
