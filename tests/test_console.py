@@ -224,3 +224,16 @@ async def test_a_10000_ticket_queue_is_paged(tmp_path: Path, nlu) -> None:
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert "201–400" in str(pilot.app.query_one("#ticket-filters").content)
+
+
+async def test_the_weekly_report_from_the_console(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+    report = (tmp_path / "kcbot-rapport-uge-2026-11-24.md").read_text(encoding="utf-8")
+    assert report.startswith("# kcbot: rapport for uge 23.11.2026–29.11.2026")
+    assert "| Straksafklaringsprocent (mål 65 %) | 75,0 % | – |" in report

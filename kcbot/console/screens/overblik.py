@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
@@ -13,12 +14,15 @@ from textual.widgets import Label, Sparkline, Static
 from kcbot.console.screens.base import Pane
 from kcbot.reports import (
     BASELINE_2014,
+    PERIOD_LABELS,
     TARGET,
     figures,
     num,
     open_tickets,
     pct,
     period_bounds,
+    render,
+    report,
     trend,
 )
 
@@ -41,7 +45,10 @@ class Card(Static):
 
 
 class Overblik(Pane, can_focus=True):
-    BINDINGS = [Binding("p", "next_period", "Periode", tooltip="I dag, uge eller måned")]
+    BINDINGS = [
+        Binding("p", "next_period", "Periode", tooltip="I dag, uge eller måned"),
+        Binding("r", "report('week')", "Ugerapport", tooltip="Skriv ugens rapport til en fil"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +74,24 @@ class Overblik(Pane, can_focus=True):
         self.period = (self.period + 1) % len(PERIODS)
         self.run_worker(self.refresh_data(), exclusive=True)
 
+    async def action_report(self, period: str) -> None:
+        """The same report as ``kcbot report``, written to a Markdown file in the folder the
+        console was started from."""
+        now = self.kc.clock.now()
+        text = render(await report(self.kc.store, period, now.date(), now), "md")
+        path = Path.cwd() / f"kcbot-rapport-{PERIOD_LABELS[period]}-{now:%Y-%m-%d}.md"
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Rapporten kunne ikke gemmes: {exc}", severity="error")
+            return
+        self.notify(f"Rapporten er gemt i {path}")
+
     def commands(self) -> Iterable[SystemCommand]:
+        for period in ("week", "month", "quarter"):
+            yield SystemCommand(f"Rapport: {PERIOD_LABELS[period]}",
+                                "Skriv rapporten for perioden til en Markdown-fil",
+                                lambda p=period: self.run_worker(self.action_report(p)))
         for index, (_, label) in enumerate(PERIODS):
             yield SystemCommand(f"Overblik: {label}", "Skift periode på overblikket",
                                 lambda i=index: self._set_period(i))

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 
-from kcbot.console.screens.base import Pane
+from kcbot.console.screens.base import Pane, when
 from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError
 
 __all__ = ["Sager"]
@@ -84,7 +84,7 @@ class Sager(Pane):
             for t in page:
                 sla = t.sla(now)
                 table.add_row(
-                    t.id, t.due[:16].replace("T", " "), Text(sla, style=SLA_STYLE[sla]),
+                    t.id, when(t.due), Text(sla, style=SLA_STYLE[sla]),
                     t.queue, t.status, t.category, Text(t.navn or "–"),
                     Text((t.summary or "")[:60]), key=t.id,
                 )
@@ -114,7 +114,7 @@ class Sager(Pane):
         t = await service.get(ticket_id)
         text = Text()
         text.append(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}\n", style="bold")
-        text.append(f"frist {t.due[:16].replace('T', ' ')}  agent {t.agent or '–'}\n")
+        text.append(f"frist {when(t.due)}  agent {t.agent or '–'}\n")
         text.append("borger: ")
         text.append(f"{t.navn or '–'}  tlf {t.telefon or '–'}  gruppe {t.borgergruppe or '–'}\n")
         text.append("resumé: ", style="bold")
@@ -129,7 +129,7 @@ class Sager(Pane):
                 text.append(turn.text + "\n")
         text.append("\nhistorik\n", style="bold")
         for h in await service.history(t.id):
-            text.append(f"{h['time'][:16].replace('T', ' ')} {h['agent'] or '-'} {h['action']} "
+            text.append(f"{when(str(h['time']))} {h['agent'] or '-'} {h['action']} "
                         f"{h['detail'] or ''}\n")
         detail.update(text)
 

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
-from kcbot.console.screens.base import Pane
+from kcbot.console.screens.base import Pane, when
 from kcbot.nlu.data import INTENTS
 
 __all__ = ["Samtaler"]
@@ -106,7 +106,7 @@ class Samtaler(Pane):
             table.clear()
             for row in rows:
                 shown = row["outcome"] or "i gang"
-                table.add_row(row["started"][:16].replace("T", " "), row["channel"],
+                table.add_row(when(row["started"]), row["channel"],
                               Text(shown, style=OUTCOME_STYLE.get(shown, "")),
                               row["intent"] or "–", str(row["users"]), key=row["id"])
             self.ids = ids
