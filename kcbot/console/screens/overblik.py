@@ -116,7 +116,7 @@ class Overblik(Pane, can_focus=True):
                     None if kpi is None else ("good" if kpi >= TARGET else "bad")),
             "afbrudt": ("Afbrudt", pct(fig.afbrudt_share), f"{num(fig.afbrudt)} samtaler", None),
             "samtaler": ("Samtaler", num(fig.conversations),
-                         f"{num(fig.straksafklaret)} straksafklaret · "
+                         f"{num(fig.straksafklaret)} afklaret · "
                          f"{num(fig.overdraget)} overdraget", None),
             "rettidig": ("Tilbagemelding rettidig", pct(fig.rettidig),
                          f"{num(fig.tickets_on_time)} af {num(fig.tickets_fell_due)} sager", None),
