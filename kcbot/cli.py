@@ -312,9 +312,12 @@ def cmd_console(args: argparse.Namespace) -> int:
             return not row or row["n"] == 0
 
     if sys.stdin.isatty() and sys.stdout.isatty() and asyncio.run(empty()):
-        answer = input(f"Databasen {settings.db_path} er tom. Vil du fylde den med "
-                       f"{FIRST_RUN_DAYS} dages demotrafik, så overblikket har noget at vise "
-                       "(ca. et halvt minut)? [J/n] ").strip().lower()
+        try:
+            answer = input(f"Databasen {settings.db_path} er tom. Vil du fylde den med "
+                           f"{FIRST_RUN_DAYS} dages demotrafik, så overblikket har noget at "
+                           "vise (ca. et halvt minut)? [J/n] ").strip().lower()
+        except EOFError:
+            answer = "n"
         if answer in ("", "j", "ja", "y", "yes"):
             from kcbot.simulate import simulate
 
