@@ -340,10 +340,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"kcbot: ADVARSEL: {args.host} er ikke kun denne maskine, og der er ingen "
               "KCBOT_TOKEN. Alle på netværket kan skrive som en hvilken som helst borger.",
               file=sys.stderr)
+    _check_address(args.host, args.port)
     app = create_app(Settings.from_env(args.db), make_clock(args), token=token)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False,
             motd=False)
     return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """Say in Danish why the server cannot listen, before Sanic says it in a traceback."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise KcbotError(f"Kan ikke lytte på {host}:{port}: {reason}. Vælg en anden "
+                         "--host eller --port.") from None
 
 
 def cmd_actions(args: argparse.Namespace) -> int:

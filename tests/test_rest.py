@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,6 +159,22 @@ def test_the_token_is_required_when_configured(tmp_path: Path) -> None:
         wrong = post(srv, message, {"Authorization": "Bearer forkert"})
         assert wrong.status == 401 and "Adgang nægtet" in wrong.json()["error"]
         assert post(srv, message, {"Authorization": "Bearer hemmelig"}).status == 200
+
+
+def test_an_address_it_cannot_listen_on_is_a_danish_error(tmp_path: Path) -> None:
+    from tests.test_cli import kcbot
+
+    foreign = kcbot("serve", "--db", str(tmp_path / "a.sqlite3"), "--host", "192.0.2.1")
+    err = foreign.stderr.decode()
+    assert foreign.returncode == 2
+    assert "ADVARSEL" in err and "KCBOT_TOKEN" in err  # not loopback, no token
+    assert "Kan ikke lytte på 192.0.2.1:5005" in err and "Traceback" not in err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = kcbot("serve", "--db", str(tmp_path / "b.sqlite3"), "--port", port)
+    assert busy.returncode == 2 and f"127.0.0.1:{port}" in busy.stderr.decode()
 
 
 def test_sigterm_finishes_the_turns_in_flight(tmp_path: Path) -> None:
