@@ -366,6 +366,7 @@ def cmd_actions(args: argparse.Namespace) -> int:
     """The same server as ``python -m rasa_sdk --actions kcbot.actions``."""
     import os
 
+    _check_address(args.host, args.port)
     env = {**os.environ, "SANIC_HOST": args.host}
     if args.db:
         env["KCBOT_DB"] = args.db
