@@ -22,14 +22,21 @@ from datetime import date, datetime, timedelta
 
 from kcbot.store import Store
 
-__all__ = ["PERIODS", "Figures", "Report", "figures", "period_bounds", "render", "report",
-           "trend"]
+__all__ = ["PERIODS", "SMALL_TALK", "TOPIC_SQL", "Figures", "Report", "figures",
+           "period_bounds", "render", "report", "trend"]
 
 PERIODS = ("day", "week", "month", "quarter")
 TARGET = 0.65
 BASELINE_2014 = 0.56
 # Messages that say nothing about what the citizen came for.
 SMALL_TALK = ("hilsen", "tak", "farvel", "bekraeft", "afkraeft", "nlu_fallback")
+# A conversation's topic: the intent of its first citizen message that is not small talk (an
+# over-long message has no intent: "ukendt"). Takes the SMALL_TALK names as parameters.
+TOPIC_SQL = (
+    "(SELECT coalesce(t.intent, 'ukendt') FROM turns t WHERE t.conversation_id = c.id AND "
+    "t.speaker = 'user' AND coalesce(t.intent, 'ukendt') NOT IN "
+    f"({', '.join('?' * len(SMALL_TALK))}) ORDER BY t.seq LIMIT 1)"
+)
 PERIOD_LABELS = {"day": "dag", "week": "uge", "month": "måned", "quarter": "kvartal"}
 
 
@@ -104,12 +111,14 @@ async def figures(store: Store, first: date, last: date, now: datetime,
     result = Figures(first, last)
     lo, hi = first.isoformat(), (last + timedelta(days=1)).isoformat()
     rows = await store.fetchall(
-        "SELECT c.id, c.outcome, substr(c.started, 12, 2) AS hour, "
+        f"SELECT c.outcome, substr(c.started, 12, 2) AS hour, {TOPIC_SQL} AS topic, "
         "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND t.speaker = 'user') "
-        "AS users FROM conversations c WHERE c.started >= ? AND c.started < ?"
+        "AS users, (SELECT count(*) FROM events e WHERE e.conversation_id = c.id AND "
+        "json_extract(e.event, '$.event') = 'fallback') AS fallbacks "
+        "FROM conversations c WHERE c.started >= ? AND c.started < ?"
         + (" AND EXISTS (SELECT 1 FROM tickets k WHERE k.conversation_id = c.id AND "
            "k.queue = ?)" if queue else ""),
-        (lo, hi, queue) if queue else (lo, hi),
+        (*SMALL_TALK, lo, hi, queue) if queue else (*SMALL_TALK, lo, hi),
     )
     for row in rows:
         result.conversations += 1
@@ -120,29 +129,11 @@ async def figures(store: Store, first: date, last: date, now: datetime,
             setattr(result, outcome, getattr(result, outcome) + 1)
         if outcome == "straksafklaret":
             result.settle_turns += row["users"]
+        result.user_turns += row["users"]
+        result.fallback_turns += row["fallbacks"]
         result.per_hour[int(row["hour"] or 0)] += 1
-    turns = await store.fetchall(
-        "SELECT t.conversation_id, t.intent FROM turns t JOIN conversations c ON "
-        "c.id = t.conversation_id WHERE t.speaker = 'user' AND c.started >= ? AND "
-        "c.started < ? ORDER BY t.conversation_id, t.seq",
-        (lo, hi),
-    )
-    ids = {row["id"] for row in rows}
-    topic_seen: set[str] = set()
-    for turn in turns:
-        if turn["conversation_id"] not in ids:
-            continue
-        result.user_turns += 1
-        if turn["conversation_id"] not in topic_seen and turn["intent"] not in SMALL_TALK:
-            topic_seen.add(turn["conversation_id"])
-            result.intents[turn["intent"] or "ukendt"] += 1
-    fallbacks = await store.fetchall(
-        "SELECT e.conversation_id FROM events e JOIN conversations c ON c.id = "
-        "e.conversation_id WHERE c.started >= ? AND c.started < ? AND "
-        "json_extract(e.event, '$.event') = 'fallback'",
-        (lo, hi),
-    )
-    result.fallback_turns = sum(row["conversation_id"] in ids for row in fallbacks)
+        if row["topic"]:
+            result.intents[row["topic"]] += 1
     tickets = await store.fetchall(
         "SELECT created, due, closed FROM tickets WHERE ((created >= ? AND created < ?) OR "
         "(due >= ? AND due < ?))" + (" AND queue = ?" if queue else ""),

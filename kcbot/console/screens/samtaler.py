@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from kcbot.console.screens.base import Pane, when
 from kcbot.nlu.data import INTENTS
+from kcbot.reports import SMALL_TALK, TOPIC_SQL
 
 __all__ = ["Samtaler"]
 
@@ -91,14 +92,11 @@ class Samtaler(Pane):
             params.append(self.intent)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = await self.kc.store.fetchall(
-            "SELECT c.id, c.started, c.channel, c.outcome, "
-            "(SELECT t.intent FROM turns t WHERE t.conversation_id = c.id AND "
-            "t.speaker = 'user' AND t.intent NOT IN ('hilsen', 'nlu_fallback', 'tak', "
-            "'bekraeft', 'afkraeft', 'farvel') ORDER BY t.seq LIMIT 1) AS intent, "
+            f"SELECT c.id, c.started, c.channel, c.outcome, {TOPIC_SQL} AS intent, "
             "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND "
             "t.speaker = 'user') AS users "
             f"FROM conversations c {clause} ORDER BY c.started DESC LIMIT ? OFFSET ?",
-            (*params, PAGE, self.first_row),
+            (*SMALL_TALK, *params, PAGE, self.first_row),
         )
         ids = [row["id"] for row in rows]
         if ids != self.ids:
