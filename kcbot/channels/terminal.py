@@ -21,7 +21,7 @@ PROMPT = "du> "
 CHANNEL = "terminal"
 
 
-def debug_line(engine: Engine, result: TurnResult) -> str:
+def debug_line(result: TurnResult) -> str:
     """Intent, confidence, slots and the flow stack after a reply; CPR masked."""
     state = result.state
     parse = result.parse
@@ -57,7 +57,7 @@ async def chat(engine: Engine, *, sender: str | None = None, debug: bool = False
         for reply in result.replies:
             print(reply.text, file=stdout)
         if debug:
-            print(debug_line(engine, result), file=stdout)
+            print(debug_line(result), file=stdout)
         print(file=stdout, flush=True)
         if result.ended:
             break

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,6 +42,10 @@ class Reply:
 
     text: str
     buttons: tuple[Button, ...] = ()
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Reply:
+        return cls(raw["text"], _buttons(raw))
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text}
@@ -83,10 +88,10 @@ class Domain:
     def has_response(self, name: str) -> bool:
         return name in self.responses
 
-    def options(self, slot: str, ask: str | None = None) -> list[Button]:
+    def options(self, slot: str, ask: str | None = None) -> tuple[Button, ...]:
         """A choice slot's options: the buttons of the question asked (``utter_ask_<slot>``)."""
         variants = self.responses.get(ask or f"utter_ask_{slot}") or [{}]
-        return [Button(str(b["title"]), str(b["payload"])) for b in variants[0].get("buttons", [])]
+        return _buttons(variants[0])
 
     def label(self, slot: str, value: Any) -> str:
         """How a slot value reads in a sentence: an option's title, lower-cased."""
@@ -101,14 +106,22 @@ class Domain:
 
     def render(self, name: str, slots: dict[str, Any], **extra: Any) -> Reply:
         variant = self.responses[name][0]
-        values = {key: self.label(key, value) for key, value in slots.items()}
-        values.update({key: str(value) for key, value in extra.items() if value is not None})
-        text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), str(variant.get("text", "")))
-        buttons = [Button(str(b["title"]), str(b["payload"])) for b in variant.get("buttons", [])]
-        return numbered(text.strip(), buttons)
+
+        def fill(match: re.Match[str]) -> str:  # only the placeholders the text has
+            key = match.group(1)
+            if extra.get(key) is not None:
+                return str(extra[key])
+            return self.label(key, slots.get(key))
+
+        text = _PLACEHOLDER.sub(fill, str(variant.get("text", "")))
+        return numbered(text.strip(), _buttons(variant))
 
 
-def numbered(text: str, buttons: list[Button]) -> Reply:
+def _buttons(raw: dict[str, Any]) -> tuple[Button, ...]:
+    return tuple(Button(str(b["title"]), str(b["payload"])) for b in raw.get("buttons") or [])
+
+
+def numbered(text: str, buttons: Sequence[Button]) -> Reply:
     """IVR style: the options are listed with numbers, and a button's payload is its number."""
     if not buttons:
         return Reply(text)

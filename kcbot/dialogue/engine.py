@@ -84,9 +84,6 @@ class TurnResult:
     def ended(self) -> bool:
         return self.state.ended
 
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [reply.as_dict() for reply in self.replies]
-
 
 class _Turn:
     """What one turn has produced so far."""
@@ -151,9 +148,9 @@ class Engine:
                 conversation_id, state, _ = await self._conversation(channel, sender)
                 state.clear()
                 reply = self.domain.render("utter_teknisk_fejl", {})
-                await self.store.add_turn(conversation_id, "user", _stored_text(text, parse))
-                await self.store.add_turn(conversation_id, "bot", reply.text)
-                await self.store.save_state(conversation_id, state.as_dict())
+                await self.store.record_turn(conversation_id, (_stored_text(text, parse), None,
+                                                               None), [reply.text], [],
+                                             state.as_dict())
                 return TurnResult(conversation_id, [reply], parse, state)
 
     async def _turn(self, channel: str, sender: str, text: str, parse: ParseResult | None,
@@ -162,9 +159,7 @@ class Engine:
             stored = await self.store.processed_replies(channel, sender, message_id)
             if stored is not None:
                 conversation_id = await self.store.active_conversation(channel, sender) or ""
-                replies = [Reply(r["text"], tuple(Button(b["title"], b["payload"])
-                                                  for b in r.get("buttons", [])))
-                           for r in stored]
+                replies = [Reply.from_dict(r) for r in stored]
                 return TurnResult(conversation_id, replies, parse, replayed=True)
         conversation_id, state, new = await self._conversation(channel, sender)
         turn = _Turn(conversation_id, state, parse, text)
@@ -180,7 +175,7 @@ class Engine:
             state.as_dict(),
         )
         if state.ended:
-            await self.store.end_conversation(conversation_id, state.outcome or "afbrudt")
+            await self.store.end_conversation(conversation_id, state.final_outcome)
         if message_id is not None:
             await self.store.remember_replies(
                 channel, sender, message_id, [r.as_dict() for r in turn.replies]
@@ -195,18 +190,17 @@ class Engine:
             state = DialogueState.from_dict(_json(row["state"]))
             if idle <= self.idle_timeout:
                 return conversation_id, state, False
-            await self.store.end_conversation(conversation_id, state.outcome or "afbrudt")
+            await self.store.end_conversation(conversation_id, state.final_outcome)
         return await self.store.start_conversation(channel, sender), DialogueState(), True
 
     async def end(self, sender: str, *, channel: str = "chat") -> str | None:
         """A channel closes the conversation (the chat window shut). Returns the outcome."""
         async with self.store.transaction():
-            conversation_id = await self.store.active_conversation(channel, sender)
-            if not conversation_id:
+            row = await self.store.open_conversation(channel, sender)
+            if row is None:
                 return None
-            state = DialogueState.from_dict(await self.store.load_state(conversation_id))
-            outcome = state.outcome or "afbrudt"
-            await self.store.end_conversation(conversation_id, outcome)
+            outcome = DialogueState.from_dict(_json(row["state"])).final_outcome
+            await self.store.end_conversation(row["id"], outcome)
             return outcome
 
     async def expire_idle(self) -> int:
@@ -218,8 +212,8 @@ class Engine:
         )
         async with self.store.transaction():
             for row in rows:
-                state = DialogueState.from_dict(_json(row["state"]))
-                await self.store.end_conversation(row["id"], state.outcome or "afbrudt")
+                outcome = DialogueState.from_dict(_json(row["state"])).final_outcome
+                await self.store.end_conversation(row["id"], outcome)
         return len(rows)
 
     # -- reading a message ------------------------------------------------------------------

@@ -41,6 +41,11 @@ class DialogueState:
         return asdict(self)
 
     @property
+    def final_outcome(self) -> str:
+        """The outcome the conversation ends with: what it earned, else afbrudt."""
+        return self.outcome or "afbrudt"
+
+    @property
     def flow(self) -> str | None:
         return self.stack[-1].flow if self.stack else None
 
