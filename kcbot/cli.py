@@ -179,16 +179,15 @@ def cmd_nlu(args: argparse.Namespace) -> int:
 def cmd_tickets(args: argparse.Namespace) -> int:
     import asyncio
 
-    from kcbot.calendar import BusinessCalendar
     from kcbot.store import Store
-    from kcbot.tickets import Routing, TicketService
+    from kcbot.tickets import TicketService
 
     settings = Settings.from_env(args.db)
     clock = make_clock(args)
 
     async def run() -> None:
         async with Store.connect(settings.db_path, clock) as store:
-            service = TicketService(store, BusinessCalendar.load(), Routing.load())
+            service = TicketService.open(store)
             now = clock.now()
             if args.action == "list":
                 tickets = await service.list(args.queue, args.status, args.overdue)

@@ -206,13 +206,12 @@ async def test_an_empty_store_opens_without_figures(tmp_path: Path) -> None:
 
 
 async def test_a_10000_ticket_queue_is_paged(tmp_path: Path, nlu) -> None:
-    from kcbot.calendar import BusinessCalendar
     from kcbot.store import Store
-    from kcbot.tickets import Routing, TicketService
+    from kcbot.tickets import TicketService
 
     db = tmp_path / "big.sqlite3"
     async with Store.connect(db, FrozenClock(NOW)) as store:
-        service = TicketService(store, BusinessCalendar.load(), Routing.load())
+        service = TicketService.open(store)
         async with store.transaction():
             for number in range(10_000):
                 await service.create(None, "menneske", f"Borger {number}", navn=f"B {number}")

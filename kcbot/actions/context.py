@@ -37,10 +37,10 @@ class ActionContext:
     conversation_id: str | None = None  # set by the engine for the turn being run
 
     @classmethod
-    def build(cls, store: Store, clock: Clock,
-              calendar: BusinessCalendar | None = None) -> ActionContext:
-        calendar = calendar or BusinessCalendar.load()
-        return cls(store, TicketService(store, calendar, Routing.load()), calendar, clock)
+    def build(cls, store: Store, clock: Clock, calendar: BusinessCalendar | None = None,
+              routing: Routing | None = None) -> ActionContext:
+        tickets = TicketService.open(store, calendar, routing)
+        return cls(store, tickets, tickets.calendar, clock)
 
     async def conversation_for(self, sender_id: str | None) -> str:
         """The kcbot conversation an action works on."""
@@ -76,7 +76,13 @@ async def current() -> AsyncIterator[ActionContext]:
         return
     clock = SystemClock()
     async with Store.connect(Settings().db_path, clock) as store:
-        yield ActionContext.build(store, clock)
+        yield ActionContext.build(store, clock, *_configuration())
+
+
+@cache
+def _configuration() -> tuple[BusinessCalendar, Routing]:
+    """Calendar and routing for the action server, read once per process like the engine's."""
+    return BusinessCalendar.load(), Routing.load()
 
 
 @cache

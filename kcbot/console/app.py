@@ -15,7 +15,6 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, TabbedContent, TabPane
 
-from kcbot.calendar import BusinessCalendar
 from kcbot.clock import Clock
 from kcbot.config import Settings
 from kcbot.console.screens.overblik import Overblik
@@ -24,7 +23,7 @@ from kcbot.console.screens.samtaler import Samtaler
 from kcbot.console.screens.test import TestChat
 from kcbot.errors import KcbotError
 from kcbot.store import Store
-from kcbot.tickets import Routing, TicketService
+from kcbot.tickets import TicketService
 
 __all__ = ["KcbotConsole", "Prompt"]
 
@@ -100,7 +99,7 @@ class KcbotConsole(App[None]):
             except KcbotError as exc:
                 self.notify(str(exc), severity="error", timeout=30)
                 return
-        self.tickets = TicketService(self.store, BusinessCalendar.load(), Routing.load())
+        self.tickets = TicketService.open(self.store)
         self._focus_pane("overblik")
         await self.action_refresh_all()
         self.set_interval(REFRESH_SECONDS, self.action_refresh_all)

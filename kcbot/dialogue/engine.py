@@ -31,7 +31,6 @@ from typing import Any
 from rasa_sdk.executor import ActionExecutor
 
 from kcbot.actions.context import ActionContext, using
-from kcbot.calendar import BusinessCalendar
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
@@ -124,7 +123,7 @@ class Engine:
         executor = ActionExecutor()
         executor.register_package("kcbot.actions")
         flows = load_flows(folder / "flows", domain, executor.actions)
-        context = ActionContext.build(store, clock, BusinessCalendar.load())
+        context = ActionContext.build(store, clock)
         return cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
                    timedelta(minutes=settings.idle_minutes))
 

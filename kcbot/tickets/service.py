@@ -97,6 +97,12 @@ class TicketService:
         self.calendar = calendar
         self.routing = routing
 
+    @classmethod
+    def open(cls, store: Store, calendar: BusinessCalendar | None = None,
+             routing: Routing | None = None) -> TicketService:
+        """The service on the configured calendar and routing (``dialogues/``)."""
+        return cls(store, calendar or BusinessCalendar.load(), routing or Routing.load())
+
     def _now(self) -> datetime:
         return self.store.clock.now()
 
