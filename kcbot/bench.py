@@ -108,9 +108,7 @@ def run_bench(conversations: int, settings: Settings) -> BenchResult:
     NLU.load(settings)  # the model cache is warm before anything is timed
     with tempfile.TemporaryDirectory(prefix="kcbot-bench-") as folder:
         cold = cold_start(Path(folder))
-        bench_settings = Settings(db_path=Path(folder) / "bench.sqlite3",
-                                  cache_dir=settings.cache_dir,
-                                  nlu_threshold=settings.nlu_threshold)
+        bench_settings = settings.with_db(Path(folder) / "bench.sqlite3")
         started = time.perf_counter()
         latencies = asyncio.run(_drive(bench_settings, conversations))
         elapsed = time.perf_counter() - started

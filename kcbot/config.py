@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ class Settings:
     # A conversation with no message for this long has ended (afbrudt unless something was
     # settled); the next message starts a new one.
     idle_minutes: float = field(default_factory=lambda: _float_env("KCBOT_IDLE_MINUTES", 30.0))
+
+    def with_db(self, path: Path) -> Settings:
+        """The same settings on another store (a throw-away one for tests and benchmarks)."""
+        return dataclasses.replace(self, db_path=path)
 
     @classmethod
     def from_env(cls, db: str | os.PathLike[str] | None = None) -> Settings:

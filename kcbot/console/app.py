@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, TabbedContent, TabPane
 
@@ -28,6 +29,8 @@ from kcbot.tickets import TicketService
 __all__ = ["KcbotConsole", "Prompt"]
 
 REFRESH_SECONDS = 3.0
+# The tabs that show the store; Test has its own.
+POLLED = {"overblik": Overblik, "sager": Sager, "samtaler": Samtaler}
 
 
 class Prompt(ModalScreen[str | None]):
@@ -41,8 +44,6 @@ class Prompt(ModalScreen[str | None]):
         self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        from textual.containers import Vertical
-
         with Vertical(id="prompt"):
             yield Label(self.question)
             yield Input(placeholder=self.placeholder, id="prompt-input")
@@ -63,7 +64,7 @@ class KcbotConsole(App[None]):
         Binding("2,f2", "show('sager')", "Sager", tooltip="Tilbageringningskøen"),
         Binding("3,f3", "show('samtaler')", "Samtaler", tooltip="Samtaler og udskrifter"),
         Binding("4,f4", "show('test')", "Test", tooltip="Chat med botten"),
-        Binding("ctrl+r", "refresh_all", "Opdater", tooltip="Hent tallene nu"),
+        Binding("ctrl+r", "refresh", "Opdater", tooltip="Hent tallene nu"),
         Binding("q", "quit", "Afslut"),
     ]
 
@@ -72,6 +73,7 @@ class KcbotConsole(App[None]):
         self.settings = settings
         self.clock = clock
         self._store = store
+        self.tickets: TicketService | None = None
         self.agent: str | None = None
 
     @property
@@ -101,36 +103,41 @@ class KcbotConsole(App[None]):
                 return
         self.tickets = TicketService.open(self.store)
         self._focus_pane("overblik")
-        await self.action_refresh_all()
-        self.set_interval(REFRESH_SECONDS, self.action_refresh_all)
+        await self.action_refresh()
+        self.set_interval(REFRESH_SECONDS, self.action_refresh)
 
     async def on_unmount(self) -> None:
         if self._store is not None:
             await self._store.close()
 
-    async def action_refresh_all(self) -> None:
-        """Poll the store; a busy or half-written store is tried again next time."""
-        if self._store is None:
+    async def action_refresh(self) -> None:
+        await self._refresh(self.query_one(TabbedContent).active)
+
+    async def _refresh(self, tab: str) -> None:
+        """Poll the store for the tab on screen (the others catch up when shown); a busy or
+        half-written store is tried again next time."""
+        pane = POLLED.get(tab)
+        if self._store is None or self.tickets is None or pane is None:
             return
-        for pane in (self.query_one(Overblik), self.query_one(Sager), self.query_one(Samtaler)):
-            try:
-                await pane.refresh_data()
-            except Exception as exc:  # the console must outlive a store being written
-                self.log.error(f"refresh failed: {exc!r}")
+        try:
+            await self.query_one(pane).refresh_data()
+        except Exception as exc:  # the console must outlive a store being written
+            self.log.error(f"refresh failed: {exc!r}")
 
     def action_show(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self._focus_pane(tab)
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._focus_pane(event.pane.id or "")
+        await self._refresh(event.pane.id or "")
 
     def _focus_pane(self, tab: str) -> None:
         """Put the keyboard in the tab, so its keys (t, l, u …) work at once."""
         target = {"overblik": Overblik, "sager": "#tickets-table",
                   "samtaler": "#conversations-table", "test": "#chat-input"}.get(tab)
-        if target is not None:
-            self.query_one(target).focus()  # type: ignore[call-overload]
+        for widget in self.query(target) if target is not None else ():  # type: ignore[arg-type]
+            widget.focus()
 
     async def ask(self, question: str, placeholder: str = "") -> str | None:
         return await self.push_screen_wait(Prompt(question, placeholder))
@@ -148,7 +155,7 @@ class KcbotConsole(App[None]):
                            ("samtaler", "Samtaler"), ("test", "Test")):
             yield SystemCommand(f"Gå til {title}", f"Vis fanen {title}",
                                 lambda tab=tab: self.action_show(tab))
-        yield SystemCommand("Opdater", "Hent tallene fra databasen nu", self.action_refresh_all)
+        yield SystemCommand("Opdater", "Hent tallene fra databasen nu", self.action_refresh)
         yield from self.query_one(Overblik).commands()
         yield from self.query_one(Sager).commands()
         yield from self.query_one(Samtaler).commands()

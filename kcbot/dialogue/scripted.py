@@ -10,7 +10,6 @@ what the store holds.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 from collections.abc import Callable
@@ -275,7 +274,7 @@ async def run_files(files: list[Path], settings: Settings, nlu: NLU | None = Non
     with tempfile.TemporaryDirectory(prefix="kcbot-test-") as folder:
         clock = FrozenClock()
         engine = await Engine.open(
-            dataclasses.replace(settings, db_path=Path(folder) / "dialogues.sqlite3"), clock,
+            settings.with_db(Path(folder) / "dialogues.sqlite3"), clock,
             nlu=nlu,
         )
         try:

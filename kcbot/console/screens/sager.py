@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 
 from kcbot.console.screens.base import Pane, when
-from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError
+from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError, TicketService
 
 __all__ = ["Sager"]
 
@@ -55,6 +55,11 @@ class Sager(Pane):
         table = self.query_one(DataTable)
         table.add_columns("Sag", "Frist", "SLA", "Kø", "Status", "Emne", "Borger", "Resumé")
 
+    @property
+    def tickets(self) -> TicketService:
+        assert self.kc.tickets is not None, "the console opens its ticket service on mount"
+        return self.kc.tickets
+
     def commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Sager: tag sagen", "Tag den valgte sag", self.action_claim)
         yield SystemCommand("Sager: luk sagen", "Luk med en løsning", self.action_close)
@@ -66,7 +71,7 @@ class Sager(Pane):
     # -- data -------------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        service = self.kc.tickets
+        service = self.tickets
         status = None if self.status == OPEN else self.status
         tickets = await service.list(queue=self.queue, status=status, overdue=self.overdue)
         if self.status == OPEN:
@@ -110,7 +115,7 @@ class Sager(Pane):
         if ticket_id is None:
             detail.update("Ingen sager med dette filter.")
             return
-        service, store = self.kc.tickets, self.kc.store
+        service, store = self.tickets, self.kc.store
         t = await service.get(ticket_id)
         text = Text()
         text.append(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}\n", style="bold")
@@ -184,7 +189,7 @@ class Sager(Pane):
         if not agent:
             self.notify("Uden initialer kan sagen ikke ændres.", severity="warning")
             return
-        service = self.kc.tickets
+        service = self.tickets
         try:
             if operation == "claim":
                 ticket = await service.claim(ticket_id, agent)

@@ -57,12 +57,9 @@ class TestChat(Pane):
         if self.engine is None:
             from kcbot.dialogue import Engine
 
-            settings = self.kc.settings
-            test_settings = type(settings)(
-                db_path=Path(self._folder.name) / "test.sqlite3", cache_dir=settings.cache_dir,
-                nlu_threshold=settings.nlu_threshold)
             self.clock.set(self.kc.clock.now())
-            self.engine = await Engine.open(test_settings, self.clock)
+            self.engine = await Engine.open(
+                self.kc.settings.with_db(Path(self._folder.name) / "test.sqlite3"), self.clock)
         return self.engine
 
     async def on_unmount(self) -> None:
