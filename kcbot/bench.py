@@ -22,7 +22,7 @@ from pathlib import Path
 from kcbot.clock import FrozenClock
 from kcbot.config import Settings
 
-__all__ = ["BenchResult", "run_bench"]
+__all__ = ["BenchResult", "percentile_ms", "run_bench"]
 
 # Citizens as the seeds describe them: afbud, sickness, opening hours, a person, small talk.
 SCRIPTS: tuple[tuple[str, ...], ...] = (
@@ -52,6 +52,14 @@ class BenchResult:
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+
+def percentile_ms(seconds: list[float], share: float) -> float:
+    """The ``share`` percentile of latencies in seconds, in milliseconds (p50 is the median)."""
+    ordered = sorted(seconds)
+    if share == 0.5:
+        return round(statistics.median(ordered) * 1000, 2)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 2)
 
 
 _FIRST_REPLY = """
@@ -112,13 +120,12 @@ def run_bench(conversations: int, settings: Settings) -> BenchResult:
         started = time.perf_counter()
         latencies = asyncio.run(_drive(bench_settings, conversations))
         elapsed = time.perf_counter() - started
-    ordered = sorted(latencies)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return BenchResult(
         cold_start_s=round(cold, 3),
         turns_per_s=round(len(latencies) / elapsed, 1),
-        p50_ms=round(statistics.median(ordered) * 1000, 2),
-        p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+        p50_ms=percentile_ms(latencies, 0.5),
+        p99_ms=percentile_ms(latencies, 0.99),
         peak_rss_mb=round(peak_kb / 1024, 1),
         conversations=conversations,
         turns=len(latencies),

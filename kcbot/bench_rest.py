@@ -11,20 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kcbot.bench import SCRIPTS
+from kcbot.bench import SCRIPTS, percentile_ms
 from kcbot.channels.client import Client
+from kcbot.channels.process import start_server
 
 __all__ = ["RestBench", "run_rest_bench"]
 
@@ -51,38 +45,6 @@ class RestBench:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(argv: list[str], port: int, folder: Path) -> subprocess.Popen[bytes]:
-    log = (folder / f"{port}.log").open("wb")
-    env = {**os.environ, "KCBOT_DB": str(folder / "bench-rest.sqlite3")}
-    process = subprocess.Popen([sys.executable, *argv, "--port", str(port)], stdout=log,
-                               stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 120
-    path = "/health" if "serve" in argv else "/"
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5):
-                return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / f"{port}.log").read_text()) from None
-            time.sleep(0.1)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 async def _round(port: int, tag: str, requests: int, concurrency: int) -> tuple[list[float], int]:
@@ -113,12 +75,12 @@ async def _round(port: int, tag: str, requests: int, concurrency: int) -> tuple[
 
 
 def _figures(rounds: list[tuple[list[float], int, float]]) -> Figures:
-    latencies = sorted(x for lat, _, _ in rounds for x in lat)
+    latencies = [x for lat, _, _ in rounds for x in lat]
     seconds = sum(elapsed for _, _, elapsed in rounds)
     return Figures(
         requests_per_s=round(len(latencies) / seconds, 1),
-        p50_ms=round(statistics.median(latencies) * 1000, 2),
-        p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        p50_ms=percentile_ms(latencies, 0.5),
+        p99_ms=percentile_ms(latencies, 0.99),
         errors=sum(err for _, err, _ in rounds),
     )
 
@@ -126,11 +88,12 @@ def _figures(rounds: list[tuple[list[float], int, float]]) -> Figures:
 def run_rest_bench(concurrency: int = 100, requests: int = 2000, rounds: int = 3) -> RestBench:
     with tempfile.TemporaryDirectory(prefix="kcbot-bench-rest-") as name:
         folder = Path(name)
-        ports = {"kcbot": _free_port(), "echo": _free_port()}
+        env = {"KCBOT_DB": str(folder / "bench-rest.sqlite3")}
         servers = {
-            "kcbot": _start(["-m", "kcbot", "serve"], ports["kcbot"], folder),
-            "echo": _start(["-m", "kcbot.bench_rest", "--echo"], ports["echo"], folder),
+            "kcbot": start_server(["-m", "kcbot", "serve"], folder, "/health", env),
+            "echo": start_server(["-m", "kcbot.bench_rest", "--echo"], folder, "/"),
         }
+        ports = {name: server.port for name, server in servers.items()}
         results: dict[str, list[tuple[list[float], int, float]]] = {"kcbot": [], "echo": []}
         try:
             for number in range(rounds):
@@ -140,8 +103,8 @@ def run_rest_bench(concurrency: int = 100, requests: int = 2000, rounds: int = 3
                         _round(ports[target], f"r{number}", requests, concurrency))
                     results[target].append((latencies, errors, time.perf_counter() - started))
         finally:
-            for process in servers.values():
-                _stop(process)
+            for server in servers.values():
+                server.stop()
     kcbot, echo = _figures(results["kcbot"]), _figures(results["echo"])
     return RestBench(kcbot, echo, round(kcbot.requests_per_s / echo.requests_per_s, 3),
                      concurrency, requests * rounds)
