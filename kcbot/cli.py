@@ -240,10 +240,9 @@ def cmd_db(args: argparse.Namespace) -> int:
     async def info() -> None:
         async with Store.connect(settings.db_path, make_clock(args)) as store:
             version = await store.schema_version()
-            row = await store.fetchone("SELECT count(*) AS n FROM conversations")
             print(f"database: {store.path}")
             print(f"skema-version: {version} (denne kcbot: {len(MIGRATIONS)})")
-            print(f"samtaler: {row['n'] if row else 0}")
+            print(f"samtaler: {await store.conversation_count()}")
 
     asyncio.run(info())
     return 0
@@ -307,8 +306,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     async def empty() -> bool:
         async with Store.connect(settings.db_path, clock) as store:
-            row = await store.fetchone("SELECT count(*) AS n FROM conversations")
-            return not row or row["n"] == 0
+            return await store.conversation_count() == 0
 
     if sys.stdin.isatty() and sys.stdout.isatty() and asyncio.run(empty()):
         try:

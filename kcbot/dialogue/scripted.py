@@ -10,6 +10,7 @@ what the store holds.
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 from kcbot.clock import FrozenClock, parse_local
 from kcbot.config import Settings
 from kcbot.dialogue.engine import Engine
+from kcbot.dialogue.state import DialogueState
 from kcbot.errors import DataError, KcbotError
 from kcbot.nlu import NLU
 from kcbot.nlu.normalise import fold
@@ -214,9 +216,9 @@ async def _check(engine: Engine, spec: DialogueSpec, conversation_id: str,
     store = engine.store
     row = await store.conversation(conversation_id)
     outcome = row["outcome"] if row else None
-    state = await store.load_state(conversation_id)
-    slots = {k: v for k, v in (state.get("slots") or {}).items() if v is not None}
-    asked = list(state.get("asked") or [])
+    state = DialogueState.from_dict(json.loads(row["state"]) if row and row["state"] else {})
+    slots = {k: v for k, v in state.slots.items() if v is not None}
+    asked = list(state.asked)
     turns = await store.turns(conversation_id)
     transcript = [
         {"from": t.speaker if t.speaker == "user" else "bot", "text": t.text}

@@ -202,6 +202,10 @@ class Store:
             )
         return conversation_id
 
+    async def conversation_count(self) -> int:
+        row = await self.fetchone("SELECT count(*) AS n FROM conversations")
+        return int(row["n"]) if row else 0
+
     async def active_conversation(self, channel: str, sender: str) -> str | None:
         row = await self.fetchone(
             "SELECT id FROM conversations WHERE channel = ? AND sender = ? AND ended IS NULL "
