@@ -16,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from kcbot.dialogue.answers import looks_like_name, strip_name_intro
+
 __all__ = ["ValidateSlots"]
 
 _DIGITS = re.compile(r"\D")
@@ -57,9 +59,10 @@ class ValidateSlots(ValidationAction):
     def validate_navn(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        name = " ".join(str(value or "").split())
+        # "Jeg hedder Sara Jensen" is a name; "fra mit job" and "det ved jeg ikke" are not.
+        name = strip_name_intro(" ".join(str(value or "").split()))
         letters = len(_LETTER.findall(name))
-        if letters < 2 or len(name) > NAME_MAX or any(c.isdigit() for c in name):
+        if letters < 2 or len(name) > NAME_MAX or not looks_like_name(name):
             return _reject(dispatcher, "navn")
         return {"navn": name}
 
@@ -92,6 +95,10 @@ class ValidateSlots(ValidationAction):
         ]
         if value in categories:  # filled from the entity: keep the citizen's own words
             value = tracker.latest_message.get("text") or value
+        # A category named in an earlier message (kept until the topic started) comes along.
+        earlier = tracker.slots_to_validate().get("afbud_kategori")
+        if earlier and earlier not in categories:
+            categories.append(earlier)
         text = _free_text(value)
         if text is None:
             return _reject(dispatcher, "afbud_grund")

@@ -18,7 +18,9 @@ from typing import Any
 
 from babel.dates import format_date
 
+from kcbot.dialogue.answers import Option
 from kcbot.errors import DataError
+from kcbot.nlu.normalise import fold
 from kcbot.yamlio import load_yaml
 
 __all__ = ["Button", "Domain", "Reply", "SlotSpec", "load_domain"]
@@ -71,6 +73,11 @@ class SlotSpec:
     def from_text(self) -> bool:
         return any(m["type"] == "from_text" for m in self.mappings)
 
+    @property
+    def custom(self) -> bool:
+        """Set by flows and actions only (a decision, a ticket), never read from a message."""
+        return all(m["type"] == "custom" for m in self.mappings)
+
 
 @dataclass
 class Domain:
@@ -79,6 +86,10 @@ class Domain:
     responses: dict[str, list[dict[str, Any]]]
     raw: dict[str, Any] = field(repr=False)  # what an action receives as ``domain``
     origin: dict[str, Path] = field(default_factory=dict, repr=False)  # response -> its file
+    # How citizens phrase each option of a choice slot (svar.yml): slot -> payload -> phrases.
+    answers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, repr=False)
+    # The words a citizen uses for a slot when saying it was wrong ("forkert dato"), folded.
+    correction_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def metadata(self, name: str) -> dict[str, Any]:
         """A guidance text's ``source`` and ``reviewed``; empty for the core responses."""
@@ -92,6 +103,17 @@ class Domain:
         """A choice slot's options: the buttons of the question asked (``utter_ask_<slot>``)."""
         variants = self.responses.get(ask or f"utter_ask_{slot}") or [{}]
         return _buttons(variants[0])
+
+    def answer_options(self, slot: str, ask: str | None = None) -> tuple[Option, ...]:
+        """The options of the question asked, each with the phrases citizens answer it with."""
+        phrases = self.answers.get(slot, {})
+        return tuple(Option(b.payload, b.title, phrases.get(b.payload, ()))
+                     for b in self.options(slot, ask))
+
+    def text(self, name: str | None) -> str:
+        """A response's text as written (the question, for reading an answer against it)."""
+        variants = self.responses.get(name or "") or [{}]
+        return str(variants[0].get("text", ""))
 
     def label(self, slot: str, value: Any) -> str:
         """How a slot value reads in a sentence: an option's title, lower-cased."""
@@ -156,6 +178,7 @@ def _check_slot(path: Path, name: str, spec: Any) -> SlotSpec:
 
 
 GUIDANCE_DIR = "vejledning"
+ANSWERS_FILE = "svar.yml"
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -196,7 +219,41 @@ def load_domain(folder: Path) -> Domain:
             _check_guidance(extra, str(name), variants)
             raw_responses[name] = variants
             origin[name] = extra
-    return _build(path, raw_slots, raw_responses, doc, origin)
+    domain = _build(path, raw_slots, raw_responses, doc, origin)
+    answers_path = path.parent / ANSWERS_FILE
+    if answers_path.is_file():
+        domain.answers, domain.correction_words = _read_answers(answers_path, domain)
+    return domain
+
+
+def _read_answers(path: Path, domain: Domain) -> tuple[
+        dict[str, dict[str, tuple[str, ...]]], dict[str, frozenset[str]]]:
+    doc = load_yaml(path)
+    table = doc.get("svar") if isinstance(doc, dict) else None
+    if not isinstance(table, dict):
+        raise DataError(path, "svar", "skal være en mapping: slot -> svarmulighed -> fraser")
+    answers: dict[str, dict[str, tuple[str, ...]]] = {}
+    for slot, options in table.items():
+        if slot not in domain.slots:
+            raise DataError(path, f"svar.{slot}", f"'{slot}' er ikke en slot i domænet")
+        if not isinstance(options, dict):
+            raise DataError(path, f"svar.{slot}", "skal være en mapping: svarmulighed -> fraser")
+        values = domain.slots[slot].values
+        for payload, phrases in options.items():
+            if values and str(payload) not in values:
+                raise DataError(path, f"svar.{slot}.{payload}",
+                                f"'{payload}' er ikke en af {', '.join(values)}")
+            if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+                raise DataError(path, f"svar.{slot}.{payload}", "skal være en liste af tekster")
+        answers[str(slot)] = {str(k): tuple(v) for k, v in options.items()}
+    named: dict[str, frozenset[str]] = {}
+    for slot, phrases in (doc.get("rettelser") or {}).items():
+        if slot not in domain.slots:
+            raise DataError(path, f"rettelser.{slot}", f"'{slot}' er ikke en slot i domænet")
+        if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+            raise DataError(path, f"rettelser.{slot}", "skal være en liste af ord")
+        named[str(slot)] = frozenset(fold(p) for p in phrases)
+    return answers, named
 
 
 def _build(path: Path, raw_slots: dict[str, Any], raw_responses: dict[str, Any],

@@ -33,9 +33,18 @@ from rasa_sdk.executor import ActionExecutor
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
+from kcbot.dialogue import reading
+from kcbot.dialogue.answers import NO, YES, read_polar
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
-from kcbot.dialogue.slots import NUMBER, answer_value, cached_fold, entity_candidates, flow_uses
+from kcbot.dialogue.slots import (
+    NUMBER,
+    answer_value,
+    entity_candidates,
+    flow_uses,
+    is_unknown,
+    message_facts,
+)
 from kcbot.dialogue.state import DialogueState, Frame
 from kcbot.dialogue.tracker import action_call
 from kcbot.errors import KcbotError
@@ -61,8 +70,9 @@ CHOICE_MIN_CONFIDENCE = 0.05
 # An answer to a free-text question is read as a digression or goodbye only when the classifier
 # is this sure; otherwise "jeg er syg" in answer to "hvad er grunden?" would leave the flow.
 INTERRUPT_CONFIDENCE = 0.7
-# Leaving a half-done flow for another topic needs a clear message, not a guess.
-SWITCH_CONFIDENCE = 0.6
+# Leaving a half-done flow for another topic needs a clear message, not a guess: a choice
+# question the message does not answer, and a classifier this sure of another topic.
+SWITCH_CONFIDENCE = 0.75
 MAX_STEPS_PER_TURN = 100
 # Who the citizen is stays for the whole conversation; what a topic collected (a meeting, a
 # reason, a decision) is forgotten when a new topic starts. CPR is never kept: the full number
@@ -235,17 +245,66 @@ class Engine:
             state.clear()
             self._say(turn, "utter_nulstil")
             return
+        if await self._corrected(turn):
+            return
         if state.choices:
-            chosen = self._chosen_topic(state, parse.text)
-            state.choices = []
+            chosen = self._chosen_topic(state, parse)
+            offered, state.choices = state.choices, []
+            if len(offered) == 1 and chosen is None and _declines(parse.text):
+                self._say(turn, "utter_andet")
+                return
             if chosen:
                 state.fallbacks = 0
                 await self._start(turn, self.flows[chosen])
+                return
+            if reading.only_facts(parse) and len(offered) > 1:
+                # "sygedagpenge" to "which of these topics?": a fact about the citizen, kept
+                # for the topic they pick, and the same choices again.
+                state.facts.update(message_facts(self.domain, parse))
+                self._offer_topics(turn, offered, "utter_fallback_valg_igen")
                 return
         if state.requested_slot:
             await self._answer(turn)
         else:
             await self._new_topic(turn)
+
+    async def _corrected(self, turn: _Turn) -> bool:
+        """ "nej undskyld, det er torsdag": a slot already given changes, and the topic runs
+        again from its start with it, so every branch and registration follows the new value.
+        After a registration the topic runs again as a correction (``rettelse``), which the
+        registration and the journal say."""
+        state, parse = turn.state, turn.parse
+        assert parse is not None
+        changed = reading.corrections(self.domain, parse, state.slots, state.requested_slot)
+        topic = state.flow or state.slots.get("sag")
+        if not changed or topic not in self.flows:
+            return False
+        uses = self._wanted(state) if state.stack else flow_uses(self.flows, self.flows[topic])
+        changed = {k: v for k, v in changed.items() if k in uses}
+        if not changed:
+            return False
+        new_values = {k: v for k, v in changed.items() if v is not None}
+        if new_values and not any(v is not None for v in
+                                  (await self._validate(turn, new_values)).values()):
+            return False  # the validator said why
+        settled_before = not state.stack and state.outcome == "straksafklaret"
+        for name in [k for k, v in changed.items() if v is None]:
+            state.slots[name] = None
+        for name, spec in self.domain.slots.items():  # decisions made on the old value
+            if spec.custom and name not in PERSISTENT_SLOTS and name != "sag":
+                state.slots.pop(name, None)
+        state.slots["rettelse"] = settled_before or bool(state.slots.get("rettelse"))
+        state.slots["rettet"] = ", ".join(
+            self.domain.label(k, state.slots.get(k)) if v is not None else k
+            for k, v in changed.items() if not self.domain.slots[k].from_text or v is None
+        ) or self.domain.label(next(iter(changed)), parse.text)
+        turn.events.append({"event": "correction", "slots": sorted(changed)})
+        self._say(turn, "utter_rettet" if new_values else "utter_rettes")
+        state.requested_slot = state.ask = None
+        state.tries = 0
+        state.stack = [Frame(state.stack[0].flow if state.stack else topic)]
+        await self._advance(turn)
+        return True
 
     async def _answer(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
@@ -255,7 +314,9 @@ class Engine:
             return
         value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
         if value is None:
-            if not await self._interrupted(turn):
+            if is_unknown(self.domain, slot, state.ask, parse):
+                await self._failed(turn, None, help_first=True)
+            elif not await self._interrupted(turn):
                 await self._failed(turn, None)
             return
         candidates = {slot: value} | self._entity_candidates(turn, exclude=slot)
@@ -272,15 +333,21 @@ class Engine:
 
     def _interrupts(self, parse: ParseResult, slot: str, state: DialogueState) -> bool:
         """A free-text slot takes any words, unless they clearly are something else: goodbye,
-        a digression, or asking for a person outside a handoff."""
+        a digression that names nothing the question asks for, or asking for a person outside
+        a handoff. Another topic's words are an answer here ("jeg har ikke penge til bussen"
+        is a reason, not a question about payments)."""
         spec = self.domain.slots[slot]
         if not spec.from_text or parse.confidence < INTERRUPT_CONFIDENCE:
             return False
+        if parse.intent == FAREWELL:
+            return True
         flow = self.flows.for_intent(parse.intent)
+        if flow is None:
+            return False
+        if flow.digression:
+            return not any(parse.values(e) for e in spec.entities())
         in_handoff = any(self.flows[frame.flow].handoff for frame in state.stack)
-        return parse.intent == FAREWELL or bool(
-            flow and (flow.digression or (flow.handoff and not in_handoff))
-        )
+        return flow.name == reading.PERSON_FLOW and not in_handoff
 
     async def _interrupted(self, turn: _Turn) -> bool:
         """Goodbye, a digression or a change of topic in the middle of a flow."""
@@ -304,17 +371,22 @@ class Engine:
         await self._start(turn, flow)
         return True
 
-    async def _failed(self, turn: _Turn, rejected: str | None) -> None:
-        """An answer that does not fit: a hint and the question again; after two, a person."""
+    async def _failed(self, turn: _Turn, rejected: str | None, *,
+                      help_first: bool = False) -> None:
+        """An answer that does not fit: a hint and the question again; after two, a person.
+        "Ved ikke" gets help to find the answer (``utter_hjaelp_<slot>``) instead of a hint."""
         state = turn.state
         slot = state.requested_slot
         assert slot is not None
         state.tries += 1
         turn.events.append({"event": "fallback", "kind": "answer", "slot": slot})
         if state.tries < MAX_TRIES:
+            hints = [f"utter_hjaelp_{slot}"] if help_first else []
             if rejected is None:  # the validator gives its own hint when it rejects
-                hint = f"utter_hint_{slot}"
-                self._say(turn, hint if self.domain.has_response(hint) else "utter_hint_generisk")
+                hints += [f"utter_hint_{slot}", "utter_hint_generisk"]
+            hint = next((h for h in hints if self.domain.has_response(h)), None)
+            if hint:
+                self._say(turn, hint)
             self._ask_again(turn)
             return
         current = self.flows[state.stack[-1].flow]
@@ -337,10 +409,22 @@ class Engine:
             self._farewell(turn)
             return
         flow = self.flows.for_intent(parse.intent)
+        facts = message_facts(self.domain, parse)
+        if facts and reading.only_facts(parse):
+            # "jeg får dagpenge" on its own: kept for the topic that follows.
+            state.facts.update(facts)
+            self._say(turn, "utter_fakta_noteret")
+            return
         if flow is not None:
+            # Two requests in one message: the first now, the others offered afterwards.
+            asked = reading.topics(self.nlu, self.flows, parse, self.clock.now().date())
+            if flow.name in asked:
+                flow = self.flows[asked[0]]
+                state.pending = [name for name in asked if name != flow.name]
             state.fallbacks = 0
             await self._start(turn, flow)
             return
+        state.facts.update(facts)
         state.fallbacks += 1
         turn.events.append({"event": "fallback", "kind": "topic"})
         if state.fallbacks >= MAX_FALLBACKS:
@@ -348,29 +432,44 @@ class Engine:
             state.slots["sag"] = "uafklaret"
             await self._start(turn, self.flows[OFFER_PERSON], handoff=True)
             return
-        state.choices = [
+        choices = [
             name for name in dict.fromkeys(
                 self.flows.by_intent[intent] for intent, confidence in parse.ranking
                 if confidence >= CHOICE_MIN_CONFIDENCE and intent in self.flows.by_intent
             )
             if self.flows[name].description
         ][:MAX_CHOICES]
-        if state.choices:
-            question = self.domain.render("utter_fallback_valg", state.slots).text
-            buttons = [Button(self.flows[name].description, name) for name in state.choices]
-            turn.replies.append(numbered(question, buttons))
+        if choices:
+            self._offer_topics(turn, choices, "utter_fallback_valg")
         else:
             self._say(turn, "utter_fallback")
 
-    def _chosen_topic(self, state: DialogueState, text: str) -> str | None:
-        number = NUMBER.match(text)
-        if number and 1 <= int(number.group(1)) <= len(state.choices):
-            return state.choices[int(number.group(1)) - 1]
-        folded = fold(text)
-        for name in state.choices:
-            if folded == cached_fold(self.flows[name].description):
-                return name
-        return None
+    def _offer_topics(self, turn: _Turn, choices: list[str], question: str) -> None:
+        """Topics as numbered choices; a single topic is offered as a ja/nej question."""
+        turn.state.choices = choices
+        reply = self.domain.render(question, turn.state.slots)
+        if len(choices) > 1 or not reply.buttons:
+            buttons = [Button(self.flows[name].description, name) for name in choices]
+            reply = numbered(reply.text, buttons)
+        turn.replies.append(reply)
+
+    def _chosen_topic(self, state: DialogueState, parse: ParseResult) -> str | None:
+        """The offered topic a reply picks: its number, its words, "ja" to a single offer, or
+        a message the classifier reads as one of them."""
+        number = NUMBER.match(parse.text)
+        if number:
+            index = int(number.group(1))
+            return state.choices[index - 1] if 1 <= index <= len(state.choices) else None
+        if len(state.choices) == 1 and read_polar(parse.text) == YES:
+            return state.choices[0]
+        if len(state.choices) == 1:
+            return None  # a ja/nej offer: anything but ja is not taking it
+        titles = {name: self.flows[name].description or name for name in state.choices}
+        picked = reading.pick_title(parse.text, titles)
+        if picked:
+            return picked
+        flow = self.flows.for_intent(parse.intent)
+        return flow.name if flow and flow.name in state.choices else None
 
     def _farewell(self, turn: _Turn) -> None:
         state = turn.state
@@ -395,9 +494,15 @@ class Engine:
         state.stack.append(Frame(flow.name))
         turn.events.append({"event": "flow_started", "name": flow.name})
         if not handoff:
-            candidates = self._entity_candidates(turn)
+            # What this message and the ones before it (a menu, "jeg får dagpenge") said.
+            wanted = self._wanted(state)
+            facts = {k: v for k, v in state.facts.items()
+                     if k in wanted and state.slots.get(k) is None}
+            candidates = facts | self._entity_candidates(turn)
             if candidates:
                 await self._validate(turn, candidates)
+            if not push:
+                state.facts = {}
         await self._advance(turn)
 
     async def _advance(self, turn: _Turn) -> None:
@@ -440,7 +545,13 @@ class Engine:
         state.stack.pop()
         turn.events.append({"event": "flow_completed", "name": flow.name})
         if not state.stack and (flow.settles or flow.handoff):
-            self._say(turn, "utter_andet")
+            pending = [name for name in state.pending if name != flow.name]
+            state.pending = []
+            if pending:  # "Du skrev også om ferie – vil du høre om det nu?"
+                state.slots["andet_emne"] = (self.flows[pending[0]].description or "").lower()
+                self._offer_topics(turn, pending[:1], "utter_ogsaa_emne")
+            else:
+                self._say(turn, "utter_andet")
 
     @staticmethod
     def _next_index(flow: Flow, step: Step, slots: dict[str, Any]) -> int:
@@ -467,12 +578,17 @@ class Engine:
     def _entity_candidates(self, turn: _Turn, exclude: str | None = None) -> dict[str, Any]:
         """Slots the active flows use that this message names and that are still empty."""
         assert turn.parse is not None
+        wanted = self._wanted(turn.state)
+        return entity_candidates(self.domain, turn.parse, turn.state.slots, wanted - {exclude})
+
+    def _wanted(self, state: DialogueState) -> set[str]:
+        """The slots the active flows use."""
         wanted: set[str] = set()
-        for frame in turn.state.stack:
+        for frame in state.stack:
             if frame.flow not in self._uses:
                 self._uses[frame.flow] = flow_uses(self.flows, self.flows[frame.flow])
             wanted |= self._uses[frame.flow]
-        return entity_candidates(self.domain, turn.parse, turn.state.slots, wanted - {exclude})
+        return wanted
 
     async def _validate(self, turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
         """Run the slot validator on the candidates; returns and applies what it keeps."""
@@ -527,6 +643,10 @@ class Engine:
         turn.replies.append(self.domain.render(response, slots))
         if self.domain.metadata(response).get("source"):  # guidance, cited in the journal
             slots["vejledning"] = [*(slots.get("vejledning") or []), response]
+
+
+def _declines(text: str) -> bool:
+    return read_polar(text) == NO or text.strip() == "2"
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:

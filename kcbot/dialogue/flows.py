@@ -87,6 +87,9 @@ class Flows:
     def __getitem__(self, name: str) -> Flow:
         return self.flows[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self.flows
+
     def for_intent(self, intent: str) -> Flow | None:
         name = self.by_intent.get(intent)
         return self.flows[name] if name else None

@@ -14,13 +14,17 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from kcbot.dialogue.answers import UNKNOWN, match_option, read_polar
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.nlu import ParseResult
 from kcbot.nlu.normalise import fold
 from kcbot.privacy import find_cpr
 
-__all__ = ["NUMBER", "answer_value", "cached_fold", "entity_candidates", "flow_uses"]
+__all__ = [
+    "NUMBER", "answer_value", "cached_fold", "entity_candidates", "flow_uses", "is_unknown",
+    "message_facts",
+]
 
 NUMBER = re.compile(r"^\s*(\d{1,2})\s*[).]?\s*$")
 CPR_SLOT = "cpr"
@@ -34,19 +38,23 @@ def cached_fold(text: str) -> str:
 
 def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
                  raw: str) -> Any:
-    """The asked slot's value in this answer, before validation; None if there is none."""
+    """The asked slot's value in this answer, before validation; None if there is none.
+
+    A choice is read as an answer to its own question first (``answers.match_option``: the
+    number, the option's words or synonyms, a whole-sentence ja/nej, small typos); only then
+    does the classifier's intent count ("det passer" -> ja)."""
     spec = domain.slots[slot]
-    options = domain.options(slot, ask)
+    options = domain.answer_options(slot, ask)
     if options:
         number = NUMBER.match(parse.text)
         if number:
             index = int(number.group(1))
             return options[index - 1].payload if 1 <= index <= len(options) else None
-        folded = fold(parse.text)
-        for button in options:
-            if folded in (cached_fold(button.title), cached_fold(button.payload)):
-                return button.payload
-    if parse.intent in spec.intent_values():
+        values = [v for entity in spec.entities() for v in parse.values(entity)]
+        picked = match_option(parse.text, options, values, domain.text(ask))
+        if picked is not None:
+            return picked
+    if parse.intent in spec.intent_values() and not is_unknown(domain, slot, ask, parse):
         return spec.intent_values()[parse.intent]
     if slot == CPR_SLOT:
         return find_cpr(raw)
@@ -55,6 +63,17 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
         if values:
             return values[0]
     return parse.text if spec.from_text else None
+
+
+def is_unknown(domain: Domain, slot: str, ask: str | None, parse: ParseResult) -> bool:
+    """A "ved ikke" / "I don't know" to a choice question: the citizen needs help, not a guess."""
+    return bool(domain.options(slot, ask)) and read_polar(parse.text) == UNKNOWN
+
+
+def message_facts(domain: Domain, parse: ParseResult) -> dict[str, Any]:
+    """Every slot an entity in this message fills, for the flow the citizen picks next."""
+    everything = [name for name, spec in domain.slots.items() if spec.entities()]
+    return entity_candidates(domain, parse, {}, everything)
 
 
 def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],

@@ -27,6 +27,8 @@ class DialogueState:
     asked: list[str] = field(default_factory=list)  # every slot asked for, in order
     given_up: list[str] = field(default_factory=list)  # slots the citizen could not answer
     ended: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)  # slots named before a topic started
+    pending: list[str] = field(default_factory=list)  # other topics the citizen asked about
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DialogueState:
@@ -57,3 +59,5 @@ class DialogueState:
         self.tries = self.fallbacks = 0
         self.choices.clear()
         self.given_up.clear()
+        self.facts.clear()
+        self.pending.clear()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kcbot.nlu.lookups import LookupMatcher
+from kcbot.nlu.negation import negated
 from kcbot.nlu.normalise import fold_with_spans
 from kcbot.privacy import CPR_RE
 
@@ -80,6 +81,16 @@ _NUMERIC_DATE = re.compile(
     r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![\d:]|[.,-]\d)"
 )
 _ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
+# A reason given in passing: "... fordi bilen er gået i stykker", "... pga min bil", "I can't come
+# because ...", or the clause after "kan ikke komme i morgen,". Read on the original text, since
+# folding drops the punctuation that ends the first clause.
+_REASON = re.compile(
+    r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since|due to"
+    r"|(?:kan|kommer) (?:ikke|ik|ikk) (?:komme|deltage|møde op|moede op|mode op|nå)\b"
+    r"[^,.;!?\n]{0,60}?[,.;!?\n]\s*(?:men |for |og )?)\s*"
+    r"(?P<grund>\w[^.!?\n]{2,200})",
+    re.IGNORECASE,
+)
 _KL_BEFORE = re.compile(r"(?:kl|klokken)\.?\s*$", re.IGNORECASE)
 
 _TIME_RES: list[tuple[str, re.Pattern[str]]] = [
@@ -201,8 +212,12 @@ class EntityExtractor:
             if free(m.start(), m.end()):
                 add("tid", f"{int(m['h']):02d}:{m['m']}", m.start(), m.end())
         for match in self.lookups.matches(folded):
-            if not match.is_topic:
+            # "jeg er ikke syg", "jeg får ikke dagpenge": a negated phrase names nothing.
+            if not match.is_topic and not negated(folded, match.start):
                 add(match.name, match.value, spans[match.start][0], spans[match.end - 1][1])
+        reason = _REASON.search(text)
+        if reason:
+            found.append(Entity("grund", reason["grund"].strip(), *reason.span("grund")))
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 

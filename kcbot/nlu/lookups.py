@@ -1,7 +1,11 @@
 """Lookup tables and synonyms from ``intents/``, matched on folded text.
 
 Lookups named ``tema_*`` are topic keywords: classifier features only. Every other lookup is an
-entity (``borgergruppe``, ``moedetype``, ...) whose matches are also classifier features."""
+entity (``borgergruppe``, ``moedetype``, ...) whose matches are also classifier features.
+
+A phrase written with a leading hyphen (``-betændelse``) also matches as the last part of a
+Danish compound word ("lungebetændelse", "blærebetændelse"): illnesses are an open list, their
+heads are not."""
 
 from __future__ import annotations
 
@@ -35,15 +39,24 @@ class LookupMatcher:
         self._tables: list[tuple[str, re.Pattern[str], dict[str, str]]] = []
         for name, phrases in data.lookups.items():
             values = {fold(p): data.synonyms.get(p.lower(), p) for p in phrases if fold(p)}
+            heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
             alternatives = sorted(values, key=len, reverse=True)
-            pattern = re.compile(
-                r"\b(" + "|".join(re.escape(p) for p in alternatives) + rf"){_INFLECTION}\b"
-            )
+            words = "|".join(re.escape(p) for p in alternatives if p not in heads)
+            compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
+            body = "|".join(filter(None, (words, compounds and rf"[a-z]*(?:{compounds})")))
+            pattern = re.compile(r"\b(" + body + rf"){_INFLECTION}\b")
             self._tables.append((name, pattern, values))
 
     def matches(self, folded: str) -> list[LookupMatch]:
         return [
-            LookupMatch(name, values[m.group(1)], m.start(), m.end())
+            LookupMatch(name, self._value(values, m.group(1)), m.start(), m.end())
             for name, pattern, values in self._tables
             for m in pattern.finditer(folded)
         ]
+
+    @staticmethod
+    def _value(values: dict[str, str], matched: str) -> str:
+        if matched in values:
+            return values[matched]
+        # A compound: the value of the head it ends with.
+        return next(v for p, v in values.items() if matched.endswith(p))

@@ -1,0 +1,201 @@
+"""Reading a message as an answer to the question the bot asked.
+
+A stressed citizen on a phone answers "Logger du ind på Jobnet med MitID?" with "nej jeg har ikke
+mitid", "ja det gør jeg" or "no I don't"; "Hvilken ydelse får du?" with "kontanthjalp" or "jeg
+er på a-kassen"; and sometimes "ved ikke". This module reads such answers in the context of the
+question, before the classifier's intent is allowed to mean anything:
+
+- ``read_polar``: yes, no or "don't know" from the start or the body of a sentence, in Danish and
+  English. A sentence without ja/nej that repeats the question's own words is a yes, or a no
+  when it is negated ("jeg bruger mitid", "jeg kan ikke logge ind").
+- ``match_option``: an option by its number, its title, synonyms kept as data beside the domain
+  (``dialogues/svar.yml``), the slot's entities, token overlap, and small typos (rapidfuzz).
+- ``looks_like_name``: a name looks like a name, not "fra mit job" or "det ved jeg ikke".
+- ``correction``: "nej undskyld, det er torsdag", "jeg mente kontanthjælp", "forkert dato".
+
+Everything works on folded text (``kcbot.nlu.normalise.fold``), so æ/ø/å, their ASCII spellings
+and the letters phones produce are one spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from kcbot.nlu.negation import NEGATORS, words
+from kcbot.nlu.normalise import fold
+
+__all__ = [
+    "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "correction", "looks_like_name",
+    "match_option", "read_polar", "strip_name_intro",
+]
+
+YES, NO, UNKNOWN = "ja", "nej", "ved_ikke"
+
+# Folded spellings ("jo" stays "jo", "selvfølgelig" is "selvfolgelig").
+_YES_LEAD = {
+    "ja", "jo", "jae", "jah", "jep", "jepper", "japper", "jaja", "yes", "yeah", "yea", "yep",
+    "yup", "ok", "okay", "oki", "okey", "gerne", "selvfolgelig", "selvf", "korrekt", "rigtigt",
+    "rigtig", "sure", "absolut", "klart", "precis", "praecis", "jamen", "ya", "yess", "ye",
+}
+_NO_LEAD = {"nej", "nix", "no", "nope", "nah", "nay", "ne", "nei", "nee", "aldrig", "never"}
+_UNKNOWN = re.compile(
+    r"\b(?:ved (?:det )?ikke|ve ikke|aner (?:det )?ikke|aner ik|ingen anelse|ikke sikker|usikker"
+    r"|kan ikke huske|husker ikke|(?:i )?(?:don ?t|do not|dont) know|dunno|idk|not sure"
+    r"|no idea|maske|maybe|perhaps)\b"
+)
+# "det gør jeg", "det har jeg ikke", "I do", "I don't": an answer that echoes the verb.
+_ECHO = re.compile(
+    r"^(?:(?:det|dét|that|yes|ja|nej|no) )?(?:gor|har|kan|er|vil|skal|bruger|do|does|have|has"
+    r"|am|can|will|did)\b(?: (?:jeg|i|vi|it|det))?\b"
+)
+
+# Words that carry no content of their own: pronouns, auxiliaries, prepositions, particles.
+FUNCTION_WORDS = frozenset("""
+jeg mig min mit mine du dig din dit dine han hun den det de dem vi os vores jer sin sit sine
+er var har havde vil ville kan kunne skal skulle ma matte bliver blev blive vere veret gor gjorde
+ikke ik ja nej jo og eller men for fordi at som om pa i til fra med af hos ved over under efter
+en et der her hvor hvad hvem hvordan hvilken hvilket hvornar sa nu da lige bare ogsa godt
+noget nogen ingen alle mere meget lidt the a an to of in on at for with my me i you your is are
+am was have has do does did not no yes and or but it this that what how when which who
+""".split())
+# A name answer may start with an introduction the citizen adds.
+_NAME_INTRO = re.compile(
+    r"^\s*(?:(?:hej|hi|hello)[,!. ]+)?(?:jeg hedder|mit navn er|mit fulde navn er|navnet er"
+    r"|my name is|my full name is|i am|i'm|im|name|navn)\s*[:,-]?\s+",
+    re.IGNORECASE,
+)
+# Words that make an answer something other than a name ("fra mit job", "det ved jeg ikke").
+_NOT_NAME = FUNCTION_WORDS | {
+    "job", "arbejde", "arbejdet", "syg", "rask", "dagpenge", "kontanthjelp", "sygedagpenge",
+    "jobcenter", "jobcentret", "hjelp", "tak", "hej", "farvel", "okay", "ok", "nummer", "cpr",
+    "telefon", "ringe", "ring", "know", "dont", "sorry", "undskyld", "hvorfor", "why",
+}
+
+# "nej undskyld, det er torsdag", "jeg mente kontanthjælp", "forkert dato", "sorry I meant".
+_CORRECTION_STRONG = re.compile(
+    r"\b(?:undskyld|undskylt|sorry|jeg mente|mente|i meant|i mean|forkert|rettelse|ret det"
+    r"|skal rettes|wrong|mistake|det skulle vere|it should be|should be|skrev forkert)\b"
+)
+# A bare "nej, torsdag" or "ikke onsdag men torsdag" is a correction only in a short message:
+# "nej jeg er syg i dag" answers a question, it does not move the meeting to today.
+_CORRECTION_WEAK = re.compile(r"^(?:nej|neej|no|nope|ups|hov|oops)\b|\bikke [a-z ]{1,30} men\b")
+_SHORT = 6
+
+
+def _content_words(folded: str) -> set[str]:
+    return {w for w in words(folded) if w not in FUNCTION_WORDS and len(w) > 2}
+
+
+def read_polar(text: str, question: str = "") -> str | None:
+    """``ja``, ``nej`` or ``ved_ikke`` for an answer to a yes/no question, or None.
+
+    The start of the sentence decides ("ja det gør jeg", "nej tak"). Without ja/nej, a sentence
+    that echoes the question's verb or its content words is a yes unless it is negated
+    ("jeg bruger mitid" / "jeg har ikke mitid")."""
+    folded = fold(text)
+    tokens = words(folded)
+    if not tokens:
+        return None
+    if _UNKNOWN.search(folded):
+        return UNKNOWN
+    first = tokens[0]
+    if first in _YES_LEAD:
+        # "ja ... ikke" in one breath is a contradiction worth asking about, unless the "ikke"
+        # belongs to something else ("ja, jeg kan ikke logge ind" answers a question about it).
+        return YES
+    if first in _NO_LEAD:
+        return NO
+    negated = any(t in NEGATORS for t in tokens)
+    if _ECHO.match(folded) or (_content_words(folded) & _content_words(fold(question))):
+        return NO if negated else YES
+    if len(tokens) <= 3 and negated:  # "ikke rigtigt", "har ikke", "not really"
+        return NO
+    return None
+
+
+@dataclass(frozen=True)
+class Option:
+    payload: str
+    title: str
+    synonyms: tuple[str, ...] = ()
+
+    def phrases(self) -> list[str]:
+        return [fold(p) for p in (self.title, self.payload, *self.synonyms) if fold(p)]
+
+
+def _contains(folded: str, phrase: str) -> bool:
+    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", folded) is not None
+
+
+def match_option(text: str, options: Sequence[Option], entity_values: Iterable[str] = (),
+                 question: str = "") -> str | None:
+    """The option an answer picks, or None when it picks none or is ambiguous."""
+    folded = fold(text)
+    if not folded:
+        return None
+    payloads = {o.payload for o in options}
+    if payloads == {YES, NO}:
+        polar = read_polar(text, question)
+        return polar if polar in payloads else None
+    for option in options:  # the whole answer is the option
+        if folded in option.phrases():
+            return option.payload
+    entity_hits = [v for v in entity_values if v in payloads]
+    if entity_hits:
+        return entity_hits[0]
+    # A phrase of one option inside the sentence ("fra mit arbejde", "a normal meeting").
+    hits = {o.payload for o in options for p in o.phrases() if _contains(folded, p)}
+    if len(hits) == 1:
+        return hits.pop()
+    if len(hits) > 1:
+        return None
+    return _fuzzy(folded, options)
+
+
+def _fuzzy(folded: str, options: Sequence[Option]) -> str | None:
+    """Small typos: "kontanthjalp", "dagpenne", "sygedagpege". Each word of the answer against
+    each single-word phrase; a clear best only."""
+    scores: dict[str, float] = {}
+    tokens = [t for t in words(folded) if len(t) >= 4 and t not in FUNCTION_WORDS]
+    for option in options:
+        for phrase in option.phrases():
+            if " " in phrase:
+                score = fuzz.token_set_ratio(folded, phrase) if len(tokens) <= 6 else 0.0
+            else:
+                score = max((fuzz.ratio(t, phrase) for t in tokens if len(phrase) >= 4),
+                            default=0.0)
+            scores[option.payload] = max(scores.get(option.payload, 0.0), score)
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    if not ranked or ranked[0][1] < 84:
+        return None
+    if len(ranked) > 1 and ranked[1][1] >= ranked[0][1] - 4:
+        return None
+    return ranked[0][0]
+
+
+def strip_name_intro(text: str) -> str:
+    return _NAME_INTRO.sub("", text).strip(" .,!")
+
+
+def looks_like_name(text: str) -> bool:
+    """Letters in one to five words, none of them a function word or a topic word."""
+    name = strip_name_intro(text)
+    parts = name.split()
+    if not 1 <= len(parts) <= 5 or any(ch.isdigit() for ch in name):
+        return False
+    if any(not re.fullmatch(r"[^\W\d_]+(?:[-'’.][^\W\d_]*)*", p) for p in parts):
+        return False
+    folded = words(fold(name))
+    return bool(folded) and not any(w in _NOT_NAME for w in folded)
+
+
+def correction(text: str) -> bool:
+    """Does the message mark itself as a correction of something said before?"""
+    folded = fold(text)
+    if _CORRECTION_STRONG.search(folded):
+        return True
+    return len(words(folded)) <= _SHORT and _CORRECTION_WEAK.search(folded) is not None

@@ -1,0 +1,100 @@
+"""Reading a message in the context of the conversation, beyond the question just asked.
+
+- ``only_facts``: "sygedagpenge" or "jeg får dagpenge" names a fact about the citizen, not a
+  topic: it is kept for the topic that follows instead of starting one.
+- ``topics``: "jeg skal melde afbud, og hvordan er det med ferie?" asks two things; the
+  first is handled and the second offered when it is done.
+- ``corrections``: "nej undskyld, det er torsdag" changes a slot already given, not the answer
+  to the question now open.
+- ``pick_title``: a topic offered as a numbered choice, picked by its words.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from kcbot.dialogue.answers import FUNCTION_WORDS, Option, correction, match_option
+from kcbot.dialogue.domain import Domain
+from kcbot.dialogue.flows import Flows
+from kcbot.nlu import NLU, ParseResult
+from kcbot.nlu.negation import words
+from kcbot.nlu.normalise import fold
+
+__all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
+
+PERSON_FLOW = "menneske"
+FACT_ENTITIES = frozenset({"borgergruppe", "sygemeldt_fra", "telefon"})
+# A second request must be this clear in its own part of the message to be offered.
+OTHER_TOPIC_CONFIDENCE = 0.8
+_MIN_PART_WORDS = 3
+# Words that say how a fact is held, not what the citizen asks ("jeg får dagpenge").
+_FACT_WORDS = FUNCTION_WORDS | {
+    "far", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay", "hej",
+    "get", "receive", "am", "on", "just", "tak", "sa", "ellers",
+}
+_PARTS = re.compile(r"[.!?;\n]+|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
+                    r"and also|also|desuden|derudover|plus)\s", re.IGNORECASE)
+
+
+def only_facts(parse: ParseResult) -> bool:
+    """True when every content word of the message belongs to a fact about the citizen it
+    names (their group, where they are sick from, a phone number). "ferie" or "i morgen" alone
+    still ask about something."""
+    facts = [e for e in parse.entities if e.entity in FACT_ENTITIES]
+    if not facts:
+        return False
+    text = parse.text
+    for entity in sorted(facts, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " + text[entity.end:]
+    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+
+
+def pick_title(text: str, titles: dict[str, str]) -> str | None:
+    return match_option(text, [Option(name, title) for name, title in titles.items()])
+
+
+def topics(nlu: NLU, flows: Flows, parse: ParseResult, today: date) -> list[str]:
+    """The topics a message asks about, in the order it asks, when it asks more than one:
+    each part of the message read on its own ("jeg skal melde afbud, og hvordan er det med
+    ferie?" -> afbud, ferie). Empty for a message with one topic."""
+    parts = [p.strip() for p in _PARTS.split(parse.text) if p and p.strip()]
+    parts = [p for p in parts if len(words(fold(p))) >= _MIN_PART_WORDS]
+    if len(parts) < 2:
+        return []
+    found: list[str] = []
+    for part in parts:
+        sub = nlu.parse(part, today)
+        flow = flows.for_intent(sub.intent)
+        if (flow is not None and flow.description and not flow.digression
+                and sub.confidence >= OTHER_TOPIC_CONFIDENCE and flow.name not in found):
+            found.append(flow.name)
+    return found if len(found) > 1 else []
+
+
+def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
+                asked: str | None) -> dict[str, Any]:
+    """Slots already given that a correcting message gives a new value for. A slot the
+    citizen calls wrong without a new value ("forkert dato") maps to None: ask it again."""
+    if not correction(parse.text):
+        return {}
+    changed: dict[str, Any] = {}
+    for name, spec in domain.slots.items():
+        if name == asked or slots.get(name) is None or spec.from_text:
+            continue
+        # The last value wins: "ikke onsdag men torsdag".
+        values = [v for entity in spec.entities() for v in parse.values(entity)]
+        if values and values[-1] != slots[name]:
+            changed[name] = values[-1]
+    for name, spec in domain.slots.items():
+        # The citizen's own words follow a corrected category ("undskyld, det er min søn").
+        if spec.from_text and slots.get(name) is not None and set(spec.entities()) & set(changed):
+            changed[name] = parse.text
+    if changed:
+        return changed
+    folded = words(fold(parse.text))
+    for name, named_by in domain.correction_words.items():
+        if slots.get(name) is not None and name != asked and named_by & set(folded):
+            return {name: None}
+    return {}

@@ -1,0 +1,44 @@
+"""Negation scope on folded text: "jeg er ikke syg" names no illness, "jeg får ikke dagpenge"
+no group, "I don't have MitID" no MitID.
+
+A phrase is negated when a negator stands before it with only light words between (pronouns,
+auxiliaries, "længere", "helt": "jeg er ikke længere syg"). Any other word ends the scope, so
+"jeg kan ikke komme, jeg er syg" still names an illness: "komme" is not light.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["NEGATORS", "negated", "words"]
+
+NEGATORS = frozenset({
+    "ikke", "ik", "ikk", "ike", "ikek", "not", "dont", "doesnt", "didnt", "cant", "cannot",
+    "wont", "havent", "hasnt", "isnt", "arent", "wasnt", "never", "aldrig", "ingen", "intet",
+    "hverken", "uden",
+})
+# Words that may stand between a negator and what it negates.
+_LIGHT = frozenset({
+    "er", "har", "var", "havde", "blevet", "blive", "bliver", "vere", "veret", "fet", "lengere",
+    "mere", "helt", "sa", "serlig", "rigtig", "jeg", "du", "han", "hun", "vi", "de", "nogen",
+    "noget", "nogle", "en", "et", "min", "mit", "mine", "am", "is", "are", "was", "have", "has",
+    "had", "been", "be", "really", "very", "i", "a", "an", "any", "my", "got", "fa", "far",
+    "get", "faet", "haft", "ogsa", "lige",
+})
+_NT = re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|ca|can|wo|could|would|should)n t\b")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(folded: str) -> list[str]:
+    """Word tokens of folded text, with English "don t" (from "don't") joined to "dont"."""
+    return _WORD.findall(_NT.sub(lambda m: m.group(1) + "nt", folded))
+
+
+def negated(folded: str, start: int) -> bool:
+    """Is the phrase starting at ``start`` in ``folded`` in the scope of a negation?"""
+    for word in reversed(words(folded[:start])[-5:]):
+        if word in NEGATORS:
+            return True
+        if word not in _LIGHT:
+            return False
+    return False
