@@ -36,6 +36,8 @@ class ActionJournal(Action):
         ]
         decision = str(slots.get("afgoerelse") or "Vejledning givet")
         parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision}."]
+        if slots.get("rettelse"):
+            parts.append("Rettelse: borgeren rettede oplysningerne efter registreringen.")
         if said:
             parts.append("Vejledning: " + ", ".join(said) + ".")
         if slots.get("sendt_til"):

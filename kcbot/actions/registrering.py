@@ -30,6 +30,7 @@ MOEDE_LABELS = {
     "jobsamtale": "jobsamtale", "tilbud": "tilbud", "opfoelgning": "opfølgningssamtale",
     "jobklub": "jobklub",
 }
+CORRECTION_NOTE = "RETTELSE – erstatter beskeden fra samme samtale lige før."
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 _FULL_CPR = re.compile(r"^\d{6}-\d{4}$")
 
@@ -75,10 +76,11 @@ class Registrering(Action, ABC):
                 if not cpr or not _FULL_CPR.match(str(cpr)):
                     raise DataError(FILE, f"registreringer.{self.registrering}",
                                     "et brev kræver det fulde CPR-nummer fra samme tur")
-            await context.store.add_outbox(
-                conversation_id, spec["modtager"], spec["emne"],
-                fill(spec["tekst"], slots, today), cpr=cpr,
-            )
+            subject, text = spec["emne"], fill(spec["tekst"], slots, today)
+            if slots.get("rettelse"):  # the citizen corrected a registration just made
+                subject, text = f"Rettelse: {subject}", f"{CORRECTION_NOTE} {text}"
+            await context.store.add_outbox(conversation_id, spec["modtager"], subject, text,
+                                           cpr=cpr)
         return [
             SlotSet("afgoerelse", spec["afgoerelse"]),
             SlotSet("regel", spec["regel"]),

@@ -43,15 +43,18 @@ _YES_LEAD = {
 }
 _NO_LEAD = {"nej", "nix", "no", "nope", "nah", "nay", "ne", "nei", "nee", "aldrig", "never"}
 _UNKNOWN = re.compile(
-    r"\b(?:ved (?:det )?ikke|ve ikke|aner (?:det )?ikke|aner ik|ingen anelse|ikke sikker|usikker"
+    r"\b(?:(?:ved|ve|aner)(?: det| jeg| det jeg){0,1} (?:ikke|ik|ikk)|ingen anelse|ikke sikker|usikker"
     r"|kan ikke huske|husker ikke|(?:i )?(?:don ?t|do not|dont) know|dunno|idk|not sure"
     r"|no idea|maske|maybe|perhaps)\b"
 )
 # "det gør jeg", "det har jeg ikke", "I do", "I don't": an answer that echoes the verb.
 _ECHO = re.compile(
-    r"^(?:(?:det|dét|that|yes|ja|nej|no) )?(?:gor|har|kan|er|vil|skal|bruger|do|does|have|has"
-    r"|am|can|will|did)\b(?: (?:jeg|i|vi|it|det))?\b"
+    r"^(?:(?:det|that|jeg|i) )?(?:gor|har|kan|er|vil|skal|bruger|do|does|have|has|am|can|will"
+    r"|did|dont|doesnt|cant|havent)\b(?: (?:jeg|i|vi|it|det))?\b"
 )
+# Up to this many words, a negated sentence or an echo of the verb answers a yes/no question
+# ("har ikke", "I don't have it", "jeg har"); longer ones must share the question's words.
+_SHORT_ANSWER = 5
 
 # Words that carry no content of their own: pronouns, auxiliaries, prepositions, particles.
 FUNCTION_WORDS = frozenset("""
@@ -110,9 +113,11 @@ def read_polar(text: str, question: str = "") -> str | None:
     if first in _NO_LEAD:
         return NO
     negated = any(t in NEGATORS for t in tokens)
-    if _ECHO.match(folded) or (_content_words(folded) & _content_words(fold(question))):
+    short = len(tokens) <= _SHORT_ANSWER
+    echo = _ECHO.match(" ".join(tokens)) is not None
+    if (echo and short) or (_content_words(folded) & _content_words(fold(question))):
         return NO if negated else YES
-    if len(tokens) <= 3 and negated:  # "ikke rigtigt", "har ikke", "not really"
+    if short and negated:  # "ikke rigtigt", "not really"
         return NO
     return None
 
