@@ -314,6 +314,9 @@ class Engine:
             return
         value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
         if value is None:
+            others = self._entity_candidates(turn, exclude=slot)
+            if others:  # "fra mit arbejde" to the group question: kept, not asked later
+                await self._validate(turn, others)
             if is_unknown(self.domain, slot, state.ask, parse):
                 await self._failed(turn, None, help_first=True)
             elif not await self._interrupted(turn):
@@ -418,9 +421,14 @@ class Engine:
         if flow is not None:
             # Two requests in one message: the first now, the others offered afterwards.
             asked = reading.topics(self.nlu, self.flows, parse, self.clock.now().date())
-            if flow.name in asked:
-                flow = self.flows[asked[0]]
-                state.pending = [name for name in asked if name != flow.name]
+            if flow.name in {name for name, _ in asked}:
+                flow = self.flows[asked[0][0]]
+                state.pending = [name for name, _ in asked[1:]]
+                # What the other parts name belongs to their own topics ("ferie" is not the
+                # reason for the afbud in "afbud i morgen, og hvordan er det med ferie?").
+                others = [span for _, span in asked[1:]]
+                turn.parse = dataclasses.replace(parse, entities=[
+                    e for e in parse.entities if not any(a <= e.start < b for a, b in others)])
             state.fallbacks = 0
             await self._start(turn, flow)
             return

@@ -55,21 +55,29 @@ def pick_title(text: str, titles: dict[str, str]) -> str | None:
     return match_option(text, [Option(name, title) for name, title in titles.items()])
 
 
-def topics(nlu: NLU, flows: Flows, parse: ParseResult, today: date) -> list[str]:
-    """The topics a message asks about, in the order it asks, when it asks more than one:
-    each part of the message read on its own ("jeg skal melde afbud, og hvordan er det med
-    ferie?" -> afbud, ferie). Empty for a message with one topic."""
-    parts = [p.strip() for p in _PARTS.split(parse.text) if p and p.strip()]
-    parts = [p for p in parts if len(words(fold(p))) >= _MIN_PART_WORDS]
-    if len(parts) < 2:
-        return []
-    found: list[str] = []
-    for part in parts:
+def topics(nlu: NLU, flows: Flows, parse: ParseResult,
+           today: date) -> list[tuple[str, tuple[int, int]]]:
+    """The topics a message asks about, in the order it asks, when it asks more than one, each
+    with the span of the part that asks it: each part of the message read on its own ("jeg
+    skal melde afbud, og hvordan er det med ferie?" -> afbud, ferie). Empty for one topic."""
+    found: list[tuple[str, tuple[int, int]]] = []
+    start = 0
+    for separator in [*_PARTS.finditer(parse.text), None]:
+        end = separator.start() if separator else len(parse.text)
+        part = parse.text[start:end]
+        span = (start, end)
+        start = separator.end() if separator else end
+        if len(words(fold(part))) < _MIN_PART_WORDS:
+            continue
         sub = nlu.parse(part, today)
         flow = flows.for_intent(sub.intent)
-        if (flow is not None and flow.description and not flow.digression
-                and sub.confidence >= OTHER_TOPIC_CONFIDENCE and flow.name not in found):
-            found.append(flow.name)
+        if (flow is None or not flow.description or flow.digression
+                or sub.confidence < OTHER_TOPIC_CONFIDENCE):
+            continue
+        if found and found[-1][0] == flow.name:
+            found[-1] = (flow.name, (found[-1][1][0], end))
+        elif flow.name not in {name for name, _ in found}:
+            found.append((flow.name, span))
     return found if len(found) > 1 else []
 
 

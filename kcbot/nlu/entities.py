@@ -42,6 +42,8 @@ class Entity:
 
 
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lordag", "sondag")
+# English weekdays, for citizens who write English (folded: "saturday" has no æ/ø/å).
+WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = {
     "januar": 1, "jan": 1, "februar": 2, "feb": 2, "marts": 3, "mar": 3, "april": 4, "apr": 4,
     "maj": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "august": 8, "aug": 8,
@@ -57,9 +59,11 @@ RELATIVE_DAYS = {
     "i dag": 0, "idag": 0, "i morges": 0, "i formiddags": 0, "i eftermiddags": 0, "i aften": 0,
     "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
     "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
+    "today": 0, "tomorrow": 1, "yesterday": -1,
 }
 
 _WD = "|".join(WEEKDAYS)
+_WD_EN = "|".join(WEEKDAYS_EN)
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = "|".join(NUMBER_WORDS)
 _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
@@ -74,6 +78,9 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("past_wd", re.compile(rf"\b(?:i (?P<a>{_WD})s|sidste (?P<b>{_WD}))\b")),
     ("next_wd", re.compile(rf"\bneste (?P<wd>{_WD})\b")),
     ("wd", re.compile(rf"\b(?:pa |om )?(?P<wd>{_WD})(?:en)?\b")),
+    ("past_wd", re.compile(rf"\blast (?P<a>{_WD_EN})\b")),
+    ("next_wd", re.compile(rf"\bnext (?P<wd>{_WD_EN})\b")),
+    ("wd", re.compile(rf"\b(?:on )?(?P<wd>{_WD_EN})\b")),
 ]
 # Numeric dates are matched on the original text: folding turns "/" and "." into spaces.
 _NUMERIC_DATE = re.compile(
@@ -91,6 +98,9 @@ _REASON = re.compile(
     r"(?P<grund>\w[^.!?\n]{2,200})",
     re.IGNORECASE,
 )
+_REASON_LEAD = re.compile(
+    r"(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|because|since|due to|idet)\s+", re.IGNORECASE
+)
 _KL_BEFORE = re.compile(r"(?:kl|klokken)\.?\s*$", re.IGNORECASE)
 
 _TIME_RES: list[tuple[str, re.Pattern[str]]] = [
@@ -102,6 +112,10 @@ _CLOCK = re.compile(r"(?<![\d./-])(?P<h>[01]?\d|2[0-3])[:.](?P<m>[0-5]\d)(?![\d]
 _PHONE = re.compile(
     r"(?<![\d+])(?:(?:\+|00)45[ -]?)?(?P<n>[2-9]\d(?:[ -]?\d{2}){3})(?![\d])"
 )
+
+
+def _weekday(name: str) -> int:
+    return WEEKDAYS.index(name) if name in WEEKDAYS else WEEKDAYS_EN.index(name)
 
 
 def _number(token: str) -> int:
@@ -146,13 +160,13 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
         n = _number(m["n"])
         return today + timedelta(days=n * (7 if m["unit"].startswith("uge") else 1))
     if kind == "past_wd":
-        weekday = WEEKDAYS.index(m["a"] or m["b"])
+        weekday = _weekday(m["a"] or m.groupdict().get("b"))
         return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
     if kind == "next_wd":
         monday_next_week = today + timedelta(days=7 - today.weekday())
-        return monday_next_week + timedelta(days=WEEKDAYS.index(m["wd"]))
+        return monday_next_week + timedelta(days=_weekday(m["wd"]))
     if kind == "wd":
-        return _next_weekday(today, WEEKDAYS.index(m["wd"]))
+        return _next_weekday(today, _weekday(m["wd"]))
     return None
 
 
@@ -217,7 +231,10 @@ class EntityExtractor:
                 add(match.name, match.value, spans[match.start][0], spans[match.end - 1][1])
         reason = _REASON.search(text)
         if reason:
-            found.append(Entity("grund", reason["grund"].strip(), *reason.span("grund")))
+            lead = _REASON_LEAD.match(reason["grund"])
+            start = reason.start("grund") + (lead.end() if lead else 0)
+            found.append(Entity("grund", text[start:reason.end("grund")].strip(), start,
+                                reason.end("grund")))
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 
