@@ -43,7 +43,8 @@ _YES_LEAD = {
 }
 _NO_LEAD = {"nej", "nix", "no", "nope", "nah", "nay", "ne", "nei", "nee", "aldrig", "never"}
 _UNKNOWN = re.compile(
-    r"\b(?:(?:ved|ve|aner)(?: det| jeg| det jeg){0,1} (?:ikke|ik|ikk)|ingen anelse|ikke sikker|usikker"
+    r"\b(?:(?:ved|ve|aner)(?: det| jeg| det jeg)? (?:ikke|ik|ikk)|ingen anelse|ikke sikker"
+    r"|usikker"
     r"|kan ikke huske|husker ikke|(?:i )?(?:don ?t|do not|dont) know|dunno|idk|not sure"
     r"|no idea|maske|maybe|perhaps)\b"
 )

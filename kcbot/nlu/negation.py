@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NEGATORS", "negated", "words"]
+__all__ = ["NEGATORS", "mark_negated", "negated", "words"]
 
 NEGATORS = frozenset({
     "ikke", "ik", "ikk", "ike", "ikek", "not", "dont", "doesnt", "didnt", "cant", "cannot",
@@ -42,3 +42,24 @@ def negated(folded: str, start: int) -> bool:
         if word not in _LIGHT:
             return False
     return False
+
+
+_STEMMED_NEGATORS = NEGATORS | {"ikk"}
+_STEMMED_LIGHT = _LIGHT | {"blev", "lenger", "hav", "helt", "sa", "veret"}
+
+
+def mark_negated(tokens: list[str]) -> list[str]:
+    """Stemmed word tokens with the first content word after a negator marked ``neg_``:
+    the classifier then learns "ikke syg" apart from "syg"."""
+    out: list[str] = []
+    scope = False
+    for token in tokens:
+        if token in _STEMMED_NEGATORS:
+            scope = True
+            out.append(token)
+        elif scope and token not in _STEMMED_LIGHT:
+            out.append("neg_" + token)
+            scope = False
+        else:
+            out.append(token)
+    return out
