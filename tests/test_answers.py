@@ -9,7 +9,13 @@ import pytest
 
 from kcbot.config import data_path
 from kcbot.dialogue.answers import (
-    NO, UNKNOWN, YES, correction, looks_like_name, read_polar, strip_name_intro,
+    NO,
+    UNKNOWN,
+    YES,
+    correction,
+    looks_like_name,
+    read_polar,
+    strip_name_intro,
 )
 from kcbot.dialogue.domain import load_domain
 from kcbot.dialogue.reading import corrections, only_facts
