@@ -48,14 +48,22 @@ _STEMMED_NEGATORS = NEGATORS | {"ikk"}
 _STEMMED_LIGHT = _LIGHT | {"blev", "lenger", "hav", "helt", "sa", "veret"}
 
 
+# A negator after one of these negates what follows ("jeg er ikke syg", "har ikke feber"); after
+# another verb it negates the verb ("jeg når ikke min samtale" is still about the meeting).
+_COPULAS = frozenset({
+    "er", "har", "var", "havd", "blev", "bliv", "blevet", "fol", "am", "is", "are", "was", "hav",
+    "has", "do", "doe", "men", "og", "but", "and",
+})
+
+
 def mark_negated(tokens: list[str]) -> list[str]:
-    """Stemmed word tokens with the first content word after a negator marked ``neg_``:
+    """Stemmed word tokens with the first content word after "er/har ikke" marked ``neg_``:
     the classifier then learns "ikke syg" apart from "syg"."""
     out: list[str] = []
     scope = False
-    for token in tokens:
+    for i, token in enumerate(tokens):
         if token in _STEMMED_NEGATORS:
-            scope = True
+            scope = i == 0 or tokens[i - 1] in _COPULAS or tokens[i - 1] in _STEMMED_NEGATORS
             out.append(token)
         elif scope and token not in _STEMMED_LIGHT:
             out.append("neg_" + token)
