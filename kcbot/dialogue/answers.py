@@ -25,15 +25,17 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from kcbot.nlu.negation import NEGATORS, words
+from kcbot.nlu.negation import NEGATORS, negated, words
 from kcbot.nlu.normalise import fold
 
 __all__ = [
-    "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "correction", "looks_like_name",
+    "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "choice_number", "correction",
+    "looks_like_name", "named_option",
     "match_option", "read_polar", "strip_name_intro",
 ]
 
 YES, NO, UNKNOWN = "ja", "nej", "ved_ikke"
+OTHER = "andet"  # the option for everything the others do not cover
 
 # Folded spellings ("jo" stays "jo", "selvfølgelig" is "selvfolgelig").
 _YES_LEAD = {
@@ -81,13 +83,15 @@ _NOT_NAME = FUNCTION_WORDS | {
 
 # "nej undskyld, det er torsdag", "jeg mente kontanthjælp", "forkert dato", "sorry I meant".
 _CORRECTION_STRONG = re.compile(
-    r"\b(?:undskyld|undskylt|sorry|jeg mente|mente|i meant|i mean|forkert|rettelse|ret det"
+    r"\b(?:undskyld|undskylt|sorry|jeg mente|mente|i meant|i mean|forkert\w*|rettelse|ret det"
     r"|skal rettes|wrong|mistake|det skulle vere|it should be|should be|skrev forkert)\b"
 )
 # A bare "nej, torsdag" or "ikke onsdag men torsdag" is a correction only in a short message:
 # "nej jeg er syg i dag" answers a question, it does not move the meeting to today.
-_CORRECTION_WEAK = re.compile(r"^(?:nej|neej|no|nope|ups|hov|oops)\b|\bikke [a-z ]{1,30} men\b")
-_SHORT = 6
+_CORRECTION_WEAK = re.compile(
+    r"^(?:nej|neej|no|nope|ups|hov|oops|vent)\b|\bikke [a-z ]{1,30} men\b|\bikke \w+$"
+)
+_SHORT = 8
 
 
 def _content_words(folded: str) -> set[str]:
@@ -134,7 +138,9 @@ class Option:
 
 
 def _contains(folded: str, phrase: str) -> bool:
-    return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", folded) is not None
+    """The phrase stands in the answer as whole words, and not negated ("ikke en jobsamtale")."""
+    return any(not negated(folded, m.start()) for m in
+               re.finditer(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", folded))
 
 
 def match_option(text: str, options: Sequence[Option], entity_values: Iterable[str] = (),
@@ -159,7 +165,24 @@ def match_option(text: str, options: Sequence[Option], entity_values: Iterable[s
         return hits.pop()
     if len(hits) > 1:
         return None
-    return _fuzzy(folded, options)
+    fuzzy = _fuzzy(folded, options)
+    if fuzzy is None and OTHER in payloads and _substantive(folded):
+        return OTHER  # "jeg flytter til Aarhus" to "Hvorfor …?" with an "Andet" option
+    return fuzzy
+
+
+def _substantive(folded: str) -> bool:
+    content = [w for w in words(folded) if w not in FUNCTION_WORDS and len(w) > 2]
+    return len(content) >= 2 and read_polar(folded) is None
+
+
+def named_option(text: str, options: Sequence[Option]) -> str | None:
+    """The one option whose title or phrases stand in a message that was not an answer to its
+    question (no numbers, no typos, no "andet": a first message names things plainly)."""
+    folded = fold(text)
+    hits = {o.payload for o in options for p in o.phrases()
+            if o.payload != OTHER and len(p) > 3 and _contains(folded, p)}
+    return hits.pop() if len(hits) == 1 else None
 
 
 def _fuzzy(folded: str, options: Sequence[Option]) -> str | None:
@@ -181,6 +204,39 @@ def _fuzzy(folded: str, options: Sequence[Option]) -> str | None:
     if len(ranked) > 1 and ranked[1][1] >= ranked[0][1] - 4:
         return None
     return ranked[0][0]
+
+
+_ORDINALS = {
+    "forste": 1, "1ste": 1, "anden": 2, "2den": 2, "tredje": 3, "3dje": 3, "fjerde": 4,
+    "femte": 5, "sjette": 6, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "sixth": 6,
+}
+_CARDINALS = {
+    "en": 1, "et": 1, "one": 1, "to": 2, "two": 2, "tre": 3, "three": 3, "fire": 4, "four": 4,
+    "fem": 5, "five": 5, "seks": 6, "six": 6,
+}
+_NUMBERED = re.compile(
+    r"^(?:(?:nummer|nr|number|no|option|valg|svar)\s*)?(?P<n>\d{1,2})\s*[).]?$"
+    r"|^(?:nummer|nr|number|no|option|valg|svar)\s+(?P<word>[a-z]+)$"
+    r"|^(?:(?:den|det|the)\s+)?(?P<ord>[a-z0-9]+)(?:\s+(?:mulighed|valg|option|one))?$"
+)
+
+
+def choice_number(text: str, count: int) -> int | None:
+    """The option a reply picks by its place: "2", "nr. 2", "nummer to", "den første", "den
+    sidste", "the second one". 1-based; None when the reply is not a place or out of range."""
+    match = _NUMBERED.match(fold(text))
+    if not match:
+        return None
+    if match["n"]:
+        number = int(match["n"])
+    elif match["word"]:
+        number = _CARDINALS.get(match["word"], 0)
+    elif match["ord"] in ("sidste", "last"):
+        number = count
+    else:
+        number = _ORDINALS.get(match["ord"] or "", 0)
+    return number if 1 <= number <= count else None
 
 
 def strip_name_intro(text: str) -> str:

@@ -73,6 +73,11 @@ class SlotSpec:
     def from_text(self) -> bool:
         return any(m["type"] == "from_text" for m in self.mappings)
 
+    def text_intents(self) -> set[str]:
+        """Intents whose whole message fills this slot (``from_text`` with ``intent``)."""
+        return {str(i) for m in self.mappings if m["type"] == "from_text"
+                for i in (m.get("intent") or [])}
+
     @property
     def custom(self) -> bool:
         """Set by flows and actions only (a decision, a ticket), never read from a message."""

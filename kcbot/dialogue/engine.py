@@ -34,7 +34,7 @@ from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
 from kcbot.dialogue import reading
-from kcbot.dialogue.answers import NO, YES, read_polar
+from kcbot.dialogue.answers import NO, YES, choice_number, read_polar
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
@@ -78,7 +78,13 @@ MAX_STEPS_PER_TURN = 100
 # reason, a decision) is forgotten when a new topic starts. CPR is never kept: the full number
 # exists only in the turn it was written in.
 PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid"})
-_RESET = re.compile(r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller)\b[ !.]*$")
+_RESET = re.compile(
+    r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller|fortryd|glem det|nej ikke "
+    r"alligevel|ikke alligevel|never ?mind|forget it|cancel)\b[ !.]*$"
+)
+# A change of topic in the middle of a question needs a sentence, not a word: "syg" answering
+# "Skal en medarbejder ringe dig op?" is a confused answer, not a new sick report.
+SWITCH_MIN_WORDS = 3
 
 
 @dataclass
@@ -366,7 +372,8 @@ class Engine:
             state.requested_slot = state.ask = None
             await self._start(turn, flow, push=True)
             return True
-        if parse.confidence < SWITCH_CONFIDENCE:
+        if (parse.confidence < SWITCH_CONFIDENCE or not flow.description
+                or len(parse.text.split()) < SWITCH_MIN_WORDS):
             return False
         # A clear change of topic: the new flow starts; who the citizen is stays.
         state.requested_slot = state.ask = None
@@ -464,10 +471,12 @@ class Engine:
     def _chosen_topic(self, state: DialogueState, parse: ParseResult) -> str | None:
         """The offered topic a reply picks: its number, its words, "ja" to a single offer, or
         a message the classifier reads as one of them."""
-        number = NUMBER.match(parse.text)
-        if number:
-            index = int(number.group(1))
-            return state.choices[index - 1] if 1 <= index <= len(state.choices) else None
+        if NUMBER.match(parse.text):
+            index = choice_number(parse.text, len(state.choices))
+            return state.choices[index - 1] if index else None
+        index = choice_number(parse.text, len(state.choices))
+        if index:
+            return state.choices[index - 1]
         if len(state.choices) == 1 and read_polar(parse.text) == YES:
             return state.choices[0]
         if len(state.choices) == 1:

@@ -19,7 +19,7 @@ from kcbot.dialogue.answers import FUNCTION_WORDS, Option, correction, match_opt
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flows
 from kcbot.nlu import NLU, ParseResult
-from kcbot.nlu.negation import words
+from kcbot.nlu.negation import negated, words
 from kcbot.nlu.normalise import fold
 
 __all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
@@ -27,7 +27,7 @@ __all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
 PERSON_FLOW = "menneske"
 FACT_ENTITIES = frozenset({"borgergruppe", "sygemeldt_fra", "telefon"})
 # A second request must be this clear in its own part of the message to be offered.
-OTHER_TOPIC_CONFIDENCE = 0.8
+OTHER_TOPIC_CONFIDENCE = 0.85
 _MIN_PART_WORDS = 3
 # Words that say how a fact is held, not what the citizen asks ("jeg får dagpenge").
 _FACT_WORDS = FUNCTION_WORDS | {
@@ -67,11 +67,12 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         part = parse.text[start:end]
         span = (start, end)
         start = separator.end() if separator else end
-        if len(words(fold(part))) < _MIN_PART_WORDS:
-            continue
+        if len(words(fold(part))) < _MIN_PART_WORDS or any(
+                e.entity == "grund" and e.start <= span[0] < e.end for e in parse.entities):
+            continue  # too short to ask anything, or the reason for the first request
         sub = nlu.parse(part, today)
         flow = flows.for_intent(sub.intent)
-        if (flow is None or not flow.description or flow.digression
+        if (flow is None or not flow.description or only_facts(sub)
                 or sub.confidence < OTHER_TOPIC_CONFIDENCE):
             continue
         if found and found[-1][0] == flow.name:
@@ -79,6 +80,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         elif flow.name not in {name for name, _ in found}:
             found.append((flow.name, span))
     return found if len(found) > 1 else []
+
+
+def _negated_at(text: str, start: int) -> bool:
+    prefix = fold(text[:start])
+    return negated(prefix, len(prefix))
 
 
 def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
@@ -91,8 +97,9 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     for name, spec in domain.slots.items():
         if name == asked or slots.get(name) is None or spec.from_text:
             continue
-        # The last value wins: "ikke onsdag men torsdag".
-        values = [v for entity in spec.entities() for v in parse.values(entity)]
+        # The last value not negated wins: "ikke onsdag men torsdag", "fredag ikke onsdag".
+        values = [e.value for e in sorted(parse.entities, key=lambda e: e.start)
+                  if e.entity in spec.entities() and not _negated_at(parse.text, e.start)]
         if values and values[-1] != slots[name]:
             changed[name] = values[-1]
     for name, spec in domain.slots.items():

@@ -14,7 +14,16 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from kcbot.dialogue.answers import UNKNOWN, match_option, read_polar
+from kcbot.dialogue.answers import (
+    NO,
+    UNKNOWN,
+    YES,
+    choice_number,
+    correction,
+    match_option,
+    named_option,
+    read_polar,
+)
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.nlu import ParseResult
@@ -28,6 +37,15 @@ __all__ = [
 
 NUMBER = re.compile(r"^\s*(\d{1,2})\s*[).]?\s*$")
 CPR_SLOT = "cpr"
+# A first message that asks for a person and goes on to say what about ("…, vi kan ikke
+# samarbejde", "… om min jobplan") is the description; "jeg vil tale med min sagsbehandler" is not.
+DESCRIBES = 6
+_ABOUT = re.compile(r"[,;:.!?]\s*\w|\b(?:om|fordi|angående|vedr|vedrørende|about|because)\b",
+                    re.IGNORECASE)
+
+
+def _describes(text: str) -> bool:
+    return len(text.split()) >= DESCRIBES and _ABOUT.search(text) is not None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -46,10 +64,12 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
     spec = domain.slots[slot]
     options = domain.answer_options(slot, ask)
     if options:
-        number = NUMBER.match(parse.text)
-        if number:
-            index = int(number.group(1))
-            return options[index - 1].payload if 1 <= index <= len(options) else None
+        if NUMBER.match(parse.text):
+            index = choice_number(parse.text, len(options))
+            return options[index - 1].payload if index else None
+        index = choice_number(parse.text, len(options))
+        if index:
+            return options[index - 1].payload
         values = [v for entity in spec.entities() for v in parse.values(entity)]
         picked = match_option(parse.text, options, values, domain.text(ask))
         if picked is not None:
@@ -78,16 +98,27 @@ def message_facts(domain: Domain, parse: ParseResult) -> dict[str, Any]:
 
 def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                       wanted: Iterable[str | None]) -> dict[str, Any]:
-    """Empty slots among ``wanted`` that an entity in this message fills."""
+    """Empty slots among ``wanted`` that this message names: by an entity, or for a choice by
+    one of the phrases citizens answer it with ("unemployment benefits", "fra mit arbejde").
+    In a message that corrects itself ("kontanthjælp, nej undskyld sygedagpenge") the last
+    value counts."""
     found: dict[str, Any] = {}
+    last = correction(parse.text)
     for name in sorted(n for n in wanted if n):
         if slots.get(name) is not None or name == CPR_SLOT:
             continue
-        for entity in domain.slots[name].entities():
-            values = parse.values(entity)
-            if values:
-                found[name] = values[0]
-                break
+        spec = domain.slots[name]
+        values = [v for entity in spec.entities() for v in parse.values(entity)]
+        if values:
+            found[name] = values[-1] if last else values[0]
+            continue
+        options = domain.answer_options(name)
+        if options and {o.payload for o in options} != {YES, NO}:
+            named = named_option(parse.text, options)
+            if named is not None:
+                found[name] = named
+        elif parse.intent in spec.text_intents() and _describes(parse.text):
+            found[name] = parse.text  # "jeg vil skifte sagsbehandler, vi kan ikke samarbejde"
     return found
 
 

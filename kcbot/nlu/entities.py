@@ -98,6 +98,14 @@ _REASON = re.compile(
     r"(?P<grund>\w[^.!?\n]{2,200})",
     re.IGNORECASE,
 )
+# "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
+# words of letters after the introduction, ending at the first word that is not part of a name.
+_NAME = re.compile(
+    r"\b(?:jeg hedder|mit (?:fulde )?navn er|my name is|my full name is)\s+"
+    r"(?P<navn>(?!(?:og|and|jeg|i|men|but)\b)[^\W\d_][\w'’-]*"
+    r"(?:\s+(?!(?:og|and|jeg|i|men|but|vil|skal|kan|har|er|fra|want|would)\b)[^\W\d_][\w'’-]*){0,3})",
+    re.IGNORECASE,
+)
 _REASON_LEAD = re.compile(
     r"(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|because|since|due to|idet)\s+", re.IGNORECASE
 )
@@ -226,9 +234,19 @@ class EntityExtractor:
             if free(m.start(), m.end()):
                 add("tid", f"{int(m['h']):02d}:{m['m']}", m.start(), m.end())
         for match in self.lookups.matches(folded):
-            # "jeg er ikke syg", "jeg får ikke dagpenge": a negated phrase names nothing.
-            if not match.is_topic and not negated(folded, match.start):
-                add(match.name, match.value, spans[match.start][0], spans[match.end - 1][1])
+            if match.is_topic:
+                continue
+            value = match.value
+            if negated(folded, match.start):
+                # "jeg er ikke syg", "jeg får ikke dagpenge": a negated phrase names nothing,
+                # unless the table answers a yes/no question ("har ingen MitID" is "nej").
+                if value != "ja":
+                    continue
+                value = "nej"
+            add(match.name, value, spans[match.start][0], spans[match.end - 1][1])
+        name = _NAME.search(text)
+        if name:
+            found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
         reason = _REASON.search(text)
         if reason:
             lead = _REASON_LEAD.match(reason["grund"])

@@ -23,7 +23,7 @@ _LIGHT = frozenset({
     "mere", "helt", "sa", "serlig", "rigtig", "jeg", "du", "han", "hun", "vi", "de", "nogen",
     "noget", "nogle", "en", "et", "min", "mit", "mine", "am", "is", "are", "was", "have", "has",
     "had", "been", "be", "really", "very", "i", "a", "an", "any", "my", "got", "fa", "far",
-    "get", "faet", "haft", "ogsa", "lige",
+    "get", "faet", "haft", "ogsa", "lige", "pa", "on", "til",
 })
 _NT = re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|ca|can|wo|could|would|should)n t\b")
 _WORD = re.compile(r"[a-z0-9]+")
