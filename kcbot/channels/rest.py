@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
-import ipaddress
 import json
 import logging
 import math
@@ -30,7 +29,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from kcbot.clock import Clock
-from kcbot.config import Settings
+from kcbot.config import Settings, is_loopback
 from kcbot.dialogue import Engine
 from kcbot.nlu.normalise import MAX_CHARS
 
@@ -49,15 +48,6 @@ class RestLimits:
     message_chars: int = MAX_CHARS
     rate_messages: int = 10
     rate_seconds: float = 10.0
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
