@@ -38,8 +38,9 @@ _FIELD = re.compile(r"\{([a-z_]+)\}")
 def identity(slots: dict[str, Any]) -> dict[str, Any]:
     """Who the citizen is, for ``Store.add_outbox``: the name, the CPR number (full only in
     the turn it was given or verified in; the store encrypts it) and how it is known."""
-    return {"navn": slots.get("navn"), "cpr": slots.get("cpr"),
-            "identitet": slots.get("identitet") if slots.get("cpr") else None}
+    cpr = slots.get("cpr")
+    known = slots.get("identitet") or ("oplyst" if is_full_cpr(cpr) else None)
+    return {"navn": slots.get("navn"), "cpr": cpr, "identitet": known if cpr else None}
 
 
 def meeting(slots: dict[str, Any]) -> str:

@@ -16,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from kcbot.privacy import cpr_birth_date
+
 __all__ = ["ValidateSlots"]
 
 _DIGITS = re.compile(r"\D")
@@ -75,13 +77,11 @@ class ValidateSlots(ValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         digits = _DIGITS.sub("", str(value or ""))
-        if len(digits) != 10:
+        cpr = f"{digits[:6]}-{digits[6:]}"
+        # The date part must be a real birth date, century from the serial number included.
+        if len(digits) != 10 or cpr_birth_date(cpr) is None:
             return _reject(dispatcher, "cpr")
-        try:
-            date(2000, int(digits[2:4]), int(digits[0:2]))  # a real day and month
-        except ValueError:
-            return _reject(dispatcher, "cpr")
-        return {"cpr": f"{digits[:6]}-{digits[6:]}"}
+        return {"cpr": cpr}
 
     def validate_afbud_grund(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
