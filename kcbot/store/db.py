@@ -186,7 +186,7 @@ class Store(OutboxMethods):
         tables = [t for t in ("outbox", "tickets") if await self._has_column(t, "cpr_maskeret")]
         for table in tables:
             rows = await self._fetchall(
-                f"SELECT rowid, cpr FROM {table} WHERE cpr IS NOT NULL AND cpr NOT LIKE ?",
+                f"SELECT rowid AS rid, cpr FROM {table} WHERE cpr IS NOT NULL AND cpr NOT LIKE ?",
                 ("gAAAAA%",),
             )
             if not rows:
@@ -196,7 +196,7 @@ class Store(OutboxMethods):
                     sealed, masked = self.seal_cpr(str(row["cpr"]))
                     await db.execute(
                         f"UPDATE {table} SET cpr = ?, cpr_maskeret = ? WHERE rowid = ?",
-                        (sealed, masked, row["rowid"]),
+                        (sealed, masked, row["rid"]),
                     )
             await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
