@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "close":
             action.add_argument("--note", default="", help="hvad der blev gjort")
     t_show.add_argument("id")
+    t_show.add_argument("--cpr", action="store_true",
+                        help="vis det fulde CPR-nummer (til den, der ringer borgeren op)")
     for parser_ in tsub.choices.values():
         _common(parser_, suppress=True)
     tickets.set_defaults(handler=cmd_tickets)
@@ -215,7 +217,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                 t = await service.get(args.id)
                 print(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}  ({t.sla(now)})")
                 print(f"oprettet {t.created}  frist {t.due}  agent {t.agent or '-'}")
-                print(f"borger: {t.navn or '-'}  tlf {t.telefon or '-'}  "
+                cpr = store.open_cpr(t.cpr) if args.cpr and t.cpr else t.cpr_maskeret
+                print(f"borger: {t.navn or '-'}  CPR {cpr or '-'}  tlf {t.telefon or '-'}  "
                       f"gruppe {t.borgergruppe or '-'}")
                 print(f"resumé: {t.summary}")
                 if t.resolution:
