@@ -195,3 +195,21 @@ async def test_plain_smtp_only_to_this_machine() -> None:
             message = EmailMessage()
             message["From"], message["To"] = "a@kk.example", "b@kk.example"
             await send(message, inbox.settings(tls="starttls"))
+
+
+@pytest.mark.slow
+async def test_kcbot_serve_delivers_in_the_background(tmp_path: Path, clock, inbox) -> None:
+    import time
+
+    from tests.test_rest import serve
+
+    db = tmp_path / "serve.sqlite3"
+    async with Store.connect(db, clock) as store:
+        row_id = await _afbud(store)
+    with serve(tmp_path, db, env=inbox.env()):
+        deadline = time.monotonic() + 30
+        while not inbox.messages and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)  # the first round runs as the server starts
+    assert [int(m["X-Kcbot-Outbox-Id"]) for m in inbox.messages] == [row_id]
+    async with Store.connect(db, clock) as store:
+        assert (await store.outbox_row(row_id))["status"] == "sendt"

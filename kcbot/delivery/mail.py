@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -50,14 +51,15 @@ def compose(row: sqlite3.Row, cpr: str | None, recipient: Recipient, sender: str
         f"Identitet:    {IDENTITY_LABELS.get(row['identitet'] or '', 'ikke oplyst')}",
         "",
         f"Registreret:  {row['subject']}",
-        f"              {row['body']}",
+        textwrap.fill(row["body"], 76, initial_indent=" " * 14, subsequent_indent=" " * 14),
         f"Tidspunkt:    {when}",
         f"Regel:        {row['regel'] or '-'}",
         f"Samtale-id:   {row['conversation_id'] or '-'}",
         f"Udbakke-id:   {row['id']}",
         "",
-        f"Borgeren har fået at vide, at {recipient.navn} har fået besked. Samtalen kan læses i",
-        "kcbot-konsollen under Samtaler. Beskeden er sendt automatisk; svar ikke på den.",
+        *textwrap.wrap(f"Borgeren har fået at vide, at {recipient.navn} har fået besked. "
+                       "Samtalen kan læses i kcbot-konsollen under Samtaler. Beskeden er sendt "
+                       "automatisk; svar ikke på den.", 76),
     ]
     message = EmailMessage()
     message["From"] = sender
