@@ -19,7 +19,7 @@ from kcbot.delivery import Delivery, Recipients
 from kcbot.delivery.mail import SmtpFailure, send
 from kcbot.errors import ConfigError
 from kcbot.store import Store
-from tests.smtp import Inbox, smtp_server
+from tests.smtp import Inbox, smtp_server, starttls_server
 
 CPR = "150390-2468"
 
@@ -213,3 +213,17 @@ async def test_kcbot_serve_delivers_in_the_background(tmp_path: Path, clock, inb
     assert [int(m["X-Kcbot-Outbox-Id"]) for m in inbox.messages] == [row_id]
     async with Store.connect(db, clock) as store:
         assert (await store.outbox_row(row_id))["status"] == "sendt"
+
+
+async def test_starttls_the_default_with_a_relay_of_its_own_ca(store, tmp_path, monkeypatch
+                                                                ) -> None:
+    monkeypatch.setenv("KCBOT_RECIPIENT_JOBCENTER", "jobcenter@kk.example")
+    row_id = await _afbud(store)
+    with starttls_server(tmp_path) as (inbox, ca):
+        untrusted = await Delivery(store, inbox.settings(tls="starttls")).run_once()
+        assert untrusted.retry == [row_id]  # a certificate nobody vouches for is not used
+        assert "certificate" in (await store.outbox_row(row_id))["last_error"].lower()
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the operator trusts the relay's CA
+        await store.retry_outbox(row_id)
+        trusted = await Delivery(store, inbox.settings(tls="starttls")).run_once()
+    assert trusted.sent == [row_id] and len(inbox.messages) == 1
