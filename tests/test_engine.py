@@ -98,6 +98,17 @@ async def test_a_verified_conversation_without_the_token_later_is_asked(engine) 
     assert await engine.store.fetchall("SELECT * FROM outbox") == []
 
 
+async def test_another_citizen_on_the_same_sender_gets_a_conversation_of_their_own(engine
+                                                                                  ) -> None:
+    first = await engine.turn("kiosk", "jeg vil tale med en medarbejder",
+                              identity=Identity("Mette Hansen", "150390-2468"))
+    await engine.turn("kiosk", "om min plan")
+    await engine.turn("kiosk", "20304050")
+    other = await engine.turn("kiosk", "hej", identity=Identity("Ali Hassan", "020785-1357"))
+    assert other.conversation_id != first.conversation_id
+    assert "20304050" not in str(other.state.slots) and other.state.slots["navn"] == "Ali Hassan"
+
+
 async def test_a_wrong_answer_gets_a_hint_and_two_a_person(engine) -> None:
     await engine.turn("a", "jeg skal melde afbud til min jobsamtale i morgen")
     first = await engine.turn("a", "blå")

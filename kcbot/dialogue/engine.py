@@ -167,6 +167,11 @@ class Engine:
                 replies = [Reply.from_dict(r) for r in stored]
                 return TurnResult(conversation_id, replies, parse, replayed=True)
         conversation_id, state, new = await self._conversation(channel, sender)
+        if identity is not None and _another_citizen(state, identity):
+            # the same sender id, someone else logged in: nothing of theirs may show
+            await self.store.end_conversation(conversation_id, state.final_outcome)
+            conversation_id, state, new = (await self.store.start_conversation(channel, sender),
+                                           DialogueState(), True)
         _apply_identity(state, identity)
         turn = _Turn(conversation_id, state, parse, text)
         if new:
@@ -550,6 +555,11 @@ def _apply_identity(state: DialogueState, identity: Identity | None) -> None:
         state.slots.update(navn=identity.navn, cpr=identity.cpr, identitet=VERIFIED)
     elif state.slots.get("identitet") == VERIFIED:
         state.slots["identitet"] = None
+
+
+def _another_citizen(state: DialogueState, identity: Identity) -> bool:
+    known = state.slots.get("cpr")
+    return bool(known) and mask_cpr(str(known)) != mask_cpr(identity.cpr)
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:
