@@ -227,3 +227,17 @@ async def test_starttls_the_default_with_a_relay_of_its_own_ca(store, tmp_path, 
         await store.retry_outbox(row_id)
         trusted = await Delivery(store, inbox.settings(tls="starttls")).run_once()
     assert trusted.sent == [row_id] and len(inbox.messages) == 1
+
+
+def test_serve_warns_before_citizens_are_told_the_jobcentre_knows(monkeypatch) -> None:
+    from kcbot.cli import _delivery_warnings
+
+    warnings = _delivery_warnings(SmtpSettings(), public=True)
+    assert any("SMTP er ikke sat op" in w for w in warnings)
+    assert any("KCBOT_RECIPIENT_JOBCENTER" in w for w in warnings)
+    assert any("KCBOT_DATA_KEY" in w for w in warnings)  # the key kcbot generated itself
+    monkeypatch.setenv("KCBOT_DATA_KEY", "x4Dp2gLzT0cY1n1k2mDq0Yw9l2j3Hq6rXo8bB7sVt5U=")
+    for key in ("JOBCENTER", "A_KASSE", "CDU", "YDELSESSERVICE"):
+        monkeypatch.setenv(f"KCBOT_RECIPIENT_{key}", f"{key.lower()}@kk.example")
+    configured = SmtpSettings(host="smtp.kk.example", sender="kcbot@kk.example")
+    assert _delivery_warnings(configured, public=True) == []

@@ -126,4 +126,7 @@ def test_an_afbud_in_kcbot_chat_reaches_the_jobcentre_mailbox_once(tmp_path: Pat
     assert "feber" not in body  # the citizen's own words about their health stay out
     listed = kcbot("outbox", "list", "--db", db, "--status", "sendt", *NOW).stdout.decode()
     assert "150390-XXXX" in listed and "2468" not in listed
+    missing = kcbot("outbox", "retry", "999", "--db", db, *NOW)
+    assert missing.returncode == 2 and b"ingen besked med id 999" in missing.stderr
+    assert b"Traceback" not in missing.stderr
     assert scan(Path(db)) == []
