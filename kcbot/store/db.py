@@ -27,7 +27,7 @@ import aiosqlite
 from kcbot.clock import Clock, SystemClock
 from kcbot.datakey import DataKey
 from kcbot.errors import StoreError
-from kcbot.privacy import find_cpr, is_full_cpr, mask_cpr
+from kcbot.privacy import is_full_cpr, mask_cpr
 from kcbot.store.migrations import MIGRATIONS
 from kcbot.store.outbox import OutboxMethods
 
@@ -37,6 +37,7 @@ BUSY_TIMEOUT_MS = 5000
 OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
 _RECIPIENT = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 IDENTITIES = ("verificeret", "oplyst")
+_MASKED = re.compile(r"^\d{6}-XXXX$")
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ class Store(OutboxMethods):
             return None, None
         if is_full_cpr(cpr):
             return self.data_key.encrypt(cpr), mask_cpr(cpr)
-        masked = mask_cpr(str(cpr))
-        return None, (masked if find_cpr(masked) is None and "XXXX" in masked else None)
+        masked = mask_cpr(str(cpr).strip())
+        return None, (masked if _MASKED.match(masked) else None)
 
     def open_cpr(self, token: str | None) -> str | None:
         """The full CPR number from ``outbox.cpr`` or ``tickets.cpr``, for delivery only."""
