@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "close":
             action.add_argument("--note", default="", help="hvad der blev gjort")
     t_show.add_argument("id")
+    t_show.add_argument("--cpr", action="store_true",
+                        help="vis det fulde CPR-nummer (til den, der ringer borgeren op)")
     for parser_ in tsub.choices.values():
         _common(parser_, suppress=True)
     tickets.set_defaults(handler=cmd_tickets)
@@ -140,6 +142,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="samtidige afsendere ved --rest (100)")
     bench.set_defaults(handler=cmd_bench)
 
+    outbox = sub.add_parser("outbox", help="udbakken: send, vis og send igen")
+    _common(outbox, suppress=True)
+    osub = outbox.add_subparsers(dest="action", metavar="HANDLING", required=True)
+    osub.add_parser("send", help="send alt, der venter, én gang (SMTP), og afslut")
+    o_list = osub.add_parser("list", help="beskeder i udbakken")
+    o_list.add_argument("--status", choices=("afventer", "sender", "sendt", "fejlet"))
+    o_list.add_argument("--json", action="store_true", help="som JSON")
+    o_retry = osub.add_parser("retry", help="send en fejlet besked igen ved næste kørsel")
+    o_retry.add_argument("id", type=int)
+    for parser_ in osub.choices.values():
+        _common(parser_, suppress=True)
+    outbox.set_defaults(handler=cmd_outbox)
+
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
     db.set_defaults(handler=cmd_db)
@@ -202,7 +217,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                 t = await service.get(args.id)
                 print(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}  ({t.sla(now)})")
                 print(f"oprettet {t.created}  frist {t.due}  agent {t.agent or '-'}")
-                print(f"borger: {t.navn or '-'}  tlf {t.telefon or '-'}  "
+                cpr = store.open_cpr(t.cpr) if args.cpr and t.cpr else t.cpr_maskeret
+                print(f"borger: {t.navn or '-'}  CPR {cpr or '-'}  tlf {t.telefon or '-'}  "
                       f"gruppe {t.borgergruppe or '-'}")
                 print(f"resumé: {t.summary}")
                 if t.resolution:
@@ -233,6 +249,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     import asyncio
 
+    from kcbot import datakey
     from kcbot.store import MIGRATIONS, Store
 
     settings = Settings.from_env(args.db)
@@ -243,6 +260,7 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(f"database: {store.path}")
             print(f"skema-version: {version} (denne kcbot: {len(MIGRATIONS)})")
             print(f"samtaler: {await store.conversation_count()}")
+        print(f"datanøgle (CPR-kryptering): {datakey.describe()}")
 
     asyncio.run(info())
     return 0
@@ -331,17 +349,83 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     from kcbot.channels.rest import create_app, is_loopback
+    from kcbot.config import IdentitySettings, SmtpSettings
 
     token = os.environ.get("KCBOT_TOKEN") or None
     if token is None and not is_loopback(args.host):
         print(f"kcbot: ADVARSEL: {args.host} er ikke kun denne maskine, og der er ingen "
               "KCBOT_TOKEN. Alle på netværket kan skrive som en hvilken som helst borger.",
               file=sys.stderr)
+    smtp = SmtpSettings.from_env()
+    for warning in _delivery_warnings(smtp, public=not is_loopback(args.host)):
+        print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
     _check_address(args.host, args.port)
-    app = create_app(Settings.from_env(args.db), make_clock(args), token=token)
+    app = create_app(Settings.from_env(args.db), make_clock(args), token=token,
+                     identity=IdentitySettings.from_env(), smtp=smtp)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False,
             motd=False)
     return 0
+
+
+def _delivery_warnings(smtp, public: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    """What an operator must know before citizens are told 'jobcentret har fået besked'."""
+    from kcbot.datakey import DataKey
+    from kcbot.delivery import Recipients
+
+    warnings = []
+    if not smtp.configured:
+        warnings.append("SMTP er ikke sat op (KCBOT_SMTP_HOST, KCBOT_SMTP_FROM): "
+                        "registreringer bliver liggende i udbakken og sendes ikke.")
+    for recipient in Recipients.load().placeholders():
+        env = "KCBOT_RECIPIENT_" + recipient.key.upper().replace("-", "_")
+        warnings.append(f"modtageren '{recipient.key}' har stadig pladsholder-adressen "
+                        f"{recipient.adresse}; sæt {env} eller ret dialogues/modtagere.yml. "
+                        "Intet sendes dertil før da.")
+    if public and DataKey.load().generated:
+        warnings.append("CPR-numre krypteres med en nøgle, kcbot selv har lavet og gemt på "
+                        "denne maskine. Sæt KCBOT_DATA_KEY fra jeres hemmelighedslager i drift.")
+    return warnings
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.config import SmtpSettings
+    from kcbot.store import Store
+
+    settings = Settings.from_env(args.db)
+    clock = make_clock(args)
+
+    async def run() -> int:
+        async with Store.connect(settings.db_path, clock) as store:
+            if args.action == "list":
+                rows = [store.outbox_dict(r) for r in await store.outbox_list(args.status)]
+                if args.json:
+                    print(json.dumps(rows, ensure_ascii=False))
+                    return 0
+                for r in rows:
+                    print(f"{r['id']:>6}  {r['time'][:16].replace('T', ' ')}  {r['status']:<8} "
+                          f"{r['recipient']:<14} {r['navn'] or '-':<22} "
+                          f"{r['cpr_maskeret'] or '-':<11}  {r['subject'][:40]}"
+                          + (f"  ({r['last_error'][:60]})" if r["last_error"] else ""))
+                print(f"{len(rows)} beskeder")
+                return 0
+            if args.action == "retry":
+                row = await store.retry_outbox(args.id)
+                print(f"Besked {row['id']} sendes igen ved næste kørsel (kcbot outbox send).")
+                return 0
+            from kcbot.delivery import Delivery
+
+            smtp = SmtpSettings.from_env()
+            if not smtp.configured:
+                print("kcbot: SMTP er ikke sat op: sæt KCBOT_SMTP_HOST og KCBOT_SMTP_FROM "
+                      "(se README, 'Identitet, privatliv og levering').", file=sys.stderr)
+                return EXIT_USAGE
+            report = await Delivery(store, smtp).run_once()
+            print(report.line())
+            return 1 if report.failed or report.held else 0
+
+    return asyncio.run(run())
 
 
 def _check_address(host: str, port: int) -> None:

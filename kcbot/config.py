@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,8 @@ import platformdirs
 
 from kcbot.errors import ConfigError
 
-__all__ = ["Settings", "data_path"]
+__all__ = ["IdentitySettings", "Settings", "SmtpSettings", "config_dir", "data_path",
+           "is_loopback"]
 
 APP = "kcbot"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -42,6 +44,82 @@ def _float_env(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} er ikke et tal.") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _env(name: str) -> str | None:
+    raw = os.environ.get(name)
+    return raw.strip() if raw and raw.strip() else None
+
+
+def config_dir() -> Path:
+    """The user config folder (the generated data key lives here); ``KCBOT_CONFIG_DIR`` wins."""
+    return Path(_env("KCBOT_CONFIG_DIR") or platformdirs.user_config_dir(APP))
+
+
+SMTP_TLS_MODES = ("starttls", "tls", "none")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Outgoing mail. ``host`` unset means delivery is not configured."""
+
+    host: str | None = None
+    port: int = 587
+    sender: str | None = None  # KCBOT_SMTP_FROM
+    user: str | None = None
+    password: str | None = None
+    tls: str = "starttls"
+    timeout: float = 30.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host and self.sender)
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings:
+        tls = (_env("KCBOT_SMTP_TLS") or "starttls").lower()
+        if tls not in SMTP_TLS_MODES:
+            raise ConfigError(f"KCBOT_SMTP_TLS={tls!r}: brug {', '.join(SMTP_TLS_MODES)}.")
+        default_port = {"starttls": 587, "tls": 465, "none": 25}[tls]
+        raw_port = _env("KCBOT_SMTP_PORT")
+        try:
+            port = int(raw_port) if raw_port else default_port
+        except ValueError:
+            raise ConfigError(f"KCBOT_SMTP_PORT={raw_port!r} er ikke et portnummer.") from None
+        if not 0 < port < 65536:
+            raise ConfigError(f"KCBOT_SMTP_PORT={port} er ikke et portnummer (1-65535).")
+        return cls(host=_env("KCBOT_SMTP_HOST"), port=port, sender=_env("KCBOT_SMTP_FROM"),
+                   user=_env("KCBOT_SMTP_USER"), password=os.environ.get("KCBOT_SMTP_PASSWORD"),
+                   tls=tls)
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """How a channel's signed identity token is checked (``metadata.identity``)."""
+
+    secret: str | None = None  # KCBOT_IDENTITY_SECRET, for HS256
+    public_key: Path | None = None  # KCBOT_IDENTITY_PUBLIC_KEY, a PEM file for RS256/ES256
+    issuer: str | None = None  # KCBOT_IDENTITY_ISSUER, checked when set
+    audience: str | None = None  # KCBOT_IDENTITY_AUDIENCE, checked when set
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.secret or self.public_key)
+
+    @classmethod
+    def from_env(cls) -> IdentitySettings:
+        key = _env("KCBOT_IDENTITY_PUBLIC_KEY")
+        return cls(secret=_env("KCBOT_IDENTITY_SECRET"), public_key=Path(key) if key else None,
+                   issuer=_env("KCBOT_IDENTITY_ISSUER"), audience=_env("KCBOT_IDENTITY_AUDIENCE"))
 
 
 @dataclass(frozen=True)

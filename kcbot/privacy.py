@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 
-__all__ = ["CPR_RE", "CprMaskingFilter", "find_cpr", "mask_cpr"]
+__all__ = ["CPR_RE", "CprMaskingFilter", "cpr_birth_date", "find_cpr", "is_full_cpr",
+           "mask_cpr"]
 
 _SEP = r"[ \u00a0]?"
 CPR_RE = re.compile(
@@ -40,6 +42,35 @@ def find_cpr(text: str) -> str | None:
     Only for the one field that must keep it (a letter request in the outbox)."""
     m = CPR_RE.search(text or "")
     return f"{m['dd']}{m['mm']}{m['yy']}-{m['seq']}" if m else None
+
+
+_CANONICAL = re.compile(r"^(\d{2})(\d{2})(\d{2})-(\d)\d{3}$")
+
+
+def is_full_cpr(value: object) -> bool:
+    """A canonical, unmasked ``ddmmyy-xxxx`` (what may be encrypted and delivered)."""
+    return isinstance(value, str) and bool(_CANONICAL.match(value))
+
+
+def cpr_birth_date(cpr: str) -> date | None:
+    """The birth date a canonical CPR number encodes, or None if it encodes none.
+
+    The century follows from the year and the first digit of the serial number (the CPR
+    office's table), so ``290201-4xxx`` (2001, not a leap year) is no date at all."""
+    m = _CANONICAL.match(cpr or "")
+    if not m:
+        return None
+    dd, mm, yy, digit = (int(g) for g in m.groups())
+    if digit <= 3:
+        century = 1900
+    elif digit in (4, 9):
+        century = 2000 if yy <= 36 else 1900
+    else:
+        century = 2000 if yy <= 57 else 1800
+    try:
+        return date(century + yy, mm, dd)
+    except ValueError:
+        return None
 
 
 class CprMaskingFilter(logging.Filter):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,13 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_dir: Path) 
     monkeypatch.setenv("KCBOT_CACHE_DIR", str(cache_dir))
     monkeypatch.setenv("KCBOT_DB", str(tmp_path / "kcbot.sqlite3"))
     monkeypatch.delenv("KCBOT_NLU_THRESHOLD", raising=False)
+    # The data key and any generated key file stay in the test's folder; no real SMTP server,
+    # identity secret or recipient address leaks in from the environment.
+    monkeypatch.setenv("KCBOT_CONFIG_DIR", str(tmp_path / "config"))
+    for name in [n for n in os.environ if n.startswith(("KCBOT_SMTP_", "KCBOT_IDENTITY_",
+                                                         "KCBOT_RECIPIENT_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("KCBOT_DATA_KEY", raising=False)
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 MARKUP = "[bold red]x[/] [link=https://example.org]klik[/link] \x1b[31mrød\x1b[0m"
 CITIZENS = {
     "a": ["hvornår har I åbent"],
-    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg"],
+    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg",
+          "Mette Hansen", "150390-2468"],
     "c": ["må jeg holde ferie på dagpenge"],
     "d": ["jeg vil tale med min sagsbehandler", MARKUP, "Sara Jensen", "20304050",
           "dagpenge", "ja"],
@@ -62,6 +63,8 @@ async def test_the_dashboard_shows_the_stores_figures(db: Path) -> None:
         outcomes = [o for (o,) in con.execute("SELECT outcome FROM conversations")]
         open_tickets = con.execute(
             "SELECT count(*) FROM tickets WHERE status != 'afsluttet'").fetchone()[0]
+        # the afbud's message to the jobcentre could not be delivered
+        assert con.execute("UPDATE outbox SET status = 'fejlet', attempts = 9").rowcount == 1
     settled, handed, left = (outcomes.count(o) for o in ("straksafklaret", "overdraget",
                                                           "afbrudt"))
     async with _app(db).run_test(size=(160, 50)) as pilot:
@@ -72,6 +75,7 @@ async def test_the_dashboard_shows_the_stores_figures(db: Path) -> None:
         assert shown["samtaler"] == str(len(outcomes))
         assert shown["aabne"] == str(open_tickets) == "1"
         assert shown["overskredet"] == "0"
+        assert shown["ikke_sendt"] == "1"
         await pilot.press("p")  # this week: the same five conversations
         await pilot.app.workers.wait_for_complete()
         label = str(pilot.app.query_one("#period-label").content)

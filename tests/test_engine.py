@@ -11,6 +11,7 @@ import pytest
 from kcbot.clock import FrozenClock
 from kcbot.config import Settings
 from kcbot.dialogue import Engine, TurnResult
+from kcbot.identity import Identity
 
 
 @pytest.fixture
@@ -47,8 +48,10 @@ async def test_a_choice_slot_takes_words_and_free_answers(engine, answer: str) -
 
 
 async def test_what_the_first_message_says_is_not_asked_again(engine) -> None:
+    # A verified identity from the channel: not even name and CPR number are asked.
     result = await engine.turn(
-        "a", "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg"
+        "a", "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg",
+        identity=Identity("Mette Hansen", "150390-2468"),
     )
     slots = result.state.slots
     assert slots["borgergruppe"] == "dagpenge"
@@ -58,6 +61,52 @@ async def test_what_the_first_message_says_is_not_asked_again(engine) -> None:
     assert result.state.asked == []
     assert result.state.outcome == "straksafklaret"
     assert "gyldig grund" in text(result)
+    assert "CPR" not in text(result)
+    (row,) = await engine.store.fetchall("SELECT navn, cpr, cpr_maskeret, identitet FROM outbox")
+    assert (row["navn"], row["cpr_maskeret"], row["identitet"]) == (
+        "Mette Hansen", "150390-XXXX", "verificeret")
+    assert engine.store.open_cpr(row["cpr"]) == "150390-2468"
+
+
+async def test_before_a_registration_the_bot_says_why_and_asks_name_and_cpr(engine) -> None:
+    first = await engine.turn(
+        "a", "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg")
+    assert "sendes kun til jobcentret" in text(first) and "https://" in text(first)
+    assert "fulde navn" in text(first) and first.state.outcome is None
+    await engine.turn("a", "Mette Hansen")
+    refused = await engine.turn("a", "320190-1111")  # no 32nd day: not a CPR number
+    assert "10 cifre" in text(refused) and "CPR-nummer" in text(refused)
+    done = await engine.turn("a", "150390 2468")
+    assert "150390-XXXX" in text(done) and "2468" not in text(done)
+    assert "gyldig grund" in text(done) and done.state.outcome == "straksafklaret"
+    assert done.state.asked == ["navn", "cpr", "cpr"]
+    (row,) = await engine.store.fetchall("SELECT navn, cpr, identitet FROM outbox")
+    assert (row["navn"], row["identitet"]) == ("Mette Hansen", "oplyst")
+    assert engine.store.open_cpr(row["cpr"]) == "150390-2468"
+    # the full number lived in that one turn: state, turns and events have the masked form
+    for table in ("conversations", "turns", "events"):
+        dump = " ".join(str(v) for r in await engine.store.fetchall(f"SELECT * FROM {table}")
+                        for v in tuple(r))
+        assert "2468" not in dump and "150390-XXXX" in dump, table
+
+
+async def test_a_verified_conversation_without_the_token_later_is_asked(engine) -> None:
+    mette = Identity("Mette Hansen", "150390-2468")
+    await engine.turn("a", "jeg er syg og får kontanthjælp", identity=mette)
+    result = await engine.turn("a", "en uge")  # this message came without the token
+    assert "Hvad er dit CPR-nummer?" in text(result)
+    assert await engine.store.fetchall("SELECT * FROM outbox") == []
+
+
+async def test_another_citizen_on_the_same_sender_gets_a_conversation_of_their_own(engine
+                                                                                  ) -> None:
+    first = await engine.turn("kiosk", "jeg vil tale med en medarbejder",
+                              identity=Identity("Mette Hansen", "150390-2468"))
+    await engine.turn("kiosk", "om min plan")
+    await engine.turn("kiosk", "20304050")
+    other = await engine.turn("kiosk", "hej", identity=Identity("Ali Hassan", "020785-1357"))
+    assert other.conversation_id != first.conversation_id
+    assert "20304050" not in str(other.state.slots) and other.state.slots["navn"] == "Ali Hassan"
 
 
 async def test_a_wrong_answer_gets_a_hint_and_two_a_person(engine) -> None:
@@ -193,8 +242,10 @@ async def test_bad_input_gets_a_danish_reply_and_the_question_again(engine, mess
 async def test_a_retried_message_id_is_not_run_twice(engine) -> None:
     for _ in range(2):
         result = await engine.turn("a", "jeg får dagpenge og er syg og kan ikke komme til "
-                                   "min jobsamtale i morgen", message_id="m1")
+                                   "min jobsamtale i morgen", message_id="m1",
+                                   identity=Identity("Mette Hansen", "150390-2468"))
     assert result.replayed and "gyldig grund" in text(result)
+    assert len(await engine.store.fetchall("SELECT * FROM outbox")) == 1
     first = await engine.turn("b", "jeg skal melde afbud til min jobsamtale", message_id="m2")
     again = await engine.turn("b", "jeg skal melde afbud til min jobsamtale", message_id="m2")
     assert again.replies == first.replies and again.replies[-1].buttons

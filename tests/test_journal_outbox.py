@@ -20,6 +20,9 @@ async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engin
     await engine.close()
 
 
+WHO = ("Mette Hansen", "150390-2468")  # the answers to the name and CPR questions
+
+
 async def _say(engine: Engine, *messages: str) -> str:
     result = None
     for message in messages:
@@ -31,7 +34,7 @@ async def _say(engine: Engine, *messages: str) -> str:
 async def test_an_accepted_afbud_leaves_one_note_with_rule_and_source(engine) -> None:
     conversation = await _say(
         engine, "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, "
-                "jeg har fået konstateret lungebetændelse og er syg")
+                "jeg har fået konstateret lungebetændelse og er syg", *WHO)
     journal = await engine.store.fetchall("SELECT * FROM journal")
     assert len(journal) == 1
     note = journal[0]
@@ -39,8 +42,9 @@ async def test_an_accepted_afbud_leaves_one_note_with_rule_and_source(engine) ->
     assert (note["sag"], note["borgergruppe"], note["rule"]) == (
         "afbud", "dagpenge", "dagpenge_gyldig_grund")
     assert "bilag 4" in note["source"]
-    outbox = await engine.store.fetchall("SELECT recipient, body, cpr FROM outbox")
-    assert [(o["recipient"], o["cpr"]) for o in outbox] == [("jobcenter", None)]
+    outbox = await engine.store.fetchall("SELECT recipient, body, navn, regel FROM outbox")
+    assert [(o["recipient"], o["navn"], o["regel"]) for o in outbox] == [
+        ("jobcenter", "Mette Hansen", "dagpenge_gyldig_grund")]
     assert "Grund: sygdom" in outbox[0]["body"]
     assert "lungebetændelse" not in outbox[0]["body"]  # health details stay out
 
@@ -56,7 +60,7 @@ async def test_guidance_alone_is_noted_with_the_texts_sources(engine) -> None:
 
 
 async def test_a_sick_report_sends_the_period_not_the_illness(engine) -> None:
-    await _say(engine, "jeg er syg og får kontanthjælp", "en uge, jeg har ondt i ryggen")
+    await _say(engine, "jeg er syg og får kontanthjælp", "en uge, jeg har ondt i ryggen", *WHO)
     outbox = await engine.store.fetchall("SELECT recipient, subject, body FROM outbox")
     assert [(o["recipient"], o["subject"]) for o in outbox] == [("jobcenter", "Sygemelding")]
     assert "24. november 2026" in outbox[0]["body"] and "ryg" not in outbox[0]["body"]

@@ -18,7 +18,8 @@ from tests.test_console import _fill
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 THIS_WEEK = {  # Tuesday 24 Nov: two settled, one handed over, one left
     "a": ["hvornår har I åbent"],
-    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg"],
+    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg",
+          "Mette Hansen", "150390-2468"],
     "c": ["jeg vil tale med min sagsbehandler", "om min plan", "Sara Jensen", "20304050",
           "dagpenge", "ja"],
     "d": ["jeg skal melde afbud"],

@@ -83,17 +83,27 @@ async def test_cpr_never_reaches_turns_events_state_or_journal(tmp_path: Path, c
         dump = " ".join(str(v) for row in raw.execute(f"SELECT * FROM {table}") for v in row)
         assert "1234" not in dump, table
         assert "240190-XXXX" in dump, table
-    body, cpr = raw.execute("SELECT body, cpr FROM outbox").fetchone()
+    body, cpr, masked = raw.execute("SELECT body, cpr, cpr_maskeret FROM outbox").fetchone()
     assert body == "til 240190-XXXX"
-    assert cpr == CPR  # the one field that must hold it
+    assert masked == "240190-XXXX"
+    assert cpr.startswith("gAAAAA") and CPR not in cpr  # the one field that holds it, encrypted
 
 
-async def test_full_cpr_only_travels_with_a_letter(tmp_path: Path, clock) -> None:
+async def test_the_full_cpr_travels_encrypted_and_comes_back_for_delivery(
+    tmp_path: Path, clock
+) -> None:
     async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        row_id = await store.add_outbox(None, "jobcenter", "Sygemelding", "x", cpr=CPR,
+                                        navn="Mette Hansen", identitet="oplyst")
+        row = await store.outbox_row(row_id)
+        assert store.open_cpr(row["cpr"]) == CPR
+        masked_only = await store.add_outbox(None, "jobcenter", "x", "x", cpr="240190-XXXX")
+        row = await store.outbox_row(masked_only)
+        assert (row["cpr"], row["cpr_maskeret"]) == (None, "240190-XXXX")
         with pytest.raises(StoreError):
-            await store.add_outbox(None, "jobcenter", "Sygemelding", "x", cpr=CPR)
+            await store.add_outbox(None, "Kommunen; DROP", "x", "x")
         with pytest.raises(StoreError):
-            await store.add_outbox(None, "kommunen", "x", "x")
+            await store.add_outbox(None, "jobcenter", "x", "x", identitet="gaettet")
 
 
 async def test_turns_are_numbered_in_order_and_times_come_from_the_clock(

@@ -46,7 +46,9 @@ async def test_summary_masks_cpr_but_the_ticket_keeps_it(service) -> None:
     ticket, _ = await service.create(None, "menneske", "borger 240190-1234 vil ringes op",
                                      cpr="240190-1234")
     assert ticket.summary == "borger 240190-XXXX vil ringes op"
-    assert ticket.cpr == "240190-1234"
+    assert ticket.cpr is not None and "1234" not in ticket.cpr  # encrypted at rest
+    assert service.store.open_cpr(ticket.cpr) == "240190-1234"  # for the agent calling back
+    assert ticket.cpr_maskeret == "240190-XXXX"
     assert "cpr" not in ticket.as_json()
 
 
@@ -111,7 +113,7 @@ def test_agent_session_through_the_cli(tmp_path: Path) -> None:
     (ticket,) = json.loads(listed.stdout)
     assert set(ticket) == {"id", "conversation_id", "queue", "category", "status",
                            "borgergruppe", "navn", "telefon", "summary", "created", "due",
-                           "closed", "agent"}
+                           "closed", "agent", "cpr_maskeret"}
     assert kcbot("tickets", "claim", ticket["id"], "--agent", "ab", *now).returncode == 0
     assert kcbot("tickets", "close", ticket["id"], "--agent", "ab", "--note", "ok",
                  *now).returncode == 0

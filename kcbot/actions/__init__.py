@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from kcbot.actions.aabningstid import ActionAabningstid
 from kcbot.actions.afbud import ActionVurderAfbud
+from kcbot.actions.identitet import ActionIdentitetOplyst, ActionPrivatliv
 from kcbot.actions.journal import ActionJournal
 from kcbot.actions.registrering import Registrering
 from kcbot.actions.tilbagekald import ActionOpretTilbagekald
 from kcbot.actions.validation import ValidateSlots
 
 __all__ = [
-    "ActionAabningstid", "ActionJournal", "ActionOpretTilbagekald", "ActionVurderAfbud",
-    "Registrering", "ValidateSlots",
+    "ActionAabningstid", "ActionIdentitetOplyst", "ActionJournal", "ActionOpretTilbagekald",
+    "ActionPrivatliv", "ActionVurderAfbud", "Registrering", "ValidateSlots",
 ]

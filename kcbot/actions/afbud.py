@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import content, current
-from kcbot.actions.registrering import fill, meeting
+from kcbot.actions.registrering import fill, identity, meeting
 from kcbot.clock import TZ
 from kcbot.errors import DataError
 
@@ -68,6 +68,7 @@ class ActionVurderAfbud(Action):
             await context.store.add_outbox(
                 conversation_id, "jobcenter", f"Afbud til {meeting(slots)}",
                 fill(OUTBOX_TEXT, slots, today) + f" Afgørelse: {decision} (regel {rule['id']}).",
+                regel=rule["id"], **identity(slots),
             )
         return events + [
             SlotSet("afgoerelse", f"Afbud {decision}: {rule.get('note', '')}".strip()),

@@ -16,9 +16,11 @@ from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import content, current
 from kcbot.clock import TZ
+from kcbot.delivery.recipients import configured as recipients
 from kcbot.errors import DataError
+from kcbot.privacy import is_full_cpr
 
-__all__ = ["GROUP_LABELS", "Registrering", "fill", "meeting"]
+__all__ = ["GROUP_LABELS", "Registrering", "fill", "identity", "meeting"]
 
 FILE = "registreringer.yml"
 LOCALE = "da_DK"
@@ -32,7 +34,14 @@ MOEDE_LABELS = {
 }
 CORRECTION_NOTE = "RETTELSE – erstatter beskeden fra samme samtale lige før."
 _FIELD = re.compile(r"\{([a-z_]+)\}")
-_FULL_CPR = re.compile(r"^\d{6}-\d{4}$")
+
+
+def identity(slots: dict[str, Any]) -> dict[str, Any]:
+    """Who the citizen is, for ``Store.add_outbox``: the name, the CPR number (full only in
+    the turn it was given or verified in; the store encrypts it) and how it is known."""
+    cpr = slots.get("cpr")
+    known = slots.get("identitet") or ("oplyst" if is_full_cpr(cpr) else None)
+    return {"navn": slots.get("navn"), "cpr": cpr, "identitet": known if cpr else None}
 
 
 def meeting(slots: dict[str, Any]) -> str:
@@ -70,17 +79,19 @@ class Registrering(Action, ABC):
         async with current() as context:
             today = context.clock.now().astimezone(TZ).date()
             conversation_id = await context.conversation_for(tracker.sender_id)
-            cpr = None
-            if spec["modtager"] == "brev":
-                cpr = slots.get("cpr")
-                if not cpr or not _FULL_CPR.match(str(cpr)):
-                    raise DataError(FILE, f"registreringer.{self.registrering}",
-                                    "et brev kræver det fulde CPR-nummer fra samme tur")
+            if spec["modtager"] not in recipients():
+                raise DataError(FILE, f"registreringer.{self.registrering}.modtager",
+                                f"'{spec['modtager']}' findes ikke i modtagere.yml")
+            if spec["modtager"] == "brev" and not is_full_cpr(slots.get("cpr")):
+                raise DataError(FILE, f"registreringer.{self.registrering}",
+                                "et brev kræver det fulde CPR-nummer fra samme tur")
             subject, text = spec["emne"], fill(spec["tekst"], slots, today)
             if slots.get("rettelse"):  # the citizen corrected a registration just made
                 subject, text = f"Rettelse: {subject}", f"{CORRECTION_NOTE} {text}"
-            await context.store.add_outbox(conversation_id, spec["modtager"], subject, text,
-                                           cpr=cpr)
+            await context.store.add_outbox(
+                conversation_id, spec["modtager"], subject, text, regel=spec["regel"],
+                **identity(slots),
+            )
         return [
             SlotSet("afgoerelse", spec["afgoerelse"]),
             SlotSet("regel", spec["regel"]),

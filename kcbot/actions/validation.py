@@ -17,6 +17,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from kcbot.dialogue.answers import looks_like_name, strip_name_intro
+from kcbot.privacy import cpr_birth_date
 
 __all__ = ["ValidateSlots"]
 
@@ -78,13 +79,11 @@ class ValidateSlots(ValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         digits = _DIGITS.sub("", str(value or ""))
-        if len(digits) != 10:
+        cpr = f"{digits[:6]}-{digits[6:]}"
+        # The date part must be a real birth date, century from the serial number included.
+        if len(digits) != 10 or cpr_birth_date(cpr) is None:
             return _reject(dispatcher, "cpr")
-        try:
-            date(2000, int(digits[2:4]), int(digits[0:2]))  # a real day and month
-        except ValueError:
-            return _reject(dispatcher, "cpr")
-        return {"cpr": f"{digits[:6]}-{digits[6:]}"}
+        return {"cpr": cpr}
 
     def validate_afbud_grund(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -7,6 +7,10 @@ payload being the number), so a front end written for Rasa's REST channel works 
 Safer than Rasa's webhook: a bearer token when configured, size and rate limits with Danish JSON
 errors, ``metadata.message_id`` for retries that never run a turn twice, and one turn at a time
 per sender (different senders in parallel). Nothing a client sends gets a 500 or a traceback.
+
+``metadata.identity`` carries the citizen's identity from a portal with MitID login, as a signed
+JWT (``kcbot.identity``); a token that does not verify is refused with 401, never treated as
+anonymous. With SMTP configured, the server also delivers the outbox every 30 seconds.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
-import ipaddress
 import json
 import logging
 import math
@@ -30,8 +33,9 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from kcbot.clock import Clock
-from kcbot.config import Settings
+from kcbot.config import IdentitySettings, Settings, SmtpSettings, is_loopback
 from kcbot.dialogue import Engine
+from kcbot.identity import IdentityError, IdentityVerifier
 from kcbot.nlu.normalise import MAX_CHARS
 
 __all__ = ["RestLimits", "create_app", "is_loopback"]
@@ -41,6 +45,7 @@ CHANNEL = "rest"
 MAX_SENDER = 128
 MAX_MESSAGE_ID = 128
 IDLE_SWEEP_SECONDS = 60
+DELIVERY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -49,15 +54,6 @@ class RestLimits:
     message_chars: int = MAX_CHARS
     rate_messages: int = 10
     rate_seconds: float = 10.0
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
@@ -117,8 +113,10 @@ class SenderLocks:
                 self._locks[sender] = (lock, users - 1)
 
 
-def _parse(body: bytes, limits: RestLimits) -> tuple[str, str, str | None] | HTTPResponse:
-    """(sender, message, message_id) from a request body, or the 400 that explains why not."""
+def _parse(body: bytes, limits: RestLimits
+           ) -> tuple[str, str, str | None, object] | HTTPResponse:
+    """(sender, message, message_id, identity token) from a request body, or the 400 that
+    explains why not."""
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -145,12 +143,16 @@ def _parse(body: bytes, limits: RestLimits) -> tuple[str, str, str | None] | HTT
         message_id = str(message_id)
         if not message_id or len(message_id) > MAX_MESSAGE_ID:
             return _error(400, f"'metadata.message_id' skal have 1 til {MAX_MESSAGE_ID} tegn.")
-    return sender, message, message_id
+    return sender, message, message_id, metadata.get("identity")
 
 
 def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
-               limits: RestLimits | None = None, name: str = "kcbot") -> Sanic:
+               limits: RestLimits | None = None, name: str = "kcbot",
+               identity: IdentitySettings | None = None,
+               smtp: SmtpSettings | None = None) -> Sanic:
     limits = limits or RestLimits()
+    verifier = IdentityVerifier(identity or IdentitySettings())
+    verifier.check_setup()
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = limits.body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -162,6 +164,8 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
     async def open_engine(app: Sanic) -> None:
         app.ctx.engine = await Engine.open(settings, clock)
         app.add_task(sweep_idle(app), name="kcbot-idle-sweep")
+        if smtp is not None and smtp.configured:
+            app.add_task(deliver(app), name="kcbot-delivery")
 
     @app.after_server_stop
     async def close_engine(app: Sanic) -> None:
@@ -175,6 +179,20 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
                 rate.forget_idle()
             except Exception:  # the sweep must not die; the next turn ends idle ones anyway
                 log.exception("idle sweep failed")
+
+    async def deliver(app: Sanic) -> None:
+        from kcbot.delivery import Delivery
+
+        assert smtp is not None
+        delivery = Delivery(app.ctx.engine.store, smtp)
+        while True:
+            try:
+                report = await delivery.run_once()
+                if report.sent or report.retry or report.failed:
+                    log.info("delivery: %s", report.line())
+            except Exception:  # a wrong key or a bug: say so, and try again next round
+                log.exception("delivery failed")
+            await asyncio.sleep(DELIVERY_SECONDS)
 
     @app.get("/webhooks/rest/")
     async def status(request: Request) -> HTTPResponse:
@@ -198,14 +216,21 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
         parsed = _parse(request.body, limits)
         if isinstance(parsed, HTTPResponse):
             return parsed
-        sender, message, message_id = parsed
+        sender, message, message_id, token_ = parsed
+        identity = None
+        if token_ is not None:
+            try:
+                identity = verifier.verify(token_)
+            except IdentityError as exc:
+                log.info("identity refused for %s: %s", sender, exc)
+                return _error(401, f"Din identitet kunne ikke bekræftes: {exc}")
         wait = rate.retry_after(sender)
         if wait:
             return _error(429, f"For mange beskeder. Vent {wait} sekunder, og prøv igen.",
                           **{"Retry-After": str(wait)})
         engine: Engine = request.app.ctx.engine
         result = await locks(sender, lambda: engine.turn(
-            sender, message, channel=CHANNEL, message_id=message_id))
+            sender, message, channel=CHANNEL, message_id=message_id, identity=identity))
         return _json(
             [{"recipient_id": sender, **reply.as_dict()} for reply in result.replies]
         )

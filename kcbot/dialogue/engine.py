@@ -48,6 +48,7 @@ from kcbot.dialogue.slots import (
 from kcbot.dialogue.state import DialogueState, Frame
 from kcbot.dialogue.tracker import action_call
 from kcbot.errors import KcbotError
+from kcbot.identity import Identity
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
 from kcbot.privacy import mask_cpr
@@ -75,9 +76,11 @@ INTERRUPT_CONFIDENCE = 0.7
 SWITCH_CONFIDENCE = 0.75
 MAX_STEPS_PER_TURN = 100
 # Who the citizen is stays for the whole conversation; what a topic collected (a meeting, a
-# reason, a decision) is forgotten when a new topic starts. CPR is never kept: the full number
-# exists only in the turn it was written in.
-PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid"})
+# reason, a decision) is forgotten when a new topic starts. The full CPR number exists only in
+# the turn it was written or verified in: the store masks it in the state it keeps.
+PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid",
+                              "cpr", "identitet"})
+VERIFIED = "verificeret"
 _RESET = re.compile(
     r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller|fortryd|glem det|nej ikke "
     r"alligevel|ikke alligevel|never ?mind|forget it|cancel)\b[ !.]*$"
@@ -149,12 +152,15 @@ class Engine:
     # -- the turn ---------------------------------------------------------------------------
 
     async def turn(self, sender: str, text: str, *, channel: str = "chat",
-                   message_id: str | None = None) -> TurnResult:
+                   message_id: str | None = None, identity: Identity | None = None
+                   ) -> TurnResult:
+        """``identity``: who the citizen is, verified by the channel for this message (a signed
+        token from a MitID login); the bot then never asks for name or CPR number."""
         now = self.clock.now()
         parse = self.nlu.parse(text, now.date()) if len(text) <= MAX_CHARS else None
         try:
             async with self.store.transaction():
-                return await self._turn(channel, sender, text, parse, message_id)
+                return await self._turn(channel, sender, text, parse, message_id, identity)
         except KcbotError:
             raise
         except Exception:  # a bug must not cost the citizen the conversation
@@ -169,7 +175,7 @@ class Engine:
                 return TurnResult(conversation_id, [reply], parse, state)
 
     async def _turn(self, channel: str, sender: str, text: str, parse: ParseResult | None,
-                    message_id: str | None) -> TurnResult:
+                    message_id: str | None, identity: Identity | None = None) -> TurnResult:
         if message_id is not None:
             stored = await self.store.processed_replies(channel, sender, message_id)
             if stored is not None:
@@ -177,6 +183,12 @@ class Engine:
                 replies = [Reply.from_dict(r) for r in stored]
                 return TurnResult(conversation_id, replies, parse, replayed=True)
         conversation_id, state, new = await self._conversation(channel, sender)
+        if identity is not None and _another_citizen(state, identity):
+            # the same sender id, someone else logged in: nothing of theirs may show
+            await self.store.end_conversation(conversation_id, state.final_outcome)
+            conversation_id, state, new = (await self.store.start_conversation(channel, sender),
+                                           DialogueState(), True)
+        _apply_identity(state, identity)
         turn = _Turn(conversation_id, state, parse, text)
         if new:
             self._say(turn, "utter_velkommen")
@@ -399,7 +411,7 @@ class Engine:
                 self._say(turn, hint)
             self._ask_again(turn)
             return
-        current = self.flows[state.stack[-1].flow]
+        bottom = state.stack[0].flow
         state.requested_slot = state.ask = None
         state.tries = 0
         if any(self.flows[frame.flow].handoff for frame in state.stack):
@@ -408,7 +420,8 @@ class Engine:
             return
         state.stack.clear()
         state.given_up.append(slot)  # the person calling back asks instead
-        state.slots["sag"] = current.name
+        # the topic, not a flow it called (identitet) or a digression on top of it
+        state.slots["sag"] = bottom
         await self._start(turn, self.flows[OFFER_PERSON], handoff=True)
 
     async def _new_topic(self, turn: _Turn) -> None:
@@ -550,6 +563,11 @@ class Engine:
                 state.stack[-1] = Frame(step.arg)
                 turn.events.append({"event": "flow_started", "name": step.arg})
                 continue
+            elif step.kind == "call":  # run the flow, then continue after this step
+                frame.step = self._next_index(flow, step, state.slots)
+                state.stack.append(Frame(step.arg))
+                turn.events.append({"event": "flow_started", "name": step.arg})
+                continue
             frame.step = self._next_index(flow, step, state.slots)
         raise KcbotError(f"Flowet '{state.flow}' kom ikke videre efter {MAX_STEPS_PER_TURN} trin.")
 
@@ -664,6 +682,21 @@ class Engine:
 
 def _declines(text: str) -> bool:
     return read_polar(text) == NO or text.strip() == "2"
+
+
+def _apply_identity(state: DialogueState, identity: Identity | None) -> None:
+    """A verified identity fills name and CPR number for this turn. A conversation that was
+    verified and gets a message without it is asked like any other before a registration: the
+    full number is never kept between turns."""
+    if identity is not None:
+        state.slots.update(navn=identity.navn, cpr=identity.cpr, identitet=VERIFIED)
+    elif state.slots.get("identitet") == VERIFIED:
+        state.slots["identitet"] = None
+
+
+def _another_citizen(state: DialogueState, identity: Identity) -> bool:
+    known = state.slots.get("cpr")
+    return bool(known) and mask_cpr(str(known)) != mask_cpr(identity.cpr)
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:

@@ -7,6 +7,7 @@ A flow is started by one or more intents and is a list of steps, each exactly on
 ``action: name``    run a rasa-sdk custom action (``kcbot/actions``)
 ``set: {slot: v}``  set slots
 ``link: flow``      continue in another flow (this one ends)
+``call: flow``      run another flow, then continue here (``identitet`` before a registration)
 
 Any step may have an ``id`` and a ``next``: a step id, ``END``, or a list of
 ``{if: {slot: value-or-list}, then: id}`` items ending in ``{else: id}``. Without ``next`` the
@@ -33,7 +34,7 @@ from kcbot.yamlio import check_keys, load_yaml
 __all__ = ["END", "Flow", "Flows", "Step", "load_flows"]
 
 END = "END"
-STEP_KINDS = ("collect", "say", "action", "set", "link")
+STEP_KINDS = ("collect", "say", "action", "set", "link", "call")
 STEP_KEYS = {"id", "next", "ask", "always", "description", *STEP_KINDS}
 FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps"}
 
@@ -199,7 +200,7 @@ def _check_references(
             fail(f"svaret '{step.arg}' findes ikke i domænets responses")
         elif step.kind == "action" and step.arg not in actions:
             fail(f"handlingen '{step.arg}' findes ikke; kendte: {', '.join(sorted(actions))}")
-        elif step.kind == "link" and step.arg not in flows:
+        elif step.kind in ("link", "call") and step.arg not in flows:
             fail(f"flowet '{step.arg}' findes ikke")
         elif step.kind == "set":
             for slot in step.arg:

@@ -128,6 +128,6 @@ def flow_uses(flows: Flows, flow: Flow, seen: frozenset[str] = frozenset()) -> s
     for step in flow.steps:
         for branch in step.next:
             slots |= set(branch.when or ())
-        if step.kind == "link" and step.arg not in seen:
+        if step.kind in ("link", "call") and step.arg not in seen:
             slots |= flow_uses(flows, flows[step.arg], seen | {flow.name})
     return slots

@@ -1,14 +1,17 @@
 """The SQLite store, through aiosqlite: one file, WAL mode, a busy timeout, foreign keys on.
 
 The store is the privacy boundary: text bound for ``turns``, ``events`` and ``journal`` is
-CPR-masked here, whatever the caller forgot, and only a letter request in the outbox may carry a
-full CPR number in its own column.
+CPR-masked here, whatever the caller forgot. A full CPR number is kept only where it is
+delivered (``outbox.cpr``, ``tickets.cpr``), and only encrypted with the data key
+(``kcbot.datakey``); ``secure_delete`` zeroes what SQLite frees, so an erased number does not
+linger in free pages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,15 +25,19 @@ from typing import Any
 import aiosqlite
 
 from kcbot.clock import Clock, SystemClock
+from kcbot.datakey import DataKey
 from kcbot.errors import StoreError
-from kcbot.privacy import mask_cpr
+from kcbot.privacy import is_full_cpr, mask_cpr
 from kcbot.store.migrations import MIGRATIONS
+from kcbot.store.outbox import OutboxMethods
 
 __all__ = ["Store", "Turn"]
 
 BUSY_TIMEOUT_MS = 5000
 OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
-RECIPIENTS = ("jobcenter", "a-kasse", "brev")
+_RECIPIENT = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+IDENTITIES = ("verificeret", "oplyst")
+_MASKED = re.compile(r"^\d{6}-XXXX$")
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
 
-class Store:
+class Store(OutboxMethods):
     """Open with ``await Store.open(path, clock)`` or ``async with Store.connect(...)``."""
 
     # The store whose transaction the current task is inside, if any (see ``transaction``).
@@ -59,6 +66,32 @@ class Store:
         self.path = path
         self.clock = clock
         self._lock = asyncio.Lock()
+        self._key: DataKey | None = None
+
+    @property
+    def data_key(self) -> DataKey:
+        """The key full CPR numbers are encrypted with, loaded on first use."""
+        if self._key is None:
+            self._key = DataKey.load()
+        return self._key
+
+    @data_key.setter
+    def data_key(self, key: DataKey) -> None:
+        self._key = key
+
+    def seal_cpr(self, cpr: str | None) -> tuple[str | None, str | None]:
+        """``(encrypted, masked)`` for a CPR value: a full number is encrypted, a masked one
+        is kept masked, anything else is dropped."""
+        if not cpr:
+            return None, None
+        if is_full_cpr(cpr):
+            return self.data_key.encrypt(cpr), mask_cpr(cpr)
+        masked = mask_cpr(str(cpr).strip())
+        return None, (masked if _MASKED.match(masked) else None)
+
+    def open_cpr(self, token: str | None) -> str | None:
+        """The full CPR number from ``outbox.cpr`` or ``tickets.cpr``, for delivery only."""
+        return self.data_key.decrypt(token) if token else None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -87,6 +120,7 @@ class Store:
         try:
             await store._configure()
             await store._migrate(migrations)
+            await store._seal_legacy()
         except BaseException:
             await db.close()
             raise
@@ -112,6 +146,7 @@ class Store:
             await self._db.execute("PRAGMA journal_mode = WAL")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._db.execute("PRAGMA foreign_keys = ON")
+            await self._db.execute("PRAGMA secure_delete = ON")
             self._db.row_factory = sqlite3.Row
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
@@ -145,6 +180,30 @@ class Store:
                 if self._db.in_transaction:
                     await self._db.execute("ROLLBACK")
                 raise StoreError(f"Migrering {version} af {self.path} fejlede: {exc}.") from None
+
+    async def _seal_legacy(self) -> None:
+        """Encrypt the plain CPR numbers an older kcbot left in ``outbox.cpr`` or
+        ``tickets.cpr`` (once; a database without any never loads the key)."""
+        tables = [t for t in ("outbox", "tickets") if await self._has_column(t, "cpr_maskeret")]
+        for table in tables:
+            rows = await self._fetchall(
+                f"SELECT rowid AS rid, cpr FROM {table} WHERE cpr IS NOT NULL AND cpr NOT LIKE ?",
+                ("gAAAAA%",),
+            )
+            if not rows:
+                continue
+            async with self.transaction() as db:
+                for row in rows:
+                    sealed, masked = self.seal_cpr(str(row["cpr"]))
+                    await db.execute(
+                        f"UPDATE {table} SET cpr = ?, cpr_maskeret = ? WHERE rowid = ?",
+                        (sealed, masked, row["rid"]),
+                    )
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def _has_column(self, table: str, column: str) -> bool:
+        rows = await self._fetchall(f"PRAGMA table_info({table})", ())
+        return any(row["name"] == column for row in rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -366,18 +425,24 @@ class Store:
         subject: str,
         body: str,
         *,
+        navn: str | None = None,
         cpr: str | None = None,
+        identitet: str | None = None,
+        regel: str | None = None,
     ) -> int:
-        if recipient not in RECIPIENTS:
-            raise StoreError(f"Ukendt modtager '{recipient}'; gyldige: {', '.join(RECIPIENTS)}.")
-        if cpr is not None and recipient != "brev":
-            raise StoreError("Et fuldt CPR-nummer må kun følge med et brev til borgeren.")
+        """A message for delivery. ``cpr`` is encrypted here; subject and body are masked."""
+        if not _RECIPIENT.match(recipient or ""):
+            raise StoreError(f"Ugyldig modtager '{recipient}'.")
+        if identitet is not None and identitet not in IDENTITIES:
+            raise StoreError(f"Ukendt identitet '{identitet}'; gyldige: {', '.join(IDENTITIES)}.")
+        sealed, masked = self.seal_cpr(cpr)
         async with self.transaction() as db:
             cur = await db.execute(
-                "INSERT INTO outbox (conversation_id, time, recipient, subject, body, cpr) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (conversation_id, time, recipient, subject, body, regel, navn,"
+                " cpr, cpr_maskeret, identitet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, _iso(self.clock.now()), recipient, mask_cpr(subject),
-                 mask_cpr(body), cpr),
+                 mask_cpr(body), regel, mask_cpr(navn) if navn else None, sealed, masked,
+                 identitet),
             )
             return int(cur.lastrowid or 0)
 

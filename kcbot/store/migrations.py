@@ -8,6 +8,8 @@ Design notes
 - ``turns``, ``events`` and ``journal`` never hold a full CPR number: the store masks text on
   the way in. Only ``outbox.cpr`` (a letter to the citizen's registered address) and
   ``tickets.cpr`` (the agent who calls back) may hold one.
+- From migration 3 a full CPR number is stored only as a Fernet token (``kcbot.datakey``) in
+  ``outbox.cpr`` and ``tickets.cpr``; ``cpr_maskeret`` beside it is what lists and screens show.
 - One open ticket per conversation and category, enforced by a partial unique index, so
   creation is idempotent even when a channel retries.
 """
@@ -117,5 +119,41 @@ MIGRATIONS: list[str] = [
         time       TEXT NOT NULL,
         PRIMARY KEY (channel, sender, message_id)
     );
+    """,
+    # 3: delivery. Recipients become data (dialogues/modtagere.yml), so the CHECKs on recipient
+    # and on who may carry a CPR number go; the outbox keeps the citizen's identity (the CPR
+    # encrypted), the rule, and the delivery state: attempts, the next try, the last error, when
+    # it was sent, and the ticket opened when it could not be. 'sender' marks a row claimed by a
+    # delivery run, so two runs never send one row twice.
+    """
+    CREATE TABLE outbox_v3 (
+        id              INTEGER PRIMARY KEY,
+        conversation_id TEXT REFERENCES conversations (id),
+        time            TEXT NOT NULL,
+        recipient       TEXT NOT NULL,
+        subject         TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        regel           TEXT,
+        navn            TEXT,
+        cpr             TEXT,
+        cpr_maskeret    TEXT,
+        identitet       TEXT CHECK (identitet IN ('verificeret', 'oplyst')),
+        status          TEXT NOT NULL DEFAULT 'afventer'
+                        CHECK (status IN ('afventer', 'sender', 'sendt', 'fejlet')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        first_attempt   TEXT,
+        next_attempt    TEXT,
+        claimed         TEXT,
+        last_error      TEXT,
+        sent            TEXT,
+        ticket_id       TEXT REFERENCES tickets (id)
+    );
+    INSERT INTO outbox_v3 (id, conversation_id, time, recipient, subject, body, cpr, status)
+        SELECT id, conversation_id, time, recipient, subject, body, cpr, status FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v3 RENAME TO outbox;
+    CREATE INDEX outbox_status ON outbox (status, next_attempt, id);
+    CREATE INDEX outbox_conversation ON outbox (conversation_id);
+    ALTER TABLE tickets ADD COLUMN cpr_maskeret TEXT;
     """,
 ]

@@ -67,6 +67,7 @@ class Ticket:
     status: str
     agent: str | None
     resolution: str | None
+    cpr_maskeret: str | None = None  # what screens show; ``cpr`` is the encrypted number
 
     def sla(self, now: datetime) -> str:
         """``rettidig``, ``forfalder_i_dag`` or ``overskredet``; a closed ticket is judged at
@@ -128,6 +129,7 @@ class TicketService:
         due = (self.calendar.complaint_due(now) if category == COMPLAINT_CATEGORY
                else self.calendar.callback_due(now))
         queue = self.routing.queue(category)
+        sealed, masked = self.store.seal_cpr(cpr)  # the full number only encrypted
         try:
             async with self.store.transaction() as db:
                 prefix = f"KC-{now.year}-"
@@ -141,10 +143,10 @@ class TicketService:
                 ticket_id = f"{prefix}{number:06d}"
                 await db.execute(
                     "INSERT INTO tickets (id, conversation_id, queue, category, borgergruppe, "
-                    "navn, telefon, cpr, summary, created, due, status) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ny')",
+                    "navn, telefon, cpr, cpr_maskeret, summary, created, due, status) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ny')",
                     (ticket_id, conversation_id, queue, category, borgergruppe, navn, telefon,
-                     cpr, mask_cpr(summary), now.isoformat(timespec="seconds"),
+                     sealed, masked, mask_cpr(summary), now.isoformat(timespec="seconds"),
                      due.isoformat(timespec="seconds")),
                 )
                 detail = f"kø {queue}, frist {due:%d-%m-%Y %H:%M}"

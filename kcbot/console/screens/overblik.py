@@ -60,7 +60,7 @@ class Overblik(Pane, can_focus=True):
             yield Label("", id="period-label", classes="chart-label")
             with Horizontal(id="figures"):
                 for name in ("kpi", "afbrudt", "samtaler", "rettidig", "aabne", "i_dag",
-                             "overskredet", "fallback"):
+                             "overskredet", "fallback", "ikke_sendt"):
                     yield Card(id=f"card-{name}", classes="card")
             yield Label("Straksafklaringsprocent de sidste 30 dage", classes="chart-label")
             yield Sparkline([], id="trend-kpi")
@@ -107,6 +107,8 @@ class Overblik(Pane, can_focus=True):
         fig = await figures(store, first, last, now)
         tickets = await open_tickets(store, now)
         days = await trend(store, now.date())
+        undelivered = await store.undelivered()
+        failed = sum(row["status"] == "fejlet" for row in undelivered)
         self.query_one("#period-label", Label).update(
             f"Periode: {label} ({first:%d.%m.%Y}–{last:%d.%m.%Y})  ·  tryk p for at skifte")
         kpi = fig.straksafklaringsprocent
@@ -126,6 +128,11 @@ class Overblik(Pane, can_focus=True):
                             "bad" if tickets["overdue"] else "good"),
             "fallback": ("Forstod ikke", pct(fig.fallback_rate),
                          f"{num(fig.turns_to_settle, 1)} beskeder pr. straksafklaring", None),
+            # registrations the jobcentre has not received: failed ones are tickets in Sager
+            "ikke_sendt": ("Ikke sendt til modtager", num(len(undelivered)),
+                           f"{num(failed)} fejlet (sag i Sager) · "
+                           f"{num(len(undelivered) - failed)} prøves igen",
+                           "bad" if undelivered else "good"),
         }
         for name, (title, value, note, state) in cards.items():
             self.query_one(f"#card-{name}", Card).show(title, value, note, state)

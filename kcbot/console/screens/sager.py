@@ -121,7 +121,8 @@ class Sager(Pane):
         text.append(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}\n", style="bold")
         text.append(f"frist {when(t.due)}  agent {t.agent or '–'}\n")
         text.append("borger: ")
-        text.append(f"{t.navn or '–'}  tlf {t.telefon or '–'}  gruppe {t.borgergruppe or '–'}\n")
+        text.append(f"{t.navn or '–'}  CPR {t.cpr_maskeret or '–'}  tlf {t.telefon or '–'}  "
+                    f"gruppe {t.borgergruppe or '–'}\n")
         text.append("resumé: ", style="bold")
         text.append(f"{t.summary}\n")  # citizen words: appended as plain text, never markup
         if t.resolution:
