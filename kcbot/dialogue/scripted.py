@@ -51,9 +51,9 @@ FAILURE_KINDS = {
     "intent": "misforstået intent",
     "asked_again": "spurgt igen",
     "too_many_messages": "for mange beskeder",
+    "slot": "forkert eller manglende slot",
     "outcome": "forkert udfald",
     "ticket": "forkert sag",
-    "slot": "forkert eller manglende slot",
     "text": "manglende eller uventet tekst",
 }
 # Flows that open or close a conversation rather than being its topic.
