@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from kcbot.clock import FrozenClock
+from kcbot.clock import FrozenClock, parse_local
 from kcbot.config import Settings, data_path
 from kcbot.dialogue import Engine
-from kcbot.dialogue.scripted import DialogueSpec, load_dialogues, run_dialogue
+from kcbot.dialogue.scripted import DialogueSpec, TurnSpec, load_dialogues, run_dialogue
 from kcbot.yamlio import load_yaml
 from tests.conftest import REPO
 
@@ -93,3 +93,19 @@ def test_every_flow_is_covered() -> None:
     covered = {s.flow for s in SPECS}
     assert flows - covered - linked == set()
     assert covered - flows == set()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_profile_answers_the_bot_never_asks_for_are_ignored(engine: Engine) -> None:
+    # Corpus profiles answer questions other flows may add (identity, read-back), so keys the
+    # bot does not ask for must change nothing.
+    spec = DialogueSpec(
+        "ekstra_profilsvar", CORPUS / "x.yml", now=parse_local("2026-11-24T09:15"),
+        profile={"borgergruppe": "dagpenge", "navn": "Test Testesen", "cpr": "010190-1234",
+                 "bekraeftelse": "ja", "findes_ikke": "hvad som helst"},
+        turns=[TurnSpec("hvordan holder jeg ferie")],
+        expect={"outcome": "straksafklaret", "ticket": "none"},
+    )
+    result = await run_dialogue(engine, spec, len(SPECS))
+    assert result.passed, result.failures
+    assert result.asked == ["borgergruppe"]
