@@ -75,3 +75,35 @@ def test_the_command_summarises_a_pass_and_a_wrong_ticket(tmp_path: Path) -> Non
     failed = next(d for d in report["dialogues"] if not d["passed"])
     assert failed["kind"] == "ticket" and failed["flow"] == "ferie"
     assert failed["flows"] == ["ferie"]
+
+
+KINDS_FIXTURE = """
+dialogues:
+  - name: spurgt_om_det_kendte
+    now: "2026-11-24T09:15"
+    profile: {borgergruppe: "dagpenge"}
+    turns:
+      - user: "hvordan holder jeg ferie"
+    expect:
+      asked_not: [borgergruppe]
+
+  - name: forkert_emne
+    flow: afbud
+    now: "2026-11-24T09:15"
+    turns:
+      - user: "hvornår har I åbent?"
+    expect:
+      outcome: overdraget
+"""
+
+
+async def test_failures_get_their_kinds(tmp_path: Path, nlu) -> None:
+    from kcbot.config import Settings
+    from kcbot.dialogue.scripted import run_files
+
+    path = tmp_path / "k.yml"
+    path.write_text(KINDS_FIXTURE, encoding="utf-8")
+    asked, wrong_topic = await run_files([path], Settings(db_path=tmp_path / "x.sqlite3"), nlu)
+    assert asked.kinds == ["asked_again"] and asked.flow == "ferie"
+    assert wrong_topic.kinds == ["outcome", "intent"] and wrong_topic.kind == "intent"
+    assert "flowet afbud blev aldrig startet (startede: aabningstid)" in wrong_topic.failures
