@@ -207,3 +207,31 @@ def test_annotation_syntax_is_checked() -> None:
                    '[x]{"entity": "dato", "farve": "blå"}', "[ i morgen](dato)"):
         with pytest.raises(ValueError):
             annotations(broken)
+
+
+def test_annotations_agree_with_kcbots_own_extractor(data) -> None:
+    """An annotated span is what kcbot's extractor finds there, with the same value: the
+    annotations Rasa learns from and the tables kcbot matches with cannot drift apart."""
+    from datetime import date
+
+    from kcbot.nlu.entities import EntityExtractor
+    from kcbot.nlu.lookups import LookupMatcher
+
+    extractor = EntityExtractor(LookupMatcher(data))
+    disagreements = []
+    for name, example, _ in _annotated_examples():
+        plain, spans, pos = [], [], 0
+        for m in _ANNOTATED.finditer(example):
+            plain.append(example[pos:m.start()])
+            start = sum(map(len, plain))
+            plain.append(m["text"])
+            spec = json.loads(m["json"]) if m["json"] else {"entity": m["name"]}
+            spans.append((start, start + len(m["text"]), spec))
+            pos = m.end()
+        plain.append(example[pos:])
+        found = extractor.extract("".join(plain), date(2026, 11, 24))
+        for start, end, spec in spans:
+            same = [e for e in found if (e.start, e.end, e.entity) == (start, end, spec["entity"])]
+            if not same or ("value" in spec and spec["value"] not in {e.value for e in same}):
+                disagreements.append((name, example, spec))
+    assert disagreements == []
