@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(test, suppress=True)
     test.add_argument("paths", nargs="+", metavar="PATH")
     test.add_argument("--json", action="store_true", help="resultatet som JSON")
+    test.add_argument("--summary", action="store_true",
+                      help="andel bestået i alt, pr. flow og pr. fejltype")
     test.set_defaults(handler=cmd_test)
 
     console = sub.add_parser("console", help="konsollen for ledere, medarbejdere og testere")
@@ -289,6 +291,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from kcbot.dialogue.scripted import DialogueResult, collect_files, run_files
+    from kcbot.dialogue.summary import summarise
 
     files = collect_files([Path(p) for p in args.paths])
 
@@ -303,9 +306,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     results = asyncio.run(run_files(files, Settings.from_env(args.db), on_result=line))
     failed = sum(not r.passed for r in results)
     if args.json:
-        print(json.dumps({"passed": len(results) - failed, "failed": failed,
-                          "dialogues": [r.as_dict() for r in results]}, ensure_ascii=False,
-                         indent=2))
+        report: dict[str, object] = {"passed": len(results) - failed, "failed": failed}
+        if args.summary:
+            report["summary"] = summarise(results).as_dict()
+        report["dialogues"] = [r.as_dict() for r in results]
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    elif args.summary:
+        print()
+        print(summarise(results).report())
     else:
         print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

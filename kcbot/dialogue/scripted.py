@@ -4,8 +4,12 @@ The format is an interface (the README documents it). Each dialogue gets a fresh
 with its own sender id and a clock frozen at ``now``; the scripted turns are sent in order, then
 the profile answers every slot the bot asks for, until the bot stops asking, asks for a slot the
 profile lacks (the citizen leaves), asks for the same slot a third time (a failure) or 25
-messages have been sent. Then the conversation is closed and the expectations checked against
-what the store holds.
+messages have been sent (a failure if the bot still asks). Then the conversation is closed and
+the expectations checked against what the store holds.
+
+Every failure has a kind (``FAILURE_KINDS``), so a corpus can be summarised by what goes wrong
+(``kcbot test --summary``, ``kcbot.dialogue.summary``). Profile keys the bot never asks for are
+ignored, so a profile may answer questions a later version of a flow adds.
 """
 
 from __future__ import annotations
@@ -29,18 +33,31 @@ from kcbot.nlu.normalise import fold
 from kcbot.yamlio import check_keys, load_yaml
 
 __all__ = [
-    "DialogueResult", "DialogueSpec", "collect_files", "load_dialogues", "run_dialogue",
-    "run_files",
+    "FAILURE_KINDS", "DialogueResult", "DialogueSpec", "collect_files", "load_dialogues",
+    "run_dialogue", "run_files",
 ]
 
 MAX_MESSAGES = 25
 MAX_ASKS = 3
 CHANNEL = "test"
-DIALOGUE_KEYS = {"name", "now", "profile", "turns", "expect", "description"}
+DIALOGUE_KEYS = {"name", "now", "profile", "turns", "expect", "description", "flow"}
 TURN_KEYS = {"user", "intent", "says"}
 EXPECT_KEYS = {"outcome", "says", "not_says", "slots", "asked_not", "ticket"}
 TICKET_KEYS = {"queue", "category", "due"}
 _DIGIT_SPACE = re.compile(r"(?<=\d) (?=\d)")
+# What went wrong, in the order a summary ranks them when a dialogue fails in several ways.
+FAILURE_KINDS = {
+    "error": "teknisk fejl",
+    "intent": "misforstået intent",
+    "asked_again": "spurgt igen",
+    "too_many_messages": "for mange beskeder",
+    "slot": "forkert eller manglende slot",
+    "outcome": "forkert udfald",
+    "ticket": "forkert sag",
+    "text": "manglende eller uventet tekst",
+}
+# Flows that open or close a conversation rather than being its topic.
+SMALL_TALK = {"hilsen", "tak"}
 
 
 def normalise(text: str) -> str:
@@ -63,6 +80,7 @@ class DialogueSpec:
     profile: dict[str, str] = field(default_factory=dict)
     turns: list[TurnSpec] = field(default_factory=list)
     expect: dict[str, Any] = field(default_factory=dict)
+    flow: str | None = None  # the flow the dialogue is mainly about, for summaries
 
 
 @dataclass
@@ -75,17 +93,40 @@ class DialogueResult:
     ticket: dict[str, Any] | None
     transcript: list[dict[str, Any]]
     path: str = ""
+    kinds: list[str] = field(default_factory=list)  # the kind of each failure, in step
+    flow: str | None = None  # the flow the dialogue is mainly about
+    flows: list[str] = field(default_factory=list)  # every flow started, in order
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
+    @property
+    def kind(self) -> str | None:
+        """The failure that matters most (see FAILURE_KINDS); None when the dialogue passed."""
+        order = list(FAILURE_KINDS)
+        return min(self.kinds, key=order.index) if self.kinds else None
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "passed": self.passed, "failures": self.failures,
+            "name": self.name, "path": self.path, "flow": self.flow, "passed": self.passed,
+            "failures": self.failures, "kinds": self.kinds, "kind": self.kind,
             "outcome": self.outcome, "slots": self.slots, "asked": self.asked,
-            "ticket": self.ticket, "transcript": self.transcript,
+            "ticket": self.ticket, "flows": self.flows, "transcript": self.transcript,
         }
+
+
+class _Failures(list[str]):
+    """Failure messages with their kinds beside them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kinds: list[str] = []
+
+    def add(self, kind: str, message: str) -> None:
+        assert kind in FAILURE_KINDS, kind
+        self.append(message)
+        self.kinds.append(kind)
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -105,6 +146,8 @@ def _dialogue(path: Path, index: int, raw: Any) -> DialogueSpec:
     where = f"dialogues[{index}] ({name})"
     check_keys(path, where, raw, DIALOGUE_KEYS)
     spec = DialogueSpec(name, path)
+    if raw.get("flow") is not None:
+        spec.flow = str(raw["flow"])
     if raw.get("now") is not None:
         try:
             spec.now = parse_local(str(raw["now"]))
@@ -181,7 +224,7 @@ async def run_dialogue(engine: Engine, spec: DialogueSpec, number: int = 0) -> D
     if isinstance(clock, FrozenClock):
         clock.set(spec.now or datetime.now(clock.at.tzinfo))
     sender = f"test-{number}-{spec.name}"
-    failures: list[str] = []
+    failures = _Failures()
     messages = 0
     result = None
     for i, turn in enumerate(spec.turns):
@@ -189,19 +232,23 @@ async def run_dialogue(engine: Engine, spec: DialogueSpec, number: int = 0) -> D
         messages += 1
         got = result.parse.intent if result.parse else None
         if turn.intent and got != turn.intent:
-            failures.append(f"tur {i + 1}: intent {got}, ventede {turn.intent}")
+            failures.add("intent", f"tur {i + 1}: intent {got}, ventede {turn.intent}")
         reply = normalise(" ".join(r.text for r in result.replies))
         for text in turn.says:
             if normalise(text) not in reply:
-                failures.append(f"tur {i + 1}: svaret siger ikke {text!r}")
+                failures.add("text", f"tur {i + 1}: svaret siger ikke {text!r}")
         if result.ended:
             break
-    while result and not result.ended and messages < MAX_MESSAGES:
+    while result and not result.ended:
         slot = result.state.requested_slot
         if slot is None or slot not in spec.profile:
             break
         if result.state.asked.count(slot) >= MAX_ASKS:
-            failures.append(f"botten spurgte efter {slot} for {MAX_ASKS}. gang")
+            failures.add("asked_again", f"botten spurgte efter {slot} for {MAX_ASKS}. gang")
+            break
+        if messages >= MAX_MESSAGES:
+            failures.add("too_many_messages",
+                         f"botten spurgte stadig efter {MAX_MESSAGES} beskeder ({slot})")
             break
         result = await engine.turn(sender, spec.profile[slot], channel=CHANNEL)
         messages += 1
@@ -212,7 +259,7 @@ async def run_dialogue(engine: Engine, spec: DialogueSpec, number: int = 0) -> D
 
 
 async def _check(engine: Engine, spec: DialogueSpec, conversation_id: str,
-                 failures: list[str]) -> DialogueResult:
+                 failures: _Failures) -> DialogueResult:
     store = engine.store
     row = await store.conversation(conversation_id)
     outcome = row["outcome"] if row else None
@@ -231,25 +278,36 @@ async def _check(engine: Engine, spec: DialogueSpec, conversation_id: str,
     )
     ticket = dict(ticket_row) if ticket_row else None
     bot_text = normalise(" ".join(t["text"] for t in transcript if t["from"] == "bot"))
+    flows = [e["name"] for e in await store.events(conversation_id)
+             if e.get("event") == "flow_started"] if conversation_id else []
+    error = normalise(engine.domain.render("utter_teknisk_fejl", {}).text)
+    if error and error in bot_text:
+        failures.add("error", "botten svarede med en teknisk fejl")
     expect = spec.expect
     if "outcome" in expect and outcome != expect["outcome"]:
-        failures.append(f"udfald {outcome}, ventede {expect['outcome']}")
+        failures.add("outcome", f"udfald {outcome}, ventede {expect['outcome']}")
     for text in expect.get("says", ()):
         if normalise(text) not in bot_text:
-            failures.append(f"botten sagde aldrig {text!r}")
+            failures.add("text", f"botten sagde aldrig {text!r}")
     for text in expect.get("not_says", ()):
         if normalise(text) in bot_text:
-            failures.append(f"botten sagde {text!r}")
+            failures.add("text", f"botten sagde {text!r}")
     for name, value in (expect.get("slots") or {}).items():
         if str(slots.get(name)) != str(value):
-            failures.append(f"slot {name} er {slots.get(name)!r}, ventede {value!r}")
+            failures.add("slot", f"slot {name} er {slots.get(name)!r}, ventede {value!r}")
     for name in expect.get("asked_not", ()):
         if name in asked:
-            failures.append(f"botten spurgte efter {name}")
+            failures.add("asked_again", f"botten spurgte efter {name}")
     if "ticket" in expect:
-        failures.extend(_check_ticket(expect["ticket"], ticket))
-    return DialogueResult(spec.name, failures, outcome, slots, asked, ticket, transcript,
-                          str(spec.path))
+        for problem in _check_ticket(expect["ticket"], ticket):
+            failures.add("ticket", problem)
+    if failures and spec.flow and spec.flow not in flows:
+        # The dialogue went wrong and never reached its topic: the message was misread.
+        started = ", ".join(flows) or "intet"
+        failures.add("intent", f"flowet {spec.flow} blev aldrig startet (startede: {started})")
+    main = spec.flow or next((f for f in flows if f not in SMALL_TALK), None) or spec.path.stem
+    return DialogueResult(spec.name, list(failures), outcome, slots, asked, ticket, transcript,
+                          str(spec.path), kinds=list(failures.kinds), flow=main, flows=flows)
 
 
 def _check_ticket(expected: Any, ticket: dict[str, Any] | None) -> list[str]:

@@ -3,7 +3,8 @@ no group, "I don't have MitID" no MitID.
 
 A phrase is negated when a negator stands before it with only light words between (pronouns,
 auxiliaries, "længere", "helt": "jeg er ikke længere syg"). Any other word ends the scope, so
-"jeg kan ikke komme, jeg er syg" still names an illness: "komme" is not light.
+"jeg kan ikke komme, jeg er syg" still names an illness: "komme" is not light. "ikke" after a
+verb other than a copula negates the verb, not what follows ("jeg kom ikke til samtalen").
 """
 
 from __future__ import annotations
@@ -12,18 +13,28 @@ import re
 
 __all__ = ["NEGATORS", "mark_negated", "negated", "words"]
 
-NEGATORS = frozenset({
-    "ikke", "ik", "ikk", "ike", "ikek", "not", "dont", "doesnt", "didnt", "cant", "cannot",
-    "wont", "havent", "hasnt", "isnt", "arent", "wasnt", "never", "aldrig", "ingen", "intet",
-    "hverken", "uden",
+# "ingen feber", "uden job", "I don't have": these negate what follows wherever they stand.
+_NEGATE_FOLLOWING = frozenset({
+    "ingen", "intet", "uden", "hverken", "dont", "doesnt", "didnt", "cant", "cannot", "wont",
+    "havent", "hasnt", "isnt", "arent", "wasnt", "aint",
+})
+# "ikke"/"not" negate what follows only after a copula or auxiliary ("jeg er ikke syg", "får
+# ikke dagpenge", "har ikke feber"), at the start of a clause, or after a pronoun in simple
+# Danish ("mig ikke syg"); after another verb they negate the verb: "jeg kom ikke til samtalen",
+# "nåede ikke samtalen" and "har ikke fået dagpenge" still name the meeting and the group.
+_NEGATE_AFTER_COPULA = frozenset({"ikke", "ik", "ikk", "ike", "ikek", "not", "aldrig", "never"})
+NEGATORS = _NEGATE_FOLLOWING | _NEGATE_AFTER_COPULA
+COPULAS = frozenset({
+    "er", "var", "har", "havde", "far", "fik", "blev", "bliver", "blevet", "vere", "am", "is",
+    "are", "was", "were", "have", "has", "had", "im", "men", "og", "but", "and", "jeg", "mig",
+    "i", "det", "it", "modtager",
 })
 # Words that may stand between a negator and what it negates.
 _LIGHT = frozenset({
-    "er", "har", "var", "havde", "blevet", "blive", "bliver", "vere", "veret", "fet", "lengere",
-    "mere", "helt", "sa", "serlig", "rigtig", "jeg", "du", "han", "hun", "vi", "de", "nogen",
-    "noget", "nogle", "en", "et", "min", "mit", "mine", "am", "is", "are", "was", "have", "has",
-    "had", "been", "be", "really", "very", "i", "a", "an", "any", "my", "got", "fa", "far",
-    "get", "faet", "haft", "ogsa", "lige", "pa", "on", "til",
+    "er", "har", "var", "havde", "blevet", "blive", "bliver", "lengere", "mere", "helt", "sa",
+    "serlig", "rigtig", "jeg", "du", "han", "hun", "vi", "de", "nogen", "noget", "nogle", "en",
+    "et", "min", "mit", "mine", "am", "is", "are", "was", "have", "has", "had", "been", "be",
+    "really", "very", "i", "a", "an", "any", "my", "ogsa", "lige", "pa", "on",
 })
 _NT = re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|ca|can|wo|could|would|should)n t\b")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -34,26 +45,28 @@ def words(folded: str) -> list[str]:
     return _WORD.findall(_NT.sub(lambda m: m.group(1) + "nt", folded))
 
 
+def _opens_scope(tokens: list[str], i: int) -> bool:
+    token = tokens[i]
+    if token in _NEGATE_FOLLOWING:
+        return True
+    return token in _NEGATE_AFTER_COPULA and (i == 0 or tokens[i - 1] in COPULAS
+                                              or tokens[i - 1] in NEGATORS)
+
+
 def negated(folded: str, start: int) -> bool:
     """Is the phrase starting at ``start`` in ``folded`` in the scope of a negation?"""
-    for word in reversed(words(folded[:start])[-5:]):
-        if word in NEGATORS:
-            return True
-        if word not in _LIGHT:
+    before = words(folded[:start])
+    for i in range(len(before) - 1, max(len(before) - 6, -1), -1):
+        if before[i] in NEGATORS:
+            return _opens_scope(before, i)
+        if before[i] not in _LIGHT:
             return False
     return False
 
 
 _STEMMED_NEGATORS = NEGATORS | {"ikk"}
 _STEMMED_LIGHT = _LIGHT | {"blev", "lenger", "hav", "helt", "sa", "veret"}
-
-
-# A negator after one of these negates what follows ("jeg er ikke syg", "har ikke feber"); after
-# another verb it negates the verb ("jeg når ikke min samtale" is still about the meeting).
-_COPULAS = frozenset({
-    "er", "har", "var", "havd", "blev", "bliv", "blevet", "fol", "am", "is", "are", "was", "hav",
-    "has", "do", "doe", "men", "og", "but", "and",
-})
+_STEMMED_COPULAS = COPULAS | {"havd", "bliv", "fol", "hav", "doe"}
 
 
 def mark_negated(tokens: list[str]) -> list[str]:
@@ -63,7 +76,8 @@ def mark_negated(tokens: list[str]) -> list[str]:
     scope = False
     for i, token in enumerate(tokens):
         if token in _STEMMED_NEGATORS:
-            scope = i == 0 or tokens[i - 1] in _COPULAS or tokens[i - 1] in _STEMMED_NEGATORS
+            scope = token in _NEGATE_FOLLOWING or i == 0 or tokens[i - 1] in _STEMMED_COPULAS \
+                or tokens[i - 1] in _STEMMED_NEGATORS
             out.append(token)
         elif scope and token not in _STEMMED_LIGHT:
             out.append("neg_" + token)
