@@ -294,10 +294,12 @@ class Engine:
         state, parse = turn.state, turn.parse
         assert parse is not None
         changed = reading.corrections(self.domain, parse, state.slots, state.requested_slot)
-        topic = state.flow or state.slots.get("sag")
-        if not changed or topic not in self.flows:
+        topic = state.slots.get("sag")
+        if topic not in self.flows:
+            topic = state.stack[0].flow if state.stack else None
+        if not changed or topic is None:
             return False
-        uses = self._wanted(state) if state.stack else flow_uses(self.flows, self.flows[topic])
+        uses = self._wanted(state) | flow_uses(self.flows, self.flows[topic])
         changed = {k: v for k, v in changed.items() if k in uses}
         if not changed:
             return False
@@ -320,7 +322,7 @@ class Engine:
         self._say(turn, "utter_rettet" if new_values else "utter_rettes")
         state.requested_slot = state.ask = None
         state.tries = 0
-        state.stack = [Frame(state.stack[0].flow if state.stack else topic)]
+        state.stack = [Frame(topic)]
         await self._advance(turn)
         return True
 
@@ -582,8 +584,12 @@ class Engine:
         if not state.stack and (flow.settles or flow.handoff):
             pending = [name for name in state.pending if name != flow.name]
             state.pending = []
-            if pending:  # "Du skrev også om ferie – vil du høre om det nu?"
-                state.slots["andet_emne"] = (self.flows[pending[0]].description or "").lower()
+            nxt = self.flows[pending[0]] if pending else None
+            if nxt and nxt.digression:  # "… og hvornår har I åbent?": just answered
+                state.pending = pending[1:]
+                await self._start(turn, nxt)
+            elif nxt:  # "Du skrev også om ferie – vil du høre om det nu?"
+                state.slots["andet_emne"] = (nxt.description or "").lower()
                 self._offer_topics(turn, pending[:1], "utter_ogsaa_emne")
             else:
                 self._say(turn, "utter_andet")

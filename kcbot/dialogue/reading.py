@@ -19,7 +19,7 @@ from kcbot.dialogue.answers import FUNCTION_WORDS, Option, correction, match_opt
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flows
 from kcbot.nlu import NLU, ParseResult
-from kcbot.nlu.negation import negated, words
+from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 
 __all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
@@ -84,7 +84,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
 
 def _negated_at(text: str, start: int) -> bool:
     prefix = fold(text[:start])
-    return negated(prefix, len(prefix))
+    return negated(prefix, len(prefix)) or after_clause_negation(text, start)
 
 
 def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kcbot.nlu.lookups import LookupMatcher
-from kcbot.nlu.negation import negated
+from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold_with_spans
 from kcbot.privacy import CPR_RE
 
@@ -94,8 +94,8 @@ _ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
 _REASON = re.compile(
     r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since|due to"
     r"|(?:kan|kommer) (?:ikke|ik|ikk) (?:komme|deltage|møde op|moede op|mode op|nå)\b"
-    r"[^,.;!?\n]{0,60}?[,.;!?\n]\s*(?:men |for |og )?)\s*"
-    r"(?P<grund>\w[^.!?\n]{2,200})",
+    r"[^,.;!?\n]{0,60}?[,.;!?\n]\s+(?:men |for |og )?)\s*"
+    r"(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
 )
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
@@ -233,11 +233,11 @@ class EntityExtractor:
         for m in _CLOCK.finditer(text):
             if free(m.start(), m.end()):
                 add("tid", f"{int(m['h']):02d}:{m['m']}", m.start(), m.end())
-        for match in self.lookups.matches(folded):
-            if match.is_topic:
-                continue
+        exact = [m for m in self.lookups.matches(folded) if not m.is_topic]
+        near = self.lookups.near_matches(folded, [(m.start, m.end) for m in exact])
+        for match in exact + near:
             value = match.value
-            if negated(folded, match.start):
+            if negated(folded, match.start) or after_clause_negation(text, spans[match.start][0]):
                 # "jeg er ikke syg", "jeg får ikke dagpenge": a negated phrase names nothing,
                 # unless the table answers a yes/no question ("har ingen MitID" is "nej").
                 if value != "ja":

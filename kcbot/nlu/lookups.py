@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
+
 from kcbot.nlu.data import TrainingData
 from kcbot.nlu.normalise import fold
 
@@ -34,9 +36,17 @@ class LookupMatch:
         return self.name.startswith(TOPIC_PREFIX)
 
 
+# Typos in long words ("kontanthjlp", "sammtale", "ledighedsydlse") are matched by similarity
+# against the single-word phrases of the entity tables, for words no phrase matched exactly.
+FUZZY_MIN_LENGTH = 6
+FUZZY_MIN_SCORE = 85
+_LONG_WORD = re.compile(rf"[a-z]{{{FUZZY_MIN_LENGTH},}}")
+
+
 class LookupMatcher:
     def __init__(self, data: TrainingData) -> None:
         self._tables: list[tuple[str, re.Pattern[str], dict[str, str]]] = []
+        self._words: list[tuple[str, list[str], dict[str, str]]] = []
         for name, phrases in data.lookups.items():
             values = {fold(p): data.synonyms.get(p.lower(), p) for p in phrases if fold(p)}
             heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
@@ -46,6 +56,9 @@ class LookupMatcher:
             body = "|".join(filter(None, (words, compounds and rf"[a-z]*(?:{compounds})")))
             pattern = re.compile(r"\b(" + body + rf"){_INFLECTION}\b")
             self._tables.append((name, pattern, values))
+            single = [p for p in values if p.isalpha() and len(p) >= FUZZY_MIN_LENGTH]
+            if not name.startswith(TOPIC_PREFIX) and single:
+                self._words.append((name, single, values))
 
     def matches(self, folded: str) -> list[LookupMatch]:
         return [
@@ -53,6 +66,21 @@ class LookupMatcher:
             for name, pattern, values in self._tables
             for m in pattern.finditer(folded)
         ]
+
+    def near_matches(self, folded: str, taken: list[tuple[int, int]]) -> list[LookupMatch]:
+        """Entity phrases written with a typo: long words outside ``taken`` (spans of the
+        folded text already matched) that are close to one table's single-word phrase."""
+        found = []
+        for word in _LONG_WORD.finditer(folded):
+            if any(a < word.end() and word.start() < b for a, b in taken):
+                continue
+            for name, choices, values in self._words:
+                hit = process.extractOne(word.group(), choices, scorer=fuzz.ratio,
+                                         score_cutoff=FUZZY_MIN_SCORE)
+                if hit:
+                    found.append(LookupMatch(name, values[hit[0]], word.start(), word.end()))
+                    break
+        return found
 
     @staticmethod
     def _value(values: dict[str, str], matched: str) -> str:

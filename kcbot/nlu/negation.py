@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NEGATORS", "mark_negated", "negated", "words"]
+__all__ = ["NEGATORS", "after_clause_negation", "mark_negated", "negated", "words"]
 
 # "ingen feber", "uden job", "I don't have": these negate what follows wherever they stand.
 _NEGATE_FOLLOWING = frozenset({
@@ -62,6 +62,18 @@ def negated(folded: str, start: int) -> bool:
         if before[i] not in _LIGHT:
             return False
     return False
+
+
+# "kontanthjælp, ikke sygedagpenge": a negator opening a clause, which folding cannot see.
+_CLAUSE_NEGATION = re.compile(
+    r"(?:^|[,;:.!?(]|\s-)\s*(?:ikke|ik|ikk|not)\s+(?:(?:på|pa|paa|on|en|et|a|an)\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def after_clause_negation(text: str, start: int) -> bool:
+    """Is the phrase at ``start`` of the original text right after a clause-opening "ikke"?"""
+    return _CLAUSE_NEGATION.search(text[max(0, start - 40):start]) is not None
 
 
 _STEMMED_NEGATORS = NEGATORS | {"ikk"}
