@@ -19,6 +19,7 @@ and the letters phones produce are one spelling.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -127,20 +128,48 @@ def read_polar(text: str, question: str = "") -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _folded_phrases(title: str, payload: str, synonyms: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f for f in (fold(p) for p in (title, payload, *synonyms)) if f)
+
+
 @dataclass(frozen=True)
 class Option:
     payload: str
     title: str
     synonyms: tuple[str, ...] = ()
 
-    def phrases(self) -> list[str]:
-        return [fold(p) for p in (self.title, self.payload, *self.synonyms) if fold(p)]
+    def phrases(self) -> tuple[str, ...]:
+        return _folded_phrases(self.title, self.payload, self.synonyms)
 
 
-def _contains(folded: str, phrase: str) -> bool:
-    """The phrase stands in the answer as whole words, and not negated ("ikke en jobsamtale")."""
-    return any(not negated(folded, m.start()) for m in
-               re.finditer(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", folded))
+@functools.lru_cache(maxsize=256)
+def _phrase_index(options: tuple[Option, ...], named: bool) -> tuple[re.Pattern[str] | None,
+                                                                      dict[str, set[str]]]:
+    """One pattern for all phrases of a question's options (longest first), and the options
+    each phrase belongs to. ``named``: only phrases plain enough to count in a message that
+    was not an answer to the question (no "andet", no words of three letters or fewer)."""
+    owners: dict[str, set[str]] = {}
+    for option in options:
+        if named and option.payload == OTHER:
+            continue
+        for phrase in option.phrases():
+            if not named or len(phrase) > 3:
+                owners.setdefault(phrase, set()).add(option.payload)
+    if not owners:
+        return None, owners
+    body = "|".join(re.escape(p) for p in sorted(owners, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])"), owners
+
+
+def _phrase_hits(folded: str, options: Sequence[Option], named: bool = False) -> set[str]:
+    """The options whose phrases stand in the text as whole words, not negated ("ikke en
+    jobsamtale")."""
+    pattern, owners = _phrase_index(tuple(options), named)
+    if pattern is None:
+        return set()
+    return {payload for m in pattern.finditer(folded) if not negated(folded, m.start())
+            for payload in owners[m.group()]}
 
 
 def match_option(text: str, options: Sequence[Option], entity_values: Iterable[str] = (),
@@ -160,7 +189,7 @@ def match_option(text: str, options: Sequence[Option], entity_values: Iterable[s
     if entity_hits:
         return entity_hits[0]
     # A phrase of one option inside the sentence ("fra mit arbejde", "a normal meeting").
-    hits = {o.payload for o in options for p in o.phrases() if _contains(folded, p)}
+    hits = _phrase_hits(folded, options)
     if len(hits) == 1:
         return hits.pop()
     if len(hits) > 1:
@@ -179,9 +208,7 @@ def _substantive(folded: str) -> bool:
 def named_option(text: str, options: Sequence[Option]) -> str | None:
     """The one option whose title or phrases stand in a message that was not an answer to its
     question (no numbers, no typos, no "andet": a first message names things plainly)."""
-    folded = fold(text)
-    hits = {o.payload for o in options for p in o.phrases()
-            if o.payload != OTHER and len(p) > 3 and _contains(folded, p)}
+    hits = _phrase_hits(fold(text), options, named=True)
     return hits.pop() if len(hits) == 1 else None
 
 
