@@ -11,10 +11,11 @@ from kcbot.actions.aabningstid import ActionAabningstid
 from kcbot.actions.afbud import ActionVurderAfbud
 from kcbot.actions.journal import ActionJournal
 from kcbot.actions.registrering import Registrering
-from kcbot.actions.tilbagekald import ActionOpretTilbagekald
+from kcbot.actions.tilbagekald import ActionMarkerKrise, ActionOpretTilbagekald
 from kcbot.actions.validation import ValidateSlots
 
 __all__ = [
-    "ActionAabningstid", "ActionJournal", "ActionOpretTilbagekald", "ActionVurderAfbud",
+    "ActionAabningstid", "ActionJournal", "ActionMarkerKrise", "ActionOpretTilbagekald",
+    "ActionVurderAfbud",
     "Registrering", "ValidateSlots",
 ]

@@ -33,6 +33,7 @@ from rasa_sdk.executor import ActionExecutor
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
+from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import NUMBER, answer_value, cached_fold, entity_candidates, flow_uses
@@ -100,7 +101,8 @@ class _Turn:
 class Engine:
     def __init__(self, store: Store, nlu: NLU, domain: Domain, flows: Flows,
                  executor: ActionExecutor, context: ActionContext,
-                 idle_timeout: timedelta = timedelta(minutes=30)) -> None:
+                 idle_timeout: timedelta = timedelta(minutes=30),
+                 care: CareSignals | None = None) -> None:
         self.store = store
         self.nlu = nlu
         self.domain = domain
@@ -108,6 +110,7 @@ class Engine:
         self.executor = executor
         self.context = context
         self.idle_timeout = idle_timeout
+        self.care = care or CareSignals.load(data_path("dialogues"))
         self._uses: dict[str, set[str]] = {}  # flow -> the slots it uses, computed once
 
     @property
@@ -125,7 +128,7 @@ class Engine:
         flows = load_flows(folder / "flows", domain, executor.actions)
         context = ActionContext.build(store, clock)
         return cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
-                   timedelta(minutes=settings.idle_minutes))
+                   timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
 
     async def close(self) -> None:
         await self.store.close()
@@ -219,6 +222,13 @@ class Engine:
 
     async def _read(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
+        # A citizen in crisis, abuse, "what can you do?" and the like come before anything else
+        # (kcbot/dialogue/care.py), even in an over-long message.
+        signal = self.care.detect(parse.text if parse else clean(turn.raw),
+                                  parse.intent if parse else None, state.flow)
+        if signal is not None:
+            await self._care(turn, signal)
+            return
         if parse is None:
             self._say(turn, "utter_for_lang")
             self._ask_again(turn)
@@ -246,6 +256,20 @@ class Engine:
             await self._answer(turn)
         else:
             await self._new_topic(turn)
+
+    async def _care(self, turn: _Turn, signal: Signal) -> None:
+        """Start the signal's flow: a digression (what the bot can do) on top of the flow in
+        progress, a handoff keeping what was collected for the person, else a new topic."""
+        state = turn.state
+        turn.events.append({"event": signal.event, "signal": signal.name})
+        flow = self.flows[signal.flow]
+        state.choices = []
+        state.requested_slot = state.ask = None
+        state.tries = state.fallbacks = 0
+        if signal.sag:
+            state.slots["sag"] = signal.sag
+        push = flow.digression and bool(state.stack)
+        await self._start(turn, flow, push=push, handoff=flow.handoff)
 
     async def _answer(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse

@@ -34,6 +34,7 @@ class TicketError(KcbotError):
 class Routing:
     routes: dict[str, str]
     default: str = "jobcenter"
+    urgent: frozenset[str] = frozenset()  # due at once: the top of the queue
 
     @classmethod
     def load(cls, path: Path | None = None) -> Routing:
@@ -44,7 +45,11 @@ class Routing:
         for key, queue in [*routes.items(), ("default", default)]:
             if queue not in QUEUES:
                 raise DataError(path, f"routes.{key}", f"ukendt kø {queue!r}; brug {QUEUES}")
-        return cls({str(k): str(v) for k, v in routes.items()}, str(default))
+        urgent = doc.get("urgent") or []
+        if not isinstance(urgent, list):
+            raise DataError(path, "urgent", "skal være en liste af kategorier")
+        return cls({str(k): str(v) for k, v in routes.items()}, str(default),
+                   frozenset(str(c) for c in urgent))
 
     def queue(self, category: str) -> str:
         return self.routes.get(category, self.default)
@@ -125,8 +130,13 @@ class TicketService:
             if existing:
                 return existing, False
         now = self._now()
-        due = (self.calendar.complaint_due(now) if category == COMPLAINT_CATEGORY
-               else self.calendar.callback_due(now))
+        if category in self.routing.urgent:
+            # now if the centre is open, else when it opens: never a closed day
+            due = now if self.calendar.is_open_at(now) else self.calendar.next_opening(now)
+        elif category == COMPLAINT_CATEGORY:
+            due = self.calendar.complaint_due(now)
+        else:
+            due = self.calendar.callback_due(now)
         queue = self.routing.queue(category)
         try:
             async with self.store.transaction() as db:
@@ -156,6 +166,23 @@ class TicketService:
                 return existing, False
             raise
         return await self.get(ticket_id), True
+
+    async def add_contact(self, ticket_id: str, *, navn: str | None = None,
+                          telefon: str | None = None, agent: str = "kcbot") -> Ticket:
+        """Fill in the name and phone number a ticket was created without (a crisis ticket is
+        opened the moment the crisis is read, before the citizen gives a number)."""
+        ticket = await self.get(ticket_id)
+        changes = {k: v for k, v in (("navn", navn), ("telefon", telefon))
+                   if v and v != getattr(ticket, k)}
+        if not changes:
+            return ticket
+        async with self.store.transaction() as db:
+            await db.execute(
+                f"UPDATE tickets SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                (*changes.values(), ticket_id),
+            )
+            await self._log(db, ticket_id, agent, "kontakt", ", ".join(sorted(changes)))
+        return await self.get(ticket_id)
 
     async def _open_for(self, conversation_id: str, category: str) -> Ticket | None:
         row = await self.store.fetchone(

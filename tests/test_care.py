@@ -1,0 +1,110 @@
+"""The signals read before anything else (kcbot/dialogue/care.py, dialogues/omsorg.yml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kcbot.dialogue.care import CareSignals
+from tests.conftest import REPO
+
+CARE = CareSignals.load(REPO / "dialogues")
+
+CRISES = [
+    "jeg vil ikke leve mere",
+    "jeg har tænkt på at begå selvmord",
+    "jeg har selvmordstanker",
+    "jeg har selvmordtanker hele tiden",  # typo
+    "jeg vil slå mig selv ihjel",
+    "jeg overvejer at tage mit eget liv",
+    "jeg orker ikke at leve længere",
+    "alle ville være bedre uden mig",
+    "jeg har lyst til at dø",
+    "jeg vil bare dø",
+    "jeg skærer i mig selv igen",
+    "jeg har skadet mig selv i nat",
+    "min kæreste slår mig og jeg tør ikke tage hjem",
+    "han truer med at slå mig ihjel",
+    "jeg er i fare lige nu",
+    "jeg har taget alle mine piller",
+    "jeg vil gøre en ende på det hele",
+    "jeg vil hoppe ud foran toget",
+    "jeg kan ikke mere, jeg vil ikke vaere her mere",
+    "JEG VIL DOE",
+    "selvmor",  # typo
+    "slaa mig selv ihjel",
+    "I want to kill myself",
+    "i dont want to live anymore",
+    "I've been thinking about suicide",
+    "my husband hits me",
+    "I'm going to end my life",
+    "jeg er udsat for vold derhjemme",
+]
+
+NOT_CRISES = [
+    "jeg er ved at dø af kedsomhed",
+    "min telefon er død",
+    "batteriet på min mobil er dødt",
+    "jeg er dødtræt efter jobklubben",
+    "min far er død, så jeg kan ikke komme til mødet",
+    "jeg griner mig ihjel",
+    "det slår mig, at jeg ikke har fået svar",
+    "jeg kan ikke leve af min kontanthjælp",
+    "jeg skal tage mine piller kl 10",
+    "my phone died",
+    "I'm dying to know when you open",
+    "this queue is killing me",
+    "min computer er gået død",
+    "jeg er bange for at miste mine dagpenge",
+    "jeg er bange for at komme for sent",
+    "der er fare for at jeg kommer for sent",
+    "jeg er syg og kan ikke komme",
+    "jeg keder mig ihjel på kurset",
+    "jeg har skåret mig i fingeren og skal på skadestuen",
+    "min mor døde i går",
+    "jeg vil gerne afmelde mig",
+    "jeg skal til begravelse",
+]
+
+
+@pytest.mark.parametrize("text", CRISES)
+def test_a_crisis_is_recognised(text: str) -> None:
+    signal = CARE.detect(text)
+    assert signal is not None and signal.name == "krise", text
+
+
+@pytest.mark.parametrize("text", NOT_CRISES)
+def test_a_look_alike_is_not_a_crisis(text: str) -> None:
+    signal = CARE.detect(text)
+    assert signal is None or signal.name != "krise", text
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("det her system er noget lort", "frustration"),
+    ("du er en dum bot", "frustration"),
+    ("for helvede, du forstår ingenting", "frustration"),
+    ("this is useless", "frustration"),
+    ("hvad kan du?", "evner"),
+    ("Hvad kan du hjælpe med", "evner"),
+    ("what can you do?", "evner"),
+    ("jeg er hjemløs", "hjemloes"),
+    ("jeg har ingen fast adresse", "hjemloes"),
+    ("I have no fixed address", "hjemloes"),
+])
+def test_other_signals(text: str, name: str) -> None:
+    signal = CARE.detect(text)
+    assert signal is not None and signal.name == name, text
+
+
+@pytest.mark.parametrize("text", [
+    "jeg har mistet mit job", "I lost my job", "jeg er blevet fyret", "de har fyret mig",
+    "jeg blev sagt op i går", "I got laid off",
+])
+def test_a_lost_job_replaces_an_afmelding(text: str) -> None:
+    signal = CARE.detect(text, "afmelding")
+    assert signal is not None and signal.name == "mistet_job"
+
+
+@pytest.mark.parametrize("text", ["jeg har fået job", "jeg starter i nyt job på mandag",
+                                  "kan du hjælpe mig med at melde afbud"])
+def test_no_signal(text: str) -> None:
+    assert CARE.detect(text, "afmelding") is None
