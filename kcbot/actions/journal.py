@@ -43,6 +43,8 @@ class ActionJournal(Action):
         for slot in ("moedetype", "moededato", "afbud_kategori", "varighed", "afbud_grund"):
             if slots.get(slot):
                 parts.append(f"{slot}: {slots[slot]}.")
+        if slots.get("fakta"):  # what the rule used, so a caseworker can check the decision
+            parts.append(f"Fakta: {slots['fakta']}.")
         async with current() as context:
             conversation_id = await context.conversation_for(tracker.sender_id)
             await context.store.add_journal(
