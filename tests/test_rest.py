@@ -109,8 +109,9 @@ def test_rate_limiter_window_slides() -> None:
 
 def test_a_retried_message_id_is_answered_from_the_store(server) -> None:
     srv, db = server
-    message = {"sender": "retry-1", "message": "jeg får dagpenge og kan ikke komme til min "
-               "jobsamtale i morgen, jeg er syg", "metadata": {"message_id": "abc-1"}}
+    post(srv, {"sender": "retry-1", "message": "jeg får dagpenge og kan ikke komme til min "
+               "jobsamtale i morgen, jeg er syg", "metadata": {"message_id": "abc-0"}})
+    message = {"sender": "retry-1", "message": "ja", "metadata": {"message_id": "abc-1"}}
     first, second = post(srv, message), post(srv, message)
     assert first.json() == second.json()
     with sqlite3.connect(db) as con:
@@ -120,7 +121,7 @@ def test_a_retried_message_id_is_answered_from_the_store(server) -> None:
                             "speaker = 'user'", (conversation,)).fetchone()[0]
         notes = con.execute("SELECT count(*) FROM journal WHERE conversation_id = ?",
                             (conversation,)).fetchone()[0]
-    assert (users, notes) == (1, 1)
+    assert (users, notes) == (2, 1)
 
 
 def test_a_sender_reaches_only_its_own_conversation(server) -> None:

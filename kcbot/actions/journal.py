@@ -15,6 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
+from kcbot.actions.registrering import facts
+from kcbot.clock import TZ
 
 __all__ = ["ActionJournal"]
 
@@ -43,9 +45,11 @@ class ActionJournal(Action):
         for slot in ("moedetype", "moededato", "afbud_kategori", "varighed", "afbud_grund"):
             if slots.get(slot):
                 parts.append(f"{slot}: {slots[slot]}.")
-        if slots.get("fakta"):  # what the rule used, so a caseworker can check the decision
-            parts.append(f"Fakta: {slots['fakta']}.")
         async with current() as context:
+            # What the rule used, so a caseworker can check the decision; a registration sets
+            # it with the citizen's confirmation, guidance alone has the group and dates.
+            today = context.clock.now().astimezone(TZ).date()
+            parts.append(f"Fakta: {slots.get('fakta') or facts(dict(slots), today, False)}.")
             conversation_id = await context.conversation_for(tracker.sender_id)
             await context.store.add_journal(
                 conversation_id, sag, decision, " ".join(parts),

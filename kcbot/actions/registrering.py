@@ -66,7 +66,7 @@ def fill(template: str, slots: dict[str, Any], today: Any) -> str:
     return _FIELD.sub(lambda m: values.get(m.group(1), "ukendt"), template)
 
 
-def facts(slots: dict[str, Any], today: date) -> str:
+def facts(slots: dict[str, Any], today: date, registered: bool = True) -> str:
     """The facts a rule used, for the journal: group, dates against today, reason, whether the
     citizen confirmed. "gruppe: dagpenge; mødedato: 2026-11-25 (i dag 2026-11-24, om 1 dag) …"."""
     parts = [f"gruppe: {slots.get('borgergruppe') or 'ukendt'}"]
@@ -82,7 +82,8 @@ def facts(slots: dict[str, Any], today: date) -> str:
             parts.append(f"{label}: {slots[slot]}")
     if slots.get("grund_klar"):
         parts.append(f"grunden entydig: {slots['grund_klar']}")
-    parts.append(f"bekræftet af borgeren: {slots.get('bekraeftelse') or 'nej'}")
+    if registered:
+        parts.append(f"bekræftet af borgeren: {slots.get('bekraeftelse') or 'nej'}")
     return "; ".join(parts)
 
 
