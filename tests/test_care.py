@@ -108,3 +108,10 @@ def test_a_lost_job_replaces_an_afmelding(text: str) -> None:
                                   "kan du hjælpe mig med at melde afbud"])
 def test_no_signal(text: str) -> None:
     assert CARE.detect(text, "afmelding") is None
+
+
+@pytest.mark.parametrize("text", ["min far er død", "jeg skal til min mormors begravelse",
+                                  "vi har mistet vores søn", "my mother passed away"])
+def test_a_death_in_the_family_gets_sympathy_first(text: str) -> None:
+    signal = CARE.detect(text, "afbud")
+    assert signal is not None and signal.name == "sorg" and signal.flow is None

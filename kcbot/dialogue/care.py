@@ -8,6 +8,8 @@ in ordinary Danish or English and folded at load time the way messages are folde
 æ/ø/å and their ASCII spellings, repeated letters, punctuation), so "selvmord", "SELVMOOORD" and
 "slaa mig selv ihjel" meet the same pattern. ``words`` are single concept words also matched
 with a typo or two ("selvmor", "slevmord") and inside compounds ("selvmordstanker").
+A signal either starts a flow, or (``say:``, ``set:``) puts a sentence first and lets the
+message be read as usual: sympathy for a bereaved citizen before the afbud is handled.
 ``not`` patterns are guards: the phrases they match ("ved at dø af kedsomhed", "min telefon er
 død") are blanked out before the signal's own patterns are tried, so a harmless phrase never
 triggers a signal but a real one elsewhere in the same message still does.
@@ -27,7 +29,8 @@ from kcbot.yamlio import check_keys, load_yaml
 __all__ = ["CareSignals", "Signal"]
 
 FILE = "omsorg.yml"
-SIGNAL_KEYS = {"flow", "sag", "event", "words", "patterns", "not", "when", "description"}
+SIGNAL_KEYS = {"flow", "say", "set", "sag", "event", "words", "patterns", "not", "when",
+               "description"}
 ALL = "alle"
 # A word this close to a concept word (difflib ratio) counts as that word: one typo in
 # "selvmord" gives 0.93, an unrelated word sharing a prefix ("selvskat") stays below.
@@ -45,7 +48,9 @@ def fold_pattern(pattern: str) -> str:
 @dataclass(frozen=True)
 class Signal:
     name: str
-    flow: str
+    flow: str | None  # the flow it starts; None: a sentence first, then the message as usual
+    say: str | None
+    set: dict[str, str]
     sag: str | None
     event: str
     words: tuple[str, ...]
@@ -89,9 +94,11 @@ class CareSignals:
         signals = []
         for name, spec in raw.items():
             where = f"signals.{name}"
-            if not isinstance(spec, dict) or not spec.get("flow"):
-                raise DataError(path, where, "skal have 'flow'")
+            if not isinstance(spec, dict) or not (spec.get("flow") or spec.get("say")):
+                raise DataError(path, where, "skal have 'flow' eller 'say'")
             check_keys(path, where, spec, SIGNAL_KEYS)
+            if not isinstance(spec.get("set") or {}, dict):
+                raise DataError(path, f"{where}.set", "skal være en mapping slot: værdi")
 
             def compile_all(key: str, spec: dict = spec, where: str = where
                             ) -> tuple[re.Pattern[str], ...]:
@@ -105,7 +112,9 @@ class CareSignals:
 
             signals.append(Signal(
                 name=str(name),
-                flow=str(spec["flow"]),
+                flow=str(spec["flow"]) if spec.get("flow") else None,
+                say=str(spec["say"]) if spec.get("say") else None,
+                set={str(k): str(v) for k, v in (spec.get("set") or {}).items()},
                 sag=str(spec["sag"]) if spec.get("sag") else None,
                 event=str(spec.get("event") or name),
                 words=tuple(fold(str(w)) for w in spec.get("words") or []),
@@ -125,4 +134,4 @@ class CareSignals:
         return None
 
     def flows(self) -> set[str]:
-        return {s.flow for s in self.signals}
+        return {s.flow for s in self.signals if s.flow}

@@ -65,10 +65,12 @@ INTERRUPT_CONFIDENCE = 0.7
 # Leaving a half-done flow for another topic needs a clear message, not a guess.
 SWITCH_CONFIDENCE = 0.6
 MAX_STEPS_PER_TURN = 100
-# Who the citizen is stays for the whole conversation; what a topic collected (a meeting, a
-# reason, a decision) is forgotten when a new topic starts. CPR is never kept: the full number
-# exists only in the turn it was written in.
-PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid"})
+# Who the citizen is stays for the whole conversation, and so does a loss they told of (no
+# sanction warnings after it); what a topic collected (a meeting, a reason, a decision) is
+# forgotten when a new topic starts. CPR is never kept: the full number exists only in the turn
+# it was written in.
+PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid",
+                              "sorg"})
 _RESET = re.compile(r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller)\b[ !.]*$")
 
 
@@ -226,8 +228,7 @@ class Engine:
         # (kcbot/dialogue/care.py), even in an over-long message.
         signal = self.care.detect(parse.text if parse else clean(turn.raw),
                                   parse.intent if parse else None, state.flow)
-        if signal is not None:
-            await self._care(turn, signal)
+        if signal is not None and await self._care(turn, signal):
             return
         if parse is None:
             self._say(turn, "utter_for_lang")
@@ -257,10 +258,18 @@ class Engine:
         else:
             await self._new_topic(turn)
 
-    async def _care(self, turn: _Turn, signal: Signal) -> None:
+    async def _care(self, turn: _Turn, signal: Signal) -> bool:
         """Start the signal's flow: a digression (what the bot can do) on top of the flow in
-        progress, a handoff keeping what was collected for the person, else a new topic."""
+        progress, a handoff keeping what was collected for the person, else a new topic.
+        A signal without a flow says its sentence once, and the message is read as usual."""
         state = turn.state
+        if signal.flow is None:
+            if any(state.slots.get(k) != v for k, v in signal.set.items()) or not signal.set:
+                turn.events.append({"event": signal.event, "signal": signal.name})
+                state.slots.update(signal.set)
+                if signal.say:
+                    self._say(turn, signal.say)
+            return False
         turn.events.append({"event": signal.event, "signal": signal.name})
         flow = self.flows[signal.flow]
         state.choices = []
@@ -270,6 +279,7 @@ class Engine:
             state.slots["sag"] = signal.sag
         push = flow.digression and bool(state.stack)
         await self._start(turn, flow, push=push, handoff=flow.handoff)
+        return True
 
     async def _answer(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
