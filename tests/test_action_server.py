@@ -7,6 +7,7 @@ import json
 import sqlite3
 import urllib.request
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,8 @@ def test_the_action_server_lists_and_runs_kcbots_actions(server) -> None:
     assert {"action_vurder_afbud", "action_opret_tilbagekald", "action_aabningstid",
             "action_validate_slot_mappings"} <= names
 
-    slots = {"borgergruppe": "dagpenge", "moedetype": "jobsamtale", "moededato": "2026-11-25",
+    meeting = (date.today() + timedelta(days=3)).isoformat()  # the server runs on the real clock
+    slots = {"borgergruppe": "dagpenge", "moedetype": "jobsamtale", "moededato": meeting,
              "afbud_grund": "jeg skal på arbejde hos Netto i Valby",
              "afbud_kategori": "arbejde"}
     answer = _post(url, _payload("action_vurder_afbud", slots))

@@ -126,6 +126,15 @@ class ActionVurderAfbud(Action):
     ) -> list[dict[str, Any]]:
         slots = dict(tracker.slots)
         table = content(RULES_FILE)
+        if slots.get("moede_naar") is None and slots.get("moededato"):
+            # called on its own (Rasa's action server): where the meeting lies, from the clock
+            async with current() as context:
+                today = context.clock.now().astimezone(TZ).date()
+            try:
+                slots["moede_naar"] = meeting_when(date.fromisoformat(str(slots["moededato"])),
+                                                   today)
+            except ValueError:
+                pass
         clear = reason_is_clear(str(slots.get("afbud_grund") or ""))
         slots["grund_klar"] = "ja" if clear else "nej"
         rule = decide(slots, table)
@@ -136,5 +145,6 @@ class ActionVurderAfbud(Action):
             SlotSet("afbud_regel", rule.get("id")),
             SlotSet("afbud_note", rule.get("note")),
             SlotSet("grund_klar", slots["grund_klar"]),
+            SlotSet("moede_naar", slots.get("moede_naar")),
             SlotSet("grund_tekst", labels.get(kategori, kategori.replace("_", " "))),
         ]
