@@ -99,9 +99,14 @@ def test_other_signals(text: str, name: str) -> None:
     "jeg har mistet mit job", "I lost my job", "jeg er blevet fyret", "de har fyret mig",
     "jeg blev sagt op i går", "I got laid off",
 ])
-def test_a_lost_job_replaces_an_afmelding(text: str) -> None:
-    signal = CARE.detect(text, "afmelding")
+@pytest.mark.parametrize("intent", ["afmelding", "genregistrering", "udeblivelse", "nlu_fallback"])
+def test_a_lost_job_replaces_an_afmelding(text: str, intent: str) -> None:
+    signal = CARE.detect(text, intent)
     assert signal is not None and signal.name == "mistet_job"
+
+
+def test_a_lost_job_behind_a_payment_question_stays_a_payment_question() -> None:
+    assert CARE.detect("jeg er blevet fyret og har ikke fået løn", "ydelse") is None
 
 
 @pytest.mark.parametrize("text", ["jeg har fået job", "jeg starter i nyt job på mandag",

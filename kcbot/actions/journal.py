@@ -37,7 +37,7 @@ class ActionJournal(Action):
             for name in said
         ]
         decision = str(slots.get("afgoerelse") or "Vejledning givet")
-        parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision}."]
+        parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision.rstrip('.')}."]
         if said:
             parts.append("Vejledning: " + ", ".join(said) + ".")
         if slots.get("sendt_til"):

@@ -30,7 +30,7 @@ __all__ = ["CareSignals", "Signal"]
 
 FILE = "omsorg.yml"
 SIGNAL_KEYS = {"flow", "say", "set", "sag", "event", "words", "patterns", "not", "when",
-               "description"}
+               "unless", "description"}
 ALL = "alle"
 # A word this close to a concept word (difflib ratio) counts as that word: one typo in
 # "selvmord" gives 0.93, an unrelated word sharing a prefix ("selvskat") stays below.
@@ -57,6 +57,8 @@ class Signal:
     patterns: tuple[re.Pattern[str], ...]
     guards: tuple[re.Pattern[str], ...]
     when: tuple[str, ...]  # the flows (or intents) it may replace; ("alle",): always
+    unless: tuple[str, ...] = ()  # intents or flows it leaves alone
+
 
     def matches(self, folded: str) -> bool:
         for guard in self.guards:
@@ -77,6 +79,8 @@ class Signal:
         return False
 
     def applies(self, intent: str | None, flow: str | None) -> bool:
+        if intent in self.unless or (flow is not None and flow in self.unless):
+            return False
         return ALL in self.when or intent in self.when or (flow is not None and flow in self.when)
 
 
@@ -121,6 +125,7 @@ class CareSignals:
                 patterns=compile_all("patterns"),
                 guards=compile_all("not"),
                 when=tuple(str(w) for w in spec.get("when") or [ALL]),
+                unless=tuple(str(w) for w in spec.get("unless") or []),
             ))
         return cls(tuple(signals))
 
