@@ -88,6 +88,12 @@ def reason_is_clear(text: str) -> bool:
     return True
 
 
+def _on_or_after(day: date, start: object) -> str:
+    if not start:
+        return "nej"
+    return "ja" if day >= date.fromisoformat(str(start)) else "nej"
+
+
 class ActionTjekMoede(Action):
     """Where the meeting lies against today, and whether a callback would come too late."""
 
@@ -100,16 +106,19 @@ class ActionTjekMoede(Action):
         async with current() as context:
             now = context.clock.now().astimezone(TZ)
             calendar = context.calendar
+        reform = content(RULES_FILE).get("indkaldt_af_fra")
         try:
             meeting = date.fromisoformat(str(tracker.get_slot("moededato")))
-        except ValueError:
-            return [SlotSet("moede_naar", None), SlotSet("ring_nu", "nej")]
+        except ValueError:  # an udeblivelse without a date: today decides which rules apply
+            return [SlotSet("moede_naar", None), SlotSet("ring_nu", "nej"),
+                    SlotSet("moede_reform", _on_or_after(now.date(), reform))]
         callback = calendar.callback_due(now)
         # A person calls back within two business days: a meeting before that must be cancelled
         # by phone now, or it stands.
         ring_nu = "ja" if meeting <= callback.date() else "nej"
         return [
             SlotSet("moede_naar", meeting_when(meeting, now.date())),
+            SlotSet("moede_reform", _on_or_after(meeting, reform)),
             SlotSet("ring_nu", ring_nu),
             SlotSet("frist", format_frist(callback)),
             SlotSet("aabningstid_i_dag", today_status(calendar, now)),
