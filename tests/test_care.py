@@ -38,6 +38,11 @@ CRISES = [
     "my husband hits me",
     "I'm going to end my life",
     "jeg er udsat for vold derhjemme",
+    "jeg vil ikk leve mer",  # typos
+    "jeg vil slå mig selv ihjl",
+    "selvmort",
+    "jeg har selvmords tanker",
+    "jeg har lyst til at slå min sagsbehandler ihjel",
 ]
 
 NOT_CRISES = [
@@ -63,6 +68,9 @@ NOT_CRISES = [
     "min mor døde i går",
     "jeg vil gerne afmelde mig",
     "jeg skal til begravelse",
+    "jeg er i fare for at miste mine dagpenge",
+    "jeg er selvstændig",
+    "jobcentret slår mig ikke ud",
 ]
 
 
@@ -120,3 +128,37 @@ def test_no_signal(text: str) -> None:
 def test_a_death_in_the_family_gets_sympathy_first(text: str) -> None:
     signal = CARE.detect(text, "afbud")
     assert signal is not None and signal.name == "sorg" and signal.flow is None
+
+
+# -- through the engine ------------------------------------------------------------------------
+
+@pytest.fixture
+async def engine(tmp_path, clock, nlu):
+    from kcbot.config import Settings
+    from kcbot.dialogue import Engine
+
+    engine = await Engine.open(Settings(db_path=tmp_path / "care.sqlite3"), clock, nlu=nlu)
+    yield engine
+    await engine.close()
+
+
+async def test_a_crisis_is_flagged_and_its_ticket_tops_the_queue(engine) -> None:
+    # an ordinary callback first, due in two business days
+    for text in ("jeg vil tale med en medarbejder", "om min plan", "Sara Jensen", "20304050",
+                 "dagpenge", "ja"):
+        await engine.turn("other", text)
+    result = await engine.turn("a", "jeg kan ikke mere, jeg vil ikke leve længere")
+    reply = "\n".join(r.text for r in result.replies)
+    assert reply.index("70 201 201") < reply.index("Vil du have")  # the lines come first
+    events = await engine.store.events(result.conversation_id)
+    assert {"event": "krise", "signal": "krise"} in events
+    queue = await engine.context.tickets.list()
+    assert [t.category for t in queue][:2] == ["krise", "menneske"]
+    assert result.state.outcome == "overdraget"
+
+
+async def test_a_crisis_in_an_over_long_message_is_still_answered(engine) -> None:
+    long = "jeg har det rigtig skidt. " * 90 + "jeg vil ikke leve mere"
+    result = await engine.turn("a", long)
+    reply = "\n".join(r.text for r in result.replies)
+    assert "70 201 201" in reply and "for lang" not in reply

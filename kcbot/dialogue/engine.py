@@ -226,7 +226,7 @@ class Engine:
         state, parse = turn.state, turn.parse
         # A citizen in crisis, abuse, "what can you do?" and the like come before anything else
         # (kcbot/dialogue/care.py), even in an over-long message.
-        signal = self.care.detect(parse.text if parse else clean(turn.raw),
+        signal = self.care.detect(parse.text if parse else turn.raw[: 4 * MAX_CHARS],
                                   parse.intent if parse else None, state.flow)
         if signal is not None and await self._care(turn, signal):
             return
