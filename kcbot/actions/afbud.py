@@ -15,7 +15,7 @@ Besides the slots, a rule can use two facts computed here:
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from functools import cache
 from typing import Any
 
@@ -62,9 +62,11 @@ def decide(slots: dict[str, Any], table: dict[str, Any] | None = None) -> dict[s
     return chosen
 
 
-def meeting_when(meeting: date, today: date) -> str:
+def meeting_when(meeting: date, today: date, at: time | None = None,
+                 now: time | None = None) -> str:
+    """fortid, i_dag, i_morgen, denne_uge or senere; a meeting earlier today has been."""
     days = (meeting - today).days
-    if days < 0:
+    if days < 0 or (days == 0 and at is not None and now is not None and at < now):
         return "fortid"
     return {0: "i_dag", 1: "i_morgen"}.get(days, "denne_uge" if days <= 7 else "senere")
 
@@ -113,11 +115,15 @@ class ActionTjekMoede(Action):
             return [SlotSet("moede_naar", None), SlotSet("ring_nu", "nej"),
                     SlotSet("moede_reform", _on_or_after(now.date(), reform))]
         callback = calendar.callback_due(now)
+        try:
+            at = time.fromisoformat(str(tracker.get_slot("moedetid")))
+        except ValueError:
+            at = None
         # A person calls back within two business days: a meeting before that must be cancelled
         # by phone now, or it stands.
         ring_nu = "ja" if meeting <= callback.date() else "nej"
         return [
-            SlotSet("moede_naar", meeting_when(meeting, now.date())),
+            SlotSet("moede_naar", meeting_when(meeting, now.date(), at, now.time())),
             SlotSet("moede_reform", _on_or_after(meeting, reform)),
             SlotSet("ring_nu", ring_nu),
             SlotSet("frist", format_frist(callback)),
