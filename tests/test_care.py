@@ -162,3 +162,14 @@ async def test_a_crisis_in_an_over_long_message_is_still_answered(engine) -> Non
     result = await engine.turn("a", long)
     reply = "\n".join(r.text for r in result.replies)
     assert "70 201 201" in reply and "for lang" not in reply
+
+
+def test_no_training_example_reads_as_a_crisis_or_abuse() -> None:
+    # ~1,000 ordinary requests written as citizens write: none may get the crisis lines or the
+    # frustration reply.
+    from kcbot.nlu.data import load_training_data
+
+    data = load_training_data(REPO / "intents")
+    wrong = [(e.text, s.name) for e in data.examples
+             if (s := CARE.detect(e.text, e.intent)) and s.name in ("krise", "frustration")]
+    assert wrong == []
