@@ -170,6 +170,6 @@ def test_no_training_example_reads_as_a_crisis_or_abuse() -> None:
     from kcbot.nlu.data import load_training_data
 
     data = load_training_data(REPO / "intents")
-    wrong = [(e.text, s.name) for e in data.examples
-             if (s := CARE.detect(e.text, e.intent)) and s.name in ("krise", "frustration")]
+    wrong = [(text, s.name) for text, intent in data.examples
+             if (s := CARE.detect(text, intent)) and s.name in ("krise", "frustration")]
     assert wrong == []
