@@ -263,6 +263,8 @@ class Engine:
         progress, a handoff keeping what was collected for the person, else a new topic.
         A signal without a flow says its sentence once, and the message is read as usual."""
         state = turn.state
+        if signal.flow in {frame.flow for frame in state.stack}:
+            return False  # already in it: the answer belongs to its question
         if signal.flow is None:
             if any(state.slots.get(k) != v for k, v in signal.set.items()) or not signal.set:
                 turn.events.append({"event": signal.event, "signal": signal.name})
