@@ -131,8 +131,12 @@ class TicketService:
                 return existing, False
         now = self._now()
         if category in self.routing.urgent:
-            # now if the centre is open, else when it opens: never a closed day
-            due = now if self.calendar.is_open_at(now) else self.calendar.next_opening(now)
+            # the same business day: today's closing time, or the next open day's
+            today = self.calendar.day(now.astimezone(TZ).date())
+            if today.is_open and now.astimezone(TZ).time() < today.closes:  # type: ignore[operator]
+                due = self.calendar.closing_time(today.day)
+            else:
+                due = self.calendar.closing_time(self.calendar.next_opening(now).date())
         elif category == COMPLAINT_CATEGORY:
             due = self.calendar.complaint_due(now)
         else:
@@ -221,7 +225,11 @@ class TicketService:
         if overdue:
             sql += " AND status != 'afsluttet' AND due < ?"
             params.append(self._now().isoformat(timespec="seconds"))
-        rows = await self.store.fetchall(sql + " ORDER BY due, id", params)
+        # Open urgent tickets (a citizen in crisis) first, then by due time.
+        urgent = sorted(self.routing.urgent) or [""]
+        rows = await self.store.fetchall(
+            sql + f" ORDER BY (status != 'afsluttet' AND category IN "
+            f"({', '.join('?' * len(urgent))})) DESC, due, id", [*params, *urgent])
         return [Ticket(**dict(r)) for r in rows]
 
     async def history(self, ticket_id: str) -> list[dict[str, object]]:
