@@ -4,7 +4,8 @@ The deadline rule is an interface that tests and reports rely on:
 
 - A business day is a day with opening hours: the week from ``dialogues/aabningstider.yml``,
   minus Danish public holidays (the ``holidays`` package, public category), with the file's
-  special days (closed, or other hours) applied on top.
+  special days (closed, or shorter hours) applied on top; a special day never opens a day
+  the week or a holiday closes.
 - A callback ticket created at any moment on date D is due at the closing time of the second
   business day after D (the centre's promise: telephone enquiries answered within two
   arbejdsdage).
@@ -121,20 +122,35 @@ class BusinessCalendar:
         return holidays.country_holidays("DK", categories=("public",), language="da")
 
     def day(self, d: date) -> DayHours:
-        """A dated special day wins over everything; then a public holiday (so a yearly entry
-        such as grundlovsdag's short hours never opens a holiday that falls on the same date,
-        as 2. pinsedag does on 5 June 2028); then a yearly special day; then the week."""
-        special = self.dated.get(d)
+        """The week's hours, closed on a Danish public holiday; a special day (dated, or yearly
+        such as grundlovsdag) may then shorten or close the day, but never opens a day the week
+        or a holiday closes: grundlovsdag on Saturday 5 June 2027 stays closed, and so does
+        2. pinsedag on 5 June 2028. A dated entry wins over a yearly one."""
+        week = self.weekdays[d.weekday()]
+        holiday = self._holidays.get(d)
+        special = self.dated.get(d) or self.yearly.get((d.month, d.day))
+        if holiday:
+            return DayHours(d, None, None, name=str(holiday))
         if special is None:
-            holiday = self._holidays.get(d)
-            if holiday:
-                return DayHours(d, None, None, name=str(holiday))
-            special = self.yearly.get((d.month, d.day))
-        if special is not None:
-            hours, name = special
-            return DayHours(d, *(hours or (None, None)), name=name or None)
-        hours = self.weekdays[d.weekday()]
-        return DayHours(d, *(hours or (None, None)))
+            return DayHours(d, *(week or (None, None)))
+        hours, name = special
+        if week is None or hours is None:
+            return DayHours(d, None, None, name=name or None)
+        # Within the week's own hours: a special day can only make the day shorter.
+        opens, closes = max(hours[0], week[0]), min(hours[1], week[1])
+        if opens >= closes:
+            return DayHours(d, None, None, name=name or None)
+        return DayHours(d, opens, closes, name=name or None)
+
+    def next_opening(self, at: datetime) -> datetime:
+        """The next moment the centre opens, strictly after ``at`` when it is open at ``at``
+        or has closed for the day: what "vi åbner igen" promises."""
+        local = at.astimezone(TZ)
+        today = self.day(local.date())
+        if today.is_open and local.time() < today.opens:  # type: ignore[operator]
+            return datetime.combine(local.date(), today.opens, tzinfo=TZ)  # type: ignore[arg-type]
+        d = self.next_business_day(local.date() + timedelta(days=1))
+        return datetime.combine(d, self.day(d).opens, tzinfo=TZ)  # type: ignore[arg-type]
 
     def is_business_day(self, d: date) -> bool:
         return self.day(d).is_open

@@ -8,7 +8,8 @@ Definitions (seed 002, bilag 7; the tickets' deadline rule):
   period (due time inside the period and already passed);
 - fallback rate = citizen messages the bot did not understand (no topic it knows, or an answer
   that did not fit the question) / all citizen messages;
-- turns to settle = citizen messages per straksafklaret conversation.
+- turns to settle = citizen messages per straksafklaret conversation;
+- afgørelser pr. regel = journal notes (settled cases) written in the period, per rule.
 Times are stored as Copenhagen local ISO strings, so a local date is the first ten characters.
 """
 
@@ -83,6 +84,7 @@ class Figures:
     settle_turns: int = 0
     per_hour: list[int] = field(default_factory=lambda: [0] * 24)
     intents: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)  # journal notes (settlements) per rule
 
     @property
     def straksafklaringsprocent(self) -> float | None:
@@ -134,6 +136,12 @@ async def figures(store: Store, first: date, last: date, now: datetime,
         result.per_hour[int(row["hour"] or 0)] += 1
         if row["topic"]:
             result.intents[row["topic"]] += 1
+    if queue is None:
+        for row in await store.fetchall(
+            "SELECT coalesce(rule, 'ukendt') AS rule, count(*) AS n FROM journal "
+            "WHERE time >= ? AND time < ? GROUP BY 1", (lo, hi),
+        ):
+            result.rules[row["rule"]] = row["n"]
     tickets = await store.fetchall(
         "SELECT created, due, closed FROM tickets WHERE ((created >= ? AND created < ?) OR "
         "(due >= ? AND due < ?))" + (" AND queue = ?" if queue else ""),
@@ -242,6 +250,11 @@ def _rows(report: Report) -> list[tuple[str, str, str, str]]:
         ]
     for intent, count in sorted(cur.intents.items(), key=lambda kv: (-kv[1], kv[0])):
         rows.append(("Emne", intent, num(count), num(prev.intents.get(intent, 0))))
+    # Every settlement's journal note names its rule: a supervisor checks them rule by rule.
+    for rule in sorted(set(cur.rules) | set(prev.rules),
+                       key=lambda r: (-cur.rules.get(r, 0), r)):
+        rows.append(("Afgørelser pr. regel", rule, num(cur.rules.get(rule, 0)),
+                     num(prev.rules.get(rule, 0))))
     return rows
 
 

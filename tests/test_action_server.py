@@ -7,6 +7,7 @@ import json
 import sqlite3
 import urllib.request
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,13 +66,18 @@ def test_the_action_server_lists_and_runs_kcbots_actions(server) -> None:
     assert {"action_vurder_afbud", "action_opret_tilbagekald", "action_aabningstid",
             "action_validate_slot_mappings"} <= names
 
-    slots = {"borgergruppe": "dagpenge", "moedetype": "jobsamtale", "moededato": "2026-11-25",
-             "afbud_grund": "jeg er syg", "afbud_kategori": "sygdom"}
+    meeting = (date.today() + timedelta(days=3)).isoformat()  # the server runs on the real clock
+    slots = {"borgergruppe": "dagpenge", "moedetype": "jobsamtale", "moededato": meeting,
+             "afbud_grund": "jeg skal på arbejde hos Netto i Valby",
+             "afbud_kategori": "arbejde"}
     answer = _post(url, _payload("action_vurder_afbud", slots))
     events = {e["name"]: e["value"] for e in answer["events"] if e["event"] == "slot"}
     assert events["afbud_afgoerelse"] == "godkendt"
     assert events["afbud_regel"] == "dagpenge_gyldig_grund"
-    # The settled case's journal note, from the slots the decision set.
+    # Confirmed: registered, then the settled case's journal note from the slots set.
+    slots = {**slots, **events, "bekraeftelse": "ja"}
+    answer = _post(url, _payload("action_registrer_afbud", slots))
+    events = {e["name"]: e["value"] for e in answer["events"] if e["event"] == "slot"}
     _post(url, _payload("action_journal", {**slots, **events, "sag": "afbud"}))
 
     with sqlite3.connect(db) as con:
@@ -79,7 +85,7 @@ def test_the_action_server_lists_and_runs_kcbots_actions(server) -> None:
         outbox = con.execute("SELECT recipient, body FROM outbox").fetchall()
         channel = con.execute("SELECT channel, sender FROM conversations").fetchall()
     assert journal == [("afbud", "dagpenge_gyldig_grund")]
-    assert outbox[0][0] == "jobcenter" and "jeg er syg" not in outbox[0][1]
+    assert outbox[0][0] == "jobcenter" and "Netto" not in outbox[0][1]
     assert channel == [("rasa", "rasa-borger-1")]
 
 

@@ -137,3 +137,30 @@ def test_bad_calendar_data_names_the_file_and_key(
     with pytest.raises(DataError) as err:
         BusinessCalendar.load(path)
     assert "aabningstider.yml" in str(err.value) and key in str(err.value)
+
+
+def test_grundlovsdag_on_a_saturday_stays_closed() -> None:
+    # 5 June 2027 is a Saturday: the yearly short hours must not open it
+    assert not CAL.is_business_day(date(2027, 6, 5))
+    assert CAL.callback_due(at("2027-06-03T10:00")) == at("2027-06-07T16:00")
+    assert CAL.next_opening(at("2027-06-04T16:00")) == at("2027-06-07T07:30")
+    # on a weekday it only shortens the day
+    assert CAL.day(date(2026, 6, 5)).closes.hour == 12
+
+
+def _closed_for_any_reason(d: date) -> bool:
+    return d.weekday() >= 5 or d in DK or (d.month, d.day) in {(12, 24), (12, 31)}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2031, 12, 31))
+       .map(lambda d: d.replace(tzinfo=TZ)))
+def test_no_deadline_or_reopening_on_a_day_without_opening_hours(created: datetime) -> None:
+    # The property the special days broke: every promised moment is on a day with hours,
+    # never on a weekend, a public holiday or a closing day.
+    for moment in (CAL.callback_due(created), CAL.complaint_due(created),
+                   CAL.next_opening(created)):
+        day = CAL.day(moment.date())
+        assert day.is_open and not _closed_for_any_reason(moment.date())
+        assert day.opens <= moment.timetz().replace(tzinfo=None) <= day.closes
+    assert CAL.next_opening(created) > created

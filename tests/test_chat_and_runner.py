@@ -12,7 +12,7 @@ NOW = ("--now", "2026-11-24T09:15")
 
 def test_chat_in_a_pipe_answers_each_line() -> None:
     result = kcbot("chat", *NOW, stdin=b"jeg skal melde afbud til jobsamtale i morgen\n1\n"
-                   b"jeg er syg\nMette Hansen\n150390-2468\n")
+                   b"jeg er syg\nja\nMette Hansen\n150390-2468\n")
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr.decode()
     assert "automatisk" in out and "1) Dagpenge" in out and "gyldig grund" in out

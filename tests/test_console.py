@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 MARKUP = "[bold red]x[/] [link=https://example.org]klik[/link] \x1b[31mrød\x1b[0m"
 CITIZENS = {
     "a": ["hvornår har I åbent"],
-    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg",
+    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg", "ja",
           "Mette Hansen", "150390-2468"],
     "c": ["må jeg holde ferie på dagpenge"],
     "d": ["jeg vil tale med min sagsbehandler", MARKUP, "Sara Jensen", "20304050",

@@ -60,11 +60,12 @@ def _replace(path: Path, old: str, new: str) -> None:
         ("      - collect: moededato\n", "      - collect: moedested\n",
          "flows.afbud.steps[2]", "moedested"),
         ("            then: godkendt\n", "            then: godkendtt\n",
-         "flows.afbud.steps[5]", "godkendtt"),
+         "flows.afbud.steps[9]", "godkendtt"),
         ("      - action: action_vurder_afbud\n", "      - action: action_vurder\n",
-         "flows.afbud.steps[5]", "action_vurder"),
-        ("          - if: {afbud_afgoerelse: videresendt}\n",
-         "          - if: {afbud_afgoerelse: sendt}\n", "flows.afbud.steps[5]", "sendt"),
+         "flows.afbud.steps[6]", "action_vurder"),
+        ("          - if: {afbud_afgoerelse: [godkendt, videresendt]}\n",
+         "          - if: {afbud_afgoerelse: [godkendt, sendt]}\n", "flows.afbud.steps[6]",
+         "sendt"),
         ("    intents: [afbud]\n", "    intents: [afbuds]\n", "flows.afbud.intents", "afbuds"),
     ],
 )
@@ -87,12 +88,12 @@ def test_a_guidance_text_without_a_review_date_is_refused(dialogues: Path) -> No
 def test_a_rule_change_is_an_edit_of_the_rule_table(dialogues: Path, tmp_path: Path) -> None:
     # 1 Jan 2027: suppose ferie became a valid reason for dagpenge. No code changes.
     _replace(dialogues / "afbud_regler.yml",
-             "afbud_kategori: [sygdom, arbejde, ansaettelsessamtale, borgerligt_ombud]",
-             "afbud_kategori: [sygdom, arbejde, ansaettelsessamtale, borgerligt_ombud, ferie]")
+             "afbud_kategori: [arbejde, ansaettelsessamtale, borgerligt_ombud]",
+             "afbud_kategori: [arbejde, ansaettelsessamtale, borgerligt_ombud, ferie]")
     dialogue = tmp_path / "d.yml"
     dialogue.write_text(
         "dialogues:\n  - name: ferie_er_gyldig\n"
-        "    profile: {navn: Mette Hansen, cpr: 150390-2468}\n    turns:\n"
+        "    profile: {bekraeftelse: ja, navn: Mette Hansen, cpr: 150390-2468}\n    turns:\n"
         "      - user: \"jeg får dagpenge"
         " og kan ikke komme til min jobsamtale i morgen, jeg er ude at rejse\"\n"
         "    expect: {outcome: straksafklaret, says: [gyldig grund], ticket: none}\n",

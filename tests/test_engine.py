@@ -58,7 +58,9 @@ async def test_what_the_first_message_says_is_not_asked_again(engine) -> None:
     assert slots["moedetype"] == "jobsamtale"
     assert slots["moededato"] == "2026-11-25"
     assert slots["afbud_kategori"] == "sygdom"
-    assert result.state.asked == []
+    assert result.state.asked == ["bekraeftelse"]  # only the read-back before registering
+    assert "Er det rigtigt" in text(result)
+    result = await engine.turn("a", "ja", identity=Identity("Mette Hansen", "150390-2468"))
     assert result.state.outcome == "straksafklaret"
     assert "gyldig grund" in text(result)
     assert "CPR" not in text(result)
@@ -69,8 +71,10 @@ async def test_what_the_first_message_says_is_not_asked_again(engine) -> None:
 
 
 async def test_before_a_registration_the_bot_says_why_and_asks_name_and_cpr(engine) -> None:
-    first = await engine.turn(
+    read_back = await engine.turn(
         "a", "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg")
+    assert "Er det rigtigt" in text(read_back)
+    first = await engine.turn("a", "ja")
     assert "sendes kun til jobcentret" in text(first) and "https://" in text(first)
     assert "fulde navn" in text(first) and first.state.outcome is None
     await engine.turn("a", "Mette Hansen")
@@ -79,7 +83,7 @@ async def test_before_a_registration_the_bot_says_why_and_asks_name_and_cpr(engi
     done = await engine.turn("a", "150390 2468")
     assert "150390-XXXX" in text(done) and "2468" not in text(done)
     assert "gyldig grund" in text(done) and done.state.outcome == "straksafklaret"
-    assert done.state.asked == ["navn", "cpr", "cpr"]
+    assert done.state.asked == ["bekraeftelse", "navn", "cpr", "cpr"]
     (row,) = await engine.store.fetchall("SELECT navn, cpr, identitet FROM outbox")
     assert (row["navn"], row["identitet"]) == ("Mette Hansen", "oplyst")
     assert engine.store.open_cpr(row["cpr"]) == "150390-2468"
@@ -93,7 +97,8 @@ async def test_before_a_registration_the_bot_says_why_and_asks_name_and_cpr(engi
 async def test_a_verified_conversation_without_the_token_later_is_asked(engine) -> None:
     mette = Identity("Mette Hansen", "150390-2468")
     await engine.turn("a", "jeg er syg og får kontanthjælp", identity=mette)
-    result = await engine.turn("a", "en uge")  # this message came without the token
+    await engine.turn("a", "en uge", identity=mette)
+    result = await engine.turn("a", "ja")  # this message came without the token
     assert "Hvad er dit CPR-nummer?" in text(result)
     assert await engine.store.fetchall("SELECT * FROM outbox") == []
 
@@ -240,10 +245,11 @@ async def test_bad_input_gets_a_danish_reply_and_the_question_again(engine, mess
 
 
 async def test_a_retried_message_id_is_not_run_twice(engine) -> None:
+    verified = Identity("Mette Hansen", "150390-2468")
+    await engine.turn("a", "jeg får dagpenge og er syg og kan ikke komme til min jobsamtale i "
+                      "morgen", message_id="m0", identity=verified)
     for _ in range(2):
-        result = await engine.turn("a", "jeg får dagpenge og er syg og kan ikke komme til "
-                                   "min jobsamtale i morgen", message_id="m1",
-                                   identity=Identity("Mette Hansen", "150390-2468"))
+        result = await engine.turn("a", "ja", message_id="m1", identity=verified)
     assert result.replayed and "gyldig grund" in text(result)
     assert len(await engine.store.fetchall("SELECT * FROM outbox")) == 1
     first = await engine.turn("b", "jeg skal melde afbud til min jobsamtale", message_id="m2")
@@ -252,7 +258,7 @@ async def test_a_retried_message_id_is_not_run_twice(engine) -> None:
     rows = await engine.store.fetchall("SELECT count(*) AS n FROM journal")
     assert rows[0]["n"] == 1
     turns = await engine.store.turns(result.conversation_id)
-    assert sum(t.speaker == "user" for t in turns) == 1
+    assert sum(t.speaker == "user" for t in turns) == 2
 
 
 async def test_cpr_in_a_message_is_masked_in_the_store(engine) -> None:

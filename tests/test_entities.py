@@ -28,6 +28,8 @@ def dates(nlu, text: str, today: date = TUESDAY) -> list[str]:
         ("i mandags", "2026-11-23"),
         ("i tirsdags", "2026-11-17"),
         ("sidste fredag", "2026-11-20"),
+        ("syg siden fredag", "2026-11-20"),
+        ("rask siden i mandags", "2026-11-23"),
         ("lørdag", "2026-11-28"),
         ("24/11", "2026-11-24"),
         ("1/12", "2026-12-01"),

@@ -130,7 +130,10 @@ def test_the_rest_channel_takes_a_verified_identity_and_refuses_a_bad_one(tmp_pa
     with serve(tmp_path, db, env={"KCBOT_IDENTITY_SECRET": SECRET,
                                   "KCBOT_CONFIG_DIR": str(tmp_path / "config")}) as server:
         message = "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg"
-        good = post(server, {"sender": "web-1", "message": message,
+        read_back = post(server, {"sender": "web-1", "message": message,
+                                  "metadata": {"identity": token()}})
+        assert read_back.status == 200 and "Er det rigtigt" in str(read_back.json())
+        good = post(server, {"sender": "web-1", "message": "ja",
                              "metadata": {"identity": token()}})
         texts = " ".join(r["text"] for r in good.json())
         assert good.status == 200 and "gyldig grund" in texts

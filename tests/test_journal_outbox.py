@@ -34,17 +34,20 @@ async def _say(engine: Engine, *messages: str) -> str:
 async def test_an_accepted_afbud_leaves_one_note_with_rule_and_source(engine) -> None:
     conversation = await _say(
         engine, "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, "
-                "jeg har fået konstateret lungebetændelse og er syg", *WHO)
+                "jeg har fået konstateret lungebetændelse og er syg", "ja", *WHO)
     journal = await engine.store.fetchall("SELECT * FROM journal")
     assert len(journal) == 1
     note = journal[0]
     assert note["conversation_id"] == conversation
     assert (note["sag"], note["borgergruppe"], note["rule"]) == (
-        "afbud", "dagpenge", "dagpenge_gyldig_grund")
+        "afbud", "dagpenge", "dagpenge_gyldig_grund_sygdom")
     assert "bilag 4" in note["source"]
+    # the facts the rule used, so a caseworker can check it
+    assert "mødedato: 2026-11-25 (i dag 2026-11-24, i morgen)" in note["note"]
+    assert "grund: sygdom" in note["note"] and "bekræftet af borgeren: ja" in note["note"]
     outbox = await engine.store.fetchall("SELECT recipient, body, navn, regel FROM outbox")
     assert [(o["recipient"], o["navn"], o["regel"]) for o in outbox] == [
-        ("jobcenter", "Mette Hansen", "dagpenge_gyldig_grund")]
+        ("jobcenter", "Mette Hansen", "dagpenge_gyldig_grund_sygdom")]
     assert "Grund: sygdom" in outbox[0]["body"]
     assert "lungebetændelse" not in outbox[0]["body"]  # health details stay out
 
@@ -60,7 +63,8 @@ async def test_guidance_alone_is_noted_with_the_texts_sources(engine) -> None:
 
 
 async def test_a_sick_report_sends_the_period_not_the_illness(engine) -> None:
-    await _say(engine, "jeg er syg og får kontanthjælp", "en uge, jeg har ondt i ryggen", *WHO)
+    await _say(engine, "jeg er syg og får kontanthjælp", "en uge, jeg har ondt i ryggen", "ja",
+               *WHO)
     outbox = await engine.store.fetchall("SELECT recipient, subject, body FROM outbox")
     assert [(o["recipient"], o["subject"]) for o in outbox] == [("jobcenter", "Sygemelding")]
     assert "24. november 2026" in outbox[0]["body"] and "ryg" not in outbox[0]["body"]

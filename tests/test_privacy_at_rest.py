@@ -49,7 +49,7 @@ async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engin
 
 async def test_no_file_of_the_database_holds_the_full_cpr(engine, clock) -> None:
     for message in ("jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg",
-                    "Mette Hansen", f"mit cpr er {CPR}",
+                    "ja", "Mette Hansen", f"mit cpr er {CPR}",
                     "jeg vil gerne ringes op", "det handler om min ydelse", "20304050", "ja"):
         await engine.turn("borger", message)
     await engine.turn("b2", "jeg kan ikke huske min adgangskode til jobnet")
@@ -108,7 +108,7 @@ def test_an_afbud_in_kcbot_chat_reaches_the_jobcentre_mailbox_once(tmp_path: Pat
     db = str(tmp_path / "e2e.sqlite3")
     chat = kcbot("chat", "--db", db, *NOW, stdin="\n".join([
         "hej, jeg får dagpenge og kan ikke komme til min jobsamtale i morgen",
-        "jeg er syg med feber", "Mette Hansen", CPR, ""]).encode())
+        "jeg er syg med feber", "ja", "Mette Hansen", CPR, ""]).encode())
     out = chat.stdout.decode()
     assert chat.returncode == 0, chat.stderr.decode()
     assert "sendes kun til jobcentret" in out and "150390-XXXX" in out and "2468" not in out

@@ -18,7 +18,7 @@ from tests.test_console import _fill
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 THIS_WEEK = {  # Tuesday 24 Nov: two settled, one handed over, one left
     "a": ["hvornår har I åbent"],
-    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg",
+    "b": ["jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg", "ja",
           "Mette Hansen", "150390-2468"],
     "c": ["jeg vil tale med min sagsbehandler", "om min plan", "Sara Jensen", "20304050",
           "dagpenge", "ja"],
@@ -71,6 +71,9 @@ def test_weekly_report_beside_the_week_before(db: Path) -> None:
     assert rows[("Kø: jobcenter", "Sager oprettet")] == ("1", "0")
     assert rows[("Emne", "afbud")] == ("2", "0")
     assert rows[("Emne", "kontakt_sagsbehandler")] == ("1", "0")
+    # every settlement by the rule that decided it (the journal notes)
+    assert rows[("Afgørelser pr. regel", "dagpenge_gyldig_grund_sygdom")] == ("1", "0")
+    assert rows[("Afgørelser pr. regel", "utter_aabningstid")] == ("1", "1")
 
 
 def test_markdown_report_to_a_file(db: Path, tmp_path: Path) -> None:

@@ -12,10 +12,11 @@ from kcbot.actions.afbud import ActionVurderAfbud
 from kcbot.actions.identitet import ActionIdentitetOplyst, ActionPrivatliv
 from kcbot.actions.journal import ActionJournal
 from kcbot.actions.registrering import Registrering
-from kcbot.actions.tilbagekald import ActionOpretTilbagekald
+from kcbot.actions.tilbagekald import ActionMarkerKrise, ActionOpretTilbagekald
 from kcbot.actions.validation import ValidateSlots
 
 __all__ = [
-    "ActionAabningstid", "ActionIdentitetOplyst", "ActionJournal", "ActionOpretTilbagekald",
-    "ActionPrivatliv", "ActionVurderAfbud", "Registrering", "ValidateSlots",
+    "ActionAabningstid", "ActionIdentitetOplyst", "ActionJournal", "ActionMarkerKrise",
+    "ActionOpretTilbagekald", "ActionPrivatliv", "ActionVurderAfbud", "Registrering",
+    "ValidateSlots",
 ]

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from kcbot.actions.context import current
 from kcbot.clock import TZ
 
-__all__ = ["ActionAabningstid"]
+__all__ = ["ActionAabningstid", "today_status"]
 
 LOCALE = "da_DK"
 
@@ -23,17 +23,18 @@ def _hours(day: Any) -> str:
     return f"{day.opens:%H.%M}–{day.closes:%H.%M}"
 
 
-def _today(calendar: Any, now: datetime) -> str:
+def today_status(calendar: Any, now: datetime) -> str:
+    """Today's hours, or when the centre opens again, in one Danish sentence."""
     today = calendar.day(now.date())
     if today.is_open and now.time() < today.closes:
         if now.time() < today.opens:
             return f"I dag åbner vi kl. {today.opens:%H.%M} og har åbent til {today.closes:%H.%M}."
         return f"I dag har vi åbent {_hours(today)}."
-    nxt = calendar.day(calendar.next_business_day(now.date() + timedelta(days=1)))
-    when = format_date(nxt.day, "EEEE 'den' d. MMMM", locale=LOCALE)
+    reopens = calendar.next_opening(now)
+    when = format_date(reopens.date(), "EEEE 'den' d. MMMM", locale=LOCALE)
     closed = f"I dag, {today.name}, har vi lukket." if today.name and not today.is_open else (
         "Vi har lukket nu.")
-    return f"{closed} Vi åbner igen {when} kl. {nxt.opens:%H.%M}."
+    return f"{closed} Vi åbner igen {when} kl. {reopens:%H.%M}."
 
 
 class ActionAabningstid(Action):
@@ -46,7 +47,7 @@ class ActionAabningstid(Action):
         async with current() as context:
             now = context.clock.now().astimezone(TZ)
             calendar = context.calendar
-        status = [_today(calendar, now)]
+        status = [today_status(calendar, now)]
         tomorrow = calendar.day(now.date() + timedelta(days=1))
         if not tomorrow.is_open and tomorrow.name:
             status.append(f"I morgen, {tomorrow.name}, har vi lukket.")

@@ -1,10 +1,22 @@
-"""Afbud: decide from the rule table in ``dialogues/afbud_regler.yml``, then register it.
+"""Afbud: where the meeting lies in time, then a decision from the rule table in
+``dialogues/afbud_regler.yml``. The decision registers nothing: the flow reads it back and
+``action_registrer_afbud`` registers it after the citizen's "ja".
 
 The table is data, so a rule change (1 Jan 2027) is an edit and a review date, not a release.
+Besides the slots, a rule can use two facts computed here:
+
+- ``moede_naar``: fortid, i_dag, i_morgen, denne_uge (2–7 days ahead) or senere: an afbud for a
+  meeting that has been is an udeblivelse, and sickness cannot be known weeks ahead.
+- ``grund_klar``: ja, or nej when the reason is negated or hedged ("jeg er ikke syg, men …").
+  The classifier's reason category is a guess; a negation outside the "I can't come" frame
+  means the bot does not decide, a person does (never a rejection).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date, time
+from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,16 +24,19 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from kcbot.actions.aabningstid import today_status
 from kcbot.actions.context import content, current
-from kcbot.actions.registrering import fill, identity, meeting
+from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
+from kcbot.dialogue.care import fold_pattern
 from kcbot.errors import DataError
+from kcbot.nlu.normalise import fold
 
-__all__ = ["ActionVurderAfbud", "decide"]
+__all__ = ["ActionTjekMoede", "ActionVurderAfbud", "decide", "meeting_when", "reason_is_clear"]
 
 RULES_FILE = "afbud_regler.yml"
 DECISIONS = ("godkendt", "videresendt", "overdrag")
-OUTBOX_TEXT = "Borger på {gruppe} melder afbud til {moede}. Grund: {afbud_kategori}."
+_CLAUSE = re.compile(r"[.,;:!?\n]+|\b(?:men|but|selvom|although)\b", re.IGNORECASE)
 
 
 def _matches(condition: dict[str, Any], slots: dict[str, Any]) -> bool:
@@ -47,6 +62,76 @@ def decide(slots: dict[str, Any], table: dict[str, Any] | None = None) -> dict[s
     return chosen
 
 
+def meeting_when(meeting: date, today: date, at: time | None = None,
+                 now: time | None = None) -> str:
+    """fortid, i_dag, i_morgen, denne_uge or senere; a meeting earlier today has been."""
+    days = (meeting - today).days
+    if days < 0 or (days == 0 and at is not None and now is not None and at < now):
+        return "fortid"
+    return {0: "i_dag", 1: "i_morgen"}.get(days, "denne_uge" if days <= 7 else "senere")
+
+
+@cache
+def _reason_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    spec = content(RULES_FILE).get("uklar_grund") or {}
+    negation = "|".join(fold_pattern(str(p)) for p in spec.get("negation") or []) or r"(?!)"
+    frame = "|".join(fold_pattern(str(p)) for p in spec.get("ramme") or []) or r"(?!)"
+    return re.compile(rf"\b(?:{negation})\b"), re.compile(rf"\b(?:{frame})")
+
+
+def reason_is_clear(text: str) -> bool:
+    """False when a clause of the reason is negated outside the "I can't come" frame:
+    "jeg er ikke syg, men bilen er i stykker", "I'm not sick", "har ingen feber"."""
+    negation, frame = _reason_patterns()
+    for clause in _CLAUSE.split(text or ""):
+        folded = f" {fold(clause)} "
+        if negation.search(frame.sub(" ", folded)):
+            return False
+    return True
+
+
+def _on_or_after(day: date, start: object) -> str:
+    if not start:
+        return "nej"
+    return "ja" if day >= date.fromisoformat(str(start)) else "nej"
+
+
+class ActionTjekMoede(Action):
+    """Where the meeting lies against today, and whether a callback would come too late."""
+
+    def name(self) -> str:
+        return "action_tjek_moede"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        async with current() as context:
+            now = context.clock.now().astimezone(TZ)
+            calendar = context.calendar
+        reform = content(RULES_FILE).get("indkaldt_af_fra")
+        try:
+            meeting = date.fromisoformat(str(tracker.get_slot("moededato")))
+        except ValueError:  # an udeblivelse without a date: today decides which rules apply
+            return [SlotSet("moede_naar", None), SlotSet("ring_nu", "nej"),
+                    SlotSet("moede_reform", _on_or_after(now.date(), reform))]
+        callback = calendar.callback_due(now)
+        try:
+            at = time.fromisoformat(str(tracker.get_slot("moedetid")))
+        except ValueError:
+            at = None
+        # A person calls back within two business days: a meeting before that must be cancelled
+        # by phone now, or it stands.
+        ring_nu = "ja" if meeting <= callback.date() else "nej"
+        return [
+            SlotSet("moede_naar", meeting_when(meeting, now.date(), at, now.time())),
+            SlotSet("moede_reform", _on_or_after(meeting, reform)),
+            SlotSet("ring_nu", ring_nu),
+            SlotSet("frist", format_frist(callback)),
+            SlotSet("aabningstid_i_dag", today_status(calendar, now)),
+            SlotSet("telefon_jobcenter", calendar.phone),
+        ]
+
+
 class ActionVurderAfbud(Action):
     def name(self) -> str:
         return "action_vurder_afbud"
@@ -55,24 +140,26 @@ class ActionVurderAfbud(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         slots = dict(tracker.slots)
-        rule = decide(slots)
-        decision = rule["afgoerelse"]
-        events = [SlotSet("afbud_afgoerelse", decision), SlotSet("afbud_regel", rule.get("id"))]
-        if decision == "overdrag":
-            return events
-        async with current() as context:
-            conversation_id = await context.conversation_for(tracker.sender_id)
-            today = context.clock.now().astimezone(TZ).date()
-            # Only the category goes to the jobcentre; the citizen's own words can hold health
-            # details the receiver does not need.
-            await context.store.add_outbox(
-                conversation_id, "jobcenter", f"Afbud til {meeting(slots)}",
-                fill(OUTBOX_TEXT, slots, today) + f" Afgørelse: {decision} (regel {rule['id']}).",
-                regel=rule["id"], **identity(slots),
-            )
-        return events + [
-            SlotSet("afgoerelse", f"Afbud {decision}: {rule.get('note', '')}".strip()),
-            SlotSet("regel", rule.get("id")),
-            SlotSet("kilde", content(RULES_FILE).get("source")),
-            SlotSet("sendt_til", "jobcenter"),
+        table = content(RULES_FILE)
+        if slots.get("moede_naar") is None and slots.get("moededato"):
+            # called on its own (Rasa's action server): where the meeting lies, from the clock
+            async with current() as context:
+                today = context.clock.now().astimezone(TZ).date()
+            try:
+                slots["moede_naar"] = meeting_when(date.fromisoformat(str(slots["moededato"])),
+                                                   today)
+            except ValueError:
+                pass
+        clear = reason_is_clear(str(slots.get("afbud_grund") or ""))
+        slots["grund_klar"] = "ja" if clear else "nej"
+        rule = decide(slots, table)
+        labels = table.get("kategorier") or {}
+        kategori = str(slots.get("afbud_kategori") or "andet")
+        return [
+            SlotSet("afbud_afgoerelse", rule["afgoerelse"]),
+            SlotSet("afbud_regel", rule.get("id")),
+            SlotSet("afbud_note", rule.get("note")),
+            SlotSet("grund_klar", slots["grund_klar"]),
+            SlotSet("moede_naar", slots.get("moede_naar")),
+            SlotSet("grund_tekst", labels.get(kategori, kategori.replace("_", " "))),
         ]

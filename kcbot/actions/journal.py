@@ -15,6 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
+from kcbot.actions.registrering import facts
+from kcbot.clock import TZ
 
 __all__ = ["ActionJournal"]
 
@@ -35,7 +37,7 @@ class ActionJournal(Action):
             for name in said
         ]
         decision = str(slots.get("afgoerelse") or "Vejledning givet")
-        parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision}."]
+        parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision.rstrip('.')}."]
         if slots.get("rettelse"):
             parts.append("Rettelse: borgeren rettede oplysningerne efter registreringen.")
         if said:
@@ -46,6 +48,10 @@ class ActionJournal(Action):
             if slots.get(slot):
                 parts.append(f"{slot}: {slots[slot]}.")
         async with current() as context:
+            # What the rule used, so a caseworker can check the decision; a registration sets
+            # it with the citizen's confirmation, guidance alone has the group and dates.
+            today = context.clock.now().astimezone(TZ).date()
+            parts.append(f"Fakta: {slots.get('fakta') or facts(dict(slots), today, False)}.")
             conversation_id = await context.conversation_for(tracker.sender_id)
             await context.store.add_journal(
                 conversation_id, sag, decision, " ".join(parts),

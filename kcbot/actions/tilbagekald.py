@@ -15,9 +15,10 @@ from kcbot.actions.context import current
 from kcbot.actions.registrering import GROUP_LABELS
 from kcbot.clock import TZ
 
-__all__ = ["ActionOpretTilbagekald", "format_frist", "summary"]
+__all__ = ["ActionMarkerKrise", "ActionOpretTilbagekald", "format_frist", "summary"]
 
 LOCALE = "da_DK"
+KRISE = "krise"
 # Slots that say what the matter is, in the order a reader wants them.
 SUMMARY_SLOTS = (
     ("moedetype", "Møde"), ("moededato", "Dato"), ("afbud_grund", "Grund"),
@@ -53,7 +54,7 @@ class ActionOpretTilbagekald(Action):
             conversation_id = await context.conversation_for(tracker.sender_id)
             sag = tracker.get_slot("sag") or "menneske"
             slots = dict(tracker.slots)
-            ticket, _created = await context.tickets.create(
+            ticket, created = await context.tickets.create(
                 conversation_id,
                 sag,
                 summary(sag, slots),
@@ -62,5 +63,33 @@ class ActionOpretTilbagekald(Action):
                 telefon=slots.get("telefon"),
                 cpr=slots.get("cpr"),
             )
+            if not created:
+                ticket = await context.tickets.add_contact(
+                    ticket.id, navn=slots.get("navn"), telefon=slots.get("telefon"))
         due = datetime.fromisoformat(ticket.due)
         return [SlotSet("ticket_id", ticket.id), SlotSet("frist", format_frist(due))]
+
+
+class ActionMarkerKrise(Action):
+    """A citizen in crisis: a ticket for a supervisor at once, before any question, so the
+    conversation is seen even if the citizen leaves. The flow's callback fills in the number."""
+
+    def name(self) -> str:
+        return "action_marker_krise"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        async with current() as context:
+            conversation_id = await context.conversation_for(tracker.sender_id)
+            slots = dict(tracker.slots)
+            ticket, _ = await context.tickets.create(
+                conversation_id, KRISE,
+                "KRISE: borgeren har skrevet om selvmord, selvskade, vold eller akut fare. "
+                "Læs samtalen og kontakt borgeren hurtigst muligt.",
+                borgergruppe=slots.get("borgergruppe"), navn=slots.get("navn"),
+                telefon=slots.get("telefon"),
+            )
+        due = datetime.fromisoformat(ticket.due)
+        return [SlotSet("sag", KRISE), SlotSet("ticket_id", ticket.id),
+                SlotSet("frist", format_frist(due))]

@@ -11,11 +11,13 @@ import re
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from kcbot.actions.context import current
 from kcbot.dialogue.answers import looks_like_name, strip_name_intro
 from kcbot.privacy import cpr_birth_date
 
@@ -67,13 +69,24 @@ class ValidateSlots(ValidationAction):
             return _reject(dispatcher, "navn")
         return {"navn": name}
 
-    def validate_moededato(
+    async def validate_moededato(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         try:
-            return {"moededato": date.fromisoformat(str(value)).isoformat()}
+            day = date.fromisoformat(str(value))
         except ValueError:
             return _reject(dispatcher, "moededato")
+        async with current() as context:
+            hours = context.calendar.day(day)
+        # No meetings on a weekend or a public holiday: the date is misheard or mistyped, so it
+        # is asked about, never registered.
+        if day.weekday() >= 5 or (not hours.is_open and hours.name):
+            label = format_date(day, "EEEE 'den' d. MMMM", locale="da_DK")
+            dag = f"{label} ({hours.name})" if hours.name else label
+            dispatcher.utter_message(response="utter_hint_moededato_lukket",
+                                     lukket_dag=dag[:1].upper() + dag[1:])
+            return {"moededato": None}
+        return {"moededato": day.isoformat()}
 
     def validate_cpr(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -35,6 +35,7 @@ from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
 from kcbot.dialogue import reading
 from kcbot.dialogue.answers import NO, YES, choice_number, read_polar
+from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
@@ -76,10 +77,11 @@ INTERRUPT_CONFIDENCE = 0.7
 SWITCH_CONFIDENCE = 0.75
 MAX_STEPS_PER_TURN = 100
 # Who the citizen is stays for the whole conversation; what a topic collected (a meeting, a
-# reason, a decision) is forgotten when a new topic starts. The full CPR number exists only in
+# reason, a decision) is forgotten when a new topic starts. A loss the citizen told of stays too
+# (no sanction warnings after it). The full CPR number exists only in
 # the turn it was written or verified in: the store masks it in the state it keeps.
 PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid",
-                              "cpr", "identitet"})
+                              "cpr", "identitet", "sorg"})
 VERIFIED = "verificeret"
 _RESET = re.compile(
     r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller|fortryd|glem det|nej ikke "
@@ -119,7 +121,8 @@ class _Turn:
 class Engine:
     def __init__(self, store: Store, nlu: NLU, domain: Domain, flows: Flows,
                  executor: ActionExecutor, context: ActionContext,
-                 idle_timeout: timedelta = timedelta(minutes=30)) -> None:
+                 idle_timeout: timedelta = timedelta(minutes=30),
+                 care: CareSignals | None = None) -> None:
         self.store = store
         self.nlu = nlu
         self.domain = domain
@@ -127,6 +130,7 @@ class Engine:
         self.executor = executor
         self.context = context
         self.idle_timeout = idle_timeout
+        self.care = care or CareSignals.load(data_path("dialogues"))
         self._uses: dict[str, set[str]] = {}  # flow -> the slots it uses, computed once
 
     @property
@@ -144,7 +148,7 @@ class Engine:
         flows = load_flows(folder / "flows", domain, executor.actions)
         context = ActionContext.build(store, clock)
         return cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
-                   timedelta(minutes=settings.idle_minutes))
+                   timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
 
     async def close(self) -> None:
         await self.store.close()
@@ -247,6 +251,14 @@ class Engine:
 
     async def _read(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
+        # A citizen in crisis, abuse, "what can you do?" and the like come before anything else
+        # (kcbot/dialogue/care.py), even in an over-long message.
+        signal = self.care.detect(parse.text if parse else turn.raw[: 4 * MAX_CHARS],
+                                  parse.intent if parse else None, state.flow)
+        if signal is not None and signal.yields and parse is not None and self._clear_topic(parse):
+            signal = None  # angry words around a clear request: the request is answered
+        if signal is not None and await self._care(turn, signal):
+            return
         if parse is None:
             self._say(turn, "utter_for_lang")
             self._ask_again(turn)
@@ -285,6 +297,36 @@ class Engine:
             await self._answer(turn)
         else:
             await self._new_topic(turn)
+
+    def _clear_topic(self, parse: ParseResult) -> bool:
+        flow = self.flows.for_intent(parse.intent)
+        return bool(flow and flow.description and not flow.digression
+                    and parse.confidence >= SWITCH_CONFIDENCE)
+
+    async def _care(self, turn: _Turn, signal: Signal) -> bool:
+        """Start the signal's flow: a digression (what the bot can do) on top of the flow in
+        progress, a handoff keeping what was collected for the person, else a new topic.
+        A signal without a flow says its sentence once, and the message is read as usual."""
+        state = turn.state
+        if signal.flow in {frame.flow for frame in state.stack}:
+            return False  # already in it: the answer belongs to its question
+        if signal.flow is None:
+            if any(state.slots.get(k) != v for k, v in signal.set.items()) or not signal.set:
+                turn.events.append({"event": signal.event, "signal": signal.name})
+                state.slots.update(signal.set)
+                if signal.say:
+                    self._say(turn, signal.say)
+            return False
+        turn.events.append({"event": signal.event, "signal": signal.name})
+        flow = self.flows[signal.flow]
+        state.choices = []
+        state.requested_slot = state.ask = None
+        state.tries = state.fallbacks = 0
+        if signal.sag:
+            state.slots["sag"] = signal.sag
+        push = flow.digression and bool(state.stack)
+        await self._start(turn, flow, push=push, handoff=flow.handoff)
+        return True
 
     async def _corrected(self, turn: _Turn) -> bool:
         """ "nej undskyld, det er torsdag": a slot already given changes, and the topic runs

@@ -8,6 +8,9 @@ A flow is started by one or more intents and is a list of steps, each exactly on
 ``set: {slot: v}``  set slots
 ``link: flow``      continue in another flow (this one ends)
 ``call: flow``      run another flow, then continue here (``identitet`` before a registration)
+``confirm: utter_x`` read the facts back (``utter_x`` with Ja/Nej buttons) and go on to the next
+                    step only after "ja"; "nej" goes to the step named by ``no:``. Nothing that
+                    changes the citizen's status is registered without one.
 
 Any step may have an ``id`` and a ``next``: a step id, ``END``, or a list of
 ``{if: {slot: value-or-list}, then: id}`` items ending in ``{else: id}``. Without ``next`` the
@@ -16,11 +19,15 @@ following step runs. A flow with ``settles: true`` counts as straksafklaret when
 ``handoff: true`` flow is the way to a person, so two failed answers in it end with the phone
 number instead of another offer of a person.
 
+``fills: [slot]`` names slots the flow takes from a date or other entity in any message without
+ever asking ("rask fra mandag"); an action supplies the default.
+
 Loading checks everything a flow refers to, and an error names the file, the flow and the step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +41,10 @@ from kcbot.yamlio import check_keys, load_yaml
 __all__ = ["END", "Flow", "Flows", "Step", "load_flows"]
 
 END = "END"
-STEP_KINDS = ("collect", "say", "action", "set", "link", "call")
-STEP_KEYS = {"id", "next", "ask", "always", "description", *STEP_KINDS}
-FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps"}
+STEP_KINDS = ("collect", "say", "action", "set", "link", "call", "confirm")
+STEP_KEYS = {"id", "next", "ask", "always", "description", "no", *STEP_KINDS}
+CONFIRM_SLOT = "bekraeftelse"
+FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps", "fills"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class Step:
     next: tuple[Branch, ...] = ()
     ask: str | None = None  # collect: the question's response
     always: bool = False  # collect: ask even if the slot is already set
+    no: str | None = None  # confirm: where "nej" goes
 
 
 @dataclass
@@ -74,6 +83,7 @@ class Flow:
     digression: bool
     handoff: bool
     steps: list[Step]
+    fills: tuple[str, ...] = ()  # slots taken from any message's entities, never asked
     _ids: dict[str, int] = field(default_factory=dict, repr=False)
 
     def index_of(self, step_id: str) -> int:
@@ -137,6 +147,10 @@ def _parse_step(path: Path, where: str, index: int, raw: Any) -> Step:
         raise DataError(path, where, "'set' skal være en mapping slot: værdi")
     if kind != "set" and not isinstance(arg, str):
         raise DataError(path, where, f"'{kind}' skal være et navn")
+    if kind == "confirm" and (not isinstance(raw.get("no"), str) or "next" in raw):
+        raise DataError(path, where, "'confirm' skal have 'no: <step-id>' og ingen 'next'")
+    if kind != "confirm" and "no" in raw:
+        raise DataError(path, where, "'no' hører kun til et 'confirm'-step")
     return Step(
         index=index,
         id=str(raw.get("id") or f"{index}"),
@@ -145,7 +159,21 @@ def _parse_step(path: Path, where: str, index: int, raw: Any) -> Step:
         next=_parse_next(path, where, raw.get("next")),
         ask=raw.get("ask"),
         always=bool(raw.get("always", False)),
+        no=raw.get("no"),
     )
+
+
+def _expand_confirm(path: Path, where: str, step: Step, steps: list[Step]) -> Step:
+    """A confirmation is a question for ``bekraeftelse``, asked every time, whose "ja" goes on
+    to the next step and whose anything else goes to ``no``: the engine needs nothing new."""
+    if step.kind != "confirm":
+        return step
+    if step.index + 1 >= len(steps):
+        raise DataError(path, f"{where}.steps[{step.index}]",
+                        "et 'confirm'-step skal efterfølges af det, der bekræftes")
+    yes = Branch({CONFIRM_SLOT: ("ja",)}, steps[step.index + 1].id)
+    return dataclasses.replace(step, kind="collect", arg=CONFIRM_SLOT, ask=step.arg,
+                               always=True, next=(yes, Branch(None, str(step.no))))
 
 
 def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
@@ -163,6 +191,7 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
     if not isinstance(raw_steps, list) or not raw_steps:
         raise DataError(path, f"{where}.steps", "et flow skal have mindst ét step")
     steps = [_parse_step(path, f"{where}.steps[{i}]", i, s) for i, s in enumerate(raw_steps)]
+    steps = [_expand_confirm(path, where, step, steps) for step in steps]
     ids: dict[str, int] = {}
     for step in steps:
         if step.id in ids or step.id == END:
@@ -178,6 +207,7 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
         digression=bool(raw.get("digression", False)),
         handoff=bool(raw.get("handoff", False)),
         steps=steps,
+        fills=tuple(str(f) for f in raw.get("fills") or []),
         _ids=ids,
     )
 
@@ -185,6 +215,10 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
 def _check_references(
     flow: Flow, flows: dict[str, Flow], domain: Domain, actions: set[str]
 ) -> None:
+    for slot in flow.fills:
+        if slot not in domain.slots:
+            raise DataError(flow.path, f"flows.{flow.name}.fills",
+                            f"slotten '{slot}' findes ikke i domænet")
     for step in flow.steps:
         def fail(problem: str, step: Step = step) -> None:
             where = f"flows.{flow.name}.steps[{step.index}] (id {step.id})"

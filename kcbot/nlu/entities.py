@@ -8,7 +8,7 @@ Date rules (Copenhagen local dates):
 - "i dag", "i morgen", "i overmorgen", "i går", "i forgårs", "i morges", "i aftes".
 - A weekday alone or with "på" is its next occurrence after today ("på torsdag" said on a
   Thursday is a week later: the same day is "i dag"); "næste torsdag" is Thursday of next week;
-  "i torsdags" and "sidste torsdag" are the most recent Thursday before today.
+  "i torsdags", "sidste torsdag" and "siden torsdag" are the most recent Thursday before today.
 - "24/11", "24-11-2026", "24.11.26", "2026-11-24", "24. november", "1 dec": a date without a year
   takes the year that puts it nearest to today, so "2/1" written on 28 December is next January.
 - "om 3 dage", "om en uge", "om to uger".
@@ -75,7 +75,9 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
         "|".join(rf"\b{re.escape(k)}\b" for k in sorted(RELATIVE_DAYS, key=len, reverse=True))
     )),
     ("in_n", re.compile(rf"\bom (?P<n>\d{{1,2}}|{_NUM}) (?P<unit>dag|dage|uge|uger)\b")),
-    ("past_wd", re.compile(rf"\b(?:i (?P<a>{_WD})s|sidste (?P<b>{_WD}))\b")),
+    ("past_wd", re.compile(
+        rf"\b(?:i (?P<a>{_WD})s|sidste (?P<b>{_WD})|siden (?:i |sidste )?(?P<c>{_WD})s?)\b"
+    )),
     ("next_wd", re.compile(rf"\bneste (?P<wd>{_WD})\b")),
     ("wd", re.compile(rf"\b(?:pa |om )?(?P<wd>{_WD})(?:en)?\b")),
     ("past_wd", re.compile(rf"\blast (?P<a>{_WD_EN})\b")),
@@ -168,7 +170,7 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
         n = _number(m["n"])
         return today + timedelta(days=n * (7 if m["unit"].startswith("uge") else 1))
     if kind == "past_wd":
-        weekday = _weekday(m["a"] or m.groupdict().get("b"))
+        weekday = _weekday(m["a"] or m.groupdict().get("b") or m.groupdict().get("c"))
         return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
     if kind == "next_wd":
         monday_next_week = today + timedelta(days=7 - today.weekday())

@@ -34,6 +34,7 @@ class TicketError(KcbotError):
 class Routing:
     routes: dict[str, str]
     default: str = "jobcenter"
+    urgent: frozenset[str] = frozenset()  # due at once: the top of the queue
 
     @classmethod
     def load(cls, path: Path | None = None) -> Routing:
@@ -44,7 +45,11 @@ class Routing:
         for key, queue in [*routes.items(), ("default", default)]:
             if queue not in QUEUES:
                 raise DataError(path, f"routes.{key}", f"ukendt kø {queue!r}; brug {QUEUES}")
-        return cls({str(k): str(v) for k, v in routes.items()}, str(default))
+        urgent = doc.get("urgent") or []
+        if not isinstance(urgent, list):
+            raise DataError(path, "urgent", "skal være en liste af kategorier")
+        return cls({str(k): str(v) for k, v in routes.items()}, str(default),
+                   frozenset(str(c) for c in urgent))
 
     def queue(self, category: str) -> str:
         return self.routes.get(category, self.default)
@@ -126,8 +131,17 @@ class TicketService:
             if existing:
                 return existing, False
         now = self._now()
-        due = (self.calendar.complaint_due(now) if category == COMPLAINT_CATEGORY
-               else self.calendar.callback_due(now))
+        if category in self.routing.urgent:
+            # the same business day: today's closing time, or the next open day's
+            today = self.calendar.day(now.astimezone(TZ).date())
+            if today.is_open and now.astimezone(TZ).time() < today.closes:  # type: ignore[operator]
+                due = self.calendar.closing_time(today.day)
+            else:
+                due = self.calendar.closing_time(self.calendar.next_opening(now).date())
+        elif category == COMPLAINT_CATEGORY:
+            due = self.calendar.complaint_due(now)
+        else:
+            due = self.calendar.callback_due(now)
         queue = self.routing.queue(category)
         sealed, masked = self.store.seal_cpr(cpr)  # the full number only encrypted
         try:
@@ -158,6 +172,23 @@ class TicketService:
                 return existing, False
             raise
         return await self.get(ticket_id), True
+
+    async def add_contact(self, ticket_id: str, *, navn: str | None = None,
+                          telefon: str | None = None, agent: str = "kcbot") -> Ticket:
+        """Fill in the name and phone number a ticket was created without (a crisis ticket is
+        opened the moment the crisis is read, before the citizen gives a number)."""
+        ticket = await self.get(ticket_id)
+        changes = {k: v for k, v in (("navn", navn), ("telefon", telefon))
+                   if v and v != getattr(ticket, k)}
+        if not changes:
+            return ticket
+        async with self.store.transaction() as db:
+            await db.execute(
+                f"UPDATE tickets SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                (*changes.values(), ticket_id),
+            )
+            await self._log(db, ticket_id, agent, "kontakt", ", ".join(sorted(changes)))
+        return await self.get(ticket_id)
 
     async def _open_for(self, conversation_id: str, category: str) -> Ticket | None:
         row = await self.store.fetchone(
@@ -196,7 +227,11 @@ class TicketService:
         if overdue:
             sql += " AND status != 'afsluttet' AND due < ?"
             params.append(self._now().isoformat(timespec="seconds"))
-        rows = await self.store.fetchall(sql + " ORDER BY due, id", params)
+        # Open urgent tickets (a citizen in crisis) first, then by due time.
+        urgent = sorted(self.routing.urgent) or [""]
+        rows = await self.store.fetchall(
+            sql + f" ORDER BY (status != 'afsluttet' AND category IN "
+            f"({', '.join('?' * len(urgent))})) DESC, due, id", [*params, *urgent])
         return [Ticket(**dict(r)) for r in rows]
 
     async def history(self, ticket_id: str) -> list[dict[str, object]]:

@@ -1,0 +1,144 @@
+"""Signals read before anything else in a message: a citizen in crisis, frustration or abuse,
+"what can you do?", no fixed address, a lost job. Each starts its own flow, whatever the bot
+was doing, because the ordinary reading would answer the wrong question (a suicidal message with
+a topic menu, "jeg har mistet mit job" with an afmelding, "jeg har ingen adresse" as "nej").
+
+The concepts are data (``dialogues/omsorg.yml``): for each signal, regular expressions written
+in ordinary Danish or English and folded at load time the way messages are folded (case,
+æ/ø/å and their ASCII spellings, repeated letters, punctuation), so "selvmord", "SELVMOOORD" and
+"slaa mig selv ihjel" meet the same pattern. ``words`` are single concept words also matched
+with a typo or two ("selvmor", "slevmord") and inside compounds ("selvmordstanker").
+A signal either starts a flow, or (``say:``, ``set:``) puts a sentence first and lets the
+message be read as usual: sympathy for a bereaved citizen before the afbud is handled.
+``not`` patterns are guards: the phrases they match ("ved at dø af kedsomhed", "min telefon er
+død") are blanked out before the signal's own patterns are tried, so a harmless phrase never
+triggers a signal but a real one elsewhere in the same message still does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from kcbot.errors import DataError
+from kcbot.nlu.normalise import fold
+from kcbot.yamlio import check_keys, load_yaml
+
+__all__ = ["CareSignals", "Signal"]
+
+FILE = "omsorg.yml"
+SIGNAL_KEYS = {"flow", "say", "set", "sag", "event", "words", "patterns", "not", "when",
+               "unless", "description", "yields"}
+ALL = "alle"
+# A word this close to a concept word (rapidfuzz ratio) counts as that word: one typo in
+# "selvmord" gives 0.93, an unrelated word sharing a prefix ("selvskat") stays below.
+FUZZY_RATIO = 85
+FUZZY_MIN_LENGTH = 6
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def fold_pattern(pattern: str) -> str:
+    """Fold the letters of a regular expression as messages are folded; its syntax stays.
+    Alternatives must be whole words ("(?:slår|slået)"): "slå(?:r|et)" would fold apart."""
+    return _WORD.sub(lambda m: fold(m.group()) or m.group(), pattern)
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    flow: str | None  # the flow it starts; None: a sentence first, then the message as usual
+    say: str | None
+    set: dict[str, str]
+    sag: str | None
+    event: str
+    words: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    guards: tuple[re.Pattern[str], ...]
+    when: tuple[str, ...]  # the flows (or intents) it may replace; ("alle",): always
+    unless: tuple[str, ...] = ()  # intents or flows it leaves alone
+    yields: bool = False  # a clear request in the same message is handled instead
+
+
+    def matches(self, folded: str) -> bool:
+        for guard in self.guards:
+            folded = guard.sub(" ", folded)
+        if any(p.search(folded) for p in self.patterns):
+            return True
+        if not self.words:
+            return False
+        for token in folded.split():
+            for word in self.words:
+                if token.startswith(word):
+                    return True
+                if len(token) >= FUZZY_MIN_LENGTH and len(word) >= FUZZY_MIN_LENGTH and (
+                    fuzz.ratio(token[: len(word) + 1], word) >= FUZZY_RATIO
+                ):
+                    return True
+        return False
+
+    def applies(self, intent: str | None, flow: str | None) -> bool:
+        if intent in self.unless or (flow is not None and flow in self.unless):
+            return False
+        return ALL in self.when or intent in self.when or (flow is not None and flow in self.when)
+
+
+@dataclass(frozen=True)
+class CareSignals:
+    signals: tuple[Signal, ...]
+
+    @classmethod
+    def load(cls, folder: Path) -> CareSignals:
+        path = folder / FILE
+        doc = load_yaml(path)
+        raw = doc.get("signals") if isinstance(doc, dict) else None
+        if not isinstance(raw, dict) or not raw:
+            raise DataError(path, "signals", "mangler: en mapping signal -> flow og mønstre")
+        signals = []
+        for name, spec in raw.items():
+            where = f"signals.{name}"
+            if not isinstance(spec, dict) or not (spec.get("flow") or spec.get("say")):
+                raise DataError(path, where, "skal have 'flow' eller 'say'")
+            check_keys(path, where, spec, SIGNAL_KEYS)
+            if not isinstance(spec.get("set") or {}, dict):
+                raise DataError(path, f"{where}.set", "skal være en mapping slot: værdi")
+
+            def compile_all(key: str, spec: dict = spec, where: str = where
+                            ) -> tuple[re.Pattern[str], ...]:
+                out = []
+                for i, text in enumerate(spec.get(key) or []):
+                    try:
+                        out.append(re.compile(fold_pattern(str(text))))
+                    except re.error as exc:
+                        raise DataError(path, f"{where}.{key}[{i}]", str(exc)) from None
+                return tuple(out)
+
+            signals.append(Signal(
+                name=str(name),
+                flow=str(spec["flow"]) if spec.get("flow") else None,
+                say=str(spec["say"]) if spec.get("say") else None,
+                set={str(k): str(v) for k, v in (spec.get("set") or {}).items()},
+                sag=str(spec["sag"]) if spec.get("sag") else None,
+                event=str(spec.get("event") or name),
+                words=tuple(fold(str(w)) for w in spec.get("words") or []),
+                patterns=compile_all("patterns"),
+                guards=compile_all("not"),
+                when=tuple(str(w) for w in spec.get("when") or [ALL]),
+                unless=tuple(str(w) for w in spec.get("unless") or []),
+                yields=bool(spec.get("yields")),
+            ))
+        return cls(tuple(signals))
+
+    def detect(self, text: str, intent: str | None = None,
+               flow: str | None = None) -> Signal | None:
+        """The first signal (in file order, so a crisis comes first) this message carries."""
+        folded = f" {fold(text)} "
+        for signal in self.signals:
+            if signal.applies(intent, flow) and signal.matches(folded):
+                return signal
+        return None
+
+    def flows(self) -> set[str]:
+        return {s.flow for s in self.signals if s.flow}

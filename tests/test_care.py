@@ -1,0 +1,175 @@
+"""The signals read before anything else (kcbot/dialogue/care.py, dialogues/omsorg.yml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kcbot.dialogue.care import CareSignals
+from tests.conftest import REPO
+
+CARE = CareSignals.load(REPO / "dialogues")
+
+CRISES = [
+    "jeg vil ikke leve mere",
+    "jeg har tænkt på at begå selvmord",
+    "jeg har selvmordstanker",
+    "jeg har selvmordtanker hele tiden",  # typo
+    "jeg vil slå mig selv ihjel",
+    "jeg overvejer at tage mit eget liv",
+    "jeg orker ikke at leve længere",
+    "alle ville være bedre uden mig",
+    "jeg har lyst til at dø",
+    "jeg vil bare dø",
+    "jeg skærer i mig selv igen",
+    "jeg har skadet mig selv i nat",
+    "min kæreste slår mig og jeg tør ikke tage hjem",
+    "han truer med at slå mig ihjel",
+    "jeg er i fare lige nu",
+    "jeg har taget alle mine piller",
+    "jeg vil gøre en ende på det hele",
+    "jeg vil hoppe ud foran toget",
+    "jeg kan ikke mere, jeg vil ikke vaere her mere",
+    "JEG VIL DOE",
+    "selvmor",  # typo
+    "slaa mig selv ihjel",
+    "I want to kill myself",
+    "i dont want to live anymore",
+    "I've been thinking about suicide",
+    "my husband hits me",
+    "I'm going to end my life",
+    "jeg er udsat for vold derhjemme",
+    "jeg vil ikk leve mer",  # typos
+    "jeg vil slå mig selv ihjl",
+    "selvmort",
+    "jeg har selvmords tanker",
+    "jeg har lyst til at slå min sagsbehandler ihjel",
+]
+
+NOT_CRISES = [
+    "jeg er ved at dø af kedsomhed",
+    "min telefon er død",
+    "batteriet på min mobil er dødt",
+    "jeg er dødtræt efter jobklubben",
+    "min far er død, så jeg kan ikke komme til mødet",
+    "jeg griner mig ihjel",
+    "det slår mig, at jeg ikke har fået svar",
+    "jeg kan ikke leve af min kontanthjælp",
+    "jeg skal tage mine piller kl 10",
+    "my phone died",
+    "I'm dying to know when you open",
+    "this queue is killing me",
+    "min computer er gået død",
+    "jeg er bange for at miste mine dagpenge",
+    "jeg er bange for at komme for sent",
+    "der er fare for at jeg kommer for sent",
+    "jeg er syg og kan ikke komme",
+    "jeg keder mig ihjel på kurset",
+    "jeg har skåret mig i fingeren og skal på skadestuen",
+    "min mor døde i går",
+    "jeg vil gerne afmelde mig",
+    "jeg skal til begravelse",
+    "jeg er i fare for at miste mine dagpenge",
+    "jeg er selvstændig",
+    "jobcentret slår mig ikke ud",
+]
+
+
+@pytest.mark.parametrize("text", CRISES)
+def test_a_crisis_is_recognised(text: str) -> None:
+    signal = CARE.detect(text)
+    assert signal is not None and signal.name == "krise", text
+
+
+@pytest.mark.parametrize("text", NOT_CRISES)
+def test_a_look_alike_is_not_a_crisis(text: str) -> None:
+    signal = CARE.detect(text)
+    assert signal is None or signal.name != "krise", text
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("det her system er noget lort", "frustration"),
+    ("du er en dum bot", "frustration"),
+    ("for helvede, du forstår ingenting", "frustration"),
+    ("this is useless", "frustration"),
+    ("hvad kan du?", "evner"),
+    ("Hvad kan du hjælpe med", "evner"),
+    ("what can you do?", "evner"),
+    ("jeg er hjemløs", "hjemloes"),
+    ("jeg har ingen fast adresse", "hjemloes"),
+    ("I have no fixed address", "hjemloes"),
+])
+def test_other_signals(text: str, name: str) -> None:
+    signal = CARE.detect(text)
+    assert signal is not None and signal.name == name, text
+
+
+@pytest.mark.parametrize("text", [
+    "jeg har mistet mit job", "I lost my job", "jeg er blevet fyret", "de har fyret mig",
+    "jeg blev sagt op i går", "I got laid off",
+])
+@pytest.mark.parametrize("intent", ["afmelding", "genregistrering", "udeblivelse", "nlu_fallback"])
+def test_a_lost_job_replaces_an_afmelding(text: str, intent: str) -> None:
+    signal = CARE.detect(text, intent)
+    assert signal is not None and signal.name == "mistet_job"
+
+
+def test_a_lost_job_behind_a_payment_question_stays_a_payment_question() -> None:
+    assert CARE.detect("jeg er blevet fyret og har ikke fået løn", "ydelse") is None
+
+
+@pytest.mark.parametrize("text", ["jeg har fået job", "jeg starter i nyt job på mandag",
+                                  "kan du hjælpe mig med at melde afbud"])
+def test_no_signal(text: str) -> None:
+    assert CARE.detect(text, "afmelding") is None
+
+
+@pytest.mark.parametrize("text", ["min far er død", "jeg skal til min mormors begravelse",
+                                  "vi har mistet vores søn", "my mother passed away"])
+def test_a_death_in_the_family_gets_sympathy_first(text: str) -> None:
+    signal = CARE.detect(text, "afbud")
+    assert signal is not None and signal.name == "sorg" and signal.flow is None
+
+
+# -- through the engine ------------------------------------------------------------------------
+
+@pytest.fixture
+async def engine(tmp_path, clock, nlu):
+    from kcbot.config import Settings
+    from kcbot.dialogue import Engine
+
+    engine = await Engine.open(Settings(db_path=tmp_path / "care.sqlite3"), clock, nlu=nlu)
+    yield engine
+    await engine.close()
+
+
+async def test_a_crisis_is_flagged_and_its_ticket_tops_the_queue(engine) -> None:
+    # an ordinary callback first, due in two business days
+    for text in ("jeg vil tale med en medarbejder", "om min plan", "Sara Jensen", "20304050",
+                 "dagpenge", "ja"):
+        await engine.turn("other", text)
+    result = await engine.turn("a", "jeg kan ikke mere, jeg vil ikke leve længere")
+    reply = "\n".join(r.text for r in result.replies)
+    assert reply.index("70 201 201") < reply.index("Vil du have")  # the lines come first
+    events = await engine.store.events(result.conversation_id)
+    assert {"event": "krise", "signal": "krise"} in events
+    queue = await engine.context.tickets.list()
+    assert [t.category for t in queue][:2] == ["krise", "menneske"]
+    assert result.state.outcome == "overdraget"
+
+
+async def test_a_crisis_in_an_over_long_message_is_still_answered(engine) -> None:
+    long = "jeg har det rigtig skidt. " * 90 + "jeg vil ikke leve mere"
+    result = await engine.turn("a", long)
+    reply = "\n".join(r.text for r in result.replies)
+    assert "70 201 201" in reply and "for lang" not in reply
+
+
+def test_no_training_example_reads_as_a_crisis_or_abuse() -> None:
+    # ~1,000 ordinary requests written as citizens write: none may get the crisis lines or the
+    # frustration reply.
+    from kcbot.nlu.data import load_training_data
+
+    data = load_training_data(REPO / "intents")
+    wrong = [(text, s.name) for text, intent in data.examples
+             if (s := CARE.detect(text, intent)) and s.name in ("krise", "frustration")]
+    assert wrong == []
