@@ -222,7 +222,8 @@ def _fuzzy(folded: str, options: Sequence[Option]) -> str | None:
             if " " in phrase:
                 score = fuzz.token_set_ratio(folded, phrase) if len(tokens) <= 6 else 0.0
             else:
-                score = max((fuzz.ratio(t, phrase) for t in tokens if len(phrase) >= 4),
+                score = max((fuzz.ratio(t, phrase) for t in tokens
+                             if len(phrase) >= 4 and abs(len(t) - len(phrase)) <= 2),
                             default=0.0)
             scores[option.payload] = max(scores.get(option.payload, 0.0), score)
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)

@@ -108,6 +108,15 @@ _NAME = re.compile(
     r"(?:\s+(?!(?:og|and|jeg|i|men|but|vil|skal|kan|har|er|fra|want|would)\b)[^\W\d_][\w'’-]*){0,3})",
     re.IGNORECASE,
 )
+# How long a sickness lasts, said in passing: "resten af ugen", "et par dage", "to uger", "til
+# mandag", "the rest of the week". On folded text ("måned" -> "maned").
+_DURATION = re.compile(
+    r"\b(?:resten af (?:ugen|maneden|dagen)|hele (?:ugen|maneden)|(?:en|et|et par|par|nogle|to"
+    r"|tre|fire|fem|seks|syv|otte|ni|ti|fjorten|\d{1,2}) (?:dag|dage|uge|uger|maned|maneder)"
+    r"|(?:til|indtil|frem til) (?:og med )?(?:pa )?(?:mandag|tirsdag|onsdag|torsdag|fredag|lordag"
+    r"|sondag|i morgen|overmorgen|nytar|weekenden|neste uge)|the rest of the week|a few days"
+    r"|(?:a|one|two|three|\d{1,2}) (?:days?|weeks?))\b"
+)
 _REASON_LEAD = re.compile(
     r"(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|because|since|due to|idet)\s+", re.IGNORECASE
 )
@@ -235,6 +244,9 @@ class EntityExtractor:
         for m in _CLOCK.finditer(text):
             if free(m.start(), m.end()):
                 add("tid", f"{int(m['h']):02d}:{m['m']}", m.start(), m.end())
+        for m in _DURATION.finditer(folded):
+            start, end = orig(m)
+            found.append(Entity("varighed", text[start:end], start, end))
         exact = [m for m in self.lookups.matches(folded) if not m.is_topic]
         near = self.lookups.near_matches(folded, [(m.start, m.end) for m in exact])
         for match in exact + near:

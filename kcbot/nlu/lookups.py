@@ -40,6 +40,9 @@ class LookupMatch:
 # against the single-word phrases of the entity tables, for words no phrase matched exactly.
 FUZZY_MIN_LENGTH = 6
 FUZZY_MIN_SCORE = 85
+# A typo changes a word's length by a letter or two; more is another word ("dagpengemodtager" is
+# not "sygedagpengemodtager").
+FUZZY_MAX_LENGTH_DIFFERENCE = 2
 _LONG_WORD = re.compile(rf"[a-z]{{{FUZZY_MIN_LENGTH},}}")
 
 
@@ -75,7 +78,9 @@ class LookupMatcher:
             if any(a < word.end() and word.start() < b for a, b in taken):
                 continue
             for name, choices, values in self._words:
-                hit = process.extractOne(word.group(), choices, scorer=fuzz.ratio,
+                near = [c for c in choices
+                        if abs(len(c) - len(word.group())) <= FUZZY_MAX_LENGTH_DIFFERENCE]
+                hit = process.extractOne(word.group(), near, scorer=fuzz.ratio,
                                          score_cutoff=FUZZY_MIN_SCORE)
                 if hit:
                     found.append(LookupMatch(name, values[hit[0]], word.start(), word.end()))
