@@ -18,7 +18,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
-from kcbot.dialogue.answers import looks_like_name, strip_name_intro
+from kcbot.dialogue.answers import UNKNOWN, looks_like_name, read_polar, strip_name_intro
 from kcbot.privacy import cpr_birth_date
 
 __all__ = ["ValidateSlots"]
@@ -121,8 +121,11 @@ class ValidateSlots(ValidationAction):
     def validate_beskrivelse(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        # "ved ikke" tells the person calling back nothing: ask once more
         text = _free_text(value)
-        return {"beskrivelse": text} if text else _reject(dispatcher, "beskrivelse")
+        if not text or read_polar(text) == UNKNOWN and len(text.split()) <= 4:
+            return _reject(dispatcher, "beskrivelse")
+        return {"beskrivelse": text}
 
     def validate_varighed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -31,6 +31,7 @@ from kcbot.nlu.normalise import fold
 
 __all__ = [
     "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "choice_number", "correction",
+    "is_question",
     "looks_like_name", "named_option",
     "match_option", "read_polar", "strip_name_intro",
 ]
@@ -56,6 +57,12 @@ _ECHO = re.compile(
     r"^(?:(?:det|that|jeg|i) )?(?:gor|har|kan|er|vil|skal|bruger|do|does|have|has|am|can|will"
     r"|did|dont|doesnt|cant|havent)\b(?: (?:jeg|i|vi|it|det))?\b"
 )
+# A question back ("har I åbent i dag?", "hvad er mitid?", "can you call me?") answers nothing.
+_QUESTION = re.compile(
+    r"^(?:hvad|hvorfor|hvornar|hvordan|hvor|hvem|hvilken|hvilke|hvilket|what|when|where|why|how"
+    r"|who|which)\b|^(?:har|er|kan|skal|vil|ma|gor|bruger|far|do|does|can|is|are|will|should)"
+    r" (?:i|du|jeg|vi|man|der|de|you|we|they)\b"
+)
 # Up to this many words, a negated sentence or an echo of the verb answers a yes/no question
 # ("har ikke", "I don't have it", "jeg har"); longer ones must share the question's words.
 _SHORT_ANSWER = 5
@@ -78,6 +85,8 @@ _NAME_INTRO = re.compile(
 # Words that make an answer something other than a name ("fra mit job", "det ved jeg ikke").
 _NOT_NAME = FUNCTION_WORDS | {
     "job", "arbejde", "arbejdet", "syg", "rask", "dagpenge", "kontanthjelp", "sygedagpenge",
+    "jobsamtale", "samtale", "samtalen", "mode", "modet", "afbud", "ferie", "jobnet", "mitid",
+    "tilbud", "kursus", "praktik", "jobklub", "ledighedsydelse", "revalidering", "sagsbehandler",
     "jobcenter", "jobcentret", "hjelp", "tak", "hej", "farvel", "okay", "ok", "nummer", "cpr",
     "telefon", "ringe", "ring", "know", "dont", "sorry", "undskyld", "hvorfor", "why",
 }
@@ -99,6 +108,14 @@ def _content_words(folded: str) -> set[str]:
     return {w for w in words(folded) if w not in FUNCTION_WORDS and len(w) > 2}
 
 
+def is_question(text: str) -> bool:
+    """A question back ("har I åbent i dag?", "hvad er mitid?"), unless it starts ja/nej."""
+    tokens = words(fold(text))
+    if not tokens or tokens[0] in _YES_LEAD or tokens[0] in _NO_LEAD:
+        return False
+    return text.rstrip().endswith("?") or _QUESTION.match(" ".join(tokens)) is not None
+
+
 def read_polar(text: str, question: str = "") -> str | None:
     """``ja``, ``nej`` or ``ved_ikke`` for an answer to a yes/no question, or None.
 
@@ -112,6 +129,8 @@ def read_polar(text: str, question: str = "") -> str | None:
     if _UNKNOWN.search(folded):
         return UNKNOWN
     first = tokens[0]
+    if is_question(text):
+        return None  # "har I åbent i dag?" is a question, not a yes
     if first in _YES_LEAD:
         # "ja ... ikke" in one breath is a contradiction worth asking about, unless the "ikke"
         # belongs to something else ("ja, jeg kan ikke logge ind" answers a question about it).
@@ -168,8 +187,14 @@ def _phrase_hits(folded: str, options: Sequence[Option], named: bool = False) ->
     pattern, owners = _phrase_index(tuple(options), named)
     if pattern is None:
         return set()
-    return {payload for m in pattern.finditer(folded) if not negated(folded, m.start())
+    return {payload for m in pattern.finditer(folded) if not _near_negator(folded, m.start())
             for payload in owners[m.group()]}
+
+
+def _near_negator(folded: str, start: int) -> bool:
+    """Negated, or a negator among the three words before: an option decides what is
+    registered, so "jeg har ikke fået job" must not pick "job"."""
+    return negated(folded, start) or any(w in NEGATORS for w in words(folded[:start])[-3:])
 
 
 def match_option(text: str, options: Sequence[Option], entity_values: Iterable[str] = (),

@@ -82,9 +82,18 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     return found if len(found) > 1 else []
 
 
+_TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
+# "forkert dato" names the slot without a new value; in a longer message the same words are
+# more likely part of the new value ("mødet er på torsdag").
+_NAMES_SLOT_MAX_WORDS = 4
+
+
 def _negated_at(text: str, start: int) -> bool:
+    """In a correction any "ikke" right before a value takes it back: "torsdag, ikke i morgen",
+    "fredag ikke torsdag"."""
     prefix = fold(text[:start])
-    return negated(prefix, len(prefix)) or after_clause_negation(text, start)
+    return (negated(prefix, len(prefix)) or after_clause_negation(text, start)
+            or _TAKEN_BACK.search(prefix) is not None)
 
 
 def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
@@ -109,6 +118,8 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     if changed:
         return changed
     folded = words(fold(parse.text))
+    if len(folded) > _NAMES_SLOT_MAX_WORDS:
+        return {}
     for name, named_by in domain.correction_words.items():
         if slots.get(name) is not None and name != asked and named_by & set(folded):
             return {name: None}

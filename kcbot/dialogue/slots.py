@@ -20,6 +20,7 @@ from kcbot.dialogue.answers import (
     YES,
     choice_number,
     correction,
+    is_question,
     match_option,
     named_option,
     read_polar,
@@ -63,6 +64,8 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
     does the classifier's intent count ("det passer" -> ja)."""
     spec = domain.slots[slot]
     options = domain.answer_options(slot, ask)
+    if options and (is_unknown(domain, slot, ask, parse) or is_question(parse.text)):
+        return None  # "ved ikke hvad mitid er", "hvad er mitid?": help, not what it names
     if options:
         if NUMBER.match(parse.text):
             index = choice_number(parse.text, len(options))

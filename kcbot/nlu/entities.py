@@ -71,9 +71,15 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("named", re.compile(
         rf"\b(?:(?:{_WD}) )?(?:den |d )?(?P<d>\d{{1,2}}) ?(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
     )),
+    # "onsdag i næste uge", "torsdag næste uge": that weekday of next week
+    ("next_wd", re.compile(rf"\b(?:pa )?(?P<wd>{_WD})(?:en)? (?:i )?(?:den )?neste uge\b")),
+    # "fredag om en uge": a week after the coming Friday
+    ("wd_week_later", re.compile(rf"\b(?:pa )?(?P<wd>{_WD})(?:en)? om (?:en|1) uge\b")),
     ("relative", re.compile(
         "|".join(rf"\b{re.escape(k)}\b" for k in sorted(RELATIVE_DAYS, key=len, reverse=True))
     )),
+    # "den 26", "d. 3": that day of this month, or of next month when it has passed
+    ("day_of_month", re.compile(r"\b(?:den|d) (?P<d>[0-3]?\d)(?:\.|te|ende)?\b(?! \d)")),
     ("in_n", re.compile(rf"\bom (?P<n>\d{{1,2}}|{_NUM}) (?P<unit>dag|dage|uge|uger)\b")),
     ("past_wd", re.compile(
         rf"\b(?:i (?P<a>{_WD})s|sidste (?P<b>{_WD})|siden (?:i |sidste )?(?P<c>{_WD})s?)\b"
@@ -116,6 +122,12 @@ _DURATION = re.compile(
     r"|(?:til|indtil|frem til) (?:og med )?(?:pa )?(?:mandag|tirsdag|onsdag|torsdag|fredag|lordag"
     r"|sondag|i morgen|overmorgen|nytar|weekenden|neste uge)|the rest of the week|a few days"
     r"|(?:a|one|two|three|\d{1,2}) (?:days?|weeks?))\b"
+)
+# Where a reason ends and the next request begins: "…, og så vil jeg også høre om ferie".
+_REASON_END = re.compile(
+    r",?\s+og (?:så|saa|sa|jeg vil|hvad|hvornår|hvordan|hvorfor|kan i|har i)\b"
+    r"|,?\s+and (?:also|what|when)\b",
+    re.IGNORECASE,
 )
 _REASON_LEAD = re.compile(
     r"(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|because|since|due to|idet)\s+", re.IGNORECASE
@@ -186,6 +198,20 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
         return monday_next_week + timedelta(days=_weekday(m["wd"]))
     if kind == "wd":
         return _next_weekday(today, _weekday(m["wd"]))
+    if kind == "wd_week_later":
+        return _next_weekday(today, _weekday(m["wd"])) + timedelta(days=7)
+    if kind == "day_of_month":
+        day = int(m["d"])
+        for months_ahead in (0, 1, 2):
+            month = (today.month - 1 + months_ahead) % 12 + 1
+            year = today.year + (today.month - 1 + months_ahead) // 12
+            try:
+                candidate = date(year, month, day)
+            except ValueError:
+                continue
+            if candidate >= today:
+                return candidate
+        return None
     return None
 
 
@@ -265,8 +291,9 @@ class EntityExtractor:
         if reason:
             lead = _REASON_LEAD.match(reason["grund"])
             start = reason.start("grund") + (lead.end() if lead else 0)
-            found.append(Entity("grund", text[start:reason.end("grund")].strip(), start,
-                                reason.end("grund")))
+            tail = _REASON_END.search(text, start, reason.end("grund"))
+            end = tail.start() if tail else reason.end("grund")
+            found.append(Entity("grund", text[start:end].strip(), start, end))
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 

@@ -34,7 +34,8 @@ _LIGHT = frozenset({
     "er", "har", "var", "havde", "blevet", "blive", "bliver", "lengere", "mere", "helt", "sa",
     "serlig", "rigtig", "jeg", "du", "han", "hun", "vi", "de", "nogen", "noget", "nogle", "en",
     "et", "min", "mit", "mine", "am", "is", "are", "was", "have", "has", "had", "been", "be",
-    "really", "very", "i", "a", "an", "any", "my", "ogsa", "lige", "pa", "on",
+    "really", "very", "i", "a", "an", "any", "my", "ogsa", "lige", "pa", "on", "fet", "faet",
+    "endnu",
 })
 _NT = re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|ca|can|wo|could|would|should)n t\b")
 _WORD = re.compile(r"[a-z0-9]+")
