@@ -74,6 +74,7 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var log = $("log");
+  var scroller = $("scroller");
   var input = $("input");
   var form = $("form");
   var choices = $("choices");
@@ -177,8 +178,10 @@
     item.appendChild(who);
     item.appendChild(text);
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    scrollDown();
   }
+
+  function scrollDown() { scroller.scrollTop = scroller.scrollHeight; }
 
   function showChoices(buttons) {
     while (choiceButtons.firstChild) { choiceButtons.removeChild(choiceButtons.firstChild); }
@@ -192,6 +195,7 @@
       choiceButtons.appendChild(button);
     });
     choices.hidden = false;
+    scrollDown();
   }
 
   function lastButtons() {
@@ -211,6 +215,7 @@
     typing.classList.toggle("active", value);
     $("send").setAttribute("aria-disabled", value ? "true" : "false");
     if (value) { choices.hidden = true; } else { showChoices(lastButtons()); }
+    scrollDown();
   }
 
   function sleep(ms) { return new Promise(function (resolve) { window.setTimeout(resolve, ms); }); }
@@ -378,6 +383,10 @@
     });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { window.parent.postMessage({ type: "kcbot:close" }, "*"); }
+    });
+    // The frame gets focus when it opens: the citizen can start typing at once.
+    window.addEventListener("focus", function () {
+      if (!document.activeElement || document.activeElement === document.body) { input.focus(); }
     });
   }
 
