@@ -2,6 +2,8 @@
 driven by Playwright's Python API with that executable, so no browser is downloaded. One
 browser and one ``kcbot serve`` for the module; each test gets a fresh browser context (its own
 sessionStorage), as a new visitor would. ``KCBOT_CHROMIUM`` names another Chromium binary.
+The municipality's page that embeds the chat is a second origin on loopback (a real one: a
+page from a made-up public host may not load scripts from loopback, Private Network Access).
 
 ``KCBOT_UPDATE_SCREENSHOTS=1`` rewrites the PNGs in ``tests/screenshots/``, which are kept to be
 compared by eye; otherwise the screenshots go to the test's temporary folder."""
@@ -89,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory,
         yield srv, db
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # the only module that uses it: one browser per test run
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
@@ -304,7 +306,12 @@ def _screenshot(page: Page, name: str, tmp_path: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target), full_page=True)
     assert kept.exists(), f"{kept} mangler: kør med KCBOT_UPDATE_SCREENSHOTS=1 og se på den"
+    assert _png_width(target) == _png_width(kept)  # same layout width; the rest is for the eye
     return target
+
+
+def _png_width(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[16:20], "big")  # the IHDR chunk's width
 
 
 def _conversation_for_screenshots(page: Page) -> None:

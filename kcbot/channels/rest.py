@@ -47,7 +47,7 @@ MAX_SENDER = 128
 MAX_MESSAGE_ID = 128
 IDLE_SWEEP_SECONDS = 60
 DELIVERY_SECONDS = 30
-WEBCHAT_SESSION_RATE = (20, 60.0)  # new or renewed web chat sessions per address per minute
+WEBCHAT_SESSION_RATE = (30, 60.0)  # new or renewed web chat sessions per address per minute
 
 
 @dataclass(frozen=True)
