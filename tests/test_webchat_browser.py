@@ -249,6 +249,21 @@ def test_when_the_network_stays_down_the_page_says_so_and_sends_again_on_request
     assert user_turns(server[1], sender(page)) == ["jeg skal melde afbud til min jobsamtale", "1"]
 
 
+def test_an_expired_session_gets_a_new_one_and_the_page_says_so(page: Page, server) -> None:
+    page.goto(url(server))
+    write(page, "hej")
+    wait_for_bot(page, "automatisk")
+    first = sender(page)
+    expired = {"error": "Chatten er udløbet.", "code": "session"}
+    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(
+        status=401, content_type="application/json", body=json.dumps(expired)), times=1)
+    write(page, "jeg skal melde afbud til min jobsamtale")
+    wait_for_bot(page, "Hvilken ydelse")
+    expect(page.locator("#notice")).to_contain_text("startet forfra")
+    assert sender(page) != first
+    assert user_turns(server[1], sender(page)) == ["jeg skal melde afbud til min jobsamtale"]
+
+
 def test_markup_from_the_citizen_or_the_bot_shows_literally(page: Page, server) -> None:
     citizen = '<img src=x onerror="window.pwned=1"><b>fed</b>'
     reply = '<script>window.pwned=2</script><i>kursiv</i> & <a href="javascript:alert(1)">x</a>'
@@ -397,7 +412,7 @@ def test_an_identity_in_the_address_is_forwarded_and_removed_from_it(page: Page,
 
 
 def test_one_script_tag_embeds_the_chat_and_passes_the_portals_identity(
-        browser: Browser, server, municipality: ThreadingHTTPServer) -> None:
+        browser: Browser, server, municipality: ThreadingHTTPServer, tmp_path: Path) -> None:
     _, db = server
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -417,6 +432,7 @@ def test_one_script_tag_embeds_the_chat_and_passes_the_portals_identity(
         expect(frame.locator("#typing")).to_have_text("")
         expect(frame.locator("#log .msg-bot").filter(has_text=words)).not_to_have_count(0)
     expect(frame.locator("#log")).not_to_contain_text("fulde navn")  # known from the token
+    _screenshot(page, "webchat-embedded-desktop.png", tmp_path)
     frame.get_by_role("button", name="Luk chatten").click()
     expect(page.locator("iframe")).to_be_hidden()
     expect(launcher).to_be_focused()

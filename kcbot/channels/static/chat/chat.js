@@ -291,7 +291,7 @@
         var error = {};
         try { error = await response.json(); } catch (e) { error = {}; }
         if (response.status === 401 && error.code === "session") {
-          state.session = null; // a new session; the server starts a new conversation
+          state.session.expires = 0; // a new session; the server starts a new conversation
           save();
         } else if (response.status === 429) {
           delay = 1000 * (parseInt(response.headers.get("Retry-After"), 10) || 5);
@@ -335,10 +335,10 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var text = input.value;
+    var text = input.value.trim();
     if (busy) { setNotice(L().wait, false); return; }
-    if (text.trim()) { input.value = ""; }
-    submit(text, text.trim());
+    if (text) { input.value = ""; }
+    submit(text, text);
   });
 
   input.addEventListener("keydown", function (event) {
