@@ -11,6 +11,9 @@ per sender (different senders in parallel). Nothing a client sends gets a 500 or
 ``metadata.identity`` carries the citizen's identity from a portal with MitID login, as a signed
 JWT (``kcbot.identity``); a token that does not verify is refused with 401, never treated as
 anonymous. With SMTP configured, the server also delivers the outbox every 30 seconds.
+
+The citizens' web chat page (``/chat/``) lives in ``kcbot.channels.webchat``; here the webhook
+only accepts its per-session token for the one sender that token is bound to.
 """
 
 from __future__ import annotations
