@@ -24,7 +24,7 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
-from tests.servers import Server, free_port, running
+from tests.servers import Server, running
 from tests.test_rest import NOW
 
 pytestmark = pytest.mark.browser
@@ -66,7 +66,7 @@ class MunicipalityPage(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def municipality() -> Iterator[ThreadingHTTPServer]:
-    site = ThreadingHTTPServer(("127.0.0.1", free_port()), MunicipalityPage)
+    site = ThreadingHTTPServer(("127.0.0.1", 0), MunicipalityPage)
     thread = threading.Thread(target=site.serve_forever, daemon=True)
     thread.start()
     yield site
