@@ -26,8 +26,10 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from sanic import Sanic
 from sanic.request import Request
@@ -35,6 +37,9 @@ from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
 
 from kcbot.config import WebchatSettings
+
+if TYPE_CHECKING:
+    from kcbot.channels.rest import RateLimiter
 
 __all__ = ["SessionTokens", "page_csp", "register_webchat"]
 
@@ -66,7 +71,7 @@ class SessionTokens:
     """Signs and checks the page's per-session tokens (HMAC-SHA256, constant-time compare)."""
 
     def __init__(self, secret: str | None, minutes: float,
-                 clock: object = time.time) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         key = secret.encode() if secret else secrets.token_bytes(32)
         # A key of its own, even when the operator reuses a secret elsewhere.
         self._key = hmac.new(key, b"kcbot web chat session v1", hashlib.sha256).digest()
@@ -74,7 +79,7 @@ class SessionTokens:
         self._now = clock
 
     def now(self) -> float:
-        return float(self._now())  # type: ignore[operator]
+        return float(self._now())
 
     def _sign(self, sender: str, expires: int) -> str:
         mac = hmac.new(self._key, f"{sender}.{expires}".encode(), hashlib.sha256).digest()
@@ -130,9 +135,9 @@ def _static() -> dict[str, bytes]:
 
 
 def register_webchat(app: Sanic, sessions: SessionTokens, settings: WebchatSettings,
-                     rate: object) -> None:
+                     rate: RateLimiter) -> None:
     """Adds ``/chat/``, its files and ``POST /chat/session`` to the REST channel's app.
-    ``rate`` is a ``RateLimiter`` keyed here by the client's address."""
+    ``rate`` limits new sessions per client address."""
     files = _static()
     csp = page_csp(settings.origins)
     common = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
@@ -161,7 +166,7 @@ def register_webchat(app: Sanic, sessions: SessionTokens, settings: WebchatSetti
 
     @app.post("/chat/session")
     async def chat_session(request: Request) -> HTTPResponse:
-        wait = rate.retry_after(request.remote_addr or request.ip)  # type: ignore[attr-defined]
+        wait = rate.retry_after(request.remote_addr or request.ip)
         if wait:
             return json_response({"error": f"For mange forsøg. Vent {wait} sekunder."},
                                  status=429, headers={"Retry-After": str(wait)},
