@@ -264,6 +264,18 @@ def test_an_expired_session_gets_a_new_one_and_the_page_says_so(page: Page, serv
     assert user_turns(server[1], sender(page)) == ["jeg skal melde afbud til min jobsamtale"]
 
 
+def test_too_many_messages_waits_as_the_server_asks_then_sends(page: Page, server) -> None:
+    page.goto(url(server))
+    page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(
+        status=429, headers={"Retry-After": "1"}, content_type="application/json",
+        body=json.dumps({"error": "For mange beskeder."})), times=1)
+    write(page, "hej")
+    expect(page.locator("#notice")).to_contain_text("mange beskeder på kort tid")
+    wait_for_bot(page, "automatisk")
+    expect(page.locator("#notice")).to_be_hidden()
+    assert user_turns(server[1], sender(page)) == ["hej"]
+
+
 def test_markup_from_the_citizen_or_the_bot_shows_literally(page: Page, server) -> None:
     citizen = '<img src=x onerror="window.pwned=1"><b>fed</b>'
     reply = '<script>window.pwned=2</script><i>kursiv</i> & <a href="javascript:alert(1)">x</a>'

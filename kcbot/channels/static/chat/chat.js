@@ -33,6 +33,7 @@
       bot: "Chatbotten skrev:",
       typing: "Chatbotten skriver …",
       retrying: "Ingen forbindelse lige nu. Jeg prøver igen …",
+      tooFast: "Du har skrevet mange beskeder på kort tid. Beskeden bliver sendt om lidt.",
       failed: "Beskeden kunne ikke sendes. Tjek din forbindelse, og prøv igen.",
       wait: "Vent på svaret, før du skriver igen.",
       empty: "Skriv en besked først.",
@@ -54,6 +55,7 @@
       bot: "The chatbot wrote:",
       typing: "The chatbot is typing …",
       retrying: "No connection right now. Trying again …",
+      tooFast: "You have sent many messages in a short time. The message will be sent shortly.",
       failed: "The message could not be sent. Check your connection and try again.",
       wait: "Please wait for the answer before writing again.",
       empty: "Write a message first.",
@@ -278,6 +280,7 @@
     setBusy(true);
     for (var attempt = 0; ; attempt += 1) {
       var delay = RETRY_DELAYS[attempt];
+      var why = L().retrying;
       try {
         await ensureSession();
         var metadata = { message_id: state.pending.id };
@@ -295,6 +298,7 @@
           save();
         } else if (response.status === 429) {
           delay = 1000 * (parseInt(response.headers.get("Retry-After"), 10) || 5);
+          why = L().tooFast;
         } else if (response.status < 500) {
           state.pending = null; // the server refused this message: say why, do not resend
           save();
@@ -306,7 +310,7 @@
         // a network error or a timeout: the same message_id again
       }
       if (delay === undefined) { break; }
-      if (attempt > 0) { setNotice(L().retrying, false); }
+      if (attempt > 0 || why !== L().retrying) { setNotice(why, false); }
       await sleep(delay);
     }
     setBusy(false);
