@@ -357,7 +357,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     from kcbot.channels.rest import create_app, is_loopback
-    from kcbot.config import IdentitySettings, SmtpSettings
+    from kcbot.config import IdentitySettings, SmtpSettings, WebchatSettings
 
     token = os.environ.get("KCBOT_TOKEN") or None
     if token is None and not is_loopback(args.host):
@@ -369,7 +369,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
     _check_address(args.host, args.port)
     app = create_app(Settings.from_env(args.db), make_clock(args), token=token,
-                     identity=IdentitySettings.from_env(), smtp=smtp)
+                     identity=IdentitySettings.from_env(), smtp=smtp,
+                     webchat=WebchatSettings.from_env())
     app.run(host=args.host, port=args.port, single_process=True, access_log=False,
             motd=False)
     return 0

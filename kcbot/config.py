@@ -14,8 +14,8 @@ import platformdirs
 
 from kcbot.errors import ConfigError
 
-__all__ = ["IdentitySettings", "Settings", "SmtpSettings", "config_dir", "data_path",
-           "is_loopback"]
+__all__ = ["IdentitySettings", "Settings", "SmtpSettings", "WebchatSettings", "config_dir",
+           "data_path", "is_loopback"]
 
 APP = "kcbot"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -153,3 +153,35 @@ def default_db_path() -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_data_dir(APP)) / "kcbot.sqlite3"
+
+
+@dataclass(frozen=True)
+class WebchatSettings:
+    """The citizens' web chat page (``/chat/``) and the session tokens it talks with."""
+
+    # KCBOT_CHAT_SECRET signs the page's session tokens; unset, a random key per process (a
+    # restart or a second worker then starts the open chats afresh).
+    secret: str | None = None
+    # KCBOT_CHAT_ORIGINS: the municipality's sites that may embed the chat (frame-ancestors)
+    # and hand it an identity token by postMessage, e.g. "https://www.kk.dk https://kk.dk".
+    origins: tuple[str, ...] = ()
+    # KCBOT_CHAT_SESSION_MINUTES: how long a session token lives; longer than the idle timeout,
+    # so a token never runs out under a conversation that is still going.
+    session_minutes: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> WebchatSettings:
+        origins = []
+        for raw in (_env("KCBOT_CHAT_ORIGINS") or "").replace(",", " ").split():
+            origin = raw.rstrip("/")
+            scheme, _, host = origin.partition("://")
+            if scheme not in ("https", "http") or not host or "/" in host or "'" in host \
+                    or ";" in host or "*" in host:
+                raise ConfigError(f"KCBOT_CHAT_ORIGINS: {raw!r} er ikke en oprindelse som "
+                                  "https://www.kk.dk (skema og vært, ingen sti).")
+            origins.append(origin)
+        minutes = _float_env("KCBOT_CHAT_SESSION_MINUTES", 60.0)
+        if not 1 <= minutes <= 24 * 60:
+            raise ConfigError(f"KCBOT_CHAT_SESSION_MINUTES={minutes:g}: brug 1 til 1440.")
+        return cls(secret=_env("KCBOT_CHAT_SECRET"), origins=tuple(origins),
+                   session_minutes=minutes)

@@ -11,6 +11,9 @@ per sender (different senders in parallel). Nothing a client sends gets a 500 or
 ``metadata.identity`` carries the citizen's identity from a portal with MitID login, as a signed
 JWT (``kcbot.identity``); a token that does not verify is refused with 401, never treated as
 anonymous. With SMTP configured, the server also delivers the outbox every 30 seconds.
+
+The citizens' web chat page (``/chat/``) lives in ``kcbot.channels.webchat``; here the webhook
+only accepts its per-session token for the one sender that token is bound to.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
+from kcbot.channels.webchat import SessionTokens, register_webchat, session_error
 from kcbot.clock import Clock
-from kcbot.config import IdentitySettings, Settings, SmtpSettings, is_loopback
+from kcbot.config import IdentitySettings, Settings, SmtpSettings, WebchatSettings, is_loopback
 from kcbot.dialogue import Engine
 from kcbot.identity import IdentityError, IdentityVerifier
 from kcbot.nlu.normalise import MAX_CHARS
@@ -46,6 +50,7 @@ MAX_SENDER = 128
 MAX_MESSAGE_ID = 128
 IDLE_SWEEP_SECONDS = 60
 DELIVERY_SECONDS = 30
+WEBCHAT_SESSION_RATE = (30, 60.0)  # new or renewed web chat sessions per address per minute
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,8 @@ def _parse(body: bytes, limits: RestLimits
 def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
                limits: RestLimits | None = None, name: str = "kcbot",
                identity: IdentitySettings | None = None,
-               smtp: SmtpSettings | None = None) -> Sanic:
+               smtp: SmtpSettings | None = None,
+               webchat: WebchatSettings | None = None) -> Sanic:
     limits = limits or RestLimits()
     verifier = IdentityVerifier(identity or IdentitySettings())
     verifier.check_setup()
@@ -159,6 +165,9 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
     rate = RateLimiter(limits.rate_messages, limits.rate_seconds)
     locks = SenderLocks()
     expected = f"Bearer {token}".encode() if token else None
+    webchat = webchat or WebchatSettings()
+    sessions = SessionTokens(webchat.secret, webchat.session_minutes)
+    register_webchat(app, sessions, webchat, RateLimiter(*WEBCHAT_SESSION_RATE))
 
     @app.before_server_start
     async def open_engine(app: Sanic) -> None:
@@ -209,14 +218,19 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
 
     @app.post("/webhooks/rest/webhook")
     async def webhook(request: Request) -> HTTPResponse:
-        if expected is not None:
-            given = (request.headers.get("authorization") or "").encode()
-            if not hmac.compare_digest(given, expected):
+        authorization = request.headers.get("authorization") or ""
+        session_sender = sessions.authorize(authorization)  # the web chat page's own token
+        if isinstance(session_sender, HTTPResponse):
+            return session_sender
+        if expected is not None and session_sender is None:
+            if not hmac.compare_digest(authorization.encode(), expected):
                 return _error(401, "Adgang nægtet: send 'Authorization: Bearer <token>'.")
         parsed = _parse(request.body, limits)
         if isinstance(parsed, HTTPResponse):
             return parsed
         sender, message, message_id, token_ = parsed
+        if session_sender is not None and session_sender != sender:
+            return session_error("Chatten hører til en anden samtale. Genindlæs siden.")
         identity = None
         if token_ is not None:
             try:

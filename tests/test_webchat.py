@@ -1,0 +1,127 @@
+"""The web chat's server side: the page and its headers, session tokens and the webhook's rules
+for them. The page itself is tested in a real browser in ``test_webchat_browser.py``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from kcbot.channels.webchat import STATIC, SessionTokens, page_csp
+from kcbot.config import WebchatSettings
+from kcbot.errors import ConfigError
+from tests.servers import Server, running
+from tests.test_rest import NOW, WEBHOOK, call, post
+
+ORIGIN = "https://www.kommune.test"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("webchat")
+    env = {"KCBOT_TOKEN": "operatoerens-hemmelighed", "KCBOT_CHAT_ORIGINS": ORIGIN,
+           "KCBOT_CONFIG_DIR": str(folder / "config")}
+    with running(["-m", "kcbot", "serve", "--db", str(folder / "w.sqlite3"), *NOW], folder,
+                 "/health", env=env) as srv:
+        yield srv
+
+
+def session(srv: Server, body: bytes = b"") -> dict:
+    response = call(srv, ("POST", "/chat/session", body, {}))[0]
+    assert response.status == 200
+    return response.json()
+
+
+def test_the_page_and_its_files_are_served_with_a_strict_policy(server) -> None:
+    page, script, style, embed = call(server, *[("GET", path, b"", {}) for path in (
+        "/chat/", "/chat/chat.js", "/chat/chat.css", "/chat/embed.js")])
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    assert b'<html lang="da">' in page.body and b"automatisk chatbot" in page.body
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert f"frame-ancestors 'self' {ORIGIN}" in csp
+    assert "require-trusted-types-for 'script'" in csp
+    assert b"<script>" not in page.body and b"style=" not in page.body  # nothing inline
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert style.headers["content-type"].startswith("text/css")
+    assert embed.status == 200 and "content-security-policy" not in embed.headers
+    for response in (page, script, style, embed):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    redirect = call(server, ("GET", "/chat", b"", {}))[0]
+    assert redirect.status == 302 and redirect.headers["location"] == "/chat/"
+    assert call(server, ("GET", "/chat/other.js", b"", {}))[0].status == 404
+
+
+def test_the_page_never_inserts_text_as_html() -> None:
+    folder = resources.files("kcbot.channels") / "static" / "chat"
+    for name in ("chat.js", "embed.js"):
+        source = (folder / name).read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in source, (name, sink)
+
+
+def test_a_session_token_lets_the_page_write_as_its_own_sender_only(server) -> None:
+    given = session(server)
+    assert given["sender"].startswith("web-") and given["origins"] == [ORIGIN]
+    assert 3500 < given["expires_in"] <= 3600
+    assert "operatoerens" not in json.dumps(given)
+    bearer = {"Authorization": f"Bearer {given['token']}"}
+    own = post(server, {"sender": given["sender"], "message": "hej"}, bearer)
+    assert own.status == 200 and "automatisk" in own.json()[0]["text"]
+    other = post(server, {"sender": "someone-else", "message": "hej"}, bearer)
+    assert other.status == 401 and other.json()["code"] == "session"
+    forged = given["token"][:-2] + ("AA" if not given["token"].endswith("AA") else "BB")
+    refused = post(server, {"sender": given["sender"], "message": "hej"},
+                   {"Authorization": f"Bearer {forged}"})
+    assert refused.status == 401 and "udløbet" in refused.json()["error"]
+    assert post(server, {"sender": "x", "message": "hej"}).status == 401  # operator's rules
+    operator = post(server, {"sender": "sms-1", "message": "hej"},
+                    {"Authorization": "Bearer operatoerens-hemmelighed"})
+    assert operator.status == 200
+
+
+def test_a_valid_session_is_renewed_for_the_same_sender(server) -> None:
+    first = session(server)
+    renewed = session(server, json.dumps({"token": first["token"]}).encode())
+    assert renewed["sender"] == first["sender"]
+    fresh = session(server, json.dumps({"token": "kcs1.web-x.1.forged"}).encode())
+    assert fresh["sender"] not in (first["sender"], "web-x")
+    assert session(server, b"not json")["sender"].startswith("web-")
+
+
+def test_session_tokens_expire_and_are_bound_to_their_key() -> None:
+    now = [1_000_000.0]
+    tokens = SessionTokens("hemmelig", 60, clock=lambda: now[0])
+    issued = tokens.issue()
+    assert tokens.sender_of(issued.token) == issued.sender
+    assert SessionTokens("en anden", 60).sender_of(issued.token) is None
+    assert SessionTokens(None, 60).sender_of(issued.token) is None  # a random key per process
+    now[0] += 3599
+    assert tokens.sender_of(issued.token) == issued.sender
+    now[0] += 1
+    assert tokens.sender_of(issued.token) is None
+    assert tokens.authorize("Bearer operator") is None
+    assert tokens.authorize(f"Bearer {issued.token}").status == 401
+
+
+def test_chat_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KCBOT_CHAT_ORIGINS", "https://www.kk.dk/, https://kk.dk")
+    settings = WebchatSettings.from_env()
+    assert settings.origins == ("https://www.kk.dk", "https://kk.dk")
+    assert "frame-ancestors 'self' https://www.kk.dk https://kk.dk;" in page_csp(settings.origins)
+    for wrong in ("www.kk.dk", "https://kk.dk/chat", "https://*.kk.dk", "'unsafe-inline'"):
+        monkeypatch.setenv("KCBOT_CHAT_ORIGINS", wrong)
+        with pytest.raises(ConfigError, match="KCBOT_CHAT_ORIGINS"):
+            WebchatSettings.from_env()
+
+
+def test_the_files_ship_in_the_package() -> None:
+    folder = resources.files("kcbot.channels") / "static" / "chat"
+    assert sorted(STATIC) == sorted(p.name for p in folder.iterdir())  # type: ignore[union-attr]
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    assert 'packages = ["kcbot"]' in pyproject  # hatch ships every file under kcbot/
+    assert WEBHOOK == "/webhooks/rest/webhook"
