@@ -34,7 +34,7 @@ from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
 from kcbot.dialogue import reading
-from kcbot.dialogue.answers import NO, YES, choice_number, read_polar
+from kcbot.dialogue.answers import NO, YES, choice_number, is_question, read_polar
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
@@ -381,7 +381,8 @@ class Engine:
                 await self._validate(turn, others)
             if is_unknown(self.domain, slot, state.ask, parse):
                 await self._failed(turn, None, help_first=True)
-            elif not await self._interrupted(turn):
+            elif others or not await self._interrupted(turn):
+                # a message that gave this topic something is about this topic: no switch
                 await self._failed(turn, None)
             return
         candidates = {slot: value} | self._entity_candidates(turn, exclude=slot)
@@ -402,7 +403,13 @@ class Engine:
         a handoff. Another topic's words are an answer here ("jeg har ikke penge til bussen"
         is a reason, not a question about payments)."""
         spec = self.domain.slots[slot]
-        if not spec.from_text or parse.confidence < INTERRUPT_CONFIDENCE:
+        if parse.confidence < INTERRUPT_CONFIDENCE:
+            return False
+        if is_question(parse.text):  # "hvornår har I åbent i dag?" asked back is no date
+            flow = self.flows.for_intent(parse.intent)
+            if flow is not None and flow.digression:
+                return True
+        if not spec.from_text:
             return False
         if parse.intent == FAREWELL:
             return True
@@ -567,16 +574,16 @@ class Engine:
                 state.slots["sag"] = flow.name  # the topic, for the journal and a ticket
         state.stack.append(Frame(flow.name))
         turn.events.append({"event": "flow_started", "name": flow.name})
-        if not handoff:
-            # What this message and the ones before it (a menu, "jeg får dagpenge") said.
+        if not handoff and not push:
+            # What this message and the ones before it (a menu, "jeg får dagpenge") said; a
+            # digression's words ("har I åbent i dag?") are not answers to the flow below it.
             wanted = self._wanted(state)
             facts = {k: v for k, v in state.facts.items()
                      if k in wanted and state.slots.get(k) is None}
             candidates = facts | self._entity_candidates(turn)
             if candidates:
                 await self._validate(turn, candidates)
-            if not push:
-                state.facts = {}
+            state.facts = {}
         await self._advance(turn)
 
     async def _advance(self, turn: _Turn) -> None:
