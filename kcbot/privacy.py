@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 
 __all__ = ["CPR_RE", "CprMatch", "CprMaskingFilter", "cpr_birth_date", "find_cpr",
-           "find_cprs", "is_full_cpr", "mask_cpr", "normalise_for_cpr"]
+           "find_cprs", "is_full_cpr", "mask_cpr", "mask_number_answer", "normalise_for_cpr"]
 
 _DATE_SEP = r"(?:[ ./-] ?)?"
 CPR_RE = re.compile(
@@ -144,6 +144,24 @@ def mask_cpr(text: str) -> str:
         return text
     parts.append(text[last:])
     return "".join(parts)
+
+
+_DIGIT_RUN = re.compile(r"\d(?:[ ./_-]?\d){6,}")
+
+
+def mask_number_answer(text: str) -> str:
+    """An answer to the CPR question, masked even when it is no valid CPR number: the
+    citizen meant one, so every run of seven or more digits keeps only its first six."""
+    text = mask_cpr(text)
+    normal, origin = normalise_for_cpr(text)
+    parts: list[str] = []
+    last = 0
+    for m in _DIGIT_RUN.finditer(normal):
+        digits = re.sub(r"\D", "", m.group())
+        start, end = origin[m.start()], origin[m.end() - 1] + 1
+        parts += [text[last:start], f"{digits[:6]}-{'X' * (len(digits) - 6)}"]
+        last = end
+    return "".join(parts) + text[last:] if parts else text
 
 
 def find_cpr(text: str) -> str | None:

@@ -38,6 +38,7 @@ from kcbot.dialogue.answers import NO, YES, choice_number, read_polar
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
+    CPR_SLOT,
     NUMBER,
     answer_value,
     entity_candidates,
@@ -51,7 +52,7 @@ from kcbot.errors import KcbotError
 from kcbot.identity import Identity
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
-from kcbot.privacy import mask_cpr
+from kcbot.privacy import mask_cpr, mask_number_answer
 from kcbot.store import Store
 
 __all__ = ["Engine", "TurnResult"]
@@ -192,10 +193,17 @@ class Engine:
         turn = _Turn(conversation_id, state, parse, text)
         if new:
             self._say(turn, "utter_velkommen")
+        at_cpr_question = state.requested_slot == CPR_SLOT
         await self._read(turn)
+        stored = _stored_text(text, parse)
+        if at_cpr_question:  # a rejected answer is no valid CPR number, but was meant as one
+            stored = mask_number_answer(stored)
+            for event in turn.events:
+                if event.get("event") == "user":
+                    event["text"] = mask_number_answer(str(event["text"]))
         await self.store.record_turn(
             conversation_id,
-            (_stored_text(text, parse), parse.intent if parse else None,
+            (stored, parse.intent if parse else None,
              parse.confidence if parse else None),
             [reply.text for reply in turn.replies],
             turn.events,
