@@ -356,6 +356,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
+    from kcbot.channels.guard import GuardedProtocol, RestLimits, raise_file_limit
     from kcbot.channels.rest import create_app, is_loopback
     from kcbot.config import IdentitySettings, SmtpSettings
 
@@ -368,10 +369,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for warning in _delivery_warnings(smtp, public=not is_loopback(args.host)):
         print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
     _check_address(args.host, args.port)
-    app = create_app(Settings.from_env(args.db), make_clock(args), token=token,
+    limits = RestLimits.from_env()
+    before, after = raise_file_limit()
+    if after < 4 * limits.connections_per_ip:
+        print(f"kcbot: ADVARSEL: kun {after} åbne filer tilladt (ulimit -n); hæv grænsen, så "
+              "mange forbindelser ikke kan udsulte borgerne.", file=sys.stderr)
+    app = create_app(Settings.from_env(args.db), make_clock(args), token=token, limits=limits,
                      identity=IdentitySettings.from_env(), smtp=smtp)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False,
-            motd=False)
+            motd=False, protocol=GuardedProtocol)
     return 0
 
 

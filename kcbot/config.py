@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ import platformdirs
 from kcbot.errors import ConfigError
 
 __all__ = ["IdentitySettings", "Settings", "SmtpSettings", "config_dir", "data_path",
-           "is_loopback"]
+           "env_float", "env_int", "is_loopback"]
 
 APP = "kcbot"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,28 @@ def _float_env(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} er ikke et tal.") from None
+
+
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    """A finite number from ``KCBOT_…``, or ``default``; anything else is a Danish error."""
+    value = _float_env(name, default)
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        raise ConfigError(f"{name}={os.environ.get(name)!r}: skal være et endeligt tal"
+                          + (f" på mindst {minimum:g}." if minimum is not None else "."))
+    return value
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} er ikke et helt tal.") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={raw!r}: skal være mindst {minimum}.")
+    return value
 
 
 def is_loopback(host: str) -> bool:
@@ -132,12 +155,20 @@ class Settings:
     )
     # Below this calibrated confidence the classifier answers nlu_fallback.
     nlu_threshold: float = field(
-        default_factory=lambda: _float_env("KCBOT_NLU_THRESHOLD", 0.45)
+        default_factory=lambda: env_float("KCBOT_NLU_THRESHOLD", 0.45, minimum=0.0)
     )
 
     # A conversation with no message for this long has ended (afbrudt unless something was
     # settled); the next message starts a new one.
-    idle_minutes: float = field(default_factory=lambda: _float_env("KCBOT_IDLE_MINUTES", 30.0))
+    idle_minutes: float = field(
+        default_factory=lambda: env_float("KCBOT_IDLE_MINUTES", 30.0, minimum=0.0))
+
+    # How long SQLite waits for another writer's lock, and how long a turn keeps trying (with
+    # backoff) before the channel answers 503 and the citizen's client tries again.
+    busy_timeout_ms: int = field(
+        default_factory=lambda: env_int("KCBOT_BUSY_TIMEOUT_MS", 5000, minimum=1))
+    store_retry_seconds: float = field(
+        default_factory=lambda: env_float("KCBOT_STORE_RETRY_SECONDS", 10.0, minimum=0.0))
 
     def with_db(self, path: Path) -> Settings:
         """The same settings on another store (a throw-away one for tests and benchmarks)."""

@@ -156,4 +156,15 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_conversation ON outbox (conversation_id);
     ALTER TABLE tickets ADD COLUMN cpr_maskeret TEXT;
     """,
+    # 4: a message id is bound to its text (a digest), so the same id with another message is
+    # refused rather than answered with the old replies; a heartbeat row /health writes to
+    # prove a commit goes through.
+    """
+    ALTER TABLE processed_messages ADD COLUMN digest TEXT;
+    CREATE INDEX processed_messages_time ON processed_messages (time);
+    CREATE TABLE heartbeat (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        time TEXT NOT NULL
+    );
+    """,
 ]
