@@ -53,6 +53,7 @@ class RestLimits:
     keep_alive_seconds: float = 5.0
     response_seconds: float = 60.0
     json_depth: int = 16
+    quick_check_seconds: float = 300.0  # /health runs PRAGMA quick_check at most this often
 
     @classmethod
     def from_env(cls) -> RestLimits:
@@ -68,6 +69,8 @@ class RestLimits:
             header_seconds=env_float("KCBOT_HEADER_TIMEOUT", d.header_seconds, minimum=0.1),
             keep_alive_seconds=env_float("KCBOT_KEEP_ALIVE_TIMEOUT", d.keep_alive_seconds,
                                          minimum=0.1),
+            quick_check_seconds=env_float("KCBOT_QUICK_CHECK_SECONDS", d.quick_check_seconds,
+                                          minimum=0.0),
         )
 
 

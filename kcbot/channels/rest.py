@@ -50,7 +50,6 @@ IDLE_SWEEP_SECONDS = 60
 DELIVERY_SECONDS = 30
 STORE_RETRY_AFTER = "5"
 HEARTBEAT_SECONDS = 2.0  # /health: a write must commit within this
-QUICK_CHECK_SECONDS = 300.0  # /health: PRAGMA quick_check at most this often
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
@@ -155,7 +154,7 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
             version = await engine.store.schema_version()
             await engine.store.heartbeat(HEARTBEAT_SECONDS)
             now = time.monotonic()
-            if now - app.ctx.checked[0] > QUICK_CHECK_SECONDS:
+            if now - app.ctx.checked[0] >= limits.quick_check_seconds:
                 app.ctx.checked = (now, await engine.store.quick_check())
         except Exception as exc:  # locked, full, read-only, damaged: one line, no traceback
             log.warning("health check failed: %s: %s", type(exc).__name__, exc)
