@@ -157,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
         _common(parser_, suppress=True)
     outbox.set_defaults(handler=cmd_outbox)
 
+    purge = sub.add_parser("purge", help="slet eller anonymisér data ældre end deres "
+                           "opbevaringsperiode (KCBOT_RETENTION_*)")
+    _common(purge, suppress=True)
+    purge.set_defaults(handler=cmd_purge)
+
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
     db.set_defaults(handler=cmd_db)
@@ -358,7 +363,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from kcbot.channels.guard import GuardedProtocol, RestLimits, raise_file_limit
     from kcbot.channels.rest import create_app, is_loopback
-    from kcbot.config import IdentitySettings, SmtpSettings
+    from kcbot.config import IdentitySettings, RetentionSettings, SmtpSettings
 
     token = os.environ.get("KCBOT_TOKEN") or None
     if token is None and not is_loopback(args.host):
@@ -375,9 +380,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"kcbot: ADVARSEL: kun {after} åbne filer tilladt (ulimit -n); hæv grænsen, så "
               "mange forbindelser ikke kan udsulte borgerne.", file=sys.stderr)
     app = create_app(Settings.from_env(args.db), make_clock(args), token=token, limits=limits,
-                     identity=IdentitySettings.from_env(), smtp=smtp)
+                     identity=IdentitySettings.from_env(), smtp=smtp,
+                     retention=RetentionSettings.from_env())
     app.run(host=args.host, port=args.port, single_process=True, access_log=False,
             motd=False, protocol=GuardedProtocol)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.config import RetentionSettings
+    from kcbot.store import Store, purge
+
+    settings = Settings.from_env(args.db)
+    retention = RetentionSettings.from_env()
+    clock = make_clock(args)
+
+    async def run() -> None:
+        async with Store.connect(settings.db_path, clock) as store:
+            report = await purge(store, clock.now(), retention)
+        print(report.line())
+
+    asyncio.run(run())
     return 0
 
 

@@ -15,8 +15,8 @@ import platformdirs
 
 from kcbot.errors import ConfigError
 
-__all__ = ["IdentitySettings", "Settings", "SmtpSettings", "config_dir", "data_path",
-           "env_float", "env_int", "is_loopback"]
+__all__ = ["IdentitySettings", "RetentionSettings", "Settings", "SmtpSettings", "config_dir",
+           "data_path", "env_float", "env_int", "is_loopback"]
 
 APP = "kcbot"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -143,6 +143,30 @@ class IdentitySettings:
         key = _env("KCBOT_IDENTITY_PUBLIC_KEY")
         return cls(secret=_env("KCBOT_IDENTITY_SECRET"), public_key=Path(key) if key else None,
                    issuer=_env("KCBOT_IDENTITY_ISSUER"), audience=_env("KCBOT_IDENTITY_AUDIENCE"))
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept (GDPR storage limitation), in days."""
+
+    transcript_days: int = 90  # turns, events, the sender id and dialogue state
+    retry_days: int = 7  # processed message ids (channel retries)
+    case_days: int = 365  # journal notes, closed tickets' personal fields, delivered mail
+    purge_hour: int = 3  # kcbot serve purges once a night after this hour (Copenhagen)
+
+    @classmethod
+    def from_env(cls) -> RetentionSettings:
+        d = cls()
+        hour = env_int("KCBOT_PURGE_HOUR", d.purge_hour, minimum=0)
+        if hour > 23:
+            raise ConfigError(f"KCBOT_PURGE_HOUR={hour}: skal være 0-23.")
+        return cls(
+            transcript_days=env_int("KCBOT_RETENTION_TRANSCRIPT_DAYS", d.transcript_days,
+                                    minimum=1),
+            retry_days=env_int("KCBOT_RETENTION_RETRY_DAYS", d.retry_days, minimum=1),
+            case_days=env_int("KCBOT_RETENTION_CASE_DAYS", d.case_days, minimum=1),
+            purge_hour=hour,
+        )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,13 @@ from kcbot.channels.guard import (
     read_request,
 )
 from kcbot.clock import Clock
-from kcbot.config import IdentitySettings, Settings, SmtpSettings, is_loopback
+from kcbot.config import (
+    IdentitySettings,
+    RetentionSettings,
+    Settings,
+    SmtpSettings,
+    is_loopback,
+)
 from kcbot.dialogue import Engine
 from kcbot.errors import ReplayConflict, StoreUnavailable
 from kcbot.identity import IdentityError, IdentityVerifier
@@ -48,6 +54,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "rest"
 IDLE_SWEEP_SECONDS = 60
 DELIVERY_SECONDS = 30
+PURGE_CHECK_SECONDS = 600
 STORE_RETRY_AFTER = "5"
 HEARTBEAT_SECONDS = 2.0  # /health: a write must commit within this
 
@@ -90,7 +97,8 @@ class SenderLocks:
 def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
                limits: RestLimits | None = None, name: str = "kcbot",
                identity: IdentitySettings | None = None,
-               smtp: SmtpSettings | None = None) -> Sanic:
+               smtp: SmtpSettings | None = None,
+               retention: RetentionSettings | None = None) -> Sanic:
     limits = limits or RestLimits()
     verifier = IdentityVerifier(identity or IdentitySettings())
     verifier.check_setup()
@@ -112,6 +120,8 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
     async def open_engine(app: Sanic) -> None:
         app.ctx.engine = await Engine.open(settings, clock)
         app.add_task(sweep_idle(app), name="kcbot-idle-sweep")
+        if retention is not None:
+            app.add_task(nightly_purge(app, retention), name="kcbot-purge")
         if smtp is not None and smtp.configured:
             app.add_task(deliver(app), name="kcbot-delivery")
 
@@ -128,6 +138,21 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
                 client_rate.forget_idle()
             except Exception:  # the sweep must not die; the next turn ends idle ones anyway
                 log.exception("idle sweep failed")
+
+    async def nightly_purge(app: Sanic, retention: RetentionSettings) -> None:
+        from kcbot.store import purge, purge_due
+
+        last: str | None = None
+        while True:
+            now = clock.now()
+            if purge_due(now, last, retention.purge_hour):
+                try:
+                    report = await purge(app.ctx.engine.store, now, retention)
+                    log.info("purge: %s", report.line())
+                    last = now.date().isoformat()
+                except Exception as exc:  # a locked store: try again next round
+                    log.warning("purge failed: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(PURGE_CHECK_SECONDS)
 
     async def deliver(app: Sanic) -> None:
         from kcbot.delivery import Delivery

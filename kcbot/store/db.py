@@ -253,6 +253,11 @@ class Store(OutboxMethods):
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database and empty it."""
+        async with self._lock:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def integrity_check(self) -> str:
         row = await self.fetchone("PRAGMA integrity_check")
         return str(row[0]) if row else "?"

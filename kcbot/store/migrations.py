@@ -167,4 +167,20 @@ MIGRATIONS: list[str] = [
         time TEXT NOT NULL
     );
     """,
+    # 5: retention. A purged conversation keeps what the reports need (its topic, the number
+    # of citizen messages and of fallbacks) in columns of its own, with no sender and no state;
+    # its turns and events go. daily_figures is the per-day view a 12-month trend reads.
+    """
+    ALTER TABLE conversations ADD COLUMN purged TEXT;
+    ALTER TABLE conversations ADD COLUMN topic TEXT;
+    ALTER TABLE conversations ADD COLUMN user_turns INTEGER;
+    ALTER TABLE conversations ADD COLUMN fallbacks INTEGER;
+    CREATE INDEX conversations_activity ON conversations (last_activity);
+    CREATE INDEX journal_time ON journal (time);
+    CREATE VIEW daily_figures AS
+        SELECT substr(started, 1, 10) AS day, count(*) AS conversations,
+               sum(outcome = 'straksafklaret') AS straksafklaret,
+               sum(outcome = 'overdraget') AS overdraget, sum(outcome = 'afbrudt') AS afbrudt
+        FROM conversations GROUP BY day;
+    """,
 ]
