@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
@@ -168,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_FOLDS = 50
+MAX_SIMULATE_DAYS = 3660
+MAX_PER_DAY = 10_000
+MAX_STALE_DAYS = 36_500
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def make_clock(args: argparse.Namespace) -> Clock:
     return FrozenClock(parse_local(args.now)) if getattr(args, "now", None) else SystemClock()
 
@@ -180,8 +188,8 @@ def cmd_nlu(args: argparse.Namespace) -> int:
     if args.evaluate:
         from kcbot.nlu.evaluate import evaluate
 
-        if args.folds < 2:
-            raise KcbotError("--folds skal være mindst 2.")
+        if not 2 <= args.folds <= MAX_FOLDS:
+            raise KcbotError(f"--folds skal være mellem 2 og {MAX_FOLDS}.")
         result = evaluate(
             load_training_data(data_path("intents")), args.folds, settings.nlu_threshold
         )
@@ -509,6 +517,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         on = date.fromisoformat(args.date) if args.date else clock.now().date()
     except ValueError:
         raise KcbotError(f"--date {args.date!r} er ikke en dato (ÅÅÅÅ-MM-DD).") from None
+    if not MIN_YEAR <= on.year <= MAX_YEAR:
+        raise KcbotError(f"--date {on.isoformat()}: vælg en dato mellem år {MIN_YEAR} og "
+                         f"{MAX_YEAR}.")
 
     async def run() -> str:
         async with Store.connect(Settings.from_env(args.db).db_path, clock) as store:
@@ -516,11 +527,32 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     text = asyncio.run(run())
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_output(Path(args.output), text)
         print(f"Rapporten er skrevet til {args.output}")
     else:
         print(text, end="")
     return 0
+
+
+def _write_output(path, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Write a report, saying in Danish why it cannot be written."""
+    import errno
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reasons = {
+            errno.EISDIR: "det er en mappe; angiv et filnavn",
+            errno.ENOENT: "mappen findes ikke",
+            errno.ENOTDIR: "en del af stien er ikke en mappe",
+            errno.EACCES: "ingen adgang til at skrive der",
+            errno.EPERM: "ingen adgang til at skrive der",
+            errno.EROFS: "filsystemet er skrivebeskyttet",
+            errno.ENOSPC: "disken er fuld",
+            errno.EDQUOT: "din diskkvote er brugt op",
+        }
+        reason = reasons.get(exc.errno or 0, exc.strerror or str(exc))
+        raise KcbotError(f"Rapporten kan ikke skrives til {path}: {reason}.") from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -528,8 +560,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from kcbot.simulate import simulate
 
-    if args.days < 1 or args.per_day < 1:
-        raise KcbotError("--days og --per-day skal være mindst 1.")
+    if not (1 <= args.days <= MAX_SIMULATE_DAYS and 1 <= args.per_day <= MAX_PER_DAY):
+        raise KcbotError(f"--days skal være 1 til {MAX_SIMULATE_DAYS} og --per-day 1 til "
+                         f"{MAX_PER_DAY}.")
     end = make_clock(args).now()
 
     def progress(day, result) -> None:  # type: ignore[no-untyped-def]
@@ -549,8 +582,8 @@ def cmd_content(args: argparse.Namespace) -> int:
 
     items = content_items(data_path("dialogues"))
     if args.stale is not None:
-        if args.stale < 0:
-            raise KcbotError("--stale skal være 0 eller flere dage.")
+        if not 0 <= args.stale <= MAX_STALE_DAYS:
+            raise KcbotError(f"--stale skal være 0 til {MAX_STALE_DAYS} dage.")
         items = stale(items, make_clock(args).now().date(), args.stale)
     if args.json:
         print(json.dumps([item.as_dict() for item in items], ensure_ascii=False, indent=2))
@@ -597,6 +630,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except KcbotError as exc:
         print(f"kcbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except sqlite3.Error as exc:  # a store that fails after it opened: damaged, full, locked
+        print(f"kcbot: Databasen fejlede: {exc}. Tjek den med 'sqlite3 <fil> \"PRAGMA "
+              "integrity_check\"', eller brug en anden med --db.", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -141,16 +141,22 @@ class Engine:
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, store: Store | None = None,
                    nlu: NLU | None = None) -> Engine:
+        owned = store is None
         store = store or await Store.open(settings.db_path, clock,
                                           busy_timeout_ms=settings.busy_timeout_ms)
-        folder = data_path("dialogues")
-        domain = load_domain(folder)
-        executor = ActionExecutor()
-        executor.register_package("kcbot.actions")
-        flows = load_flows(folder / "flows", domain, executor.actions)
-        context = ActionContext.build(store, clock)
-        engine = cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
-                     timedelta(minutes=settings.idle_minutes))
+        try:
+            folder = data_path("dialogues")
+            domain = load_domain(folder)
+            executor = ActionExecutor()
+            executor.register_package("kcbot.actions")
+            flows = load_flows(folder / "flows", domain, executor.actions)
+            context = ActionContext.build(store, clock)
+            engine = cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
+                         timedelta(minutes=settings.idle_minutes))
+        except BaseException:
+            if owned:  # an open store's thread would keep the process from exiting
+                await store.close()
+            raise
         engine.store_retry_seconds = settings.store_retry_seconds
         return engine
 

@@ -52,6 +52,25 @@ class Turn:
     time: str
 
 
+def _store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """Say what is wrong with a store that cannot be used: read-only, full, locked, damaged,
+    or no kcbot database at all."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"Databasen {path} er skrivebeskyttet: kcbot skal kunne skrive i "
+                          "filen og i mappen ved siden af (til -wal og -shm).")
+    if "disk is full" in text:
+        return StoreError(f"Disken med databasen {path} er fuld.")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"Databasen {path} er låst af et andet program. Prøv igen om lidt.")
+    if "malformed" in text or "corrupt" in text:
+        return StoreError(f"Databasen {path} er beskadiget ({exc}). Gendan den fra en "
+                          "sikkerhedskopi, eller brug en anden med --db.")
+    if "unable to open" in text:
+        return StoreError(f"Databasen {path} kan ikke åbnes ({exc}).")
+    return StoreError(f"{path} er ikke en kcbot-database ({exc}).")
+
+
 def message_digest(sender: str, text: str) -> str:
     """What binds a message id to its message (a hash: the text itself is not kept)."""
     return hashlib.sha256(f"{sender}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
@@ -130,6 +149,9 @@ class Store(OutboxMethods):
             await store._configure()
             await store._migrate(migrations)
             await store._seal_legacy()
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise _store_error(path, exc) from None
         except BaseException:
             await db.close()
             raise
@@ -158,7 +180,7 @@ class Store(OutboxMethods):
             await self._db.execute("PRAGMA secure_delete = ON")
             self._db.row_factory = sqlite3.Row
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
+            raise _store_error(self.path, exc) from None
 
     async def schema_version(self) -> int:
         await self._db.execute(
@@ -172,7 +194,7 @@ class Store(OutboxMethods):
         try:
             current = await self.schema_version()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
+            raise _store_error(self.path, exc) from None
         if current > len(migrations):
             raise StoreError(
                 f"Databasen {self.path} har skema-version {current}, men denne kcbot kender kun "
