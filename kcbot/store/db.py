@@ -28,7 +28,7 @@ import aiosqlite
 from kcbot.clock import Clock, SystemClock
 from kcbot.datakey import DataKey
 from kcbot.errors import ReplayConflict, StoreError
-from kcbot.privacy import is_full_cpr, mask_cpr
+from kcbot.privacy import find_cprs, is_full_cpr, mask_cpr
 from kcbot.store.migrations import MIGRATIONS
 from kcbot.store.outbox import OutboxMethods
 
@@ -69,6 +69,15 @@ def _store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     if "unable to open" in text:
         return StoreError(f"Databasen {path} kan ikke åbnes ({exc}).")
     return StoreError(f"{path} er ikke en kcbot-database ({exc}).")
+
+
+def stored_sender(sender: str) -> str:
+    """A sender id as the store keeps it: one with a CPR number in it is kept masked, with a
+    hash of the whole id so that two citizens born the same day stay apart."""
+    if not find_cprs(sender):
+        return sender
+    digest = hashlib.sha256(sender.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{mask_cpr(sender)}#{digest}"
 
 
 def message_digest(sender: str, text: str) -> str:
@@ -293,7 +302,7 @@ class Store(OutboxMethods):
             await db.execute(
                 "INSERT INTO conversations (id, channel, sender, started, last_activity) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, channel, sender, now, now),
+                (conversation_id, channel, stored_sender(sender), now, now),
             )
         return conversation_id
 
@@ -305,7 +314,7 @@ class Store(OutboxMethods):
         row = await self.fetchone(
             "SELECT id FROM conversations WHERE channel = ? AND sender = ? AND ended IS NULL "
             "ORDER BY started DESC LIMIT 1",
-            (channel, sender),
+            (channel, stored_sender(sender)),
         )
         return row["id"] if row else None
 
@@ -343,7 +352,7 @@ class Store(OutboxMethods):
         return await self.fetchone(
             "SELECT id, last_activity, state FROM conversations WHERE channel = ? AND sender = ? "
             "AND ended IS NULL ORDER BY started DESC LIMIT 1",
-            (channel, sender),
+            (channel, stored_sender(sender)),
         )
 
     async def record_turn(
@@ -495,7 +504,7 @@ class Store(OutboxMethods):
         row = await self.fetchone(
             "SELECT replies, digest FROM processed_messages WHERE channel = ? AND sender = ? "
             "AND message_id = ?",
-            (channel, sender, message_id),
+            (channel, stored_sender(sender), message_id),
         )
         if row is None:
             return None
@@ -514,7 +523,7 @@ class Store(OutboxMethods):
             await db.execute(
                 "INSERT OR IGNORE INTO processed_messages (channel, sender, message_id, replies, "
                 "time, digest) VALUES (?, ?, ?, ?, ?, ?)",
-                (channel, sender, message_id,
+                (channel, stored_sender(sender), message_id,
                  mask_cpr(json.dumps(list(replies), ensure_ascii=False)),
                  _iso(self.clock.now()),
                  message_digest(sender, text) if text is not None else None),
