@@ -27,10 +27,11 @@ SCRIPTS = [HANDOFF, AFBUD, SMALL]
 
 
 def serve(folder: Path, db: Path, port: int | None = None, env: dict[str, str] | None = None):
-    # 200 citizens share one address here: the per-client limit is lifted
+    # 200 citizens share one address here: the per-client limits are lifted
     return running(["-m", "kcbot", "serve", "--db", str(db), "--now", "2026-11-24T09:15"],
                    folder, "/health", port=port,
-                   env={"KCBOT_RATE_CLIENT": "100000", **(env or {})})
+                   env={"KCBOT_RATE_CLIENT": "100000", "KCBOT_CONNECTIONS_PER_IP": "10000",
+                        **(env or {})})
 
 
 async def citizen(port: int, number: int, answered: dict[str, list[int]],

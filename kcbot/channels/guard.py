@@ -48,7 +48,7 @@ class RestLimits:
     rate_seconds: float = 10.0  # ... in this many seconds
     client_messages: int = 300  # per client IP address ...
     client_seconds: float = 10.0  # ... in this many seconds
-    connections_per_ip: int = 64
+    connections_per_ip: int = 256
     header_seconds: float = 10.0  # to send a request's head, however slowly
     keep_alive_seconds: float = 5.0
     response_seconds: float = 60.0
