@@ -108,3 +108,20 @@ async def test_kcbot_purge_prints_what_it_removed(tmp_path: Path, nlu) -> None:
     bad = kcbot("purge", "--db", str(db), env={"KCBOT_RETENTION_TRANSCRIPT_DAYS": "nul"})
     assert bad.returncode == 2 and b"KCBOT_RETENTION_TRANSCRIPT_DAYS" in bad.stderr
     assert b"Traceback" not in bad.stderr
+
+
+async def test_kcbot_serve_purges_once_the_night_has_come(tmp_path: Path, nlu) -> None:
+    import asyncio
+
+    from tests.servers import running
+
+    db = tmp_path / "serve.sqlite3"
+    await fill(db, nlu, {"a": ["hvornår har I åbent"]}, OLD, "")
+    with running(["-m", "kcbot", "serve", "--db", str(db), "--now", "2026-11-24T09:15"],
+                 tmp_path, "/health", env={"KCBOT_PURGE_HOUR": "3"}):
+        for _ in range(100):  # the first round runs at start-up, past 03:00
+            if dump(db, "SELECT sender FROM conversations") == [("",)]:
+                break
+            await asyncio.sleep(0.1)
+    assert dump(db, "SELECT sender, state FROM conversations") == [("", "{}")]
+    assert dump(db, "SELECT count(*) FROM turns") == [(0,)]
