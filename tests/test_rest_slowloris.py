@@ -105,3 +105,15 @@ def test_citizens_are_served_during_a_slowloris_attack(tmp_path: Path) -> None:
         assert server.process.poll() is None
         log = server.log.read_text(errors="replace")
         assert "Traceback" not in log, log[-2000:]
+
+
+def test_serve_raises_the_soft_open_file_limit_where_allowed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = ("import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096)); "
+              "from kcbot.channels.guard import raise_file_limit; print(raise_file_limit()); "
+              "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.split("\n")
+    assert out[0] == "(256, 4096)" and out[1] == "4096"
