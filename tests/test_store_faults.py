@@ -75,3 +75,16 @@ async def test_a_lock_held_too_long_changes_nothing_and_the_retry_continues(engi
     await asyncio.sleep(1.2)  # the other process lets go
     again = await engine.turn("a", "Mette Hansen", message_id="2")
     assert "CPR-nummer" in text(again)
+
+
+async def test_kcbot_chat_says_so_and_goes_on_when_the_store_stays_locked(engine) -> None:
+    import io
+
+    from kcbot.channels.terminal import chat
+
+    await engine.turn("t", FIRST, channel="chat")
+    engine.store_retry_seconds = 0.3
+    hold_lock(engine.store.path, 0.6)
+    out = io.StringIO()
+    assert await chat(engine, sender="t", stdin=io.StringIO("Mette Hansen\n"), stdout=out) == 0
+    assert "samtalen fortsætter" in out.getvalue()
