@@ -88,3 +88,13 @@ async def test_kcbot_chat_says_so_and_goes_on_when_the_store_stays_locked(engine
     out = io.StringIO()
     assert await chat(engine, sender="t", stdin=io.StringIO("Mette Hansen\n"), stdout=out) == 0
     assert "samtalen fortsætter" in out.getvalue()
+
+
+def test_only_the_stores_own_trouble_counts_as_infrastructure() -> None:
+    from kcbot.dialogue.engine import _infrastructure
+
+    assert _infrastructure(sqlite3.OperationalError("database is locked"))
+    assert _infrastructure(sqlite3.OperationalError("database or disk is full"))
+    assert _infrastructure(sqlite3.DatabaseError("database disk image is malformed"))
+    assert not _infrastructure(sqlite3.OperationalError("no such column: x"))  # a bug
+    assert not _infrastructure(sqlite3.IntegrityError("UNIQUE constraint failed"))

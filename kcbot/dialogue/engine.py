@@ -759,11 +759,16 @@ def _another_citizen(state: DialogueState, identity: Identity) -> bool:
     return bool(known) and mask_cpr(str(known)) != mask_cpr(identity.cpr)
 
 
+_STORE_TROUBLE = re.compile(r"locked|busy|full|disk|i/o|readonly|read-only|unable to open|"
+                            r"malformed|corrupt|interrupted", re.IGNORECASE)
+
+
 def _infrastructure(exc: sqlite3.Error) -> bool:
     """A lock held too long, a full disk, an I/O error or a damaged file: the store's
     trouble, not the turn's. A constraint or SQL error is a bug and handled as one."""
-    return type(exc) in (sqlite3.OperationalError, sqlite3.DatabaseError,
-                         sqlite3.InternalError)
+    if type(exc) in (sqlite3.DatabaseError, sqlite3.InternalError):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and bool(_STORE_TROUBLE.search(str(exc)))
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:
