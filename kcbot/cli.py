@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 
@@ -157,10 +158,22 @@ def build_parser() -> argparse.ArgumentParser:
         _common(parser_, suppress=True)
     outbox.set_defaults(handler=cmd_outbox)
 
+    purge = sub.add_parser("purge", help="slet eller anonymisér data ældre end deres "
+                           "opbevaringsperiode (KCBOT_RETENTION_*)")
+    _common(purge, suppress=True)
+    purge.set_defaults(handler=cmd_purge)
+
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
     db.set_defaults(handler=cmd_db)
     return parser
+
+
+MAX_FOLDS = 50
+MAX_SIMULATE_DAYS = 3660
+MAX_PER_DAY = 10_000
+MAX_STALE_DAYS = 36_500
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 def make_clock(args: argparse.Namespace) -> Clock:
@@ -175,8 +188,8 @@ def cmd_nlu(args: argparse.Namespace) -> int:
     if args.evaluate:
         from kcbot.nlu.evaluate import evaluate
 
-        if args.folds < 2:
-            raise KcbotError("--folds skal være mindst 2.")
+        if not 2 <= args.folds <= MAX_FOLDS:
+            raise KcbotError(f"--folds skal være mellem 2 og {MAX_FOLDS}.")
         result = evaluate(
             load_training_data(data_path("intents")), args.folds, settings.nlu_threshold
         )
@@ -356,8 +369,9 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
+    from kcbot.channels.guard import GuardedProtocol, RestLimits, raise_file_limit
     from kcbot.channels.rest import create_app, is_loopback
-    from kcbot.config import IdentitySettings, SmtpSettings, WebchatSettings
+    from kcbot.config import IdentitySettings, RetentionSettings, SmtpSettings, WebchatSettings
 
     token = os.environ.get("KCBOT_TOKEN") or None
     if token is None and not is_loopback(args.host):
@@ -368,11 +382,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for warning in _delivery_warnings(smtp, public=not is_loopback(args.host)):
         print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
     _check_address(args.host, args.port)
-    app = create_app(Settings.from_env(args.db), make_clock(args), token=token,
+    limits = RestLimits.from_env()
+    before, after = raise_file_limit()
+    if after < 4 * limits.connections_per_ip:
+        print(f"kcbot: ADVARSEL: kun {after} åbne filer tilladt (ulimit -n); hæv grænsen, så "
+              "mange forbindelser ikke kan udsulte borgerne.", file=sys.stderr)
+    app = create_app(Settings.from_env(args.db), make_clock(args), token=token, limits=limits,
                      identity=IdentitySettings.from_env(), smtp=smtp,
-                     webchat=WebchatSettings.from_env())
+                     webchat=WebchatSettings.from_env(),
+                     retention=RetentionSettings.from_env())
     app.run(host=args.host, port=args.port, single_process=True, access_log=False,
-            motd=False)
+            motd=False, protocol=GuardedProtocol)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.config import RetentionSettings
+    from kcbot.store import Store, purge
+
+    settings = Settings.from_env(args.db)
+    retention = RetentionSettings.from_env()
+    clock = make_clock(args)
+
+    async def run() -> None:
+        async with Store.connect(settings.db_path, clock) as store:
+            report = await purge(store, clock.now(), retention)
+        print(report.line())
+
+    asyncio.run(run())
     return 0
 
 
@@ -479,6 +518,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         on = date.fromisoformat(args.date) if args.date else clock.now().date()
     except ValueError:
         raise KcbotError(f"--date {args.date!r} er ikke en dato (ÅÅÅÅ-MM-DD).") from None
+    if not MIN_YEAR <= on.year <= MAX_YEAR:
+        raise KcbotError(f"--date {on.isoformat()}: vælg en dato mellem år {MIN_YEAR} og "
+                         f"{MAX_YEAR}.")
 
     async def run() -> str:
         async with Store.connect(Settings.from_env(args.db).db_path, clock) as store:
@@ -486,11 +528,32 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     text = asyncio.run(run())
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_output(Path(args.output), text)
         print(f"Rapporten er skrevet til {args.output}")
     else:
         print(text, end="")
     return 0
+
+
+def _write_output(path, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Write a report, saying in Danish why it cannot be written."""
+    import errno
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reasons = {
+            errno.EISDIR: "det er en mappe; angiv et filnavn",
+            errno.ENOENT: "mappen findes ikke",
+            errno.ENOTDIR: "en del af stien er ikke en mappe",
+            errno.EACCES: "ingen adgang til at skrive der",
+            errno.EPERM: "ingen adgang til at skrive der",
+            errno.EROFS: "filsystemet er skrivebeskyttet",
+            errno.ENOSPC: "disken er fuld",
+            errno.EDQUOT: "din diskkvote er brugt op",
+        }
+        reason = reasons.get(exc.errno or 0, exc.strerror or str(exc))
+        raise KcbotError(f"Rapporten kan ikke skrives til {path}: {reason}.") from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -498,8 +561,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from kcbot.simulate import simulate
 
-    if args.days < 1 or args.per_day < 1:
-        raise KcbotError("--days og --per-day skal være mindst 1.")
+    if not (1 <= args.days <= MAX_SIMULATE_DAYS and 1 <= args.per_day <= MAX_PER_DAY):
+        raise KcbotError(f"--days skal være 1 til {MAX_SIMULATE_DAYS} og --per-day 1 til "
+                         f"{MAX_PER_DAY}.")
     end = make_clock(args).now()
 
     def progress(day, result) -> None:  # type: ignore[no-untyped-def]
@@ -519,8 +583,8 @@ def cmd_content(args: argparse.Namespace) -> int:
 
     items = content_items(data_path("dialogues"))
     if args.stale is not None:
-        if args.stale < 0:
-            raise KcbotError("--stale skal være 0 eller flere dage.")
+        if not 0 <= args.stale <= MAX_STALE_DAYS:
+            raise KcbotError(f"--stale skal være 0 til {MAX_STALE_DAYS} dage.")
         items = stale(items, make_clock(args).now().date(), args.stale)
     if args.json:
         print(json.dumps([item.as_dict() for item in items], ensure_ascii=False, indent=2))
@@ -567,6 +631,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except KcbotError as exc:
         print(f"kcbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except sqlite3.Error as exc:  # a store that fails after it opened: damaged, full, locked
+        print(f"kcbot: Databasen fejlede: {exc}. Tjek den med 'sqlite3 <fil> \"PRAGMA "
+              "integrity_check\"', eller brug en anden med --db.", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -61,4 +61,8 @@ def parse_local(text: str) -> datetime:
         raise ConfigError(
             f"Tidspunktet '{text}' kan ikke læses. Skriv det som 2026-11-24T09:00."
         ) from None
+    if not 1900 <= parsed.year <= 2999:
+        from kcbot.errors import ConfigError
+
+        raise ConfigError(f"Tidspunktet '{text}' ligger uden for år 1900-2999.")
     return _aware(parsed)

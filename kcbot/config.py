@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,8 @@ import platformdirs
 
 from kcbot.errors import ConfigError
 
-__all__ = ["IdentitySettings", "Settings", "SmtpSettings", "WebchatSettings", "config_dir",
-           "data_path", "is_loopback"]
+__all__ = ["IdentitySettings", "RetentionSettings", "Settings", "SmtpSettings", "WebchatSettings",
+           "config_dir", "data_path", "env_float", "env_int", "is_loopback"]
 
 APP = "kcbot"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,28 @@ def _float_env(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} er ikke et tal.") from None
+
+
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    """A finite number from ``KCBOT_…``, or ``default``; anything else is a Danish error."""
+    value = _float_env(name, default)
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        raise ConfigError(f"{name}={os.environ.get(name)!r}: skal være et endeligt tal"
+                          + (f" på mindst {minimum:g}." if minimum is not None else "."))
+    return value
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} er ikke et helt tal.") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={raw!r}: skal være mindst {minimum}.")
+    return value
 
 
 def is_loopback(host: str) -> bool:
@@ -123,6 +146,30 @@ class IdentitySettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept (GDPR storage limitation), in days."""
+
+    transcript_days: int = 90  # turns, events, the sender id and dialogue state
+    retry_days: int = 7  # processed message ids (channel retries)
+    case_days: int = 365  # journal notes, closed tickets' personal fields, delivered mail
+    purge_hour: int = 3  # kcbot serve purges once a night after this hour (Copenhagen)
+
+    @classmethod
+    def from_env(cls) -> RetentionSettings:
+        d = cls()
+        hour = env_int("KCBOT_PURGE_HOUR", d.purge_hour, minimum=0)
+        if hour > 23:
+            raise ConfigError(f"KCBOT_PURGE_HOUR={hour}: skal være 0-23.")
+        return cls(
+            transcript_days=env_int("KCBOT_RETENTION_TRANSCRIPT_DAYS", d.transcript_days,
+                                    minimum=1),
+            retry_days=env_int("KCBOT_RETENTION_RETRY_DAYS", d.retry_days, minimum=1),
+            case_days=env_int("KCBOT_RETENTION_CASE_DAYS", d.case_days, minimum=1),
+            purge_hour=hour,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     db_path: Path = field(default_factory=lambda: default_db_path())
     cache_dir: Path = field(
@@ -132,12 +179,20 @@ class Settings:
     )
     # Below this calibrated confidence the classifier answers nlu_fallback.
     nlu_threshold: float = field(
-        default_factory=lambda: _float_env("KCBOT_NLU_THRESHOLD", 0.45)
+        default_factory=lambda: env_float("KCBOT_NLU_THRESHOLD", 0.45, minimum=0.0)
     )
 
     # A conversation with no message for this long has ended (afbrudt unless something was
     # settled); the next message starts a new one.
-    idle_minutes: float = field(default_factory=lambda: _float_env("KCBOT_IDLE_MINUTES", 30.0))
+    idle_minutes: float = field(
+        default_factory=lambda: env_float("KCBOT_IDLE_MINUTES", 30.0, minimum=0.0))
+
+    # How long SQLite waits for another writer's lock, and how long a turn keeps trying (with
+    # backoff) before the channel answers 503 and the citizen's client tries again.
+    busy_timeout_ms: int = field(
+        default_factory=lambda: env_int("KCBOT_BUSY_TIMEOUT_MS", 5000, minimum=1))
+    store_retry_seconds: float = field(
+        default_factory=lambda: env_float("KCBOT_STORE_RETRY_SECONDS", 10.0, minimum=0.0))
 
     def with_db(self, path: Path) -> Settings:
         """The same settings on another store (a throw-away one for tests and benchmarks)."""

@@ -4,7 +4,10 @@ message in plain Danish, so channels and the CLI can show it without a traceback
     KcbotError
     ├── ConfigError   settings or environment that cannot be used
     ├── DataError     a YAML data file (intents/, dialogues/) that does not validate
-    └── StoreError    the SQLite store cannot be opened, migrated or written
+    ├── StoreError    the SQLite store cannot be opened, migrated or written
+    │   └── StoreUnavailable  locked, full or failing for longer than a turn may wait: try
+    │                         again later (a channel answers 503 with Retry-After)
+    └── ReplayConflict  a message id already used for another message (409)
 """
 
 from __future__ import annotations
@@ -30,3 +33,11 @@ class DataError(KcbotError):
 
 class StoreError(KcbotError):
     pass
+
+
+class StoreUnavailable(StoreError):
+    """The store could not take a turn within the time allowed; nothing was changed."""
+
+
+class ReplayConflict(KcbotError):
+    """A channel sent a message id again, with another text."""

@@ -1,47 +1,175 @@
 """CPR numbers at the boundaries: find them, mask them.
 
-A CPR number is ``ddmmyy-xxxx``; citizens also write it as ten digits, with a space instead of the
-hyphen, or with spaces inside the date. We mask anything that looks like one (a valid day and
-month followed by four digits) as ``ddmmyy-XXXX``: false positives cost nothing, a false negative
-leaks a confidential number (CPR-loven § 54). The modulus-11 check is not used: numbers issued
-since 2007 need not satisfy it. Phone numbers (8 digits) and dates never match, as they lack the
-four trailing digits.
+A CPR number is ``ddmmyy-xxxx``, but citizens write it in many ways: ten digits, a space, dot,
+slash, underscore or any unicode dash before the serial number, separators inside the date
+(``01.01.90``, ``01-01-90``, a four-digit year ``01.01.1990``), a space inside the serial,
+fullwidth or Arabic-Indic digits, and invisible characters (soft hyphen, zero-width space,
+word joiner, BOM) pasted from a portal. So the text is *normalised* before it is matched: each
+character through NFKC, format characters dropped, every decimal digit mapped to 0-9, every
+dash to ``-`` and every space to `` ``; a match is then mapped back to the original text,
+which keeps its own characters everywhere else.
+
+A match is masked as ``ddmmyy-XXXX`` when its first six digits are a real date in the century
+the CPR office's table gives for the serial number (``310290`` is no date; the modulus-11
+check is not used, as numbers issued since 2007 need not satisfy it). Phone numbers (8 digits)
+and dates never match, as they lack the four trailing digits.
+
+Account, case and order numbers are ten digits too. Right after ``kontonr``, ``sagsnr``,
+``ordrenr`` or ``faktura`` a bare number is such a number and is kept; written in the CPR
+shape (a dash before the last four digits) it is masked even there.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["CPR_RE", "CprMaskingFilter", "cpr_birth_date", "find_cpr", "is_full_cpr",
-           "mask_cpr"]
+__all__ = ["CPR_RE", "CprMatch", "CprMaskingFilter", "cpr_birth_date", "find_cpr",
+           "find_cprs", "is_full_cpr", "mask_cpr", "mask_number_answer", "normalise_for_cpr"]
 
-_SEP = r"[ \u00a0]?"
+_DATE_SEP = r"(?:[ ./-] ?)?"
 CPR_RE = re.compile(
     r"(?<!\d)"
-    r"(?P<dd>0[1-9]|[12]\d|3[01])" + _SEP +
-    r"(?P<mm>0[1-9]|1[0-2])" + _SEP +
-    r"(?P<yy>\d{2})"
-    r"[ \u00a0]?[-\u2010\u2011\u2012\u2013\u2014/]?[ \u00a0]?"
-    r"(?P<seq>\d{4})"
+    r"(?P<dd>0[1-9]|[12]\d|3[01])" + _DATE_SEP +
+    r"(?P<mm>0[1-9]|1[0-2])" + _DATE_SEP +
+    r"(?:19|20)?(?P<yy>\d{2})"
+    r"(?P<sep> ?[-./_]? ?)"
+    r"(?P<s1>\d{2}) ?(?P<s2>\d{2})"
     r"(?!\d)"
 )
+# A word that makes a following bare ten-digit number an account, case or order number.
+_CONTEXT = re.compile(
+    r"(?:konto|sags?|ordre|faktura|kunde)(?:nr|nummer|nummeret)?\.?\s*(?:nr\.?|nummer)?\s*"
+    r"[:.#]?\s*$"
+)
+_DASHES = {"\u2212", "\u2043", "\ufe63", "\uff0d", "\u02d7"}
+
+
+def _normal_char(char: str) -> str:
+    """What one character counts as when looking for a CPR number ('' for none)."""
+    if char.isascii():
+        return char
+    category = unicodedata.category(char)
+    if category == "Cf":  # soft hyphen, zero-width space, word joiner, BOM, bidi marks
+        return ""
+    if category == "Nd":
+        return str(unicodedata.decimal(char))
+    if category == "Pd" or char in _DASHES:
+        return "-"
+    if category == "Zs":
+        return " "
+    if category[0] == "N":  # ², ½, ①: not digits one writes a number with
+        return char
+    return unicodedata.normalize("NFKC", char)
+
+
+def normalise_for_cpr(text: str) -> tuple[str, list[int]]:
+    """``text`` normalised for matching, and for each of its characters the index of the
+    original character it came from."""
+    if text.isascii():
+        return text, list(range(len(text)))
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for out in _normal_char(char):
+            chars.append(out)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+def _birth_date(dd: str, mm: str, yy: str, first_serial_digit: str) -> date | None:
+    day, month, year, digit = int(dd), int(mm), int(yy), int(first_serial_digit)
+    if digit <= 3:
+        century = 1900
+    elif digit in (4, 9):
+        century = 2000 if year <= 36 else 1900
+    else:
+        century = 2000 if year <= 57 else 1800
+    try:
+        return date(century + year, month, day)
+    except ValueError:
+        return None
+
+
+def _matches(text: str) -> list[tuple[int, int, re.Match[str]]]:
+    """Every CPR number in ``text``: (start, end) in the original text and the match in the
+    normalised one. A candidate that is no date is skipped one character at a time, so it
+    cannot hide a real number it overlaps."""
+    normal, origin = normalise_for_cpr(text)
+    found: list[tuple[int, int, re.Match[str]]] = []
+    pos = 0
+    while (m := CPR_RE.search(normal, pos)) is not None:
+        if _birth_date(m["dd"], m["mm"], m["yy"], m["s1"][0]) is None:
+            pos = m.start() + 1
+            continue
+        if "-" not in m["sep"] and _CONTEXT.search(normal[max(0, m.start() - 24):m.start()]
+                                                   .lower()):
+            pos = m.end()
+            continue
+        found.append((origin[m.start()], origin[m.end() - 1] + 1, m))
+        pos = m.end()
+    return found
+
+
+@dataclass(frozen=True)
+class CprMatch:
+    """A CPR number found in a text: its span in that text, masked and in full."""
+
+    start: int
+    end: int
+    masked: str
+    full: str
+
+
+def find_cprs(text: str) -> list[CprMatch]:
+    """Every CPR number in ``text``, however written, in order."""
+    return [CprMatch(start, end, f"{m['dd']}{m['mm']}{m['yy']}-XXXX",
+                     f"{m['dd']}{m['mm']}{m['yy']}-{m['s1']}{m['s2']}")
+            for start, end, m in _matches(text or "")]
 
 
 def mask_cpr(text: str) -> str:
-    """Replace every CPR-like number in ``text`` with ``ddmmyy-XXXX``."""
-    if not text:
+    """Replace every CPR number in ``text``, however written, with ``ddmmyy-XXXX``."""
+    if not text or not any(c.isdigit() for c in text):
         return text
-    return CPR_RE.sub(lambda m: f"{m['dd']}{m['mm']}{m['yy']}-XXXX", text)
+    parts: list[str] = []
+    last = 0
+    for start, end, m in _matches(text):
+        parts += [text[last:start], f"{m['dd']}{m['mm']}{m['yy']}-XXXX"]
+        last = end
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+_DIGIT_RUN = re.compile(r"\d(?:[ ./_-]?\d){6,}")
+
+
+def mask_number_answer(text: str) -> str:
+    """An answer to the CPR question, masked even when it is no valid CPR number: the
+    citizen meant one, so every run of seven or more digits keeps only its first six."""
+    text = mask_cpr(text)
+    normal, origin = normalise_for_cpr(text)
+    parts: list[str] = []
+    last = 0
+    for m in _DIGIT_RUN.finditer(normal):
+        digits = re.sub(r"\D", "", m.group())
+        start, end = origin[m.start()], origin[m.end() - 1] + 1
+        parts += [text[last:start], f"{digits[:6]}-{'X' * (len(digits) - 6)}"]
+        last = end
+    return "".join(parts) + text[last:] if parts else text
 
 
 def find_cpr(text: str) -> str | None:
     """The first CPR number in ``text`` in its canonical form ``ddmmyy-xxxx``, unmasked.
 
     Only for the one field that must keep it (a letter request in the outbox)."""
-    m = CPR_RE.search(text or "")
-    return f"{m['dd']}{m['mm']}{m['yy']}-{m['seq']}" if m else None
+    found = find_cprs(text)
+    return found[0].full if found else None
 
 
 _CANONICAL = re.compile(r"^(\d{2})(\d{2})(\d{2})-(\d)\d{3}$")
@@ -60,17 +188,7 @@ def cpr_birth_date(cpr: str) -> date | None:
     m = _CANONICAL.match(cpr or "")
     if not m:
         return None
-    dd, mm, yy, digit = (int(g) for g in m.groups())
-    if digit <= 3:
-        century = 1900
-    elif digit in (4, 9):
-        century = 2000 if yy <= 36 else 1900
-    else:
-        century = 2000 if yy <= 57 else 1800
-    try:
-        return date(century + yy, mm, dd)
-    except ValueError:
-        return None
+    return _birth_date(*m.groups())
 
 
 class CprMaskingFilter(logging.Filter):

@@ -113,10 +113,13 @@ async def figures(store: Store, first: date, last: date, now: datetime,
     result = Figures(first, last)
     lo, hi = first.isoformat(), (last + timedelta(days=1)).isoformat()
     rows = await store.fetchall(
-        f"SELECT c.outcome, substr(c.started, 12, 2) AS hour, {TOPIC_SQL} AS topic, "
-        "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND t.speaker = 'user') "
-        "AS users, (SELECT count(*) FROM events e WHERE e.conversation_id = c.id AND "
-        "json_extract(e.event, '$.event') = 'fallback') AS fallbacks "
+        # a purged conversation (kcbot.store.retention) keeps these three in columns
+        f"SELECT c.outcome, substr(c.started, 12, 2) AS hour, "
+        f"coalesce(c.topic, {TOPIC_SQL}) AS topic, coalesce(c.user_turns, "
+        "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND t.speaker = 'user')) "
+        "AS users, coalesce(c.fallbacks, (SELECT count(*) FROM events e WHERE "
+        "e.conversation_id = c.id AND json_extract(e.event, '$.event') = 'fallback')) "
+        "AS fallbacks "
         "FROM conversations c WHERE c.started >= ? AND c.started < ?"
         + (" AND EXISTS (SELECT 1 FROM tickets k WHERE k.conversation_id = c.id AND "
            "k.queue = ?)" if queue else ""),

@@ -267,3 +267,19 @@ async def test_cpr_in_a_message_is_masked_in_the_store(engine) -> None:
     assert "1234" not in turns[0].text
     rows = await engine.store.fetchall("SELECT event FROM events")
     assert all("010190-1234" not in row["event"] for row in rows)
+
+
+async def test_a_rejected_answer_to_the_cpr_question_is_stored_masked(engine) -> None:
+    await engine.turn(
+        "a", "jeg får dagpenge og kan ikke komme til min jobsamtale i morgen, jeg er syg")
+    await engine.turn("a", "ja")  # the read-back
+    await engine.turn("a", "Mette Hansen")
+    refused = await engine.turn("a", "3102901111")  # 31 February: no CPR number
+    assert "10 cifre" in text(refused)
+    await engine.turn("a", "150390-246")  # nine digits
+    rows = [r for table in ("turns", "events", "conversations")
+            for r in await engine.store.fetchall(f"SELECT * FROM {table}")]
+    dump = " ".join(str(v) for r in rows for v in tuple(r))
+    for secret in ("1111", "246"):
+        assert secret not in dump
+    assert "310290-XXXX" in dump and "150390-XXX" in dump

@@ -80,3 +80,29 @@ async def test_a_handoff_writes_no_journal_note_but_a_ticket(engine) -> None:
     assert [(t["queue"], t["category"]) for t in tickets] == [("cdu", "klage")]
     assert tickets[0]["summary"] == (
         "Sara Jensen (dagpenge): klage. Borgerens ord: hun svarer aldrig")
+
+
+@pytest.mark.parametrize("queue", ["cdu", "ydelsesservice"])
+def test_a_ticket_outside_the_jobcentre_carries_the_health_category_not_the_words(
+        queue: str) -> None:
+    from kcbot.actions.tilbagekald import summary
+
+    slots = {"navn": "Sara Jensen", "borgergruppe": "dagpenge", "afbud_kategori": "sygdom",
+             "afbud_grund": "jeg har fået konstateret kræft",
+             "beskrivelse": "min kemo gør at jeg ikke kan møde"}
+    line = summary("ydelse", slots, queue)
+    assert "kræft" not in line and "kemo" not in line
+    assert "Grund: sygdom" in line
+    # the jobcentre's own caseworker still reads the citizen's words
+    assert "kræft" in summary("menneske", slots, "jobcenter")
+
+
+def test_a_message_template_naming_the_citizens_words_gets_the_category() -> None:
+    from datetime import date
+
+    from kcbot.actions.registrering import fill
+
+    slots = {"borgergruppe": "dagpenge", "afbud_kategori": "sygdom",
+             "afbud_grund": "jeg har ondt i ryggen", "beskrivelse": "diskusprolaps"}
+    text = fill("Grund: {afbud_grund}. Ord: {beskrivelse}.", slots, date(2026, 11, 24))
+    assert text == "Grund: sygdom. Ord: sygdom."

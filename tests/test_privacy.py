@@ -4,7 +4,9 @@ dates untouched."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,9 +15,16 @@ from kcbot.privacy import CprMaskingFilter, find_cpr, mask_cpr
 days = st.integers(1, 31)
 months = st.integers(1, 12)
 years = st.integers(0, 99)
-seqs = st.integers(0, 9999)
+# serial numbers starting 0-3: born in the 1900s, so any real day and month is a valid date
+seqs = st.integers(0, 3999)
 separators = st.sampled_from(["-", "", " ", " - ", "–"])
 date_spaces = st.sampled_from(["", " "])
+@st.composite
+def birth_dates(draw) -> tuple[int, int, int]:
+    born = draw(st.dates(date(1900, 1, 1), date(1999, 12, 31)))
+    return born.day, born.month, born.year % 100
+
+
 # text that cannot glue digits onto the number from either side
 surrounding = st.text(
     alphabet=st.characters(blacklist_categories=("Nd", "Cs")), max_size=40
@@ -24,7 +33,7 @@ surrounding = st.text(
 
 @st.composite
 def cpr_in_text(draw):
-    d, m, y, s = draw(days), draw(months), draw(years), draw(seqs)
+    d, m, y, s = draw(birth_dates()) + (draw(seqs),)
     inner = draw(date_spaces)
     number = f"{d:02d}{inner}{m:02d}{inner}{y:02d}{draw(separators)}{s:04d}"
     before, after = draw(surrounding), draw(surrounding)
@@ -79,6 +88,7 @@ def test_known_shapes() -> None:
     assert mask_cpr("ring på 82 56 56 82 eller 28123456") == "ring på 82 56 56 82 eller 28123456"
     assert mask_cpr("mødet er 24/11/2026 kl 10.30") == "mødet er 24/11/2026 kl 10.30"
     assert mask_cpr("3213901234") == "3213901234"  # day 32 is no date
+    assert mask_cpr("3102901234") == "3102901234"  # nor is 31 February
 
 
 def test_log_records_are_masked(caplog) -> None:
@@ -88,3 +98,98 @@ def test_log_records_are_masked(caplog) -> None:
         logger.info("borger %s skrev", "240190-1234")
     assert "240190-XXXX" in caplog.text
     assert "1234" not in caplog.text.replace("240190-XXXX", "")
+
+
+# -- every written form (issue 15) ------------------------------------------------------------
+
+# The 34 forms a security test tried; the last 15 leaked before normalisation.
+WRITTEN_FORMS = [
+    "2401901234", "240190-1234", "240190 1234", "24 01 90 1234", "24 01 90-1234",
+    "240190 - 1234", "240190–1234", "240190—1234", "240190/1234", "240190\u00a01234",
+    "24\u00a001\u00a090\u00a01234", "240190\u20101234", "240190\u20111234", "240190 -1234",
+    "240190- 1234", "24 0190-1234", "2401 90-1234", "240190\u20121234", "240190 – 1234",
+    "24.01.90-1234", "24.01.1990-1234", "24-01-90-1234", "24/01/90-1234", "240190.1234",
+    "240190_1234", "240190-12 34", "240190\u22121234", "240190\u00ad1234", "240190\u20601234",
+    "240190\ufeff1234", "240190\u202f1234",
+    "\uff12\uff14\uff10\uff11\uff19\uff10-\uff11\uff12\uff13\uff14",
+    "\u0662\u0664\u0660\u0661\u0669\u0660-\u0661\u0662\u0663\u0664", "2401\u200b901234",
+]
+
+
+def _digits(text: str) -> str:
+    import unicodedata
+
+    return "".join(str(unicodedata.decimal(c)) for c in text if unicodedata.category(c) == "Nd")
+
+
+@pytest.mark.parametrize("form", WRITTEN_FORMS, ids=[repr(f) for f in WRITTEN_FORMS])
+def test_every_written_form_is_masked_and_found(form: str) -> None:
+    masked = mask_cpr(f"mit cpr er {form} tak")
+    assert masked == "mit cpr er 240190-XXXX tak"
+    assert find_cpr(form) == "240190-1234"
+
+
+def test_34_written_forms_none_leaks() -> None:
+    assert len(WRITTEN_FORMS) == 34
+    assert [f for f in WRITTEN_FORMS if "1234" in _digits(mask_cpr(f))] == []
+
+
+# What may sit inside or around a number: invisible characters, unicode dashes and spaces.
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"]
+DASHES = ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d",
+          ".", "/", "_", " ", "\u00a0", "\u2009", "\u202f", ""]
+DATE_SEPS = ["", " ", ".", "-", "/", ". ", "\u00a0"]
+DIGIT_SETS = ["0123456789", "０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९"]
+
+
+@st.composite
+def cpr_written_any_way(draw):
+    d, m, y = draw(birth_dates())
+    s = draw(seqs)
+    digits = draw(st.sampled_from(DIGIT_SETS))
+    sep = draw(st.sampled_from(DATE_SEPS))
+    year = f"{y:02d}" if draw(st.booleans()) or not sep else f"19{y:02d}"
+    ascii_ = f"{d:02d}{sep}{m:02d}{sep}{year}{draw(st.sampled_from(DASHES))}{s:04d}"
+    if draw(st.booleans()):
+        ascii_ = ascii_[:-2] + " " + ascii_[-2:]
+    written = "".join(digits[int(c)] if c.isdigit() else c for c in ascii_)
+    # invisible characters anywhere inside
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(1, len(written) - 1))
+        written = written[:at] + draw(st.sampled_from(INVISIBLE)) + written[at:]
+    before, after = draw(surrounding), draw(surrounding)
+    return before + " " + written + " " + after, f"{d:02d}{m:02d}{y:02d}", f"{s:04d}"
+
+
+@given(cpr_written_any_way())
+def test_a_cpr_written_any_way_is_masked(case) -> None:
+    text, birth, seq = case
+    masked = mask_cpr(text)
+    assert f"{birth}-XXXX" in masked
+    assert not _digits(masked.replace(f"{birth}-XXXX", ""))
+    assert find_cpr(text) == f"{birth}-{seq}"
+    assert mask_cpr(masked) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "kontonr 1505123456", "kontonr. 1505123456", "Kontonummer: 1505123456",
+    "sagsnr 2411261234", "sagsnummer 2411261234", "ordrenr 0101201234",
+    "faktura 2411261234", "fakturanr. 2411261234",
+])
+def test_account_case_and_order_numbers_are_kept(text: str) -> None:
+    assert mask_cpr(text) == text
+
+
+def test_a_cpr_shape_is_masked_even_after_a_context_word() -> None:
+    assert mask_cpr("sagsnr 241126-1234") == "sagsnr 241126-XXXX"
+    assert mask_cpr("kontonr 1505123456 og cpr 2401901234") == (
+        "kontonr 1505123456 og cpr 240190-XXXX")
+
+
+@given(st.integers(0, 9_999_999_999))
+def test_a_ten_digit_number_is_masked_exactly_when_it_starts_with_a_date(number: int) -> None:
+    from kcbot.privacy import cpr_birth_date
+
+    digits = f"{number:010d}"
+    is_date = cpr_birth_date(f"{digits[:6]}-{digits[6:]}") is not None
+    assert (mask_cpr(digits) != digits) == is_date

@@ -138,3 +138,16 @@ async def test_one_open_ticket_per_conversation_and_category(tmp_path: Path, clo
         async with store.transaction() as db:
             await db.execute("UPDATE tickets SET status = 'afsluttet'")
             await db.execute(insert, ("KC-2026-000003", conversation, "ny"))
+
+
+async def test_a_sender_id_with_a_cpr_is_stored_masked_and_stays_apart(tmp_path: Path,
+                                                                       clock) -> None:
+    async with Store.connect(tmp_path / "s.sqlite3", clock) as store:
+        first = await store.start_conversation("chat", "borger 2401901234")
+        second = await store.start_conversation("chat", "borger 2401905678")
+        assert await store.active_conversation("chat", "borger 2401901234") == first
+        assert await store.active_conversation("chat", "borger 2401905678") == second
+        rows = await store.fetchall("SELECT sender FROM conversations")
+    senders = [r["sender"] for r in rows]
+    assert all(s.startswith("borger 240190-XXXX#") for s in senders)
+    assert len(set(senders)) == 2 and not any("1234" in s or "5678" in s for s in senders)

@@ -121,3 +121,24 @@ def test_agent_session_through_the_cli(tmp_path: Path) -> None:
     assert refused.returncode == 2 and b"Traceback" not in refused.stderr
     shown = kcbot("tickets", "show", ticket["id"], *now).stdout.decode()
     assert "historik" in shown and "AB afsluttet" in shown
+
+
+async def test_staff_input_is_stripped_of_terminal_control_and_masked(service) -> None:
+    ticket, _ = await service.create(None, "menneske", "ring op")
+    osc = "\x1b]0;hacked\x07"
+    await service.claim(ticket.id, "a\x07b\u200b")
+    await service.note(ticket.id, "ab", f"ringede {osc}\x1b[2J borgeren\u202e cpr 2401901234")
+    closed = await service.close(ticket.id, "ab", "klaret\x1b[31m, cpr 24.01.90-1234\x07")
+    history = await service.history(ticket.id)
+    stored = " ".join(str(v) for h in history for v in h.values()) + str(closed.resolution)
+    assert "\x1b" not in stored and "\x07" not in stored and "\u202e" not in stored
+    assert "1234" not in stored and "240190-XXXX" in stored
+    assert [h["agent"] for h in history][1:] == ["AB", "AB", "AB"]
+
+
+@pytest.mark.parametrize("initials", ["a", "abcdef", "a1", "ab cd", "\x1b]0;x\x07", "<b>"])
+async def test_initials_are_two_to_five_letters(service, initials: str) -> None:
+    ticket, _ = await service.create(None, "menneske", "ring op")
+    with pytest.raises(TicketError, match="2 til 5 bogstaver"):
+        await service.claim(ticket.id, initials)
+    assert len(await service.history(ticket.id)) == 1

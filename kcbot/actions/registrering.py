@@ -73,8 +73,16 @@ def _date_text(value: Any) -> str:
     return text
 
 
+# The citizen's own words never leave in a message: a template naming one of these slots gets
+# the category instead ("sygdom"), whatever dialogues/registreringer.yml says.
+FREE_TEXT_SLOTS = ("afbud_grund", "beskrivelse")
+
+
 def fill(template: str, slots: dict[str, Any], today: Any) -> str:
     values = {k: _date_text(v) for k, v in slots.items() if v is not None}
+    for slot in FREE_TEXT_SLOTS:
+        if slot in values:
+            values[slot] = str(slots.get("afbud_kategori") or "oplyst")
     values["gruppe"] = GROUP_LABELS.get(str(slots.get("borgergruppe")), "ukendt ydelse")
     values["i_dag"] = format_date(today, "d. MMMM y", locale=LOCALE)
     values["moede"] = meeting(slots)

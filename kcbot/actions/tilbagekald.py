@@ -31,13 +31,24 @@ def format_frist(due: datetime) -> str:
     return format_datetime(due.astimezone(TZ), "EEEE 'den' d. MMMM y 'kl.' HH.mm", locale=LOCALE)
 
 
-def summary(sag: str, slots: dict[str, Any]) -> str:
+# Queues outside the jobcentre learn of the citizen's health by its category only ("sygdom"),
+# never by the citizen's own words; the transcript keeps those (and is purged in time).
+CATEGORY_ONLY_QUEUES = ("cdu", "ydelsesservice")
+
+
+def summary(sag: str, slots: dict[str, Any], queue: str | None = None) -> str:
     """One line a person reads at a glance: who, what, why, when."""
     who = slots.get("navn") or "Borger"
     group = GROUP_LABELS.get(str(slots.get("borgergruppe")), "ukendt ydelse")
     parts = [f"{who} ({group}): {sag.replace('_', ' ')}"]
+    category_only = queue in CATEGORY_ONLY_QUEUES
+    sick = slots.get("afbud_kategori") == "sygdom"
     for slot, label in SUMMARY_SLOTS:
         value = slots.get(slot)
+        if value and category_only and slot == "afbud_grund":
+            value = slots.get("afbud_kategori") or "oplyst i samtalen"
+        elif value and category_only and slot == "beskrivelse" and sick:
+            value = "sygdom (ordene står i samtalen)"
         if value:
             parts.append(f"{label}: {value}")
     return ". ".join(parts)
@@ -57,7 +68,7 @@ class ActionOpretTilbagekald(Action):
             ticket, created = await context.tickets.create(
                 conversation_id,
                 sag,
-                summary(sag, slots),
+                summary(sag, slots, context.tickets.routing.queue(sag)),
                 borgergruppe=slots.get("borgergruppe"),
                 navn=slots.get("navn"),
                 telefon=slots.get("telefon"),

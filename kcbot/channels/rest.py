@@ -23,10 +23,7 @@ import functools
 import hmac
 import json
 import logging
-import math
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass
 from typing import Any
 
 from sanic import Sanic
@@ -35,31 +32,37 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
+from kcbot.channels.guard import (
+    BadRequest,
+    GuardedProtocol,
+    RateLimiter,
+    RestLimits,
+    read_request,
+)
 from kcbot.channels.webchat import SessionTokens, register_webchat, session_error
 from kcbot.clock import Clock
-from kcbot.config import IdentitySettings, Settings, SmtpSettings, WebchatSettings, is_loopback
+from kcbot.config import (
+    IdentitySettings,
+    RetentionSettings,
+    Settings,
+    SmtpSettings,
+    WebchatSettings,
+    is_loopback,
+)
 from kcbot.dialogue import Engine
+from kcbot.errors import ReplayConflict, StoreUnavailable
 from kcbot.identity import IdentityError, IdentityVerifier
-from kcbot.nlu.normalise import MAX_CHARS
 
-__all__ = ["RestLimits", "create_app", "is_loopback"]
+__all__ = ["GuardedProtocol", "RateLimiter", "RestLimits", "create_app", "is_loopback"]
 
 log = logging.getLogger(__name__)
 CHANNEL = "rest"
-MAX_SENDER = 128
-MAX_MESSAGE_ID = 128
 IDLE_SWEEP_SECONDS = 60
 DELIVERY_SECONDS = 30
 WEBCHAT_SESSION_RATE = (30, 60.0)  # new or renewed web chat sessions per address per minute
-
-
-@dataclass(frozen=True)
-class RestLimits:
-    body_bytes: int = 16 * 1024
-    message_chars: int = MAX_CHARS
-    rate_messages: int = 10
-    rate_seconds: float = 10.0
-
+PURGE_CHECK_SECONDS = 600
+STORE_RETRY_AFTER = "5"
+HEARTBEAT_SECONDS = 2.0  # /health: a write must commit within this
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
@@ -72,30 +75,9 @@ def _error(status: int, message: str, **headers: str) -> HTTPResponse:
     return _json({"error": message}, status=status, headers=headers or None)
 
 
-class RateLimiter:
-    """At most ``limit`` messages per ``window`` seconds per sender (a sliding window)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def retry_after(self, sender: str, now: float | None = None) -> int:
-        """0 if the message may pass (and is counted), else seconds to wait."""
-        now = time.monotonic() if now is None else now
-        seen = self._seen[sender]
-        while seen and now - seen[0] >= self.window:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return max(1, math.ceil(self.window - (now - seen[0])))
-        seen.append(now)
-        return 0
-
-    def forget_idle(self, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        for sender in [s for s, seen in self._seen.items()
-                       if not seen or now - seen[-1] >= self.window]:
-            del self._seen[sender]
+def _too_many(wait: int) -> HTTPResponse:
+    return _error(429, f"For mange beskeder. Vent {wait} sekunder, og prøv igen.",
+                  **{"Retry-After": str(wait)})
 
 
 class SenderLocks:
@@ -118,51 +100,26 @@ class SenderLocks:
                 self._locks[sender] = (lock, users - 1)
 
 
-def _parse(body: bytes, limits: RestLimits
-           ) -> tuple[str, str, str | None, object] | HTTPResponse:
-    """(sender, message, message_id, identity token) from a request body, or the 400 that
-    explains why not."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return _error(400, "Forespørgslen skal være gyldig JSON i UTF-8.")
-    if not isinstance(payload, dict):
-        return _error(400, "Forespørgslen skal være et JSON-objekt med 'sender' og 'message'.")
-    sender, message = payload.get("sender"), payload.get("message")
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER:
-        return _error(400, f"'sender' skal være en tekst på 1 til {MAX_SENDER} tegn.")
-    if not isinstance(message, str):
-        return _error(400, "'message' skal være en tekst.")
-    if len(message) > limits.message_chars:
-        return _error(400, f"Beskeden er for lang: højst {limits.message_chars:,} tegn. "
-                           "Skriv den kortere.".replace(",", "."))
-    metadata = payload.get("metadata", {})
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        return _error(400, "'metadata' skal være et JSON-objekt.")
-    message_id = metadata.get("message_id")
-    if message_id is not None:
-        if isinstance(message_id, bool) or not isinstance(message_id, str | int):
-            return _error(400, "'metadata.message_id' skal være en tekst eller et tal.")
-        message_id = str(message_id)
-        if not message_id or len(message_id) > MAX_MESSAGE_ID:
-            return _error(400, f"'metadata.message_id' skal have 1 til {MAX_MESSAGE_ID} tegn.")
-    return sender, message, message_id, metadata.get("identity")
-
-
 def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
                limits: RestLimits | None = None, name: str = "kcbot",
                identity: IdentitySettings | None = None,
                smtp: SmtpSettings | None = None,
-               webchat: WebchatSettings | None = None) -> Sanic:
+               webchat: WebchatSettings | None = None,
+               retention: RetentionSettings | None = None) -> Sanic:
     limits = limits or RestLimits()
     verifier = IdentityVerifier(identity or IdentitySettings())
     verifier.check_setup()
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = limits.body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_TIMEOUT = limits.header_seconds
+    app.config.KEEP_ALIVE_TIMEOUT = limits.keep_alive_seconds
+    app.config.RESPONSE_TIMEOUT = limits.response_seconds
+    app.ctx.limits = limits
+    app.ctx.connections = {}  # open connections per IP (GuardedProtocol)
+    app.ctx.checked = (float("-inf"), "ok")  # (when, result) of the last quick_check
     rate = RateLimiter(limits.rate_messages, limits.rate_seconds)
+    client_rate = RateLimiter(limits.client_messages, limits.client_seconds)
     locks = SenderLocks()
     expected = f"Bearer {token}".encode() if token else None
     webchat = webchat or WebchatSettings()
@@ -173,6 +130,8 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
     async def open_engine(app: Sanic) -> None:
         app.ctx.engine = await Engine.open(settings, clock)
         app.add_task(sweep_idle(app), name="kcbot-idle-sweep")
+        if retention is not None:
+            app.add_task(nightly_purge(app, retention), name="kcbot-purge")
         if smtp is not None and smtp.configured:
             app.add_task(deliver(app), name="kcbot-delivery")
 
@@ -186,8 +145,24 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
             try:
                 await app.ctx.engine.expire_idle()
                 rate.forget_idle()
+                client_rate.forget_idle()
             except Exception:  # the sweep must not die; the next turn ends idle ones anyway
                 log.exception("idle sweep failed")
+
+    async def nightly_purge(app: Sanic, retention: RetentionSettings) -> None:
+        from kcbot.store import purge, purge_due
+
+        last: str | None = None
+        while True:
+            now = clock.now()
+            if purge_due(now, last, retention.purge_hour):
+                try:
+                    report = await purge(app.ctx.engine.store, now, retention)
+                    log.info("purge: %s", report.line())
+                    last = now.date().isoformat()
+                except Exception as exc:  # a locked store: try again next round
+                    log.warning("purge failed: %s: %s", type(exc).__name__, exc)
+            await asyncio.sleep(PURGE_CHECK_SECONDS)
 
     async def deliver(app: Sanic) -> None:
         from kcbot.delivery import Delivery
@@ -209,26 +184,40 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
+        engine: Engine = request.app.ctx.engine
         try:
-            version = await request.app.ctx.engine.store.schema_version()
-        except Exception:
-            log.exception("health check failed")
-            return _json({"status": "fejl", "store": "utilgængelig"}, status=503)
+            version = await engine.store.schema_version()
+            await engine.store.heartbeat(HEARTBEAT_SECONDS)
+            now = time.monotonic()
+            if now - app.ctx.checked[0] >= limits.quick_check_seconds:
+                app.ctx.checked = (now, await engine.store.quick_check())
+        except Exception as exc:  # locked, full, read-only, damaged: one line, no traceback
+            log.warning("health check failed: %s: %s", type(exc).__name__, exc)
+            return _json({"status": "fejl", "store": "kan ikke skrive"}, status=503,
+                         headers={"Retry-After": STORE_RETRY_AFTER})
+        if app.ctx.checked[1] != "ok":
+            log.warning("health check: quick_check says %s", app.ctx.checked[1])
+            app.ctx.checked = (0.0, app.ctx.checked[1])  # look again next time
+            return _json({"status": "fejl", "store": "beskadiget"}, status=503,
+                         headers={"Retry-After": STORE_RETRY_AFTER})
         return _json({"status": "ok", "store": "ok", "schema": version})
 
     @app.post("/webhooks/rest/webhook")
     async def webhook(request: Request) -> HTTPResponse:
+        # a header Sanic could not read as UTF-8 arrives with surrogate escapes
         authorization = request.headers.get("authorization") or ""
         session_sender = sessions.authorize(authorization)  # the web chat page's own token
         if isinstance(session_sender, HTTPResponse):
             return session_sender
         if expected is not None and session_sender is None:
-            if not hmac.compare_digest(authorization.encode(), expected):
+            given = authorization.encode("utf-8", "surrogateescape")
+            if not hmac.compare_digest(given, expected):
                 return _error(401, "Adgang nægtet: send 'Authorization: Bearer <token>'.")
-        parsed = _parse(request.body, limits)
-        if isinstance(parsed, HTTPResponse):
-            return parsed
-        sender, message, message_id, token_ = parsed
+        try:
+            sender, message, message_id, token_ = read_request(request.body, limits)
+        except BadRequest as exc:
+            log.info("400 from %s: %s", request.ip, exc)
+            return _error(400, str(exc))
         if session_sender is not None and session_sender != sender:
             return session_error("Chatten hører til en anden samtale. Genindlæs siden.")
         identity = None
@@ -238,13 +227,19 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
             except IdentityError as exc:
                 log.info("identity refused for %s: %s", sender, exc)
                 return _error(401, f"Din identitet kunne ikke bekræftes: {exc}")
-        wait = rate.retry_after(sender)
+        wait = client_rate.retry_after(request.ip or "?") or rate.retry_after(sender)
         if wait:
-            return _error(429, f"For mange beskeder. Vent {wait} sekunder, og prøv igen.",
-                          **{"Retry-After": str(wait)})
+            return _too_many(wait)
         engine: Engine = request.app.ctx.engine
-        result = await locks(sender, lambda: engine.turn(
-            sender, message, channel=CHANNEL, message_id=message_id, identity=identity))
+        try:
+            result = await locks(sender, lambda: engine.turn(
+                sender, message, channel=CHANNEL, message_id=message_id, identity=identity))
+        except ReplayConflict as exc:
+            log.info("409 for %s: %s", request.ip, exc)
+            return _error(409, str(exc))
+        except StoreUnavailable as exc:
+            log.warning("503: %s", exc)
+            return _error(503, str(exc), **{"Retry-After": STORE_RETRY_AFTER})
         return _json(
             [{"recipient_id": sender, **reply.as_dict()} for reply in result.replies]
         )

@@ -13,6 +13,7 @@ import uuid
 from typing import TextIO
 
 from kcbot.dialogue import Engine, TurnResult
+from kcbot.errors import StoreUnavailable
 from kcbot.privacy import mask_cpr
 
 __all__ = ["chat", "debug_line"]
@@ -53,7 +54,11 @@ async def chat(engine: Engine, *, sender: str | None = None, debug: bool = False
             line = "\ufffd\n"  # undecodable bytes are a message the bot says it cannot read
         if not line:
             break
-        result = await engine.turn(sender, line.rstrip("\n"), channel=CHANNEL)
+        try:
+            result = await engine.turn(sender, line.rstrip("\n"), channel=CHANNEL)
+        except StoreUnavailable as exc:  # nothing was changed: the citizen may write it again
+            print(exc, file=stdout, flush=True)
+            continue
         for reply in result.replies:
             print(reply.text, file=stdout)
         if debug:

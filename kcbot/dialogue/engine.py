@@ -19,10 +19,13 @@ How a message is read, in order:
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
 import re
+import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +42,7 @@ from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
+    CPR_SLOT,
     NUMBER,
     answer_value,
     entity_candidates,
@@ -48,11 +52,11 @@ from kcbot.dialogue.slots import (
 )
 from kcbot.dialogue.state import DialogueState, Frame
 from kcbot.dialogue.tracker import action_call
-from kcbot.errors import KcbotError
+from kcbot.errors import KcbotError, StoreUnavailable
 from kcbot.identity import Identity
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
-from kcbot.privacy import mask_cpr
+from kcbot.privacy import mask_cpr, mask_number_answer
 from kcbot.store import Store
 
 __all__ = ["Engine", "TurnResult"]
@@ -132,6 +136,7 @@ class Engine:
         self.idle_timeout = idle_timeout
         self.care = care or CareSignals.load(data_path("dialogues"))
         self._uses: dict[str, set[str]] = {}  # flow -> the slots it uses, computed once
+        self.store_retry_seconds = 10.0
 
     @property
     def clock(self) -> Clock:
@@ -140,15 +145,24 @@ class Engine:
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, store: Store | None = None,
                    nlu: NLU | None = None) -> Engine:
-        store = store or await Store.open(settings.db_path, clock)
-        folder = data_path("dialogues")
-        domain = load_domain(folder)
-        executor = ActionExecutor()
-        executor.register_package("kcbot.actions")
-        flows = load_flows(folder / "flows", domain, executor.actions)
-        context = ActionContext.build(store, clock)
-        return cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
-                   timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
+        owned = store is None
+        store = store or await Store.open(settings.db_path, clock,
+                                          busy_timeout_ms=settings.busy_timeout_ms)
+        try:
+            folder = data_path("dialogues")
+            domain = load_domain(folder)
+            executor = ActionExecutor()
+            executor.register_package("kcbot.actions")
+            flows = load_flows(folder / "flows", domain, executor.actions)
+            context = ActionContext.build(store, clock)
+            engine = cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
+                         timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
+        except BaseException:
+            if owned:  # an open store's thread would keep the process from exiting
+                await store.close()
+            raise
+        engine.store_retry_seconds = settings.store_retry_seconds
+        return engine
 
     async def close(self) -> None:
         await self.store.close()
@@ -162,26 +176,59 @@ class Engine:
         token from a MitID login); the bot then never asks for name or CPR number."""
         now = self.clock.now()
         parse = self.nlu.parse(text, now.date()) if len(text) <= MAX_CHARS else None
+        # A locked, full or failing store is no bug in the dialogue: the turn is tried again
+        # with backoff, and if the store stays unavailable nothing is changed, the state
+        # included, and the channel asks the client to send the message again later.
+        deadline = time.monotonic() + self.store_retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                return await self._guarded_turn(channel, sender, text, parse, message_id,
+                                                identity)
+            except sqlite3.Error as exc:
+                if not _infrastructure(exc):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    log.warning("store unavailable for %s/%s: %s", channel, mask_cpr(sender),
+                                exc)
+                    raise StoreUnavailable(
+                        "Vi kan ikke gemme din besked lige nu. Prøv igen om lidt; samtalen "
+                        "fortsætter, hvor du slap.") from None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def _guarded_turn(self, channel: str, sender: str, text: str,
+                            parse: ParseResult | None, message_id: str | None,
+                            identity: Identity | None) -> TurnResult:
         try:
             async with self.store.transaction():
                 return await self._turn(channel, sender, text, parse, message_id, identity)
         except KcbotError:
             raise
-        except Exception:  # a bug must not cost the citizen the conversation
-            log.exception("turn failed for %s/%s", channel, mask_cpr(sender))
-            async with self.store.transaction():
-                conversation_id, state, _ = await self._conversation(channel, sender)
-                state.clear()
-                reply = self.domain.render("utter_teknisk_fejl", {})
-                await self.store.record_turn(conversation_id, (_stored_text(text, parse), None,
-                                                               None), [reply.text], [],
-                                             state.as_dict())
-                return TurnResult(conversation_id, [reply], parse, state)
+        except sqlite3.Error as exc:
+            if _infrastructure(exc):
+                raise
+            return await self._failed_turn(channel, sender, text, parse)
+        except Exception:
+            return await self._failed_turn(channel, sender, text, parse)
+
+    async def _failed_turn(self, channel: str, sender: str, text: str,
+                           parse: ParseResult | None) -> TurnResult:
+        """A bug must not cost the citizen more than this turn: say so, and start over."""
+        log.exception("turn failed for %s/%s", channel, mask_cpr(sender))
+        async with self.store.transaction():
+            conversation_id, state, _ = await self._conversation(channel, sender)
+            state.clear()
+            reply = self.domain.render("utter_teknisk_fejl", {})
+            await self.store.record_turn(conversation_id, (_stored_text(text, parse), None,
+                                                           None), [reply.text], [],
+                                         state.as_dict())
+            return TurnResult(conversation_id, [reply], parse, state)
 
     async def _turn(self, channel: str, sender: str, text: str, parse: ParseResult | None,
                     message_id: str | None, identity: Identity | None = None) -> TurnResult:
         if message_id is not None:
-            stored = await self.store.processed_replies(channel, sender, message_id)
+            stored = await self.store.processed_replies(channel, sender, message_id, text)
             if stored is not None:
                 conversation_id = await self.store.active_conversation(channel, sender) or ""
                 replies = [Reply.from_dict(r) for r in stored]
@@ -196,10 +243,17 @@ class Engine:
         turn = _Turn(conversation_id, state, parse, text)
         if new:
             self._say(turn, "utter_velkommen")
+        at_cpr_question = state.requested_slot == CPR_SLOT
         await self._read(turn)
+        stored = _stored_text(text, parse)
+        if at_cpr_question:  # a rejected answer is no valid CPR number, but was meant as one
+            stored = mask_number_answer(stored)
+            for event in turn.events:
+                if event.get("event") == "user":
+                    event["text"] = mask_number_answer(str(event["text"]))
         await self.store.record_turn(
             conversation_id,
-            (_stored_text(text, parse), parse.intent if parse else None,
+            (stored, parse.intent if parse else None,
              parse.confidence if parse else None),
             [reply.text for reply in turn.replies],
             turn.events,
@@ -209,7 +263,7 @@ class Engine:
             await self.store.end_conversation(conversation_id, state.final_outcome)
         if message_id is not None:
             await self.store.remember_replies(
-                channel, sender, message_id, [r.as_dict() for r in turn.replies]
+                channel, sender, message_id, [r.as_dict() for r in turn.replies], text
             )
         return TurnResult(conversation_id, turn.replies, parse, state)
 
@@ -752,6 +806,18 @@ def _apply_identity(state: DialogueState, identity: Identity | None) -> None:
 def _another_citizen(state: DialogueState, identity: Identity) -> bool:
     known = state.slots.get("cpr")
     return bool(known) and mask_cpr(str(known)) != mask_cpr(identity.cpr)
+
+
+_STORE_TROUBLE = re.compile(r"locked|busy|full|disk|i/o|readonly|read-only|unable to open|"
+                            r"malformed|corrupt|interrupted", re.IGNORECASE)
+
+
+def _infrastructure(exc: sqlite3.Error) -> bool:
+    """A lock held too long, a full disk, an I/O error or a damaged file: the store's
+    trouble, not the turn's. A constraint or SQL error is a bug and handled as one."""
+    if type(exc) in (sqlite3.DatabaseError, sqlite3.InternalError):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and bool(_STORE_TROUBLE.search(str(exc)))
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:

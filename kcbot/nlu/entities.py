@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from kcbot.nlu.lookups import LookupMatcher
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold_with_spans
-from kcbot.privacy import CPR_RE
+from kcbot.privacy import find_cprs
 
 __all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
 
@@ -236,8 +236,8 @@ class EntityExtractor:
 
         # Numbers first, on the original text: CPR, then dates, then phone numbers, so neither a
         # CPR number nor "2026-11-24" is read as a phone number.
-        for m in CPR_RE.finditer(text):
-            add("cpr", f"{m['dd']}{m['mm']}{m['yy']}-XXXX", m.start(), m.end())
+        for cpr in find_cprs(text):
+            add("cpr", cpr.masked, cpr.start, cpr.end)
         for m in _ISO_DATE.finditer(text):
             d = _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
             if d and free(m.start(), m.end()):

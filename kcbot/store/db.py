@@ -10,6 +10,7 @@ linger in free pages.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import sqlite3
@@ -26,8 +27,8 @@ import aiosqlite
 
 from kcbot.clock import Clock, SystemClock
 from kcbot.datakey import DataKey
-from kcbot.errors import StoreError
-from kcbot.privacy import is_full_cpr, mask_cpr
+from kcbot.errors import ReplayConflict, StoreError
+from kcbot.privacy import find_cprs, is_full_cpr, mask_cpr
 from kcbot.store.migrations import MIGRATIONS
 from kcbot.store.outbox import OutboxMethods
 
@@ -51,6 +52,39 @@ class Turn:
     time: str
 
 
+def _store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """Say what is wrong with a store that cannot be used: read-only, full, locked, damaged,
+    or no kcbot database at all."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"Databasen {path} er skrivebeskyttet: kcbot skal kunne skrive i "
+                          "filen og i mappen ved siden af (til -wal og -shm).")
+    if "disk is full" in text:
+        return StoreError(f"Disken med databasen {path} er fuld.")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"Databasen {path} er låst af et andet program. Prøv igen om lidt.")
+    if "malformed" in text or "corrupt" in text:
+        return StoreError(f"Databasen {path} er beskadiget ({exc}). Gendan den fra en "
+                          "sikkerhedskopi, eller brug en anden med --db.")
+    if "unable to open" in text:
+        return StoreError(f"Databasen {path} kan ikke åbnes ({exc}).")
+    return StoreError(f"{path} er ikke en kcbot-database ({exc}).")
+
+
+def stored_sender(sender: str) -> str:
+    """A sender id as the store keeps it: one with a CPR number in it is kept masked, with a
+    hash of the whole id so that two citizens born the same day stay apart."""
+    if not find_cprs(sender):
+        return sender
+    digest = hashlib.sha256(sender.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{mask_cpr(sender)}#{digest}"
+
+
+def message_digest(sender: str, text: str) -> str:
+    """What binds a message id to its message (a hash: the text itself is not kept)."""
+    return hashlib.sha256(f"{sender}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
@@ -61,10 +95,12 @@ class Store(OutboxMethods):
     # The store whose transaction the current task is inside, if any (see ``transaction``).
     _owner: ContextVar[Store | None] = ContextVar("kcbot_store_transaction", default=None)
 
-    def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock,
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self._db = db
         self.path = path
         self.clock = clock
+        self.busy_timeout_ms = busy_timeout_ms
         self._lock = asyncio.Lock()
         self._key: DataKey | None = None
 
@@ -101,6 +137,7 @@ class Store(OutboxMethods):
         path: str | Path,
         clock: Clock | None = None,
         migrations: Sequence[str] = MIGRATIONS,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> Store:
         path = Path(path)
         if str(path) != ":memory:":
@@ -116,11 +153,14 @@ class Store(OutboxMethods):
             db = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"Databasen {path} kan ikke åbnes: {exc}.") from None
-        store = cls(db, path, clock or SystemClock())
+        store = cls(db, path, clock or SystemClock(), busy_timeout_ms)
         try:
             await store._configure()
             await store._migrate(migrations)
             await store._seal_legacy()
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise _store_error(path, exc) from None
         except BaseException:
             await db.close()
             raise
@@ -142,14 +182,14 @@ class Store(OutboxMethods):
 
     async def _configure(self) -> None:
         try:
-            await self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._db.execute("PRAGMA journal_mode = WAL")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._db.execute("PRAGMA foreign_keys = ON")
             await self._db.execute("PRAGMA secure_delete = ON")
             self._db.row_factory = sqlite3.Row
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
+            raise _store_error(self.path, exc) from None
 
     async def schema_version(self) -> int:
         await self._db.execute(
@@ -163,7 +203,7 @@ class Store(OutboxMethods):
         try:
             current = await self.schema_version()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} er ikke en kcbot-database ({exc}).") from None
+            raise _store_error(self.path, exc) from None
         if current > len(migrations):
             raise StoreError(
                 f"Databasen {self.path} har skema-version {current}, men denne kcbot kender kun "
@@ -244,6 +284,11 @@ class Store(OutboxMethods):
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database and empty it."""
+        async with self._lock:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def integrity_check(self) -> str:
         row = await self.fetchone("PRAGMA integrity_check")
         return str(row[0]) if row else "?"
@@ -257,7 +302,7 @@ class Store(OutboxMethods):
             await db.execute(
                 "INSERT INTO conversations (id, channel, sender, started, last_activity) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, channel, sender, now, now),
+                (conversation_id, channel, stored_sender(sender), now, now),
             )
         return conversation_id
 
@@ -269,7 +314,7 @@ class Store(OutboxMethods):
         row = await self.fetchone(
             "SELECT id FROM conversations WHERE channel = ? AND sender = ? AND ended IS NULL "
             "ORDER BY started DESC LIMIT 1",
-            (channel, sender),
+            (channel, stored_sender(sender)),
         )
         return row["id"] if row else None
 
@@ -307,7 +352,7 @@ class Store(OutboxMethods):
         return await self.fetchone(
             "SELECT id, last_activity, state FROM conversations WHERE channel = ? AND sender = ? "
             "AND ended IS NULL ORDER BY started DESC LIMIT 1",
-            (channel, sender),
+            (channel, stored_sender(sender)),
         )
 
     async def record_turn(
@@ -449,24 +494,71 @@ class Store(OutboxMethods):
     # -- channel retries --------------------------------------------------------------------
 
     async def processed_replies(
-        self, channel: str, sender: str, message_id: str
+        self, channel: str, sender: str, message_id: str, text: str | None = None
     ) -> list[dict[str, Any]] | None:
-        """The replies already given to this message id, or None when it is new."""
+        """The replies already given to this message id, or None when it is new.
+
+        With ``text``, the id must have been used for that same message: another message
+        under a used id raises ``ReplayConflict`` (a client bug; answering it with the old
+        replies would drop the new message silently)."""
         row = await self.fetchone(
-            "SELECT replies FROM processed_messages WHERE channel = ? AND sender = ? "
+            "SELECT replies, digest FROM processed_messages WHERE channel = ? AND sender = ? "
             "AND message_id = ?",
-            (channel, sender, message_id),
+            (channel, stored_sender(sender), message_id),
         )
-        return json.loads(row["replies"]) if row else None
+        if row is None:
+            return None
+        if text is not None and row["digest"] and row["digest"] != message_digest(sender,
+                                                                                    text):
+            raise ReplayConflict(
+                f"Besked-id'et '{message_id}' er allerede brugt til en anden besked. Send den "
+                "nye besked med et nyt id; intet er gået tabt.")
+        return json.loads(row["replies"])
 
     async def remember_replies(
-        self, channel: str, sender: str, message_id: str, replies: Sequence[dict[str, Any]]
+        self, channel: str, sender: str, message_id: str, replies: Sequence[dict[str, Any]],
+        text: str | None = None,
     ) -> None:
         async with self.transaction() as db:
             await db.execute(
                 "INSERT OR IGNORE INTO processed_messages (channel, sender, message_id, replies, "
-                "time) VALUES (?, ?, ?, ?, ?)",
-                (channel, sender, message_id,
+                "time, digest) VALUES (?, ?, ?, ?, ?, ?)",
+                (channel, stored_sender(sender), message_id,
                  mask_cpr(json.dumps(list(replies), ensure_ascii=False)),
-                 _iso(self.clock.now())),
+                 _iso(self.clock.now()),
+                 message_digest(sender, text) if text is not None else None),
             )
+
+    async def heartbeat(self, timeout: float = 2.0) -> None:
+        """Commit a tiny write on a connection of its own, waiting at most ``timeout``
+        seconds for the lock: proof that a turn could be stored now (a full disk, a held lock
+        or a read-only file fail it). Raises ``sqlite3.Error``."""
+        if str(self.path) == ":memory:":
+            return
+        now = _iso(self.clock.now())
+
+        def write() -> None:
+            con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("INSERT OR REPLACE INTO heartbeat (id, time) VALUES (1, ?)", (now,))
+                con.execute("COMMIT")
+            finally:
+                con.close()
+
+        await asyncio.wait_for(asyncio.to_thread(write), timeout + 1)
+
+    async def quick_check(self) -> str:
+        """``PRAGMA quick_check`` on a connection of its own: 'ok' or the first problem."""
+        if str(self.path) == ":memory:":
+            return "ok"
+
+        def check() -> str:
+            con = sqlite3.connect(self.path, timeout=2)
+            try:
+                row = con.execute("PRAGMA quick_check(1)").fetchone()
+                return str(row[0]) if row else "?"
+            finally:
+                con.close()
+
+        return await asyncio.to_thread(check)

@@ -156,4 +156,31 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_conversation ON outbox (conversation_id);
     ALTER TABLE tickets ADD COLUMN cpr_maskeret TEXT;
     """,
+    # 4: a message id is bound to its text (a digest), so the same id with another message is
+    # refused rather than answered with the old replies; a heartbeat row /health writes to
+    # prove a commit goes through.
+    """
+    ALTER TABLE processed_messages ADD COLUMN digest TEXT;
+    CREATE INDEX processed_messages_time ON processed_messages (time);
+    CREATE TABLE heartbeat (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        time TEXT NOT NULL
+    );
+    """,
+    # 5: retention. A purged conversation keeps what the reports need (its topic, the number
+    # of citizen messages and of fallbacks) in columns of its own, with no sender and no state;
+    # its turns and events go. daily_figures is the per-day view a 12-month trend reads.
+    """
+    ALTER TABLE conversations ADD COLUMN purged TEXT;
+    ALTER TABLE conversations ADD COLUMN topic TEXT;
+    ALTER TABLE conversations ADD COLUMN user_turns INTEGER;
+    ALTER TABLE conversations ADD COLUMN fallbacks INTEGER;
+    CREATE INDEX conversations_activity ON conversations (last_activity);
+    CREATE INDEX journal_time ON journal (time);
+    CREATE VIEW daily_figures AS
+        SELECT substr(started, 1, 10) AS day, count(*) AS conversations,
+               sum(outcome = 'straksafklaret') AS straksafklaret,
+               sum(outcome = 'overdraget') AS overdraget, sum(outcome = 'afbrudt') AS afbrudt
+        FROM conversations GROUP BY day;
+    """,
 ]

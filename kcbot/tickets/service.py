@@ -5,7 +5,9 @@ the history is complete by construction. The CLI and the console call these same
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +20,8 @@ from kcbot.privacy import mask_cpr
 from kcbot.store import Store
 from kcbot.yamlio import load_yaml
 
-__all__ = ["QUEUES", "STATUSES", "Routing", "Ticket", "TicketError", "TicketService"]
+__all__ = ["QUEUES", "STATUSES", "Routing", "Ticket", "TicketError", "TicketService",
+           "staff_initials", "staff_text"]
 
 QUEUES = ("jobcenter", "ydelsesservice", "cdu")
 STATUSES = ("ny", "i_gang", "afsluttet", "genaabnet")
@@ -28,6 +31,30 @@ COMPLAINT_CATEGORY = "klage"
 
 class TicketError(KcbotError):
     """An operation an agent asked for that cannot be done; nothing was changed."""
+
+
+_INITIALS = re.compile(r"^[A-ZÆØÅÄÖÜ]{2,5}$")
+# Control characters (an ESC starts a sequence that retitles or rewrites the agent's terminal)
+# and format characters (bidi overrides reorder what is shown); a line break and a tab stay.
+def _printable(text: str) -> str:
+    return "".join(c for c in text
+                   if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
+
+
+def staff_text(text: str) -> str:
+    """What an agent typed, safe to store and to print: no control or format characters, and
+    CPR numbers masked."""
+    return mask_cpr(_printable(text or "").strip())
+
+
+def staff_initials(agent: str) -> str:
+    """An agent's initials: 2 to 5 letters, upper case."""
+    initials = _printable(agent or "").strip().upper()
+    if not initials:
+        raise TicketError("Skriv dine initialer (--agent), så ændringen kan spores.")
+    if not _INITIALS.match(initials):
+        raise TicketError("Initialer skal være 2 til 5 bogstaver, fx MHA.")
+    return initials
 
 
 @dataclass(frozen=True)
@@ -248,9 +275,8 @@ class TicketService:
     ) -> Ticket:
         """Apply ``updates`` and log the action, if the status allows it. The acting agent
         becomes the ticket's agent, unless ``keep_owner`` and someone already has it."""
-        agent = (agent or "").strip().upper()
-        if not agent:
-            raise TicketError("Skriv dine initialer (--agent), så ændringen kan spores.")
+        agent = staff_initials(agent)
+        detail = staff_text(detail)
         ticket = await self.get(ticket_id)
         if ticket.status not in allowed:
             raise TicketError(
@@ -291,7 +317,7 @@ class TicketService:
         now = self._now().isoformat(timespec="seconds")
         return await self._change(ticket_id, agent, "afsluttet", note.strip(), OPEN,
                                   {"status": "afsluttet", "closed": now,
-                                   "resolution": note.strip()})
+                                   "resolution": staff_text(note)})
 
     async def reopen(self, ticket_id: str, agent: str) -> Ticket:
         return await self._change(ticket_id, agent, "genåbnet", "", ("afsluttet",),
