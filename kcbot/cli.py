@@ -196,6 +196,7 @@ def cmd_nlu(args: argparse.Namespace) -> int:
 def cmd_tickets(args: argparse.Namespace) -> int:
     import asyncio
 
+    from kcbot.labels import label, when
     from kcbot.store import Store
     from kcbot.tickets import TicketService
 
@@ -212,16 +213,18 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                     print(json.dumps([t.as_json() for t in tickets], ensure_ascii=False))
                     return
                 for t in tickets:
-                    print(f"{t.id}  {t.due[:16].replace('T', ' ')}  {t.sla(now):<15} "
-                          f"{t.queue:<14} {t.status:<9} {t.category:<22} {t.summary[:60]}")
+                    print(f"{t.id}  {when(t.due):<19} {label('sla', t.sla(now)):<15} "
+                          f"{label('queue', t.queue):<15} {label('status', t.status):<10} "
+                          f"{label('topic', t.category):<27} {t.summary[:60]}")
                 print(f"{len(tickets)} sager")
             elif args.action == "show":
                 t = await service.get(args.id)
-                print(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}  ({t.sla(now)})")
-                print(f"oprettet {t.created}  frist {t.due}  agent {t.agent or '-'}")
+                print(f"{t.id}  {label('topic', t.category)}  kø {label('queue', t.queue)}  "
+                      f"status {label('status', t.status)}  ({label('sla', t.sla(now))})")
+                print(f"oprettet {when(t.created)}  frist {when(t.due)}  agent {t.agent or '-'}")
                 cpr = store.open_cpr(t.cpr) if args.cpr and t.cpr else t.cpr_maskeret
                 print(f"borger: {t.navn or '-'}  CPR {cpr or '-'}  tlf {t.telefon or '-'}  "
-                      f"gruppe {t.borgergruppe or '-'}")
+                      f"gruppe {label('borgergruppe', t.borgergruppe)}")
                 print(f"resumé: {t.summary}")
                 if t.resolution:
                     print(f"løsning: {t.resolution}")
@@ -233,7 +236,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                         print(f"  {turn.time[11:16]} {who}: {text}")
                 print("historik:")
                 for h in await service.history(t.id):
-                    print(f"  {h['time']} {h['agent'] or '-'} {h['action']} {h['detail'] or ''}")
+                    print(f"  {when(str(h['time']))} {h['agent'] or '-'} "
+                          f"{label('action', str(h['action']))} {h['detail'] or ''}")
             else:
                 operation = {
                     "claim": lambda: service.claim(args.id, args.agent),
@@ -242,7 +246,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                     "reopen": lambda: service.reopen(args.id, args.agent),
                 }[args.action]
                 t = await operation()
-                print(f"{t.id}: status {t.status}, agent {t.agent}")
+                print(f"{t.id}: status {label('status', t.status)}, agent {t.agent}")
 
     asyncio.run(run())
     return 0

@@ -107,6 +107,8 @@ async def test_an_agent_claims_and_closes_a_ticket_from_the_queue(db: Path) -> N
         await pilot.pause()
         await pilot.press(*"Ringet op", "enter")
         await pilot.pause()
+        await pilot.press("j")  # confirmed
+        await pilot.pause()
         assert pilot.app.agent == "MK"
     with sqlite3.connect(db) as con:
         status, agent, resolution = con.execute(

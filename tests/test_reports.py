@@ -68,9 +68,9 @@ def test_weekly_report_beside_the_week_before(db: Path) -> None:
     assert rows[("Samlet", "Samtaler")] == ("4", "2")
     assert rows[("Samlet", "Straksafklaringsprocent (mål 65 %)")] == ("66,7 %", "100,0 %")
     assert rows[("Samlet", "Andel afbrudt")] == ("25,0 %", "0,0 %")
-    assert rows[("Kø: jobcenter", "Sager oprettet")] == ("1", "0")
-    assert rows[("Emne", "afbud")] == ("2", "0")
-    assert rows[("Emne", "kontakt_sagsbehandler")] == ("1", "0")
+    assert rows[("Kø: Jobcenter", "Sager oprettet")] == ("1", "0")
+    assert rows[("Emne", "Afbud til møde")] == ("2", "0")
+    assert rows[("Emne", "Kontakt til sagsbehandler")] == ("1", "0")
 
 
 def test_markdown_report_to_a_file(db: Path, tmp_path: Path) -> None:

@@ -12,13 +12,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from kcbot.console.screens.base import Pane, when
+from kcbot.labels import label
 from kcbot.nlu.data import INTENTS
 from kcbot.reports import SMALL_TALK, TOPIC_SQL
 
 __all__ = ["Samtaler"]
 
 PAGE = 200
-OUTCOMES = (None, "straksafklaret", "overdraget", "afbrudt", "i gang")
+OUTCOMES = (None, "straksafklaret", "overdraget", "afbrudt", "i_gang")
 OUTCOME_STYLE = {"straksafklaret": "green", "overdraget": "yellow", "afbrudt": "red"}
 
 
@@ -49,7 +50,8 @@ class Samtaler(Pane):
 
     def commands(self) -> Iterable[SystemCommand]:
         for outcome in OUTCOMES[1:]:
-            yield SystemCommand(f"Samtaler: kun {outcome}", "Filtrér samtalerne på udfald",
+            yield SystemCommand(f"Samtaler: kun {label('outcome', outcome).lower()}",
+                                "Filtrér samtalerne på udfald",
                                 lambda o=outcome: self._set_outcome(o))
         yield SystemCommand("Samtaler: alle", "Fjern filtrene", self._clear)
 
@@ -81,7 +83,7 @@ class Samtaler(Pane):
     async def refresh_data(self) -> None:
         outcome = OUTCOMES[self.outcome_index]
         where, params = [], []
-        if outcome == "i gang":
+        if outcome == "i_gang":
             where.append("c.ended IS NULL")
         elif outcome:
             where.append("c.outcome = ?")
@@ -103,13 +105,14 @@ class Samtaler(Pane):
             table = self.query_one(DataTable)
             table.clear()
             for row in rows:
-                shown = row["outcome"] or "i gang"
+                shown = row["outcome"] or "i_gang"
                 table.add_row(when(row["started"]), row["channel"],
-                              Text(shown, style=OUTCOME_STYLE.get(shown, "")),
-                              row["intent"] or "–", str(row["users"]), key=row["id"])
+                              Text(label("outcome", shown), style=OUTCOME_STYLE.get(shown, "")),
+                              label("topic", row["intent"]), str(row["users"]), key=row["id"])
             self.ids = ids
         self.query_one("#conversation-filters", Label).update(
-            f"Udfald: {outcome or 'alle'} (u) · emne: {self.intent or 'alle'} (e) · "
+            f"Udfald: {label('outcome', outcome) if outcome else 'alle'} (u) · "
+            f"emne: {label('topic', self.intent) if self.intent else 'alle'} (e) · "
             f"viser {self.first_row + 1 if ids else 0}–{self.first_row + len(ids)} ([ ])")
         if ids:
             await self.show_transcript()
@@ -125,7 +128,8 @@ class Samtaler(Pane):
         for turn in await self.kc.store.turns(conversation_id):
             if turn.speaker == "user":
                 text.append(f"{turn.time[11:16]} borger ", style="bold")
-                text.append(f"[{turn.intent or '–'} {turn.confidence or 0:.2f}]\n", style="dim")
+                text.append(f"[{label('topic', turn.intent or 'ukendt')} "
+                            f"{turn.confidence or 0:.2f}]\n", style="dim")
             else:
                 text.append(f"{turn.time[11:16]} kcbot\n", style="bold cyan")
             text.append(turn.text + "\n\n")  # plain text: citizen words are never markup
