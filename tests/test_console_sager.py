@@ -283,4 +283,4 @@ async def test_the_queue_is_paged_in_sql(tmp_path: Path) -> None:
         found, hits = await service.page(search="999")
     assert total == 1000
     assert [t.navn for t in page] == ["B 998", "B 997", "B 996", "B 995"]
-    assert hits == 1 and found[0].navn == "B 999"
+    assert hits == 2 and {t.navn for t in found} == {"B 999", "B 998"}  # name or case no.
