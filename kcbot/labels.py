@@ -19,7 +19,8 @@ from kcbot.config import data_path
 from kcbot.errors import DataError
 from kcbot.yamlio import load_yaml
 
-__all__ = ["KINDS", "LANGUAGES", "Labels", "code_for", "label", "labels", "missing", "when"]
+__all__ = ["KINDS", "LANGUAGES", "Labels", "code_for", "label", "labels", "missing",
+           "short_when", "when"]
 
 KINDS = ("status", "sla", "queue", "topic", "borgergruppe", "outcome", "action")
 LANGUAGES = ("da", "en")
@@ -91,3 +92,10 @@ def when(moment: str | datetime | None) -> str:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return format_datetime(moment, "d. MMM y HH.mm", locale="da_DK")
+
+
+def short_when(moment: str | datetime) -> str:
+    """'26. nov. 16.00': the same style without the year, for a list's narrow column."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return format_datetime(moment, "d. MMM HH.mm", locale="da_DK")

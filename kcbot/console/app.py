@@ -40,14 +40,19 @@ class KcbotConsole(App[None]):
     SUB_TITLE = "Jobcenter Københavns kontaktcenter"
     CSS_PATH = "app.tcss"
     COMMAND_PALETTE_DISPLAY = "ctrl+p"
+    # Below 100 columns the list and its detail stack instead of sharing the width.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("ctrl+p", "command_palette", "Kommandoer", show=False, priority=True,
                 tooltip="Åbn kommandopaletten"),
-        Binding("1,f1", "show('overblik')", "Overblik", tooltip="Nøgletal for perioden"),
-        Binding("2,f2", "show('sager')", "Sager", tooltip="Tilbageringningskøen"),
-        Binding("3,f3", "show('samtaler')", "Samtaler", tooltip="Samtaler og udskrifter"),
-        Binding("4,f4", "show('test')", "Test", tooltip="Chat med botten"),
-        Binding("ctrl+r", "refresh", "Opdater", tooltip="Hent tallene nu"),
+        # The tabs are on screen already: their keys stay out of the footer to leave it room.
+        Binding("1,f1", "show('overblik')", "Overblik", show=False,
+                tooltip="Nøgletal for perioden"),
+        Binding("2,f2", "show('sager')", "Sager", show=False, tooltip="Tilbageringningskøen"),
+        Binding("3,f3", "show('samtaler')", "Samtaler", show=False,
+                tooltip="Samtaler og udskrifter"),
+        Binding("4,f4", "show('test')", "Test", show=False, tooltip="Chat med botten"),
+        Binding("ctrl+r", "refresh", "Opdater", show=False, tooltip="Hent tallene nu"),
         Binding("i", "change_initials", "Initialer", tooltip="Skift dine initialer"),
         Binding("question_mark", "help", "Hjælp", tooltip="Taster og hvordan tallene regnes"),
         Binding("q", "ask_quit", "Afslut", tooltip="Afslut konsollen (du bliver spurgt)"),

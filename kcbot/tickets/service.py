@@ -206,8 +206,8 @@ class TicketService:
     async def page(
         self, *, queue: str | None = None, status: str | None = None, open_only: bool = False,
         overdue: bool = False, due_today: bool = False, agent: str | None = None,
-        search: str = "", sort: str = "due", descending: bool = False, offset: int = 0,
-        limit: int = 200,
+        search: str = "", category: str | None = None, sort: str = "due",
+        descending: bool = False, offset: int = 0, limit: int = 200,
     ) -> tuple[list[Ticket], int]:
         """One page of the queue and the number of tickets the filters match, both in SQL, so
         a 100,000-ticket queue costs one indexed query per page. ``search`` matches every
@@ -235,6 +235,9 @@ class TicketService:
             where.append("due >= ? AND due < ?")
             params += [now.isoformat(timespec="seconds"),
                        (now.date() + timedelta(days=1)).isoformat()]
+        if category:
+            where.append("category = ?")
+            params.append(category)
         if agent:
             where.append("agent = ?")
             params.append(agent.upper())

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
 
 from kcbot.console.screens.base import Pane, when
-from kcbot.labels import label
+from kcbot.labels import label, short_when
 from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError, TicketService
 
 __all__ = ["COLUMNS", "Filters", "Sager"]
@@ -42,6 +42,7 @@ class Filters:
     due_today: bool = False
     mine: bool = False
     search: str = ""
+    category: str | None = None
 
 
 class TicketTable(DataTable):
@@ -147,7 +148,8 @@ class Sager(Pane):
         page, total = await self.tickets.page(
             queue=f.queue, status=None if f.status == OPEN else f.status,
             open_only=f.status == OPEN, overdue=f.overdue, due_today=f.due_today,
-            agent=self.kc.agent if f.mine else None, search=f.search, sort=self.sort,
+            agent=self.kc.agent if f.mine else None, search=f.search, category=f.category,
+            sort=self.sort,
             descending=self.descending, offset=self.first_row, limit=PAGE)
         if not page and total and self.first_row:  # the page emptied under us
             self.first_row = max(0, total - 1) // PAGE * PAGE
@@ -162,7 +164,7 @@ class Sager(Pane):
             for t in page:
                 sla = t.sla(now)
                 table.add_row(
-                    t.id, when(t.due), Text(label("sla", sla), style=SLA_STYLE[sla]),
+                    t.id, short_when(t.due), Text(label("sla", sla), style=SLA_STYLE[sla]),
                     label("queue", t.queue), label("status", t.status),
                     label("topic", t.category), Text(t.navn or "–"), t.agent or "–",
                     Text((t.summary or "")[:60]), key=t.id,
@@ -185,11 +187,13 @@ class Sager(Pane):
         ]
         if f.due_today:
             parts.append("frist i dag")
+        if f.category:
+            parts.append(f"emne: {label('topic', f.category)}")
         if f.search:
             parts.append(f"søgning: »{f.search}« (/)")
         parts.append(f"sorteret: {header} {'↓' if self.descending else '↑'} (x)")
         parts.append(f"viser {self.first_row + 1 if self.total else 0}–{last} af "
-                     f"{self.total} ([ ])")
+                     f"{self.total}")
         self.query_one("#ticket-filters", Label).update(Text(" · ".join(parts)))
 
     def selected_id(self) -> str | None:
