@@ -242,3 +242,90 @@ async def test_the_weekly_report_from_the_console(
     report = (tmp_path / "kcbot-rapport-uge-2026-11-24.md").read_text(encoding="utf-8")
     assert report.startswith("# kcbot: rapport for uge 23.11.2026–29.11.2026")
     assert "| Straksafklaringsprocent (mål 65 %) | 75,0 % | – |" in report
+
+
+async def test_the_dashboard_periods_and_the_updated_time(db: Path) -> None:
+    from kcbot.console.screens.overblik import PERIODS
+
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        overblik = pilot.app.query_one(Overblik)
+        assert str(pilot.app.query_one("#updated").content) == "opdateret kl. 15.00"
+        seen = {}
+        for _ in PERIODS:
+            seen[PERIODS[overblik.period][1]] = str(
+                pilot.app.query_one("#period-label").content)
+            await pilot.press("p")
+            await pilot.app.workers.wait_for_complete()
+        assert "(24.11.2026–24.11.2026)" in seen["i dag"]
+        assert "(18.11.2026–24.11.2026)" in seen["sidste 7 dage"]
+        assert "(26.10.2026–24.11.2026)" in seen["sidste 30 dage"]
+        assert "(16.11.2026–22.11.2026)" in seen["forrige uge"]
+        assert "(01.10.2026–31.10.2026)" in seen["forrige måned"]
+        assert "perioden er ikke slut" in seen["denne uge"]
+        assert "ikke slut" not in seen["forrige uge"]
+
+
+async def test_the_chart_leaves_gaps_on_days_without_traffic(db: Path) -> None:
+    from kcbot.console.screens.overblik import _runs
+
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        days = pilot.app.query_one(Overblik).days
+        assert len(days) == 30 and days[-1][0].isoformat() == "2026-11-24"
+        assert [share for _, _, share in days[:-1]] == [None] * 29  # no traffic: no point
+        assert _runs(days) == [[(29, 75.0)]]
+        plot = Text.from_ansi(pilot.app.query_one("#trend-kpi").plt.build()).plain
+        assert "65 %" in plot and "24.11" in plot  # the target tick and dates on the x-axis
+
+
+async def test_cards_open_the_matching_tickets(db: Path) -> None:
+    with sqlite3.connect(db) as con:  # one ticket overdue, one due later
+        con.execute("UPDATE tickets SET due = '2026-11-24T12:00:00+01:00'")
+        con.execute("INSERT INTO tickets (id, queue, category, summary, created, due, status)"
+                    " VALUES ('KC-2026-000900', 'jobcenter', 'menneske', 'senere',"
+                    " '2026-11-24T09:00:00+01:00', '2026-11-26T16:00:00+01:00', 'ny')")
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert pilot.app.query_one(Overblik).shown["overskredet"] == "1"
+        card = pilot.app.query_one("#card-overskredet")
+        assert card.has_class("bad")
+        card.focus()
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        table = pilot.app.query_one("#tickets-table", DataTable)
+        assert table.row_count == 1 and str(table.rows and next(iter(table.rows)).value) != (
+            "KC-2026-000900")
+        assert "over fristen: ja" in str(pilot.app.query_one("#ticket-filters").content)
+        await pilot.press("1")
+        await pilot.click("#card-aabne")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        assert table.row_count == 2
+
+
+async def test_80x24_keeps_the_target_and_the_card_labels(db: Path) -> None:
+    async with _app(db).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        lines = _screen_text(pilot.app)
+        text = "\n".join(lines)
+        for words in ("Straksafklaringsprocent", "mål 65,0 %", "Afbrudt", "Samtaler",
+                      "Tilbagemelding", "Åbne sager", "Frist i dag", "opdateret kl. 15.00"):
+            assert words in text, words
+        assert all(len(line) <= 80 for line in lines)
+        await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        text = "\n".join(_screen_text(pilot.app))
+        for words in ("Sag", "Frist", "SLA", "Kø", "Status", "Rettidig", "Jobcenter"):
+            assert words in text, words
+        assert "i_gang" not in text and "rettidig " not in text
+
+
+def _screen_text(app) -> list[str]:
+    return ["".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()]

@@ -111,8 +111,10 @@ def _runs(days: list[tuple[date, int, float | None]]) -> list[list[tuple[int, fl
 
 
 def _ticks(days: list[tuple[date, int, float | None]], width: int) -> tuple[list[int], list[str]]:
+    """Date ticks as many as fit, always ending on the last day (today, as a rule)."""
     step = max(1, len(days) // max(2, width // 8))
-    positions = list(range(0, len(days), step))
+    last = len(days) - 1
+    positions = [i for i in range(0, last, step) if last - i >= step / 2] + [last]
     return positions, [f"{days[i][0].day}.{days[i][0].month}" for i in positions]
 
 
