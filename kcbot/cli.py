@@ -115,8 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--period", choices=("week", "month", "quarter"), default="week",
                         help="week (jobcenterenheder), month (CDU), quarter (følgegruppen)")
     report.add_argument("--date", help="en dag i perioden (standard: i dag)")
-    report.add_argument("--format", choices=("md", "csv"), default="md")
-    report.add_argument("--output", metavar="FIL", help="skriv til en fil i stedet for stdout")
+    report.add_argument("--format", choices=("md", "csv", "html", "xlsx"), default="md",
+                        help="md eller csv (til skærmen), html (med grafer) eller xlsx")
+    report.add_argument("--output", metavar="FIL",
+                        help="skriv til en fil; html og xlsx gemmes ellers i mappen "
+                             "kcbot-rapporter under dine dokumenter")
+    report.add_argument("--overwrite", action="store_true",
+                        help="erstat en eksisterende fil (ellers afvises det)")
     report.set_defaults(handler=cmd_report)
 
     simulate = sub.add_parser("simulate", help="fyld databasen med realistisk demotrafik")
@@ -474,7 +479,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from datetime import date
     from pathlib import Path
 
-    from kcbot.reports import render, report
+    from kcbot.report_formats import ReportData, collect, content, write
     from kcbot.store import Store
 
     clock = make_clock(args)
@@ -483,16 +488,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError:
         raise KcbotError(f"--date {args.date!r} er ikke en dato (ÅÅÅÅ-MM-DD).") from None
 
-    async def run() -> str:
+    async def run() -> ReportData:
         async with Store.connect(Settings.from_env(args.db).db_path, clock) as store:
-            return render(await report(store, args.period, on, clock.now()), args.format)
+            return await collect(store, args.period, on, clock.now())
 
-    text = asyncio.run(run())
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"Rapporten er skrevet til {args.output}")
-    else:
-        print(text, end="")
+    data = asyncio.run(run())
+    if args.output is None and args.format in ("md", "csv"):
+        print(content(data, args.format), end="")
+        return 0
+    path = write(data, args.format, Path(args.output) if args.output else None,
+                 overwrite=args.overwrite)
+    print(f"Rapporten er skrevet til {path}")
     return 0
 
 

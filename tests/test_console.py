@@ -234,14 +234,19 @@ async def test_a_10000_ticket_queue_is_paged(tmp_path: Path, nlu) -> None:
 async def test_the_weekly_report_from_the_console(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "rapporter"
     async with _app(db).run_test(size=(160, 50)) as pilot:
         await pilot.pause()
         await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("r")  # a second report does not replace the first
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    report = (tmp_path / "kcbot-rapport-uge-2026-11-24.md").read_text(encoding="utf-8")
+    first = folder / "kcbot-rapport-uge-2026-11-23.md"
+    report = first.read_text(encoding="utf-8")
     assert report.startswith("# kcbot: rapport for uge 23.11.2026–29.11.2026")
     assert "| Straksafklaringsprocent (mål 65 %) | 75,0 % | – |" in report
+    assert (folder / "kcbot-rapport-uge-2026-11-23 (2).md").exists()
 
 
 async def test_the_dashboard_periods_and_the_updated_time(db: Path) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from pathlib import Path
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, ItemGrid, VerticalScroll
@@ -22,7 +22,9 @@ from textual_plotext import PlotextPlot
 
 from kcbot.console.screens.base import Pane
 from kcbot.console.screens.sager import Filters
+from kcbot.errors import KcbotError
 from kcbot.labels import label
+from kcbot.report_formats import collect, write
 from kcbot.reports import (
     BASELINE_2014,
     PERIOD_LABELS,
@@ -32,8 +34,6 @@ from kcbot.reports import (
     open_tickets,
     pct,
     period_bounds,
-    render,
-    report,
     trend,
 )
 
@@ -161,24 +161,27 @@ class Overblik(Pane, can_focus=True):
             return
         self.kc.open_tickets(filters)
 
-    async def action_report(self, period: str) -> None:
-        """The same report as ``kcbot report``, written to a Markdown file in the folder the
-        console was started from."""
+    @work(exclusive=True, group="rapport")
+    async def action_report(self, period: str, fmt: str = "md") -> None:
+        """The same report as ``kcbot report``, written to the reports folder (never over an
+        earlier file); a worker, so the console stays responsive meanwhile."""
         now = self.kc.clock.now()
-        text = render(await report(self.kc.store, period, now.date(), now), "md")
-        path = Path.cwd() / f"kcbot-rapport-{PERIOD_LABELS[period]}-{now:%Y-%m-%d}.md"
+        self.notify(f"Rapporten for {PERIOD_LABELS[period]} laves …", timeout=2)
         try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"Rapporten kunne ikke gemmes: {exc}", severity="error")
+            data = await collect(self.kc.store, period, now.date(), now)
+            path = write(data, fmt)
+        except KcbotError as exc:
+            self.notify(str(exc), severity="error")
             return
         self.notify(f"Rapporten er gemt i {path}")
 
     def commands(self) -> Iterable[SystemCommand]:
         for period in ("week", "month", "quarter"):
-            yield SystemCommand(f"Rapport: {PERIOD_LABELS[period]}",
-                                "Skriv rapporten for perioden til en Markdown-fil",
-                                lambda p=period: self.run_worker(self.action_report(p)))
+            for fmt, what in (("md", "Markdown"), ("html", "HTML med grafer"),
+                              ("xlsx", "Excel")):
+                yield SystemCommand(f"Rapport: {PERIOD_LABELS[period]} ({what})",
+                                    "Gem rapporten i mappen kcbot-rapporter",
+                                    lambda p=period, f=fmt: self.action_report(p, f))
         for index, (_, name) in enumerate(PERIODS):
             yield SystemCommand(f"Overblik: {name}", "Skift periode på overblikket",
                                 lambda i=index: self._set_period(i))
