@@ -272,7 +272,7 @@ async def test_the_dashboard_periods_and_the_updated_time(db: Path) -> None:
 
 
 async def test_the_chart_leaves_gaps_on_days_without_traffic(db: Path) -> None:
-    from kcbot.console.screens.overblik import _runs
+    from kcbot.console.widgets.charts import runs as _runs
 
     async with _app(db).run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -280,7 +280,9 @@ async def test_the_chart_leaves_gaps_on_days_without_traffic(db: Path) -> None:
         assert len(days) == 30 and days[-1][0].isoformat() == "2026-11-24"
         assert [share for _, _, share in days[:-1]] == [None] * 29  # no traffic: no point
         assert _runs(days) == [[(29, 75.0)]]
-        plot = Text.from_ansi(pilot.app.query_one("#trend-kpi").plt.build()).plain
+        chart = pilot.app.query_one("#trend-kpi")
+        chart.render()
+        plot = Text.from_ansi(chart.plt.build()).plain
         assert "65 %" in plot and "24.11" in plot  # the target tick and dates on the x-axis
 
 

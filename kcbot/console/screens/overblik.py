@@ -18,10 +18,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, ItemGrid, VerticalScroll
 from textual.message import Message
 from textual.widgets import Label, Static
-from textual_plotext import PlotextPlot
 
 from kcbot.console.screens.base import Pane
 from kcbot.console.screens.sager import Filters
+from kcbot.console.widgets.charts import KpiChart, VolumeChart
 from kcbot.errors import KcbotError
 from kcbot.labels import label
 from kcbot.report_formats import collect, write
@@ -94,30 +94,6 @@ class Card(Static, can_focus=True):
         self.post_message(self.Opened(self))
 
 
-def _runs(days: list[tuple[date, int, float | None]]) -> list[list[tuple[int, float]]]:
-    """Consecutive days that have a value, as (index, percent) runs: the gaps stay gaps."""
-    runs: list[list[tuple[int, float]]] = []
-    current: list[tuple[int, float]] = []
-    for index, (_, _, share) in enumerate(days):
-        if share is None:
-            if current:
-                runs.append(current)
-            current = []
-        else:
-            current.append((index, share * 100))
-    if current:
-        runs.append(current)
-    return runs
-
-
-def _ticks(days: list[tuple[date, int, float | None]], width: int) -> tuple[list[int], list[str]]:
-    """Date ticks as many as fit, always ending on the last day (today, as a rule)."""
-    step = max(1, len(days) // max(2, width // 8))
-    last = len(days) - 1
-    positions = [i for i in range(0, last, step) if last - i >= step / 2] + [last]
-    return positions, [f"{days[i][0].day}.{days[i][0].month}" for i in positions]
-
-
 class Overblik(Pane, can_focus=True):
     BINDINGS = [
         Binding("p", "next_period", "Periode", tooltip="Skift periode"),
@@ -141,8 +117,9 @@ class Overblik(Pane, can_focus=True):
                              "overskredet", "fallback", "ikke_sendt"):
                     yield Card(id=f"card-{name}", classes="card")
             with Horizontal(id="charts"):
-                yield PlotextPlot(id="trend-kpi")
-                yield PlotextPlot(id="trend-volume")
+                yield KpiChart("Straksafklaringsprocent pr. dag (rød linje: mål 65 %)",
+                               id="trend-kpi")
+                yield VolumeChart("Samtaler pr. dag", id="trend-volume")
             with Horizontal(id="bottom"):
                 yield Static(id="hours")
                 yield Static(id="intents")
@@ -250,28 +227,5 @@ class Overblik(Pane, can_focus=True):
         self.query_one("#intents", Static).update(intents)
 
     def _draw_charts(self) -> None:
-        days = self.days
-        kpi = self.query_one("#trend-kpi", PlotextPlot)
-        plt = kpi.plt
-        plt.clear_figure()
-        plt.title("Straksafklaringsprocent pr. dag (rød linje: mål 65 %)")
-        for run in _runs(days):
-            xs, ys = [x for x, _ in run], [y for _, y in run]
-            if len(run) == 1:
-                plt.scatter(xs, ys, color="cyan", marker="●")
-            else:
-                plt.plot(xs, ys, color="cyan", marker="braille")
-        plt.hline(TARGET * 100, "red")
-        plt.ylim(0, 100)
-        plt.xlim(0, max(1, len(days) - 1))
-        plt.xticks(*_ticks(days, kpi.size.width or 60))
-        plt.yticks([0, 25, 50, 65, 75, 100], ["0 %", "25 %", "50 %", "65 %", "75 %", "100 %"])
-        kpi.refresh()
-        volume = self.query_one("#trend-volume", PlotextPlot)
-        plt = volume.plt
-        plt.clear_figure()
-        plt.title("Samtaler pr. dag")
-        plt.bar(list(range(len(days))), [count for _, count, _ in days], color="blue",
-                width=0.6)
-        plt.xticks(*_ticks(days, volume.size.width or 60))
-        volume.refresh()
+        self.query_one("#trend-kpi", KpiChart).show(self.days)
+        self.query_one("#trend-volume", VolumeChart).show(self.days)
