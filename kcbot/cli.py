@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
             action.add_argument("text", help="notatet")
         if name == "close":
             action.add_argument("--note", default="", help="hvad der blev gjort")
+        if name == "reopen":
+            action.add_argument("--reason", default="", help="hvorfor sagen genåbnes")
     t_show.add_argument("id")
     t_show.add_argument("--cpr", action="store_true",
                         help="vis det fulde CPR-nummer (til den, der ringer borgeren op)")
@@ -248,7 +250,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                     "claim": lambda: service.claim(args.id, args.agent),
                     "note": lambda: service.note(args.id, args.agent, args.text),
                     "close": lambda: service.close(args.id, args.agent, args.note),
-                    "reopen": lambda: service.reopen(args.id, args.agent),
+                    "reopen": lambda: service.reopen(args.id, args.agent, args.reason),
                 }[args.action]
                 t = await operation()
                 print(f"{t.id}: status {label('status', t.status)}, agent {t.agent}")
