@@ -284,3 +284,23 @@ async def test_the_queue_is_paged_in_sql(tmp_path: Path) -> None:
     assert total == 1000
     assert [t.navn for t in page] == ["B 998", "B 997", "B 996", "B 995"]
     assert hits == 2 and {t.navn for t in found} == {"B 999", "B 998"}  # name or case no.
+
+
+async def test_the_last_change_can_be_undone(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        sager, table = await _sager(pilot)
+        pilot.app.set_agent("mk")
+        ticket = sager.selected_id()
+        await pilot.press("l", *"Ringet op", "enter", "j")
+        await _settle(pilot)
+        assert (await pilot.app.tickets.get(ticket)).status == "afsluttet"
+        await pilot.press("u")
+        await _settle(pilot)
+        restored = await pilot.app.tickets.get(ticket)
+        assert (restored.status, restored.agent, restored.closed) == ("ny", None, None)
+        history = await pilot.app.tickets.history(ticket)
+        assert [h["action"] for h in history] == ["oprettet", "afsluttet", "fortrudt"]
+        assert sager.selected_id() == ticket
+        await pilot.press("u")  # nothing left to undo
+        await _settle(pilot)
+        assert (await pilot.app.tickets.get(ticket)).status == "ny"

@@ -332,3 +332,29 @@ class TicketService:
             raise TicketError(f"Sag {ticket_id} er allerede din.")
         return await self._change(ticket_id, agent, "overtaget",
                                   f"fra {ticket.agent or '–'}", ("i_gang",), {})
+
+    async def undo(self, before: Ticket, agent: str) -> Ticket:
+        """Put a ticket back as it was in ``before`` (the agent's last change, undone within
+        the console's short window), if nobody has changed it since; the history keeps both
+        the change and its undoing."""
+        agent = (agent or "").strip().upper()
+        if not agent:
+            raise TicketError("Skriv dine initialer, så ændringen kan spores.")
+        last = await self.store.fetchone(
+            "SELECT agent, action FROM ticket_history WHERE ticket_id = ? ORDER BY id DESC "
+            "LIMIT 1", (before.id,))
+        if last is None or last["agent"] != agent or last["action"] == "fortrudt":
+            raise TicketError(f"Sag {before.id} er ændret siden; der er intet at fortryde.")
+        restored = {"status": before.status, "agent": before.agent, "closed": before.closed,
+                    "resolution": before.resolution, "due": before.due}
+        try:
+            async with self.store.transaction() as db:
+                assignments = ", ".join(f"{k} = ?" for k in restored)
+                await db.execute(f"UPDATE tickets SET {assignments} WHERE id = ?",
+                                 (*restored.values(), before.id))
+                await self._log(db, before.id, agent, "fortrudt", f"{last['action']} fortrudt")
+        except sqlite3.IntegrityError:
+            raise TicketError(
+                f"Sag {before.id} kan ikke sættes tilbage: samtalen har nu en anden åben sag "
+                f"om '{before.category}'.") from None
+        return await self.get(before.id)

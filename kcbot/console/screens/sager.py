@@ -7,6 +7,7 @@ confirmed in a prompt that names the ticket, and the cursor stays on the ticket 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -24,6 +25,7 @@ from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError, TicketService
 __all__ = ["COLUMNS", "Filters", "Sager"]
 
 PAGE = 200
+UNDO_SECONDS = 60  # how long the last change can be undone with `u`
 OPEN = "aabne"  # every status but afsluttet
 SLA_STYLE = {"rettidig": "green", "forfalder_i_dag": "yellow", "overskredet": "bold red"}
 # (column key = sort key, header)
@@ -95,6 +97,8 @@ class Sager(Pane):
         Binding("n", "note", "Notat", tooltip="Skriv et notat på sagen"),
         Binding("l", "close", "Luk", tooltip="Luk sagen med en løsning"),
         Binding("g", "reopen", "Genåbn", tooltip="Genåbn sagen med en begrundelse"),
+        Binding("u", "undo", "Fortryd", show=False,
+                tooltip=f"Fortryd din seneste ændring (inden for {UNDO_SECONDS} sekunder)"),
         Binding("d", "detail", "Detaljer", show=False, tooltip="Gå til sagens detaljer"),
         Binding("right_square_bracket", "page(1)", "Næste side", show=False),
         Binding("left_square_bracket", "page(-1)", "Forrige side", show=False),
@@ -109,6 +113,8 @@ class Sager(Pane):
         self.total = 0
         self.rows: list[Ticket] = []
         self.shown_detail: Ticket | None = None  # what the detail pane shows: tests read it
+        # the ticket as it was before this agent's last change, and when (monotonic seconds)
+        self.undoable: tuple[Ticket, float] | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("", id="ticket-filters", classes="filters")
@@ -401,7 +407,28 @@ class Sager(Pane):
         except TicketError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.notify(f"Sag {ticket.id}: {label('status', ticket.status)}, {ticket.agent}")
+        undo = ""
+        if operation != "note":
+            self.undoable = (t, time.monotonic())
+            undo = f" · u fortryder ({UNDO_SECONDS} s)"
+        self.notify(f"Sag {ticket.id}: {label('status', ticket.status)}, {ticket.agent}{undo}")
+        await self.refresh_data()
+        self._keep_cursor(ticket.id)
+
+    @work(exclusive=True, group="sag-handling")
+    async def action_undo(self) -> None:
+        if self.undoable is None or time.monotonic() - self.undoable[1] > UNDO_SECONDS:
+            self.undoable = None
+            self.notify("Der er ingen ændring at fortryde.", severity="warning")
+            return
+        before, _ = self.undoable
+        self.undoable = None
+        try:
+            ticket = await self.tickets.undo(before, self.kc.agent or "")
+        except TicketError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"Sag {ticket.id} er sat tilbage: {label('status', ticket.status)}.")
         await self.refresh_data()
         self._keep_cursor(ticket.id)
 
