@@ -336,3 +336,28 @@ async def test_80x24_keeps_the_target_and_the_card_labels(db: Path) -> None:
 def _screen_text(app) -> list[str]:
     return ["".join(segment.text for segment in strip)
             for strip in app.screen._compositor.render_strips()]
+
+
+async def test_a_ticket_opens_its_conversation_and_back(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        ticket = pilot.app.query_one("#tickets-table", DataTable)
+        (ticket_id,) = [str(row.value) for row in ticket.rows]
+        await pilot.press("c")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "samtaler"
+        conversations = pilot.app.query_one("#conversations-table", DataTable)
+        assert conversations.row_count == 1
+        assert "Sara Jensen" in str(pilot.app.query_one("#conversation-text", Static).content)
+        await pilot.press("t")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        assert [str(row.value) for row in ticket.rows] == [ticket_id]
+        await pilot.press("3", "escape")  # all conversations again
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert conversations.row_count == 5

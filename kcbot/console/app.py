@@ -182,6 +182,11 @@ class KcbotConsole(App[None]):
         self.query_one(Sager).apply(filters)
         self.action_show("sager")
 
+    def open_conversation(self, conversation_id: str) -> None:
+        """Show Samtaler with just this conversation (a ticket opens its conversation)."""
+        self.query_one(Samtaler).show_conversation(conversation_id)
+        self.action_show("samtaler")
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's system commands in Danish, then the tabs' own."""
         yield SystemCommand("Tema", "Skift farvetema", self.action_change_theme)

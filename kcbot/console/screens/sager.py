@@ -100,6 +100,8 @@ class Sager(Pane):
         Binding("u", "undo", "Fortryd", show=False,
                 tooltip=f"Fortryd din seneste ændring (inden for {UNDO_SECONDS} sekunder)"),
         Binding("d", "detail", "Detaljer", show=False, tooltip="Gå til sagens detaljer"),
+        Binding("c", "open_conversation", "Samtale", show=False,
+                tooltip="Åbn sagens samtale i Samtaler"),
         Binding("right_square_bracket", "page(1)", "Næste side", show=False),
         Binding("left_square_bracket", "page(-1)", "Forrige side", show=False),
     ]
@@ -331,6 +333,16 @@ class Sager(Pane):
         table = self.query_one(DataTable)
         if table.row_count:
             table.move_cursor(row=table.row_count - 1 if last else 0)
+
+    async def action_open_conversation(self) -> None:
+        ticket_id = self.selected_id()
+        if ticket_id is None:
+            return
+        ticket = await self.tickets.get(ticket_id)
+        if not ticket.conversation_id:
+            self.notify(f"Sag {ticket.id} har ingen samtale.", severity="warning")
+            return
+        self.kc.open_conversation(ticket.conversation_id)
 
     def action_detail(self) -> None:
         self.query_one(Detail).focus()

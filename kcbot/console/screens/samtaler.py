@@ -27,6 +27,8 @@ class Samtaler(Pane):
     BINDINGS = [
         Binding("u", "next_outcome", "Udfald", tooltip="Skift filter på udfald"),
         Binding("e", "next_intent", "Emne", tooltip="Skift filter på emne"),
+        Binding("t", "open_ticket", "Sag", tooltip="Åbn samtalens sag i Sager"),
+        Binding("escape", "show_all", "Alle", show=False, tooltip="Vis alle samtaler igen"),
         Binding("right_square_bracket", "page(1)", "Næste side", show=False),
         Binding("left_square_bracket", "page(-1)", "Forrige side", show=False),
     ]
@@ -35,6 +37,7 @@ class Samtaler(Pane):
         super().__init__()
         self.outcome_index = 0
         self.intent: str | None = None
+        self.only: str | None = None  # one conversation, opened from its ticket
         self.first_row = 0
         self.ids: list[str] = []
 
@@ -60,8 +63,31 @@ class Samtaler(Pane):
         self._refilter()
 
     def _clear(self) -> None:
-        self.outcome_index, self.intent = 0, None
+        self.outcome_index, self.intent, self.only = 0, None, None
         self._refilter()
+
+    def show_conversation(self, conversation_id: str) -> None:
+        """Show just this conversation (a ticket opens its conversation); Escape shows all."""
+        self.outcome_index, self.intent, self.only = 0, None, conversation_id
+        self._refilter()
+
+    def action_show_all(self) -> None:
+        if self.only:
+            self._clear()
+
+    async def action_open_ticket(self) -> None:
+        conversation_id = self.highlighted(self.query_one(DataTable))
+        if conversation_id is None:
+            return
+        row = await self.kc.store.fetchone(
+            "SELECT id FROM tickets WHERE conversation_id = ? ORDER BY created DESC LIMIT 1",
+            (conversation_id,))
+        if row is None:
+            self.notify("Samtalen har ingen sag.", severity="warning")
+            return
+        from kcbot.console.screens.sager import Filters
+
+        self.kc.open_tickets(Filters(status=None, search=row["id"]))
 
     def _refilter(self) -> None:
         self.first_row = 0
@@ -83,6 +109,9 @@ class Samtaler(Pane):
     async def refresh_data(self) -> None:
         outcome = OUTCOMES[self.outcome_index]
         where, params = [], []
+        if self.only:
+            where.append("c.id = ?")
+            params.append(self.only)
         if outcome == "i_gang":
             where.append("c.ended IS NULL")
         elif outcome:
@@ -111,6 +140,7 @@ class Samtaler(Pane):
                               label("topic", row["intent"]), str(row["users"]), key=row["id"])
             self.ids = ids
         self.query_one("#conversation-filters", Label).update(
+            ("Samtale fra en sag (Escape viser alle) · " if self.only else "") +
             f"Udfald: {label('outcome', outcome) if outcome else 'alle'} (u) · "
             f"emne: {label('topic', self.intent) if self.intent else 'alle'} (e) · "
             f"viser {self.first_row + 1 if ids else 0}–{self.first_row + len(ids)} ([ ])")
