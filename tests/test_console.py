@@ -361,3 +361,20 @@ async def test_a_ticket_opens_its_conversation_and_back(db: Path) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert conversations.row_count == 5
+
+
+# codes that are not Danish words ("overdraget" is both, so it is not here)
+CODES = ("i_gang", "genaabnet", "forfalder_i_dag", "overskredet", "kontakt_sagsbehandler",
+         "ydelsesservice", "kontanthjaelp", "aabningstid", "nlu_fallback", "jobnet_kode")
+
+
+async def test_no_internal_code_on_any_tab(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        for key in ("1", "2", "3"):
+            await pilot.press(key)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            text = "\n".join(_screen_text(pilot.app))
+            for code in CODES:
+                assert code not in text, (key, code)
+        assert "Kontakt til sagsbehandler" in text  # the words instead
