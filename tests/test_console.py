@@ -378,3 +378,40 @@ async def test_no_internal_code_on_any_tab(db: Path) -> None:
             for code in CODES:
                 assert code not in text, (key, code)
         assert "Kontakt til sagsbehandler" in text  # the words instead
+
+
+async def test_escape_leaves_the_test_input_and_q_then_asks_to_quit(db: Path) -> None:
+    from kcbot.console.widgets import Confirm
+
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        chat = pilot.app.query_one("#chat-input", Input)
+        chat.focus()
+        await pilot.press("q")
+        assert chat.value == "q"  # a letter while typing
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, Confirm)
+        await pilot.press("n")
+        chat.focus()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, Confirm)
+        await pilot.press("n")
+
+
+async def test_the_debug_view_marks_changed_slots(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        pilot.app.query_one("#chat-input", Input).focus()
+        await pilot.press(*"jeg skal melde afbud", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        debug = str(pilot.app.query_one("#debug", Static).content)
+        assert "slots (* ændret i denne tur)" in debug and "{" not in debug
+        assert "* sag                  afbud" in debug
+        await pilot.press(*"dagpenge", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        debug = str(pilot.app.query_one("#debug", Static).content)
+        assert "* borgergruppe" in debug and "  sag                  afbud" in debug

@@ -56,6 +56,9 @@ class KcbotConsole(App[None]):
         Binding("i", "change_initials", "Initialer", tooltip="Skift dine initialer"),
         Binding("question_mark", "help", "Hjælp", tooltip="Taster og hvordan tallene regnes"),
         Binding("q", "ask_quit", "Afslut", tooltip="Afslut konsollen (du bliver spurgt)"),
+        # also from inside a text field, where q is a letter; Textual's own ctrl+q would
+        # quit without asking
+        Binding("ctrl+q", "ask_quit", "Afslut", show=False, priority=True),
     ]
 
     def __init__(self, settings: Settings, clock: Clock, store: Store | None = None) -> None:
