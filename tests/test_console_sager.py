@@ -304,3 +304,13 @@ async def test_the_last_change_can_be_undone(db: Path) -> None:
         await pilot.press("u")  # nothing left to undo
         await _settle(pilot)
         assert (await pilot.app.tickets.get(ticket)).status == "ny"
+
+
+async def test_the_keys_panel_is_danish(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await _sager(pilot)
+        pilot.app.action_show_help_panel()
+        await pilot.pause()
+        descriptions = {b.binding.description for b in pilot.app.screen.active_bindings.values()}
+        assert {"Næste felt", "Første sag", "Side ned", "Søg", "Genåbn"} <= descriptions
+        assert not {"Focus Next", "Page Left", "Home", "Cursor up"} & descriptions

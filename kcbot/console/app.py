@@ -35,6 +35,16 @@ REFRESH_SECONDS = 3.0
 POLLED = {"overblik": Overblik, "sager": Sager, "samtaler": Samtaler}
 
 
+class KcbotScreen(Screen):
+    """The default screen with Textual's own keys described in Danish (the keys panel)."""
+
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Næste felt", show=False),
+        Binding("shift+tab", "app.focus_previous", "Forrige felt", show=False),
+        Binding("ctrl+c,super+c", "screen.copy_text", "Kopiér markeret tekst", show=False),
+    ]
+
+
 class KcbotConsole(App[None]):
     TITLE = "kcbot"
     SUB_TITLE = "Jobcenter Københavns kontaktcenter"
@@ -184,6 +194,9 @@ class KcbotConsole(App[None]):
         """Show Sager with ``filters`` (an Overblik card opens the tickets behind its figure)."""
         self.query_one(Sager).apply(filters)
         self.action_show("sager")
+
+    def get_default_screen(self) -> Screen:
+        return KcbotScreen(id="_default")
 
     def open_conversation(self, conversation_id: str) -> None:
         """Show Samtaler with just this conversation (a ticket opens its conversation)."""

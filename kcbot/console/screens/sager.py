@@ -61,6 +61,8 @@ class TicketTable(DataTable):
         Binding("pagedown", "page_down", "Side ned", show=False),
         Binding("ctrl+home", "scroll_top", "Øverst", show=False),
         Binding("ctrl+end", "scroll_bottom", "Nederst", show=False),
+        Binding("ctrl+pageup", "page_left", "Side til venstre", show=False),
+        Binding("ctrl+pagedown", "page_right", "Side til højre", show=False),
         Binding("home", "first", "Første sag", show=False),
         Binding("end", "last", "Sidste sag", show=False),
     ]
