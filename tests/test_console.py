@@ -415,3 +415,16 @@ async def test_the_debug_view_marks_changed_slots(db: Path) -> None:
         await pilot.pause()
         debug = str(pilot.app.query_one("#debug", Static).content)
         assert "* borgergruppe" in debug and "  sag                  afbud" in debug
+
+
+async def test_demo_data_is_marked(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not pilot.app.query_one("#demo-badge").display
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE conversations SET channel = 'demo' WHERE rowid = 1")
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert pilot.app.query_one(Overblik).demo
+        assert pilot.app.query_one("#demo-badge").display
+        assert "demodata" in "\n".join(_screen_text(pilot.app))

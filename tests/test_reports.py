@@ -80,6 +80,7 @@ def test_markdown_report_to_a_file(db: Path, tmp_path: Path) -> None:
     assert result.returncode == 0
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# kcbot: rapport for måned 01.11.2026–30.11.2026")
+    assert "> Perioden er ikke slut: tallene gælder til og med 24. nov. 2026 15.00" in text
     assert "| Straksafklaringsprocent (mål 65 %) | 80,0 % | – |" in text
 
 

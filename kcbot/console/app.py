@@ -52,6 +52,8 @@ class KcbotConsole(App[None]):
     COMMAND_PALETTE_DISPLAY = "ctrl+p"
     # Below 100 columns the list and its detail stack instead of sharing the width.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # A tall terminal (200×60) gives the charts the room.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (55, "-tall")]
     BINDINGS = [
         Binding("ctrl+p", "command_palette", "Kommandoer", show=False, priority=True,
                 tooltip="Åbn kommandopaletten"),

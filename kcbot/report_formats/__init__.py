@@ -14,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from kcbot.errors import KcbotError
+from kcbot.labels import when
 from kcbot.reports import PERIOD_LABELS, Report, render, report, trend
 from kcbot.store import Store
 
@@ -71,7 +72,14 @@ def free_path(path: Path) -> Path:
 
 
 def content(data: ReportData, fmt: str) -> str | bytes:
-    if fmt in ("md", "csv"):
+    if fmt == "md":
+        text = render(data.report, fmt)
+        if data.incomplete:  # say so under the title
+            title, _, rest = text.partition("\n")
+            text = (f"{title}\n\n> Perioden er ikke slut: tallene gælder til og med "
+                    f"{when(data.now)} og ændrer sig endnu.\n{rest}")
+        return text
+    if fmt == "csv":
         return render(data.report, fmt)
     if fmt == "html":
         from kcbot.report_formats.html import render_html

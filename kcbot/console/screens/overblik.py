@@ -106,11 +106,13 @@ class Overblik(Pane, can_focus=True):
         self.period = 0
         self.shown: dict[str, str] = {}  # what each card shows: tests read it
         self.days: list[tuple[date, int, float | None]] = []  # what the charts show
+        self.demo = False  # simulated conversations in the period
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="overblik-scroll"):
             with Horizontal(id="overblik-top"):
                 yield Label("", id="period-label", classes="chart-label")
+                yield Label("demodata", id="demo-badge")
                 yield Label("", id="updated", classes="chart-label")
             with ItemGrid(id="figures", min_column_width=25):
                 for name in ("kpi", "afbrudt", "samtaler", "rettidig", "aabne", "i_dag",
@@ -183,6 +185,12 @@ class Overblik(Pane, can_focus=True):
         self.query_one("#period-label", Label).update(
             f"Periode: {name} ({first:%d.%m.%Y}–{last:%d.%m.%Y}){incomplete} · p skifter")
         self.query_one("#updated", Label).update(f"opdateret kl. {now:%H.%M}")
+        # simulated conversations (kcbot simulate) carry the channel 'demo'
+        demo = await store.fetchone(
+            "SELECT 1 FROM conversations WHERE channel = 'demo' AND started >= ? AND "
+            "started < ? LIMIT 1", (first.isoformat(), (last + timedelta(days=1)).isoformat()))
+        self.demo = demo is not None
+        self.query_one("#demo-badge", Label).display = self.demo
         kpi = fig.straksafklaringsprocent
         kpi_state = None if kpi is None else ("good" if kpi >= TARGET else "bad")
         cards = {
