@@ -28,9 +28,9 @@ PAGE = 200
 UNDO_SECONDS = 60  # how long the last change can be undone with `u`
 OPEN = "aabne"  # every status but afsluttet
 SLA_STYLE = {"rettidig": "green", "forfalder_i_dag": "yellow", "overskredet": "bold red"}
-# (column key = sort key, header)
-COLUMNS = (("id", "Sag"), ("due", "Frist"), ("sla", "SLA"), ("queue", "Kø"),
-           ("status", "Status"), ("category", "Emne"), ("navn", "Borger"),
+# (column key = sort key, header); who and what come before where, so 80 columns show them
+COLUMNS = (("id", "Sag"), ("due", "Frist"), ("sla", "SLA"), ("status", "Status"),
+           ("navn", "Borger"), ("category", "Emne"), ("queue", "Kø"),
            ("agent", "Medarb."), ("summary", "Resumé"))
 
 
@@ -175,8 +175,8 @@ class Sager(Pane):
                 sla = t.sla(now)
                 table.add_row(
                     t.id, short_when(t.due), Text(label("sla", sla), style=SLA_STYLE[sla]),
-                    label("queue", t.queue), label("status", t.status),
-                    label("topic", t.category), Text(t.navn or "–"), t.agent or "–",
+                    label("status", t.status), Text(t.navn or "–"),
+                    label("topic", t.category), label("queue", t.queue), t.agent or "–",
                     Text((t.summary or "")[:60]), key=t.id,
                 )
             self.rows = page
