@@ -121,6 +121,7 @@ async def test_closing_is_confirmed_and_no_keeps_the_ticket_open(db: Path) -> No
         await pilot.pause()
         prompt = pilot.app.screen
         assert isinstance(prompt, Prompt) and ticket in prompt.question  # names the ticket
+        assert prompt.styles.background.a < 1  # the queue stays visible behind it
         await pilot.press(*"Ringet op", "enter")
         await pilot.pause()
         assert isinstance(pilot.app.screen, Confirm)
