@@ -34,7 +34,8 @@ figure { margin: 1em 0; } svg { max-width: 100%; height: auto; }
 def _config(**extra: object) -> dict[str, object]:
     # js=[]: pygal otherwise links its tooltip script from the web
     return {"js": [], "style": STYLE, "disable_xml_declaration": True, "width": 800,
-            "height": 360, "legend_at_bottom": True, "truncate_legend": -1, **extra}
+            "height": 360, "legend_at_bottom": True, "truncate_legend": -1,
+            "truncate_label": -1, **extra}
 
 
 def _trend_svg(data: ReportData) -> str:
@@ -50,7 +51,7 @@ def _trend_svg(data: ReportData) -> str:
     previous = [None if s is None else round(s * 100, 1) for _, _, s in data.previous_days]
     chart.add(f"Forrige {label_} (samme dag i perioden)", previous[:len(data.days)])
     chart.add(f"Mål {pct(TARGET)}", [TARGET * 100] * len(data.days), show_dots=False,
-              stroke_style={"width": 2, "dasharray": "6, 4"})
+              stroke_style={"width": 4, "dasharray": "12, 6"})
     return chart.render(is_unicode=True)
 
 
