@@ -116,6 +116,7 @@ class Sager(Pane):
         self.first_row = 0
         self.total = 0
         self.rows: list[Ticket] = []
+        self.slas: list[str] = []
         self.shown_detail: Ticket | None = None  # what the detail pane shows: tests read it
         # the ticket as it was before this agent's last change, and when (monotonic seconds)
         self.undoable: tuple[Ticket, float] | None = None
@@ -169,7 +170,10 @@ class Sager(Pane):
         now = self.kc.clock.now()
         table = self.query_one(DataTable)
         selected = self.selected_id()
-        if page != self.rows:
+        slas = [t.sla(now) for t in page]
+        # a ticket's SLA moves with the clock (due today → overdue) though its row did not
+        if page != self.rows or slas != self.slas:
+            self.slas = slas
             table.clear()
             for t in page:
                 sla = t.sla(now)
