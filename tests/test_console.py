@@ -184,6 +184,12 @@ async def test_the_test_tab_runs_a_dialogue_file(db: Path) -> None:
         await pilot.pause()
         lines = [line.text for line in pilot.app.query_one("#chat-log", RichLog).lines]
         assert any("passed, 0 failed" in line for line in lines)
+        results = pilot.app.query_one("#test-results", DataTable)
+        assert results.display and results.row_count > 1 and results.has_focus
+        await pilot.press("down")
+        await pilot.pause()
+        debug = str(pilot.app.query_one("#debug", Static).content)
+        assert "borger: " in debug and "kcbot: " in debug  # the dialogue's transcript
 
 
 async def test_the_dashboard_refreshes_while_conversations_happen(
