@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
             action.add_argument("text", help="notatet")
         if name == "close":
             action.add_argument("--note", default="", help="hvad der blev gjort")
+        if name == "reopen":
+            action.add_argument("--reason", default="", help="hvorfor sagen genåbnes")
     t_show.add_argument("id")
     t_show.add_argument("--cpr", action="store_true",
                         help="vis det fulde CPR-nummer (til den, der ringer borgeren op)")
@@ -116,8 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--period", choices=("week", "month", "quarter"), default="week",
                         help="week (jobcenterenheder), month (CDU), quarter (følgegruppen)")
     report.add_argument("--date", help="en dag i perioden (standard: i dag)")
-    report.add_argument("--format", choices=("md", "csv"), default="md")
-    report.add_argument("--output", metavar="FIL", help="skriv til en fil i stedet for stdout")
+    report.add_argument("--format", choices=("md", "csv", "html", "xlsx"), default="md",
+                        help="md eller csv (til skærmen), html (med grafer) eller xlsx")
+    report.add_argument("--output", metavar="FIL",
+                        help="skriv til en fil; html og xlsx gemmes ellers i mappen "
+                             "kcbot-rapporter under dine dokumenter")
+    report.add_argument("--overwrite", action="store_true",
+                        help="erstat en eksisterende fil (ellers afvises det)")
     report.set_defaults(handler=cmd_report)
 
     simulate = sub.add_parser("simulate", help="fyld databasen med realistisk demotrafik")
@@ -209,6 +216,7 @@ def cmd_nlu(args: argparse.Namespace) -> int:
 def cmd_tickets(args: argparse.Namespace) -> int:
     import asyncio
 
+    from kcbot.labels import label, when
     from kcbot.store import Store
     from kcbot.tickets import TicketService
 
@@ -225,16 +233,18 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                     print(json.dumps([t.as_json() for t in tickets], ensure_ascii=False))
                     return
                 for t in tickets:
-                    print(f"{t.id}  {t.due[:16].replace('T', ' ')}  {t.sla(now):<15} "
-                          f"{t.queue:<14} {t.status:<9} {t.category:<22} {t.summary[:60]}")
+                    print(f"{t.id}  {when(t.due):<19} {label('sla', t.sla(now)):<15} "
+                          f"{label('queue', t.queue):<15} {label('status', t.status):<10} "
+                          f"{label('topic', t.category):<27} {t.summary[:60]}")
                 print(f"{len(tickets)} sager")
             elif args.action == "show":
                 t = await service.get(args.id)
-                print(f"{t.id}  {t.category}  kø {t.queue}  status {t.status}  ({t.sla(now)})")
-                print(f"oprettet {t.created}  frist {t.due}  agent {t.agent or '-'}")
+                print(f"{t.id}  {label('topic', t.category)}  kø {label('queue', t.queue)}  "
+                      f"status {label('status', t.status)}  ({label('sla', t.sla(now))})")
+                print(f"oprettet {when(t.created)}  frist {when(t.due)}  agent {t.agent or '-'}")
                 cpr = store.open_cpr(t.cpr) if args.cpr and t.cpr else t.cpr_maskeret
                 print(f"borger: {t.navn or '-'}  CPR {cpr or '-'}  tlf {t.telefon or '-'}  "
-                      f"gruppe {t.borgergruppe or '-'}")
+                      f"gruppe {label('borgergruppe', t.borgergruppe)}")
                 print(f"resumé: {t.summary}")
                 if t.resolution:
                     print(f"løsning: {t.resolution}")
@@ -246,16 +256,17 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                         print(f"  {turn.time[11:16]} {who}: {text}")
                 print("historik:")
                 for h in await service.history(t.id):
-                    print(f"  {h['time']} {h['agent'] or '-'} {h['action']} {h['detail'] or ''}")
+                    print(f"  {when(str(h['time']))} {h['agent'] or '-'} "
+                          f"{label('action', str(h['action']))} {h['detail'] or ''}")
             else:
                 operation = {
                     "claim": lambda: service.claim(args.id, args.agent),
                     "note": lambda: service.note(args.id, args.agent, args.text),
                     "close": lambda: service.close(args.id, args.agent, args.note),
-                    "reopen": lambda: service.reopen(args.id, args.agent),
+                    "reopen": lambda: service.reopen(args.id, args.agent, args.reason),
                 }[args.action]
                 t = await operation()
-                print(f"{t.id}: status {t.status}, agent {t.agent}")
+                print(f"{t.id}: status {label('status', t.status)}, agent {t.agent}")
 
     asyncio.run(run())
     return 0
@@ -510,7 +521,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from datetime import date
     from pathlib import Path
 
-    from kcbot.reports import render, report
+    from kcbot.report_formats import ReportData, collect, content, write
     from kcbot.store import Store
 
     clock = make_clock(args)
@@ -522,38 +533,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise KcbotError(f"--date {on.isoformat()}: vælg en dato mellem år {MIN_YEAR} og "
                          f"{MAX_YEAR}.")
 
-    async def run() -> str:
+    async def run() -> ReportData:
         async with Store.connect(Settings.from_env(args.db).db_path, clock) as store:
-            return render(await report(store, args.period, on, clock.now()), args.format)
+            return await collect(store, args.period, on, clock.now())
 
-    text = asyncio.run(run())
-    if args.output:
-        _write_output(Path(args.output), text)
-        print(f"Rapporten er skrevet til {args.output}")
-    else:
-        print(text, end="")
+    data = asyncio.run(run())
+    if args.output is None and args.format in ("md", "csv"):
+        print(content(data, args.format), end="")
+        return 0
+    path = write(data, args.format, Path(args.output) if args.output else None,
+                 overwrite=args.overwrite)
+    print(f"Rapporten er skrevet til {path}")
     return 0
-
-
-def _write_output(path, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Write a report, saying in Danish why it cannot be written."""
-    import errno
-
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        reasons = {
-            errno.EISDIR: "det er en mappe; angiv et filnavn",
-            errno.ENOENT: "mappen findes ikke",
-            errno.ENOTDIR: "en del af stien er ikke en mappe",
-            errno.EACCES: "ingen adgang til at skrive der",
-            errno.EPERM: "ingen adgang til at skrive der",
-            errno.EROFS: "filsystemet er skrivebeskyttet",
-            errno.ENOSPC: "disken er fuld",
-            errno.EDQUOT: "din diskkvote er brugt op",
-        }
-        reason = reasons.get(exc.errno or 0, exc.strerror or str(exc))
-        raise KcbotError(f"Rapporten kan ikke skrives til {path}: {reason}.") from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

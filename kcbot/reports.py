@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from kcbot.labels import label
 from kcbot.store import Store
 
 __all__ = ["PERIODS", "SMALL_TALK", "TOPIC_SQL", "Figures", "Report", "figures",
@@ -246,13 +247,13 @@ def _rows(report: Report) -> list[tuple[str, str, str, str]]:
     ]
     for queue, (now_q, before_q) in report.queues.items():
         rows += [
-            (f"Kø: {queue}", "Sager oprettet", num(now_q.tickets_created),
+            (f"Kø: {label('queue', queue)}", "Sager oprettet", num(now_q.tickets_created),
              num(before_q.tickets_created)),
-            (f"Kø: {queue}", "Tilbagemelding rettidig", pct(now_q.rettidig),
+            (f"Kø: {label('queue', queue)}", "Tilbagemelding rettidig", pct(now_q.rettidig),
              pct(before_q.rettidig)),
         ]
     for intent, count in sorted(cur.intents.items(), key=lambda kv: (-kv[1], kv[0])):
-        rows.append(("Emne", intent, num(count), num(prev.intents.get(intent, 0))))
+        rows.append(("Emne", label("topic", intent), num(count), num(prev.intents.get(intent, 0))))
     # Every settlement's journal note names its rule: a supervisor checks them rule by rule.
     for rule in sorted(set(cur.rules) | set(prev.rules),
                        key=lambda r: (-cur.rules.get(r, 0), r)):

@@ -22,7 +22,7 @@ from kcbot.dialogue import Engine
 
 __all__ = ["SimulationResult", "simulate"]
 
-CHANNEL = "web"
+CHANNEL = "demo"  # simulated traffic is marked, so the console can say so
 GROUPS = (("dagpenge", 45), ("kontanthjælp", 30), ("sygedagpenge", 15),
           ("ledighedsydelse", 5), ("revalidering", 5))
 # (weight, first messages to choose from)

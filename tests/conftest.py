@@ -26,6 +26,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_dir: Path) 
     # The data key and any generated key file stay in the test's folder; no real SMTP server,
     # identity secret or recipient address leaks in from the environment.
     monkeypatch.setenv("KCBOT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("KCBOT_REPORTS_DIR", str(tmp_path / "rapporter"))
     for name in [n for n in os.environ if n.startswith(("KCBOT_SMTP_", "KCBOT_IDENTITY_",
                                                          "KCBOT_RECIPIENT_"))]:
         monkeypatch.delenv(name)

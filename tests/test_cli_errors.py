@@ -23,8 +23,8 @@ def fails_cleanly(result, words: str) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("args", "words"), [
     (["report", "--output", "{tmp}"], "er en mappe"),
     (["report", "--output", "{tmp}/findes-ikke/r.md"], "mappen findes ikke"),
-    (["report", "--output", "/dev/full"], "disken er fuld"),
-    (["report", "--output", "/proc/version"], "Rapporten kan ikke skrives"),
+    (["report", "--output", "/dev/full", "--overwrite"], "disken er fuld"),
+    (["report", "--output", "/proc/version", "--overwrite"], "Rapporten kan ikke skrives"),
     (["report", "--date", "0001-01-01"], "mellem år 1900"),
     (["report", "--date", "9999-12-31"], "mellem år 1900"),
     (["report", "--now", "0001-01-01"], "uden for år 1900-2999"),

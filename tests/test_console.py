@@ -107,6 +107,8 @@ async def test_an_agent_claims_and_closes_a_ticket_from_the_queue(db: Path) -> N
         await pilot.pause()
         await pilot.press(*"Ringet op", "enter")
         await pilot.pause()
+        await pilot.press("j")  # confirmed
+        await pilot.pause()
         assert pilot.app.agent == "MK"
     with sqlite3.connect(db) as con:
         status, agent, resolution = con.execute(
@@ -182,6 +184,12 @@ async def test_the_test_tab_runs_a_dialogue_file(db: Path) -> None:
         await pilot.pause()
         lines = [line.text for line in pilot.app.query_one("#chat-log", RichLog).lines]
         assert any("passed, 0 failed" in line for line in lines)
+        results = pilot.app.query_one("#test-results", DataTable)
+        assert results.display and results.row_count > 1 and results.has_focus
+        await pilot.press("down")
+        await pilot.pause()
+        debug = str(pilot.app.query_one("#debug", Static).content)
+        assert "borger: " in debug and "kcbot: " in debug  # the dialogue's transcript
 
 
 async def test_the_dashboard_refreshes_while_conversations_happen(
@@ -232,11 +240,197 @@ async def test_a_10000_ticket_queue_is_paged(tmp_path: Path, nlu) -> None:
 async def test_the_weekly_report_from_the_console(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "rapporter"
     async with _app(db).run_test(size=(160, 50)) as pilot:
         await pilot.pause()
         await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("r")  # a second report does not replace the first
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    report = (tmp_path / "kcbot-rapport-uge-2026-11-24.md").read_text(encoding="utf-8")
+    first = folder / "kcbot-rapport-uge-2026-11-23.md"
+    report = first.read_text(encoding="utf-8")
     assert report.startswith("# kcbot: rapport for uge 23.11.2026–29.11.2026")
     assert "| Straksafklaringsprocent (mål 65 %) | 75,0 % | – |" in report
+    assert (folder / "kcbot-rapport-uge-2026-11-23 (2).md").exists()
+
+
+async def test_the_dashboard_periods_and_the_updated_time(db: Path) -> None:
+    from kcbot.console.screens.overblik import PERIODS
+
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        overblik = pilot.app.query_one(Overblik)
+        assert str(pilot.app.query_one("#updated").content) == "opdateret kl. 15.00"
+        seen = {}
+        for _ in PERIODS:
+            seen[PERIODS[overblik.period][1]] = str(
+                pilot.app.query_one("#period-label").content)
+            await pilot.press("p")
+            await pilot.app.workers.wait_for_complete()
+        assert "(24.11.2026–24.11.2026)" in seen["i dag"]
+        assert "(18.11.2026–24.11.2026)" in seen["sidste 7 dage"]
+        assert "(26.10.2026–24.11.2026)" in seen["sidste 30 dage"]
+        assert "(16.11.2026–22.11.2026)" in seen["forrige uge"]
+        assert "(01.10.2026–31.10.2026)" in seen["forrige måned"]
+        assert "perioden er ikke slut" in seen["denne uge"]
+        assert "ikke slut" not in seen["forrige uge"]
+
+
+async def test_the_chart_leaves_gaps_on_days_without_traffic(db: Path) -> None:
+    from kcbot.console.widgets.charts import runs as _runs
+
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        days = pilot.app.query_one(Overblik).days
+        assert len(days) == 30 and days[-1][0].isoformat() == "2026-11-24"
+        assert [share for _, _, share in days[:-1]] == [None] * 29  # no traffic: no point
+        assert _runs(days) == [[(29, 75.0)]]
+        chart = pilot.app.query_one("#trend-kpi")
+        chart.render()
+        plot = Text.from_ansi(chart.plt.build()).plain
+        assert "65 %" in plot and "24.11" in plot  # the target tick and dates on the x-axis
+
+
+async def test_cards_open_the_matching_tickets(db: Path) -> None:
+    with sqlite3.connect(db) as con:  # one ticket overdue, one due later
+        con.execute("UPDATE tickets SET due = '2026-11-24T12:00:00+01:00'")
+        con.execute("INSERT INTO tickets (id, queue, category, summary, created, due, status)"
+                    " VALUES ('KC-2026-000900', 'jobcenter', 'menneske', 'senere',"
+                    " '2026-11-24T09:00:00+01:00', '2026-11-26T16:00:00+01:00', 'ny')")
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert pilot.app.query_one(Overblik).shown["overskredet"] == "1"
+        card = pilot.app.query_one("#card-overskredet")
+        assert card.has_class("bad")
+        card.focus()
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        table = pilot.app.query_one("#tickets-table", DataTable)
+        assert table.row_count == 1 and str(table.rows and next(iter(table.rows)).value) != (
+            "KC-2026-000900")
+        assert "over fristen: ja" in str(pilot.app.query_one("#ticket-filters").content)
+        await pilot.press("1")
+        await pilot.click("#card-aabne")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        assert table.row_count == 2
+
+
+async def test_80x24_keeps_the_target_and_the_card_labels(db: Path) -> None:
+    async with _app(db).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        lines = _screen_text(pilot.app)
+        text = "\n".join(lines)
+        for words in ("Straksafklaringsprocent", "mål 65,0 %", "Afbrudt", "Samtaler",
+                      "Tilbagemelding", "Åbne sager", "Frist i dag", "opdateret kl. 15.00"):
+            assert words in text, words
+        assert all(len(line) <= 80 for line in lines)
+        await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        text = "\n".join(_screen_text(pilot.app))
+        for words in ("Sag", "Frist", "SLA", "Kø", "Status", "Rettidig", "Jobcenter"):
+            assert words in text, words
+        assert "i_gang" not in text and "rettidig " not in text
+
+
+def _screen_text(app) -> list[str]:
+    return ["".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()]
+
+
+async def test_a_ticket_opens_its_conversation_and_back(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        ticket = pilot.app.query_one("#tickets-table", DataTable)
+        (ticket_id,) = [str(row.value) for row in ticket.rows]
+        await pilot.press("c")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "samtaler"
+        conversations = pilot.app.query_one("#conversations-table", DataTable)
+        assert conversations.row_count == 1
+        assert "Sara Jensen" in str(pilot.app.query_one("#conversation-text", Static).content)
+        await pilot.press("t")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        assert [str(row.value) for row in ticket.rows] == [ticket_id]
+        await pilot.press("3", "escape")  # all conversations again
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert conversations.row_count == 5
+
+
+# codes that are not Danish words ("overdraget" is both, so it is not here)
+CODES = ("i_gang", "genaabnet", "forfalder_i_dag", "overskredet", "kontakt_sagsbehandler",
+         "ydelsesservice", "kontanthjaelp", "aabningstid", "nlu_fallback", "jobnet_kode")
+
+
+async def test_no_internal_code_on_any_tab(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        for key in ("1", "2", "3"):
+            await pilot.press(key)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            text = "\n".join(_screen_text(pilot.app))
+            for code in CODES:
+                assert code not in text, (key, code)
+        assert "Kontakt til sagsbehandler" in text  # the words instead
+
+
+async def test_escape_leaves_the_test_input_and_q_then_asks_to_quit(db: Path) -> None:
+    from kcbot.console.widgets import Confirm
+
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        chat = pilot.app.query_one("#chat-input", Input)
+        chat.focus()
+        await pilot.press("q")
+        assert chat.value == "q"  # a letter while typing
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, Confirm)
+        await pilot.press("n")
+        chat.focus()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, Confirm)
+        await pilot.press("n")
+
+
+async def test_the_debug_view_marks_changed_slots(db: Path) -> None:
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("4")
+        pilot.app.query_one("#chat-input", Input).focus()
+        await pilot.press(*"jeg skal melde afbud", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        debug = str(pilot.app.query_one("#debug", Static).content)
+        assert "slots (* ændret i denne tur)" in debug and "{" not in debug
+        assert "* sag                  afbud" in debug
+        await pilot.press(*"dagpenge", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        debug = str(pilot.app.query_one("#debug", Static).content)
+        assert "* borgergruppe" in debug and "  sag                  afbud" in debug
+
+
+async def test_demo_data_is_marked(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert not pilot.app.query_one("#demo-badge").display
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE conversations SET channel = 'demo' WHERE rowid = 1")
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert pilot.app.query_one(Overblik).demo
+        assert pilot.app.query_one("#demo-badge").display
+        assert "demodata" in "\n".join(_screen_text(pilot.app))

@@ -14,6 +14,7 @@ PROBE = """
 import json, sys
 from datetime import date
 import kcbot, kcbot.cli, kcbot.store, kcbot.nlu, kcbot.clock, kcbot.privacy
+import kcbot.labels, kcbot.tickets, kcbot.reports, kcbot.report_formats
 from kcbot.nlu import NLU
 NLU.load().parse("hej", date(2026, 11, 24))
 print(json.dumps(sorted(m.split(".")[0] for m in sys.modules)))
@@ -29,3 +30,5 @@ def test_core_imports_neither_textual_nor_sklearn_when_the_cache_is_warm(nlu) ->
     modules = set(json.loads(out.stdout))
     assert "textual" not in modules
     assert "sklearn" not in modules
+    # the report formats load their libraries only when asked for html or xlsx
+    assert "pygal" not in modules and "openpyxl" not in modules

@@ -68,9 +68,9 @@ def test_weekly_report_beside_the_week_before(db: Path) -> None:
     assert rows[("Samlet", "Samtaler")] == ("4", "2")
     assert rows[("Samlet", "Straksafklaringsprocent (mål 65 %)")] == ("66,7 %", "100,0 %")
     assert rows[("Samlet", "Andel afbrudt")] == ("25,0 %", "0,0 %")
-    assert rows[("Kø: jobcenter", "Sager oprettet")] == ("1", "0")
-    assert rows[("Emne", "afbud")] == ("2", "0")
-    assert rows[("Emne", "kontakt_sagsbehandler")] == ("1", "0")
+    assert rows[("Kø: Jobcenter", "Sager oprettet")] == ("1", "0")
+    assert rows[("Emne", "Afbud til møde")] == ("2", "0")
+    assert rows[("Emne", "Kontakt til sagsbehandler")] == ("1", "0")
     # every settlement by the rule that decided it (the journal notes)
     assert rows[("Afgørelser pr. regel", "dagpenge_gyldig_grund_sygdom")] == ("1", "0")
     assert rows[("Afgørelser pr. regel", "utter_aabningstid")] == ("1", "1")
@@ -83,6 +83,7 @@ def test_markdown_report_to_a_file(db: Path, tmp_path: Path) -> None:
     assert result.returncode == 0
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# kcbot: rapport for måned 01.11.2026–30.11.2026")
+    assert "> Perioden er ikke slut: tallene gælder til og med 24. nov. 2026 15.00" in text
     assert "| Straksafklaringsprocent (mål 65 %) | 80,0 % | – |" in text
 
 
@@ -110,3 +111,53 @@ def test_simulate_fills_the_store_through_the_engine(tmp_path: Path) -> None:
     assert set(outcomes) <= {"straksafklaret", "overdraget", "afbrudt"}
     assert outcomes.get("straksafklaret", 0) > outcomes.get("afbrudt", 0)
     assert closed > 0 and turns > 100
+
+
+def test_html_report_is_self_contained_with_charts(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rapport.html"
+    result = kcbot("report", "--db", str(db), "--now", "2026-11-24T15:00", "--format", "html",
+                   "--output", str(out))
+    assert result.returncode == 0, result.stderr.decode()
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<h1>kcbot: rapport for uge 23.11.2026–29.11.2026</h1>" in html
+    assert "Perioden er ikke slut" in html  # the week runs to Sunday
+    assert html.count("<svg") == 3  # trend against the target, queues, topics
+    assert "Mål 65,0 %" in html and "Forrige uge" in html
+    assert "Afbud til møde" in html and "Kø: Jobcenter" in html  # labels, not codes
+    assert "kontakt_sagsbehandler" not in html
+    assert '<span class="good">66,7 %</span>' in html
+    # self-contained: nothing is fetched from elsewhere
+    assert "<script src" not in html and "<link" not in html
+    # a second run refuses to overwrite without --overwrite
+    again = kcbot("report", "--db", str(db), "--now", "2026-11-24T15:00", "--format", "html",
+                  "--output", str(out))
+    assert again.returncode == 2 and "--overwrite" in again.stderr.decode()
+    forced = kcbot("report", "--db", str(db), "--now", "2026-11-24T15:00", "--format",
+                   "html", "--output", str(out), "--overwrite")
+    assert forced.returncode == 0
+
+
+def test_xlsx_report_has_the_numbers(db: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "rapporter"  # the default folder (KCBOT_REPORTS_DIR in tests)
+    for _ in range(2):
+        result = kcbot("report", "--db", str(db), "--now", "2026-11-24T15:00", "--format",
+                       "xlsx")
+        assert result.returncode == 0, result.stderr.decode()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "kcbot-rapport-uge-2026-11-23 (2).xlsx", "kcbot-rapport-uge-2026-11-23.xlsx"]
+    book = load_workbook(folder / "kcbot-rapport-uge-2026-11-23.xlsx")
+    assert book.sheetnames == ["Nøgletal", "Køer", "Emner", "Dage"]
+    rows = {r[0]: r[1:] for r in book["Nøgletal"].iter_rows(values_only=True) if r[0]}
+    assert rows["Samtaler"] == (4, 2)
+    assert rows["Straksafklaringsprocent"][0] == pytest.approx(2 / 3)
+    assert rows["Straksafklaringsprocent"][1] == 1.0
+    assert book["Nøgletal"]["B5"].number_format in ("General", "0.0%")
+    topics = {r[0]: r[1:] for r in book["Emner"].iter_rows(min_row=2, values_only=True)}
+    assert topics["Afbud til møde"] == (2, 0)
+    queues = [r for r in book["Køer"].iter_rows(min_row=2, values_only=True)]
+    assert ("Jobcenter", "Sager oprettet", 1, 0) in queues
+    days = list(book["Dage"].iter_rows(min_row=2, values_only=True))
+    assert len(days) == 7 and days[1][1] == 4  # Tuesday's four conversations

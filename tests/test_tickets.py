@@ -120,7 +120,7 @@ def test_agent_session_through_the_cli(tmp_path: Path) -> None:
     refused = kcbot("tickets", "close", ticket["id"], "--agent", "ab", "--note", "ok", *now)
     assert refused.returncode == 2 and b"Traceback" not in refused.stderr
     shown = kcbot("tickets", "show", ticket["id"], *now).stdout.decode()
-    assert "historik" in shown and "AB afsluttet" in shown
+    assert "historik" in shown and "AB Afsluttet" in shown
 
 
 async def test_staff_input_is_stripped_of_terminal_control_and_masked(service) -> None:

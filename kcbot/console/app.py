@@ -10,62 +10,67 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, TabbedContent, TabPane
+from textual.command import CommandPalette
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from kcbot.clock import Clock
 from kcbot.config import Settings
 from kcbot.console.screens.overblik import Overblik
-from kcbot.console.screens.sager import Sager
+from kcbot.console.screens.sager import Filters, Sager
 from kcbot.console.screens.samtaler import Samtaler
 from kcbot.console.screens.test import TestChat
+from kcbot.console.widgets import Confirm, HelpScreen, Prompt
 from kcbot.errors import KcbotError
 from kcbot.store import Store
 from kcbot.tickets import TicketService
 
-__all__ = ["KcbotConsole", "Prompt"]
+__all__ = ["KcbotConsole", "Prompt"]  # Prompt: kept importable from here
 
 REFRESH_SECONDS = 3.0
 # The tabs that show the store; Test has its own.
 POLLED = {"overblik": Overblik, "sager": Sager, "samtaler": Samtaler}
 
 
-class Prompt(ModalScreen[str | None]):
-    """Ask for one line of text (initials, a note); Escape cancels."""
+class KcbotScreen(Screen):
+    """The default screen with Textual's own keys described in Danish (the keys panel)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Annuller")]
-
-    def __init__(self, question: str, placeholder: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.placeholder = placeholder
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="prompt"):
-            yield Label(self.question)
-            yield Input(placeholder=self.placeholder, id="prompt-input")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Næste felt", show=False),
+        Binding("shift+tab", "app.focus_previous", "Forrige felt", show=False),
+        Binding("ctrl+c,super+c", "screen.copy_text", "Kopiér markeret tekst", show=False),
+    ]
 
 
 class KcbotConsole(App[None]):
     TITLE = "kcbot"
     SUB_TITLE = "Jobcenter Københavns kontaktcenter"
     CSS_PATH = "app.tcss"
+    COMMAND_PALETTE_DISPLAY = "ctrl+p"
+    # Below 100 columns the list and its detail stack instead of sharing the width.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # A tall terminal (200×60) gives the charts the room.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (55, "-tall")]
     BINDINGS = [
-        Binding("1,f1", "show('overblik')", "Overblik", tooltip="Nøgletal for perioden"),
-        Binding("2,f2", "show('sager')", "Sager", tooltip="Tilbageringningskøen"),
-        Binding("3,f3", "show('samtaler')", "Samtaler", tooltip="Samtaler og udskrifter"),
-        Binding("4,f4", "show('test')", "Test", tooltip="Chat med botten"),
-        Binding("ctrl+r", "refresh", "Opdater", tooltip="Hent tallene nu"),
-        Binding("q", "quit", "Afslut"),
+        Binding("ctrl+p", "command_palette", "Kommandoer", show=False, priority=True,
+                tooltip="Åbn kommandopaletten"),
+        # The tabs are on screen already: their keys stay out of the footer to leave it room.
+        Binding("1,f1", "show('overblik')", "Overblik", show=False,
+                tooltip="Nøgletal for perioden"),
+        Binding("2,f2", "show('sager')", "Sager", show=False, tooltip="Tilbageringningskøen"),
+        Binding("3,f3", "show('samtaler')", "Samtaler", show=False,
+                tooltip="Samtaler og udskrifter"),
+        Binding("4,f4", "show('test')", "Test", show=False, tooltip="Chat med botten"),
+        Binding("ctrl+r", "refresh", "Opdater", show=False, tooltip="Hent tallene nu"),
+        Binding("i", "change_initials", "Initialer", tooltip="Skift dine initialer"),
+        Binding("question_mark", "help", "Hjælp", tooltip="Taster og hvordan tallene regnes"),
+        Binding("q", "ask_quit", "Afslut", tooltip="Afslut konsollen (du bliver spurgt)"),
+        # also from inside a text field, where q is a letter; Textual's own ctrl+q would
+        # quit without asking
+        Binding("ctrl+q", "ask_quit", "Afslut", show=False, priority=True),
     ]
 
     def __init__(self, settings: Settings, clock: Clock, store: Store | None = None) -> None:
@@ -142,15 +147,85 @@ class KcbotConsole(App[None]):
     async def ask(self, question: str, placeholder: str = "") -> str | None:
         return await self.push_screen_wait(Prompt(question, placeholder))
 
+    async def confirm(self, question: str, detail: str = "") -> bool:
+        return bool(await self.push_screen_wait(Confirm(question, detail)))
+
     async def initials(self) -> str | None:
         """The agent's initials, asked once per session and put on every change."""
         if not self.agent:
             answer = await self.ask("Dine initialer (de står på hver ændring):", "fx MK")
-            self.agent = answer.upper()[:8] if answer else None
+            self.set_agent(answer)
         return self.agent
 
+    def set_agent(self, initials: str | None) -> None:
+        self.agent = initials.strip().upper()[:8] if initials and initials.strip() else None
+        self.sub_title = (f"{self.SUB_TITLE} · initialer {self.agent}" if self.agent
+                          else self.SUB_TITLE)
+
+    @work(exclusive=True, group="initialer")
+    async def action_change_initials(self) -> None:
+        answer = await self.ask("Nye initialer (de står på hver ændring herfra):",
+                                self.agent or "fx MK")
+        if answer:
+            self.set_agent(answer)
+            self.notify(f"Du arbejder nu som {self.agent}.")
+            await self._refresh(self.query_one(TabbedContent).active)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    @work(exclusive=True, group="afslut")
+    async def action_ask_quit(self) -> None:
+        if await self.confirm("Vil du afslutte kcbot-konsollen?"):
+            self.exit()
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, in Danish."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder="Søg efter kommandoer…",
+                                            id="--command-palette"))
+
+    def action_change_theme(self) -> None:
+        from textual.theme import ThemeProvider
+
+        self.push_screen(CommandPalette(providers=[ThemeProvider],
+                                        placeholder="Søg efter tema…"))
+
+    def open_tickets(self, filters: Filters) -> None:
+        """Show Sager with ``filters`` (an Overblik card opens the tickets behind its figure)."""
+        self.query_one(Sager).apply(filters)
+        self.action_show("sager")
+
+    def get_default_screen(self) -> Screen:
+        return KcbotScreen(id="_default")
+
+    def open_conversation(self, conversation_id: str) -> None:
+        """Show Samtaler with just this conversation (a ticket opens its conversation)."""
+        self.query_one(Samtaler).show_conversation(conversation_id)
+        self.action_show("samtaler")
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """Textual's system commands in Danish, then the tabs' own."""
+        yield SystemCommand("Tema", "Skift farvetema", self.action_change_theme)
+        yield SystemCommand("Afslut", "Luk konsollen", self.action_ask_quit)
+        if screen.query("HelpPanel"):
+            yield SystemCommand("Taster", "Skjul tastepanelet", self.action_hide_help_panel)
+        else:
+            yield SystemCommand("Taster", "Vis tasterne for det felt, du står i",
+                                self.action_show_help_panel)
+        yield SystemCommand("Hjælp", "Taster for hver fane og hvordan tallene regnes",
+                            self.action_help)
+        if screen.maximized is not None:
+            yield SystemCommand("Normal størrelse", "Vis feltet i normal størrelse igen",
+                                screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand("Maksimér", "Vis det valgte felt i hele vinduet",
+                                screen.action_maximize)
+        yield SystemCommand("Skærmbillede", "Gem et SVG-billede af skærmen",
+                            lambda: self.set_timer(0.1, self.deliver_screenshot))
+        yield SystemCommand("Skift initialer", "De står på hver ændring af en sag",
+                            self.action_change_initials)
         for tab, title in (("overblik", "Overblik"), ("sager", "Sager"),
                            ("samtaler", "Samtaler"), ("test", "Test")):
             yield SystemCommand(f"Gå til {title}", f"Vis fanen {title}",

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from kcbot.tickets.service import QUEUES, STATUSES, Routing, Ticket, TicketError, TicketService
+from kcbot.tickets.service import (
+    QUEUES,
+    SORTS,
+    STATUSES,
+    Routing,
+    Ticket,
+    TicketError,
+    TicketService,
+)
 
-__all__ = ["QUEUES", "STATUSES", "Routing", "Ticket", "TicketError", "TicketService"]
+__all__ = ["QUEUES", "SORTS", "STATUSES", "Routing", "Ticket", "TicketError", "TicketService"]

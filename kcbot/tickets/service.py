@@ -9,9 +9,10 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from kcbot import labels
 from kcbot.calendar import BusinessCalendar
 from kcbot.clock import TZ
 from kcbot.config import data_path
@@ -20,13 +21,17 @@ from kcbot.privacy import mask_cpr
 from kcbot.store import Store
 from kcbot.yamlio import load_yaml
 
-__all__ = ["QUEUES", "STATUSES", "Routing", "Ticket", "TicketError", "TicketService",
+__all__ = ["QUEUES", "SORTS", "STATUSES", "Routing", "Ticket", "TicketError", "TicketService",
            "staff_initials", "staff_text"]
 
 QUEUES = ("jobcenter", "ydelsesservice", "cdu")
 STATUSES = ("ny", "i_gang", "afsluttet", "genaabnet")
 OPEN = ("ny", "i_gang", "genaabnet")
 COMPLAINT_CATEGORY = "klage"
+# The columns a queue can be sorted by (the console's headers); every sort ends on id, so
+# paging is stable.
+SORTS = {"id": "id", "due": "due", "sla": "due", "queue": "queue", "status": "status",
+         "category": "category", "navn": "navn", "summary": "summary", "agent": "agent"}
 
 
 class TicketError(KcbotError):
@@ -261,6 +266,58 @@ class TicketService:
             f"({', '.join('?' * len(urgent))})) DESC, due, id", [*params, *urgent])
         return [Ticket(**dict(r)) for r in rows]
 
+    async def page(
+        self, *, queue: str | None = None, status: str | None = None, open_only: bool = False,
+        overdue: bool = False, due_today: bool = False, agent: str | None = None,
+        search: str = "", category: str | None = None, sort: str = "due",
+        descending: bool = False, offset: int = 0, limit: int = 200,
+    ) -> tuple[list[Ticket], int]:
+        """One page of the queue and the number of tickets the filters match, both in SQL, so
+        a 100,000-ticket queue costs one indexed query per page. ``search`` matches every
+        word against the case number, name, phone number (spaces ignored) and summary."""
+        if queue and queue not in QUEUES:
+            raise TicketError(f"Ukendt kø {queue!r}; brug {', '.join(QUEUES)}.")
+        if status and status not in STATUSES:
+            raise TicketError(f"Ukendt status {status!r}; brug {', '.join(STATUSES)}.")
+        if sort not in SORTS:
+            raise TicketError(f"Kan ikke sortere efter {sort!r}; brug {', '.join(SORTS)}.")
+        where, params = ["1 = 1"], []  # type: ignore[var-annotated]
+        now = self._now()
+        if queue:
+            where.append("queue = ?")
+            params.append(queue)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if open_only or overdue or due_today:
+            where.append("status != 'afsluttet'")
+        if overdue:
+            where.append("due < ?")
+            params.append(now.isoformat(timespec="seconds"))
+        if due_today:
+            where.append("due >= ? AND due < ?")
+            params += [now.isoformat(timespec="seconds"),
+                       (now.date() + timedelta(days=1)).isoformat()]
+        if category:
+            where.append("category = ?")
+            params.append(category)
+        if agent:
+            where.append("agent = ?")
+            params.append(agent.upper())
+        for word in search.split():
+            pattern = f"%{word.replace(chr(92), '').replace('%', '').replace('_', '')}%"
+            where.append("(id LIKE ? OR navn LIKE ? OR replace(telefon, ' ', '') LIKE ? "
+                         "OR summary LIKE ?)")
+            params += [pattern, pattern, pattern.replace(" ", ""), pattern]
+        clause = " AND ".join(where)
+        row = await self.store.fetchone(f"SELECT count(*) FROM tickets WHERE {clause}", params)
+        total = int(row[0]) if row else 0
+        direction = "DESC" if descending else "ASC"
+        rows = await self.store.fetchall(
+            f"SELECT * FROM tickets WHERE {clause} ORDER BY {SORTS[sort]} {direction}, "
+            f"id {direction} LIMIT ? OFFSET ?", [*params, limit, max(0, offset)])
+        return [Ticket(**dict(r)) for r in rows], total
+
     async def history(self, ticket_id: str) -> list[dict[str, object]]:
         await self.get(ticket_id)
         rows = await self.store.fetchall(
@@ -319,6 +376,47 @@ class TicketService:
                                   {"status": "afsluttet", "closed": now,
                                    "resolution": staff_text(note)})
 
-    async def reopen(self, ticket_id: str, agent: str) -> Ticket:
-        return await self._change(ticket_id, agent, "genåbnet", "", ("afsluttet",),
-                                  {"status": "genaabnet", "closed": None})
+    async def reopen(self, ticket_id: str, agent: str, reason: str = "") -> Ticket:
+        """Reopen a closed ticket with a new deadline (the callback rule: two business days
+        from now), recorded with the reason in the history."""
+        due = self.calendar.callback_due(self._now())
+        detail = f"ny frist {labels.when(due)}"
+        if reason.strip():
+            detail = f"{reason.strip()}; {detail}"
+        return await self._change(ticket_id, agent, "genåbnet", detail, ("afsluttet",),
+                                  {"status": "genaabnet", "closed": None, "resolution": None,
+                                   "due": due.isoformat(timespec="seconds")})
+
+    async def take_over(self, ticket_id: str, agent: str) -> Ticket:
+        """Take a ticket a colleague is working on; the history names whom it came from."""
+        ticket = await self.get(ticket_id)
+        if ticket.agent and ticket.agent == (agent or "").strip().upper():
+            raise TicketError(f"Sag {ticket_id} er allerede din.")
+        return await self._change(ticket_id, agent, "overtaget",
+                                  f"fra {ticket.agent or '–'}", ("i_gang",), {})
+
+    async def undo(self, before: Ticket, agent: str) -> Ticket:
+        """Put a ticket back as it was in ``before`` (the agent's last change, undone within
+        the console's short window), if nobody has changed it since; the history keeps both
+        the change and its undoing."""
+        agent = (agent or "").strip().upper()
+        if not agent:
+            raise TicketError("Skriv dine initialer, så ændringen kan spores.")
+        last = await self.store.fetchone(
+            "SELECT agent, action FROM ticket_history WHERE ticket_id = ? ORDER BY id DESC "
+            "LIMIT 1", (before.id,))
+        if last is None or last["agent"] != agent or last["action"] == "fortrudt":
+            raise TicketError(f"Sag {before.id} er ændret siden; der er intet at fortryde.")
+        restored = {"status": before.status, "agent": before.agent, "closed": before.closed,
+                    "resolution": before.resolution, "due": before.due}
+        try:
+            async with self.store.transaction() as db:
+                assignments = ", ".join(f"{k} = ?" for k in restored)
+                await db.execute(f"UPDATE tickets SET {assignments} WHERE id = ?",
+                                 (*restored.values(), before.id))
+                await self._log(db, before.id, agent, "fortrudt", f"{last['action']} fortrudt")
+        except sqlite3.IntegrityError:
+            raise TicketError(
+                f"Sag {before.id} kan ikke sættes tilbage: samtalen har nu en anden åben sag "
+                f"om '{before.category}'.") from None
+        return await self.get(before.id)

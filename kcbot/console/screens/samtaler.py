@@ -12,13 +12,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from kcbot.console.screens.base import Pane, when
+from kcbot.labels import label
 from kcbot.nlu.data import INTENTS
 from kcbot.reports import SMALL_TALK, TOPIC_SQL
 
 __all__ = ["Samtaler"]
 
 PAGE = 200
-OUTCOMES = (None, "straksafklaret", "overdraget", "afbrudt", "i gang")
+OUTCOMES = (None, "straksafklaret", "overdraget", "afbrudt", "i_gang")
 OUTCOME_STYLE = {"straksafklaret": "green", "overdraget": "yellow", "afbrudt": "red"}
 
 
@@ -26,6 +27,8 @@ class Samtaler(Pane):
     BINDINGS = [
         Binding("u", "next_outcome", "Udfald", tooltip="Skift filter på udfald"),
         Binding("e", "next_intent", "Emne", tooltip="Skift filter på emne"),
+        Binding("t", "open_ticket", "Sag", tooltip="Åbn samtalens sag i Sager"),
+        Binding("escape", "show_all", "Alle", show=False, tooltip="Vis alle samtaler igen"),
         Binding("right_square_bracket", "page(1)", "Næste side", show=False),
         Binding("left_square_bracket", "page(-1)", "Forrige side", show=False),
     ]
@@ -34,6 +37,7 @@ class Samtaler(Pane):
         super().__init__()
         self.outcome_index = 0
         self.intent: str | None = None
+        self.only: str | None = None  # one conversation, opened from its ticket
         self.first_row = 0
         self.ids: list[str] = []
 
@@ -49,7 +53,8 @@ class Samtaler(Pane):
 
     def commands(self) -> Iterable[SystemCommand]:
         for outcome in OUTCOMES[1:]:
-            yield SystemCommand(f"Samtaler: kun {outcome}", "Filtrér samtalerne på udfald",
+            yield SystemCommand(f"Samtaler: kun {label('outcome', outcome).lower()}",
+                                "Filtrér samtalerne på udfald",
                                 lambda o=outcome: self._set_outcome(o))
         yield SystemCommand("Samtaler: alle", "Fjern filtrene", self._clear)
 
@@ -58,8 +63,31 @@ class Samtaler(Pane):
         self._refilter()
 
     def _clear(self) -> None:
-        self.outcome_index, self.intent = 0, None
+        self.outcome_index, self.intent, self.only = 0, None, None
         self._refilter()
+
+    def show_conversation(self, conversation_id: str) -> None:
+        """Show just this conversation (a ticket opens its conversation); Escape shows all."""
+        self.outcome_index, self.intent, self.only = 0, None, conversation_id
+        self._refilter()
+
+    def action_show_all(self) -> None:
+        if self.only:
+            self._clear()
+
+    async def action_open_ticket(self) -> None:
+        conversation_id = self.highlighted(self.query_one(DataTable))
+        if conversation_id is None:
+            return
+        row = await self.kc.store.fetchone(
+            "SELECT id FROM tickets WHERE conversation_id = ? ORDER BY created DESC LIMIT 1",
+            (conversation_id,))
+        if row is None:
+            self.notify("Samtalen har ingen sag.", severity="warning")
+            return
+        from kcbot.console.screens.sager import Filters
+
+        self.kc.open_tickets(Filters(status=None, search=row["id"]))
 
     def _refilter(self) -> None:
         self.first_row = 0
@@ -81,7 +109,10 @@ class Samtaler(Pane):
     async def refresh_data(self) -> None:
         outcome = OUTCOMES[self.outcome_index]
         where, params = [], []
-        if outcome == "i gang":
+        if self.only:
+            where.append("c.id = ?")
+            params.append(self.only)
+        if outcome == "i_gang":
             where.append("c.ended IS NULL")
         elif outcome:
             where.append("c.outcome = ?")
@@ -103,13 +134,15 @@ class Samtaler(Pane):
             table = self.query_one(DataTable)
             table.clear()
             for row in rows:
-                shown = row["outcome"] or "i gang"
+                shown = row["outcome"] or "i_gang"
                 table.add_row(when(row["started"]), row["channel"],
-                              Text(shown, style=OUTCOME_STYLE.get(shown, "")),
-                              row["intent"] or "–", str(row["users"]), key=row["id"])
+                              Text(label("outcome", shown), style=OUTCOME_STYLE.get(shown, "")),
+                              label("topic", row["intent"]), str(row["users"]), key=row["id"])
             self.ids = ids
         self.query_one("#conversation-filters", Label).update(
-            f"Udfald: {outcome or 'alle'} (u) · emne: {self.intent or 'alle'} (e) · "
+            ("Samtale fra en sag (Escape viser alle) · " if self.only else "") +
+            f"Udfald: {label('outcome', outcome) if outcome else 'alle'} (u) · "
+            f"emne: {label('topic', self.intent) if self.intent else 'alle'} (e) · "
             f"viser {self.first_row + 1 if ids else 0}–{self.first_row + len(ids)} ([ ])")
         if ids:
             await self.show_transcript()
@@ -125,7 +158,8 @@ class Samtaler(Pane):
         for turn in await self.kc.store.turns(conversation_id):
             if turn.speaker == "user":
                 text.append(f"{turn.time[11:16]} borger ", style="bold")
-                text.append(f"[{turn.intent or '–'} {turn.confidence or 0:.2f}]\n", style="dim")
+                text.append(f"[{label('topic', turn.intent or 'ukendt')} "
+                            f"{turn.confidence or 0:.2f}]\n", style="dim")
             else:
                 text.append(f"{turn.time[11:16]} kcbot\n", style="bold cyan")
             text.append(turn.text + "\n\n")  # plain text: citizen words are never markup

@@ -3,7 +3,6 @@ dialogue test file. It works on a throw-away store, so testing never shows up in
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,40 +13,54 @@ from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import DataTable, Input, Label, RichLog, Static
 
 from kcbot.clock import FrozenClock, parse_local
 from kcbot.console.screens.base import Pane
 from kcbot.errors import KcbotError
+from kcbot.labels import label
 from kcbot.privacy import mask_cpr
 
 if TYPE_CHECKING:
     from kcbot.dialogue import Engine, TurnResult
+    from kcbot.dialogue.scripted import DialogueResult
 
 __all__ = ["TestChat"]
 
 
-class TestChat(Pane):
+class TestChat(Pane, can_focus=True):
     BINDINGS = [Binding("ctrl+n", "new_conversation", "Ny samtale",
-                        tooltip="Start forfra med en ny borger")]
+                        tooltip="Start forfra med en ny borger"),
+                Binding("escape", "leave_input", "Forlad feltet",
+                        tooltip="Gå ud af feltet, så tasterne (q, 1–4, ?) virker igen")]
 
     def __init__(self) -> None:
         super().__init__()
         self.engine: Engine | None = None
         self.clock = FrozenClock()
         self.number = 0
+        self.last_slots: dict[str, object] = {}  # to mark what a turn changed
+        self.results: dict[str, DialogueResult] = {}  # the last dialogue file's, by row
         self._folder = tempfile.TemporaryDirectory(prefix="kcbot-console-test-")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="split"):
             with Vertical():
                 yield RichLog(id="chat-log", wrap=True, markup=False, min_width=20)
+                yield DataTable(id="test-results", cursor_type="row", zebra_stripes=True)
                 yield Input(placeholder="Skriv som en borger og tryk Enter", id="chat-input")
                 yield Input(placeholder="Frossen tid, fx 2026-11-24T09:15 (tom: nu)",
                             id="test-time")
                 yield Input(placeholder="Dialogtest-fil, fx tests/dialogues/afbud.yml",
                             id="test-file")
             yield Static("Debug: intent, slots og flows vises her.", id="debug")
+        yield Label("Escape forlader feltet · ctrl+q afslutter · ctrl+n ny samtale",
+                    classes="filters", id="test-hint")
+
+    def on_mount(self) -> None:
+        results = self.query_one("#test-results", DataTable)
+        results.add_columns("Resultat", "Dialog", "Fejl")
+        results.display = False
 
     def commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Test: ny samtale", "Start en ny testborger",
@@ -67,8 +80,12 @@ class TestChat(Pane):
             await self.engine.close()
         self._folder.cleanup()
 
+    def action_leave_input(self) -> None:
+        self.focus()
+
     def action_new_conversation(self) -> None:
         self.number += 1
+        self.last_slots = {}
         self.query_one(RichLog).write(Text("— ny samtale —", style="dim"))
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -107,12 +124,17 @@ class TestChat(Pane):
                 text.append(f"  {name:<22} {confidence:.2f}\n")
         state = result.state
         slots = {k: v for k, v in state.slots.items() if v is not None}
-        text.append("slots\n", style="bold")
-        text.append(mask_cpr(json.dumps(slots, ensure_ascii=False, indent=1)) + "\n")
+        text.append("slots (* ændret i denne tur)\n", style="bold")
+        for name, value in sorted(slots.items()):
+            changed = self.last_slots.get(name) != value
+            text.append(f"{'*' if changed else ' '} {name:<20} ",
+                        style="bold yellow" if changed else "")
+            text.append(mask_cpr(str(value)) + "\n")  # values can be citizen words
+        self.last_slots = slots
         text.append("flows: ", style="bold")
         text.append(" > ".join(f.flow for f in state.stack) or "–")
         text.append(f"\nventer på: {state.requested_slot or '–'}   "
-                    f"udfald: {state.outcome or '–'}\n")
+                    f"udfald: {label('outcome', state.outcome) if state.outcome else '–'}\n")
         store = engine.store
         journal = await store.fetchall(
             "SELECT sag, decision, rule FROM journal WHERE conversation_id = ?",
@@ -140,12 +162,32 @@ class TestChat(Pane):
             self.notify(str(exc), severity="error")
             return
         failed = 0
-        for result in results:
-            line = Text("ok   " if result.passed else "FEJL ",
-                        style="green" if result.passed else "bold red")
-            line.append(result.name)
-            if not result.passed:
-                failed += 1
-                line.append(": " + "; ".join(result.failures))
-            log.write(line)
-        log.write(Text(f"{len(results) - failed} passed, {failed} failed", style="bold"))
+        table = self.query_one("#test-results", DataTable)
+        table.clear()
+        self.results = {}
+        for index, result in enumerate(results):
+            key = f"{index}"
+            self.results[key] = result
+            table.add_row(Text("ok", style="green") if result.passed
+                          else Text("FEJL", style="bold red"),
+                          Text(result.name), Text("; ".join(result.failures)[:80]), key=key)
+            failed += not result.passed
+        table.display = bool(results)
+        log.write(Text(f"{len(results) - failed} passed, {failed} failed "
+                       "(vælg en dialog i listen for at se dens udskrift)", style="bold"))
+        if results:
+            table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """A dialogue's transcript and failures in the debug pane."""
+        result = self.results.get(str(event.row_key.value))
+        if result is None:
+            return
+        text = Text(f"{result.name}\n", style="bold")
+        for failure in result.failures:
+            text.append(f"✗ {failure}\n", style="red")
+        for turn in result.transcript:
+            who = "borger" if turn.get("from") == "user" else "kcbot"
+            text.append(f"{who}: ", style="bold" if who == "borger" else "bold cyan")
+            text.append(f"{turn.get('text', '')}\n")  # plain text, never markup
+        self.query_one("#debug", Static).update(text)

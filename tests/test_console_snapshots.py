@@ -1,0 +1,37 @@
+"""Each tab at 120×40 and 80×24, as SVG snapshots (pytest-textual-snapshot). The pictures
+were reviewed by eye before they were committed; `pytest --snapshot-update` redraws them
+after a deliberate change, and the diff shows what moved."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from kcbot.clock import FrozenClock
+from kcbot.config import Settings
+from kcbot.console import KcbotConsole
+from tests.test_console import CITIZENS, NOW, _fill
+
+TABS = {"overblik": "f1", "sager": "f2", "samtaler": "f3", "test": "f4"}
+
+
+@pytest.fixture
+def store(tmp_path: Path, nlu) -> Path:
+    path = tmp_path / "snapshot.sqlite3"
+    asyncio.run(_fill(path, nlu, CITIZENS, NOW.replace(hour=9)))
+    return path
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("tab", list(TABS))
+def test_each_tab(snap_compare, store: Path, tab: str, size: tuple[int, int]) -> None:
+    async def open_tab(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await pilot.press(TABS[tab])
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    app = KcbotConsole(Settings(db_path=store), FrozenClock(NOW))
+    assert snap_compare(app, terminal_size=size, run_before=open_tab)
