@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 from kcbot.labels import label
 from kcbot.store import Store
+from kcbot.store.topics import SMALL_TALK, TOPIC_SQL
 
 __all__ = ["PERIODS", "SMALL_TALK", "TOPIC_SQL", "Figures", "Report", "figures",
            "period_bounds", "render", "report", "trend"]
@@ -30,15 +31,6 @@ __all__ = ["PERIODS", "SMALL_TALK", "TOPIC_SQL", "Figures", "Report", "figures",
 PERIODS = ("day", "week", "month", "quarter")
 TARGET = 0.65
 BASELINE_2014 = 0.56
-# Messages that say nothing about what the citizen came for.
-SMALL_TALK = ("hilsen", "tak", "farvel", "bekraeft", "afkraeft", "nlu_fallback")
-# A conversation's topic: the intent of its first citizen message that is not small talk (an
-# over-long message has no intent: "ukendt"). Takes the SMALL_TALK names as parameters.
-TOPIC_SQL = (
-    "(SELECT coalesce(t.intent, 'ukendt') FROM turns t WHERE t.conversation_id = c.id AND "
-    "t.speaker = 'user' AND coalesce(t.intent, 'ukendt') NOT IN "
-    f"({', '.join('?' * len(SMALL_TALK))}) ORDER BY t.seq LIMIT 1)"
-)
 PERIOD_LABELS = {"day": "dag", "week": "uge", "month": "måned", "quarter": "kvartal"}
 
 

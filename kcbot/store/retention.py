@@ -21,15 +21,10 @@ from datetime import datetime, timedelta
 
 from kcbot.config import RetentionSettings
 from kcbot.store.db import Store
+from kcbot.store.topics import SMALL_TALK, TOPIC_SQL
 
 __all__ = ["PurgeReport", "purge", "purge_due"]
 
-_SMALL_TALK = ("hilsen", "tak", "farvel", "bekraeft", "afkraeft", "nlu_fallback")
-_TOPIC = (
-    "(SELECT coalesce(t.intent, 'ukendt') FROM turns t WHERE t.conversation_id = c.id AND "
-    "t.speaker = 'user' AND coalesce(t.intent, 'ukendt') NOT IN "
-    f"({', '.join('?' * len(_SMALL_TALK))}) ORDER BY t.seq LIMIT 1)"
-)
 
 
 @dataclass
@@ -64,12 +59,12 @@ async def purge(store: Store, now: datetime, settings: RetentionSettings) -> Pur
         old = ("SELECT id FROM conversations WHERE purged IS NULL AND last_activity < ?")
         # the reports' figures first, while the turns are still there
         await db.execute(
-            f"UPDATE conversations AS c SET topic = {_TOPIC}, "
+            f"UPDATE conversations AS c SET topic = {TOPIC_SQL}, "
             "user_turns = (SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND "
             "t.speaker = 'user'), fallbacks = (SELECT count(*) FROM events e WHERE "
             "e.conversation_id = c.id AND json_extract(e.event, '$.event') = 'fallback') "
             f"WHERE c.id IN ({old})",
-            (*_SMALL_TALK, transcripts),
+            (*SMALL_TALK, transcripts),
         )
         cur = await db.execute(f"DELETE FROM turns WHERE conversation_id IN ({old})",
                                (transcripts,))
