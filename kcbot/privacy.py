@@ -94,10 +94,17 @@ def _birth_date(dd: str, mm: str, yy: str, first_serial_digit: str) -> date | No
         return None
 
 
+# Ten digits (any script) close together: a text without them holds no CPR number, however it
+# is written, and needs no normalising (most turns, and the dialogue state, are such texts).
+_TEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){9}")
+
+
 def _matches(text: str) -> list[tuple[int, int, re.Match[str]]]:
     """Every CPR number in ``text``: (start, end) in the original text and the match in the
     normalised one. A candidate that is no date is skipped one character at a time, so it
     cannot hide a real number it overlaps."""
+    if _TEN_DIGITS.search(text) is None:
+        return []
     normal, origin = normalise_for_cpr(text)
     found: list[tuple[int, int, re.Match[str]]] = []
     pos = 0

@@ -49,7 +49,8 @@ _LONG_WORD = re.compile(rf"[a-z]{{{FUZZY_MIN_LENGTH},}}")
 class LookupMatcher:
     def __init__(self, data: TrainingData) -> None:
         self._tables: list[tuple[str, re.Pattern[str], dict[str, str]]] = []
-        self._words: list[tuple[str, list[str], dict[str, str]]] = []
+        # per entity table: word length -> its single-word phrases within the typo margin
+        self._words: list[tuple[str, dict[int, list[str]], dict[str, str]]] = []
         for name, phrases in data.lookups.items():
             values = {fold(p): data.synonyms.get(p.lower(), p) for p in phrases if fold(p)}
             heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
@@ -61,14 +62,25 @@ class LookupMatcher:
             self._tables.append((name, pattern, values))
             single = [p for p in values if p.isalpha() and len(p) >= FUZZY_MIN_LENGTH]
             if not name.startswith(TOPIC_PREFIX) and single:
-                self._words.append((name, single, values))
+                by_length: dict[int, list[str]] = {}
+                for phrase in single:
+                    for length in range(len(phrase) - FUZZY_MAX_LENGTH_DIFFERENCE,
+                                        len(phrase) + FUZZY_MAX_LENGTH_DIFFERENCE + 1):
+                        by_length.setdefault(length, []).append(phrase)
+                self._words.append((name, by_length, values))
+        # The classifier's features and the entity extractor read the same message.
+        self._last: tuple[str, list[LookupMatch]] = ("", [])
 
     def matches(self, folded: str) -> list[LookupMatch]:
-        return [
+        if self._last[0] == folded and folded:
+            return self._last[1]
+        found = [
             LookupMatch(name, self._value(values, m.group(1)), m.start(), m.end())
             for name, pattern, values in self._tables
             for m in pattern.finditer(folded)
         ]
+        self._last = (folded, found)
+        return found
 
     def near_matches(self, folded: str, taken: list[tuple[int, int]]) -> list[LookupMatch]:
         """Entity phrases written with a typo: long words outside ``taken`` (spans of the
@@ -77,9 +89,10 @@ class LookupMatcher:
         for word in _LONG_WORD.finditer(folded):
             if any(a < word.end() and word.start() < b for a, b in taken):
                 continue
-            for name, choices, values in self._words:
-                near = [c for c in choices
-                        if abs(len(c) - len(word.group())) <= FUZZY_MAX_LENGTH_DIFFERENCE]
+            for name, by_length, values in self._words:
+                near = by_length.get(len(word.group()))
+                if not near:
+                    continue
                 hit = process.extractOne(word.group(), near, scorer=fuzz.ratio,
                                          score_cutoff=FUZZY_MIN_SCORE)
                 if hit:
