@@ -140,7 +140,7 @@ def find_cprs(text: str) -> list[CprMatch]:
 
 def mask_cpr(text: str) -> str:
     """Replace every CPR number in ``text``, however written, with ``ddmmyy-XXXX``."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or _TEN_DIGITS.search(text) is None:
         return text
     parts: list[str] = []
     last = 0
