@@ -24,6 +24,8 @@ from kcbot.privacy import cpr_birth_date
 __all__ = ["ValidateSlots"]
 
 _DIGITS = re.compile(r"\D")
+_CAUSAL = re.compile(r"\b(?:fordi|pga\.?|p\.g\.a\.?|grund af|because|since|due to|idet)\s*$",
+                     re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 NAME_MAX = 80
 TEXT_MAX = 1000
@@ -101,15 +103,26 @@ class ValidateSlots(ValidationAction):
     def validate_afbud_grund(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        entities = tracker.latest_message.get("entities", [])
+        text = str(tracker.latest_message.get("text") or "")
+        # "var syg i sidste uge, men kan ikke komme fordi jeg skal flytte": after "fordi" the
+        # reason is that clause, and only what it names counts
+        clause = next((e for e in entities if e.get("entity") == "grund"
+                       and _CAUSAL.search(text[:e.get("start", 0)])), None)
         categories = [
-            e.get("value") for e in tracker.latest_message.get("entities", [])
-            if e.get("entity") == "afbud_kategori"
+            e.get("value") for e in entities if e.get("entity") == "afbud_kategori"
+            and (clause is None or clause["start"] <= e.get("start", -1) < clause["end"])
         ]
-        if value in categories:  # filled from the entity: keep the citizen's own words
-            value = tracker.latest_message.get("text") or value
+        named_here = any(e.get("entity") == "afbud_kategori" for e in entities)
+        grund = next((e for e in entities if e.get("entity") == "grund"), None)
+        if value in categories or (grund is not None and clause is None
+                                   and value == grund.get("value")):
+            # filled from an entity, or from the clause after "kan ikke komme …," (which need
+            # not be the reason): the citizen's whole message, so hedges in it are seen
+            value = text or value
         # A category named in an earlier message (kept until the topic started) comes along.
         earlier = tracker.slots_to_validate().get("afbud_kategori")
-        if earlier and earlier not in categories:
+        if earlier and not named_here and earlier not in categories:
             categories.append(earlier)
         text = _free_text(value)
         if text is None:

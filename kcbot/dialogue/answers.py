@@ -131,9 +131,11 @@ def read_polar(text: str, question: str = "") -> str | None:
     first = tokens[0]
     if is_question(text):
         return None  # "har I åbent i dag?" is a question, not a yes
+    if first in _YES_LEAD and (any(t in _NO_LEAD for t in tokens[1:]) or correction(text)):
+        return None  # "ja ja nej vent, det er i dag": not a yes to what was read back
+    if first in _NO_LEAD and any(t in _YES_LEAD - {"ok", "okay"} for t in tokens[1:]):
+        return None  # "nej... jo det er rigtigt": asked again rather than guessed
     if first in _YES_LEAD:
-        # "ja ... ikke" in one breath is a contradiction worth asking about, unless the "ikke"
-        # belongs to something else ("ja, jeg kan ikke logge ind" answers a question about it).
         return YES
     if first in _NO_LEAD:
         return NO

@@ -25,6 +25,7 @@ from kcbot.nlu.normalise import fold
 __all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
 
 PERSON_FLOW = "menneske"
+CONFIRM_SLOT = "bekraeftelse"
 FACT_ENTITIES = frozenset({"borgergruppe", "sygemeldt_fra", "telefon"})
 # A second request must be this clear in its own part of the message to be offered.
 OTHER_TOPIC_CONFIDENCE = 0.85
@@ -100,7 +101,9 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 asked: str | None) -> dict[str, Any]:
     """Slots already given that a correcting message gives a new value for. A slot the
     citizen calls wrong without a new value ("forkert dato") maps to None: ask it again."""
-    if not correction(parse.text):
+    # "nej, jeg er ikke syg, det er min søn" to a read-back corrects what was read back
+    answers_readback = asked == CONFIRM_SLOT and words(fold(parse.text))[:1] in (["nej"], ["no"])
+    if not correction(parse.text) and not answers_readback:
         return {}
     changed: dict[str, Any] = {}
     for name, spec in domain.slots.items():

@@ -38,6 +38,8 @@ __all__ = [
 
 NUMBER = re.compile(r"^\s*(\d{1,2})\s*[).]?\s*$")
 CPR_SLOT = "cpr"
+# Slots a second, different date in the same message makes ambiguous.
+DATE_SLOTS = frozenset({"moededato", "afmeldingsdato", "fra_dato"})
 # A first message that asks for a person and goes on to say what about ("…, vi kan ikke
 # samarbejde", "… om min jobplan") is the description; "jeg vil tale med min sagsbehandler" is not.
 DESCRIBES = 6
@@ -83,8 +85,10 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
         return find_cpr(raw)
     for entity in spec.entities():
         values = parse.values(entity)
+        if len(set(values)) > 1 and slot in DATE_SLOTS and not correction(parse.text):
+            return None  # "i morgen eller fredag": asked again
         if values:
-            return values[0]
+            return values[-1] if correction(parse.text) else values[0]
     return parse.text if spec.from_text else None
 
 
@@ -113,7 +117,12 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
         spec = domain.slots[name]
         values = [v for entity in spec.entities() for v in parse.values(entity)]
         if values:
-            found[name] = values[-1] if last else values[0]
+            if last:
+                found[name] = values[-1]
+            elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
+                found[name] = values[0]
+            # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
+            # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
         options = domain.answer_options(name)
         if options and {o.payload for o in options} != {YES, NO}:

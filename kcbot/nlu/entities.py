@@ -99,11 +99,15 @@ _ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
 # A reason given in passing: "... fordi bilen er gået i stykker", "... pga min bil", "I can't come
 # because ...", or the clause after "kan ikke komme i morgen,". Read on the original text, since
 # folding drops the punctuation that ends the first clause.
-_REASON = re.compile(
-    r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since|due to"
-    r"|(?:kan|kommer) (?:ikke|ik|ikk) (?:komme|deltage|møde op|moede op|mode op|nå)\b"
-    r"[^,.;!?\n]{0,60}?[,.;!?\n]\s+(?:men |for |og )?)\s*"
-    r"(?P<grund>[^\W\d_][^.!?\n]{2,200})",
+_REASON_CAUSAL = re.compile(
+    r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since|due to)"
+    r"\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
+    re.IGNORECASE,
+)
+# Without a "fordi", the clause after "kan ikke komme …," may be the reason.
+_REASON_AFTER = re.compile(
+    r"\b(?:kan|kommer) (?:ikke|ik|ikk) (?:komme|deltage|møde op|moede op|mode op|nå)\b"
+    r"[^,.;!?\n]{0,60}?[,.;!?\n]\s+(?:men |for |og )?\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
 )
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
@@ -253,6 +257,7 @@ class EntityExtractor:
         for m in _PHONE.finditer(text):
             if free(m.start(), m.end()):
                 add("telefon", re.sub(r"\D", "", m["n"]), m.start(), m.end())
+        weekdays: list[tuple[Entity, int]] = []
         for kind, pattern in _DATE_RES:
             for m in pattern.finditer(folded):
                 start, end = orig(m)
@@ -260,6 +265,9 @@ class EntityExtractor:
                     d = resolve_date_words(kind, m, today)
                     if d:
                         add("dato", d.isoformat(), start, end)
+                        if kind == "wd":
+                            weekdays.append((found[-1], _weekday(m["wd"])))
+        _settle_weekdays(text, found, weekdays)
         for kind, pattern in _TIME_RES:
             for m in pattern.finditer(folded):
                 start, end = orig(m)
@@ -287,7 +295,7 @@ class EntityExtractor:
         name = _NAME.search(text)
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
-        reason = _REASON.search(text)
+        reason = _REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
         if reason:
             lead = _REASON_LEAD.match(reason["grund"])
             start = reason.start("grund") + (lead.end() if lead else 0)
@@ -296,6 +304,26 @@ class EntityExtractor:
             found.append(Entity("grund", text[start:end].strip(), start, end))
         found.sort(key=lambda e: (e.start, e.entity))
         return found
+
+
+_WEEKDAY_GLUE = re.compile(r"\s*(?:d\.?|den|the|,)?\s*", re.IGNORECASE)
+
+
+def _settle_weekdays(text: str, found: list[Entity],
+                     weekdays: list[tuple[Entity, int]]) -> None:
+    """ "mandag d. 7/12", "tirsdag om 14 dage": the weekday names the date beside it, it is
+    not the coming Monday. When they disagree ("mandag d. 6/12", a Sunday) neither is taken:
+    the citizen is asked."""
+    for weekday_entity, weekday in weekdays:
+        beside = [e for e in found if e.entity == "dato" and e is not weekday_entity
+                  and 0 <= e.start - weekday_entity.end <= 6
+                  and _WEEKDAY_GLUE.fullmatch(text[weekday_entity.end:e.start])]
+        if not beside:
+            continue
+        found.remove(weekday_entity)
+        for other in beside:
+            if date.fromisoformat(other.value).weekday() != weekday and other in found:
+                found.remove(other)
 
 
 def _time_value(kind: str, m: re.Match[str]) -> str | None:
