@@ -31,7 +31,9 @@ def test_each_tab(snap_compare, store: Path, tab: str, size: tuple[int, int]) ->
         await pilot.pause()
         await pilot.press(TABS[tab])
         await pilot.app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
+        await pilot.pause()  # focus and layout settle on a busy machine too
 
     app = KcbotConsole(Settings(db_path=store), FrozenClock(NOW))
     assert snap_compare(app, terminal_size=size, run_before=open_tab)

@@ -91,6 +91,7 @@ _RESET = re.compile(
     r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller|fortryd|glem det|nej ikke "
     r"alligevel|ikke alligevel|never ?mind|forget it|cancel)\b[ !.]*$"
 )
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A change of topic in the middle of a question needs a sentence, not a word: "syg" answering
 # "Skal en medarbejder ringe dig op?" is a confused answer, not a new sick report.
 SWITCH_MIN_WORDS = 3
@@ -410,12 +411,13 @@ class Engine:
             if spec.custom and name not in PERSISTENT_SLOTS and name != "sag":
                 state.slots.pop(name, None)
         state.slots["rettelse"] = settled_before or bool(state.slots.get("rettelse"))
-        state.slots["rettet"] = ", ".join(
-            self.domain.label(k, state.slots.get(k)) if v is not None else k
-            for k, v in changed.items() if not self.domain.slots[k].from_text or v is None
-        ) or self.domain.label(next(iter(changed)), parse.text)
+        # "til torsdag den 26. november", "til kontanthjælp": only values that read as words
+        readable = [self.domain.label(k, state.slots.get(k)) for k, v in changed.items()
+                    if v is not None and (self.domain.options(k) or _ISO_DAY.fullmatch(str(v)))]
+        state.slots["rettet"] = ", ".join(readable)
         turn.events.append({"event": "correction", "slots": sorted(changed)})
-        self._say(turn, "utter_rettet" if new_values else "utter_rettes")
+        self._say(turn, "utter_rettes" if not new_values
+                  else "utter_rettet" if readable else "utter_rettet_kort")
         state.requested_slot = state.ask = None
         state.tries = 0
         state.stack = [Frame(topic)]
