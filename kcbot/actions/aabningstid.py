@@ -12,7 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
-from kcbot.clock import TZ
 
 __all__ = ["ActionAabningstid", "today_status"]
 
@@ -45,7 +44,7 @@ class ActionAabningstid(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         async with current() as context:
-            now = context.clock.now().astimezone(TZ)
+            now = context.clock.now()
             calendar = context.calendar
         status = [today_status(calendar, now)]
         tomorrow = calendar.day(now.date() + timedelta(days=1))

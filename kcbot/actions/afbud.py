@@ -27,7 +27,6 @@ from rasa_sdk.types import DomainDict
 from kcbot.actions.aabningstid import today_status
 from kcbot.actions.context import content, current
 from kcbot.actions.tilbagekald import format_frist
-from kcbot.clock import TZ
 from kcbot.dialogue.care import fold_pattern
 from kcbot.errors import DataError
 from kcbot.nlu.normalise import fold
@@ -106,7 +105,7 @@ class ActionTjekMoede(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         async with current() as context:
-            now = context.clock.now().astimezone(TZ)
+            now = context.clock.now()
             calendar = context.calendar
         reform = content(RULES_FILE).get("indkaldt_af_fra")
         try:
@@ -144,7 +143,7 @@ class ActionVurderAfbud(Action):
         if slots.get("moede_naar") is None and slots.get("moededato"):
             # called on its own (Rasa's action server): where the meeting lies, from the clock
             async with current() as context:
-                today = context.clock.now().astimezone(TZ).date()
+                today = context.clock.today()
             try:
                 slots["moede_naar"] = meeting_when(date.fromisoformat(str(slots["moededato"])),
                                                    today)

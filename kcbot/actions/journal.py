@@ -16,7 +16,6 @@ from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
 from kcbot.actions.registrering import facts
-from kcbot.clock import TZ
 
 __all__ = ["ActionJournal"]
 
@@ -50,7 +49,7 @@ class ActionJournal(Action):
         async with current() as context:
             # What the rule used, so a caseworker can check the decision; a registration sets
             # it with the citizen's confirmation, guidance alone has the group and dates.
-            today = context.clock.now().astimezone(TZ).date()
+            today = context.clock.today()
             parts.append(f"Fakta: {slots.get('fakta') or facts(dict(slots), today, False)}.")
             conversation_id = await context.conversation_for(tracker.sender_id)
             await context.store.add_journal(

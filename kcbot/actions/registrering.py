@@ -20,7 +20,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import content, current
-from kcbot.clock import TZ
 from kcbot.delivery.recipients import configured as recipients
 from kcbot.errors import DataError
 from kcbot.privacy import is_full_cpr
@@ -136,7 +135,7 @@ class DatoTjek(_Named):
         rule = spec_for(self.registrering).get("dato") or {}
         slot = str(rule.get("slot"))
         async with current() as context:
-            today = context.clock.now().astimezone(TZ).date()
+            today = context.clock.today()
         value = tracker.get_slot(slot)
         if value is None and rule.get("standard") == "i_dag":
             value = today.isoformat()
@@ -164,7 +163,7 @@ class Registrering(_Named):
         spec = spec_for(self.registrering)
         slots = dict(tracker.slots)
         async with current() as context:
-            today = context.clock.now().astimezone(TZ).date()
+            today = context.clock.today()
             conversation_id = await context.conversation_for(tracker.sender_id)
             if spec["modtager"] not in recipients():
                 raise DataError(FILE, f"registreringer.{self.registrering}.modtager",

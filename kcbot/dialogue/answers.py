@@ -279,13 +279,15 @@ _NUMBERED = re.compile(
 
 def choice_number(text: str, count: int) -> int | None:
     """The option a reply picks by its place: "2", "nr. 2", "nummer to", "den første", "den
-    sidste", "the second one". 1-based; None when the reply is not a place or out of range."""
+    sidste", "the second one". 1-based; 0 for a number with no option ("7" of five: it picks
+    nothing, and is read as nothing else); None when the reply is not a place."""
     match = _NUMBERED.match(fold(text))
     if not match:
         return None
     if match["n"]:
         number = int(match["n"])
-    elif match["word"]:
+        return number if 1 <= number <= count else 0
+    if match["word"]:
         number = _CARDINALS.get(match["word"], 0)
     elif match["ord"] in ("sidste", "last"):
         number = count

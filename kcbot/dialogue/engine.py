@@ -43,7 +43,6 @@ from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
     CPR_SLOT,
-    NUMBER,
     answer_value,
     entity_candidates,
     flow_uses,
@@ -591,12 +590,9 @@ class Engine:
     def _chosen_topic(self, state: DialogueState, parse: ParseResult) -> str | None:
         """The offered topic a reply picks: its number, its words, "ja" to a single offer, or
         a message the classifier reads as one of them."""
-        if NUMBER.match(parse.text):
-            index = choice_number(parse.text, len(state.choices))
-            return state.choices[index - 1] if index else None
         index = choice_number(parse.text, len(state.choices))
-        if index:
-            return state.choices[index - 1]
+        if index is not None:
+            return state.choices[index - 1] if index else None
         if len(state.choices) == 1 and read_polar(parse.text) == YES:
             return state.choices[0]
         if len(state.choices) == 1:

@@ -32,11 +32,10 @@ from kcbot.nlu.normalise import fold
 from kcbot.privacy import find_cpr
 
 __all__ = [
-    "NUMBER", "answer_value", "cached_fold", "entity_candidates", "flow_uses", "is_unknown",
+    "answer_value", "cached_fold", "entity_candidates", "flow_uses", "is_unknown",
     "message_facts",
 ]
 
-NUMBER = re.compile(r"^\s*(\d{1,2})\s*[).]?\s*$")
 CPR_SLOT = "cpr"
 # Slots a second, different date in the same message makes ambiguous.
 DATE_SLOTS = frozenset({"moededato", "afmeldingsdato", "fra_dato"})
@@ -69,12 +68,9 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
     if options and (is_unknown(domain, slot, ask, parse) or is_question(parse.text)):
         return None  # "ved ikke hvad mitid er", "hvad er mitid?": help, not what it names
     if options:
-        if NUMBER.match(parse.text):
-            index = choice_number(parse.text, len(options))
-            return options[index - 1].payload if index else None
         index = choice_number(parse.text, len(options))
-        if index:
-            return options[index - 1].payload
+        if index is not None:
+            return options[index - 1].payload if index else None
         values = [v for entity in spec.entities() for v in parse.values(entity)]
         picked = match_option(parse.text, options, values, domain.text(ask))
         if picked is not None:

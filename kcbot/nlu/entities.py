@@ -133,9 +133,6 @@ _REASON_END = re.compile(
     r"|,?\s+and (?:also|what|when)\b",
     re.IGNORECASE,
 )
-_REASON_LEAD = re.compile(
-    r"(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|because|since|due to|idet)\s+", re.IGNORECASE
-)
 _KL_BEFORE = re.compile(r"(?:kl|klokken)\.?\s*$", re.IGNORECASE)
 
 _TIME_RES: list[tuple[str, re.Pattern[str]]] = [
@@ -297,8 +294,7 @@ class EntityExtractor:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
         reason = _REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
         if reason:
-            lead = _REASON_LEAD.match(reason["grund"])
-            start = reason.start("grund") + (lead.end() if lead else 0)
+            start = reason.start("grund")
             tail = _REASON_END.search(text, start, reason.end("grund"))
             end = tail.start() if tail else reason.end("grund")
             found.append(Entity("grund", text[start:end].strip(), start, end))
