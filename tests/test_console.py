@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -168,7 +169,7 @@ async def test_the_test_chat_replies_and_shows_debug(db: Path) -> None:
         await pilot.app.workers.wait_for_complete()
         log = pilot.app.query_one("#chat-log", RichLog)
         assert any("82 56 56 82" in line.text for line in log.lines)
-        assert "aabningstid" in str(pilot.app.query_one("#debug", Static).content)
+        assert "Åbningstid · aabningstid" in "\n".join(_screen_text(pilot.app))
     with sqlite3.connect(db) as con:  # testing never reaches the production figures
         assert con.execute("SELECT count(*) FROM conversations").fetchone()[0] == 5
 
@@ -413,14 +414,40 @@ async def test_the_debug_view_marks_changed_slots(db: Path) -> None:
         await pilot.press(*"jeg skal melde afbud", "enter")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        debug = str(pilot.app.query_one("#debug", Static).content)
-        assert "slots (* ændret i denne tur)" in debug and "{" not in debug
-        assert "* sag                  afbud" in debug
+        text = "\n".join(_screen_text(pilot.app))
+        assert "Intent-rangering" in text and "Afbud til møde · afbud" in text
+        assert "{" not in text  # a table, no raw JSON
+        assert re.search(r"● +sag +afbud", text)
         await pilot.press(*"dagpenge", "enter")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        debug = str(pilot.app.query_one("#debug", Static).content)
-        assert "* borgergruppe" in debug and "  sag                  afbud" in debug
+        lines = _screen_text(pilot.app)
+        changed = next(i for i, line in enumerate(lines) if re.search(r"● +borgergruppe", line))
+        kept = next(i for i, line in enumerate(lines) if re.search(r"│ +sag +afbud", line))
+        assert changed < kept  # what the turn changed comes first, marked; the rest unmarked
+        assert re.search(r"Flows +afbud", "\n".join(lines))
+        assert re.search(r"Venter på +moedetype", "\n".join(lines))
+
+
+async def test_a_new_test_conversation_starts_clean(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await pilot.press(*"jeg skal melde afbud", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "● " in "\n".join(_screen_text(pilot.app))
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        text = "\n".join(_screen_text(pilot.app))
+        assert "jeg skal melde afbud" not in text and "Intent-rangering" not in text
+        assert "Ny samtale · uret står på 24. nov. 2026 15.00" in text
+        assert "^q Afslut" in text  # q is a letter here: the footer names the key that quits
+        await pilot.press(*"hej", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        test = pilot.app.query_one("TestChat")
+        rows = await test.engine.store.fetchall("SELECT sender FROM conversations")
+        assert len(rows) == 2  # a new citizen, not the old conversation going on
 
 
 async def test_demo_data_is_marked(db: Path) -> None:

@@ -73,9 +73,10 @@ class KcbotConsole(App[None]):
         Binding("i", "change_initials", "Initialer", tooltip="Skift dine initialer"),
         Binding("question_mark", "help", "Hjælp", tooltip="Taster og hvordan tallene regnes"),
         Binding("q", "ask_quit", "Afslut", tooltip="Afslut konsollen (du bliver spurgt)"),
-        # also from inside a text field, where q is a letter; Textual's own ctrl+q would
-        # quit without asking
-        Binding("ctrl+q", "ask_quit", "Afslut", show=False, priority=True),
+        # also from inside a text field, where q is a letter; it replaces Textual's own
+        # ctrl+q, which would quit without asking. Not a priority binding, so the Test tab's
+        # own ctrl+q (the same action) can show in the footer there.
+        Binding("ctrl+q", "ask_quit", "Afslut", show=False),
     ]
 
     def __init__(self, settings: Settings, clock: Clock, store: Store | None = None, *,
