@@ -216,7 +216,7 @@ def cmd_nlu(args: argparse.Namespace) -> int:
 def cmd_tickets(args: argparse.Namespace) -> int:
     import asyncio
 
-    from kcbot.labels import label, when
+    from kcbot.labels import clock_time, label, when
     from kcbot.store import Store
     from kcbot.tickets import TicketService
 
@@ -253,7 +253,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                     for turn in await store.turns(t.conversation_id):
                         who = "borger" if turn.speaker == "user" else "kcbot"
                         text = turn.text.replace("\n", "\n" + " " * (len(who) + 10))
-                        print(f"  {turn.time[11:16]} {who}: {text}")
+                        print(f"  {clock_time(turn.time)} {who}: {text}")
                 print("historik:")
                 for h in await service.history(t.id):
                     print(f"  {when(str(h['time']))} {h['agent'] or '-'} "
@@ -439,6 +439,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     import asyncio
 
     from kcbot.config import SmtpSettings
+    from kcbot.labels import when
     from kcbot.store import Store
 
     settings = Settings.from_env(args.db)
@@ -452,7 +453,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                     print(json.dumps(rows, ensure_ascii=False))
                     return 0
                 for r in rows:
-                    print(f"{r['id']:>6}  {r['time'][:16].replace('T', ' ')}  {r['status']:<8} "
+                    print(f"{r['id']:>6}  {when(r['time']):<19}  {r['status']:<8} "
                           f"{r['recipient']:<14} {r['navn'] or '-':<22} "
                           f"{r['cpr_maskeret'] or '-':<11}  {r['subject'][:40]}"
                           + (f"  ({r['last_error'][:60]})" if r["last_error"] else ""))

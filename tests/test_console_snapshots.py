@@ -37,3 +37,21 @@ def test_each_tab(snap_compare, store: Path, tab: str, size: tuple[int, int]) ->
 
     app = KcbotConsole(Settings(db_path=store), FrozenClock(NOW))
     assert snap_compare(app, terminal_size=size, run_before=open_tab)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_the_test_tab_after_a_turn(snap_compare, store: Path, size: tuple[int, int]) -> None:
+    """The debug view's tables after two turns (the changed slot marked, its old value)."""
+
+    async def chat(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await pilot.press("f4")
+        for message in ("jeg skal melde afbud til min jobsamtale i morgen", "kontanthjælp"):
+            await pilot.press(*message, "enter")
+            await pilot.app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        await pilot.pause()
+
+    app = KcbotConsole(Settings(db_path=store), FrozenClock(NOW))
+    assert snap_compare(app, terminal_size=size, run_before=chat)

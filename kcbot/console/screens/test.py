@@ -113,7 +113,7 @@ class TestChat(Pane, can_focus=True):
             try:
                 self.clock.set(parse_local(event.value) if event.value.strip()
                                else self.kc.clock.now())
-                self.notify(f"Uret står på {self.clock.now():%d.%m.%Y %H:%M}")
+                self.notify(f"Uret står på {when(self.clock.now())}")
             except KcbotError as exc:
                 self.notify(str(exc), severity="error")
         elif event.input.id == "test-file":
