@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Label, RichLog, Static
 
 from kcbot.clock import FrozenClock, parse_local
@@ -64,7 +64,8 @@ class TestChat(Pane, can_focus=True):
                             id="test-time")
                 yield Input(placeholder="Dialogtest-fil, fx tests/dialogues/afbud.yml",
                             id="test-file")
-            yield Static(DEBUG_EMPTY, id="debug")
+            with VerticalScroll(id="debug-pane"):  # Tab reaches it; arrows scroll it
+                yield Static(DEBUG_EMPTY, id="debug")
         yield Label("Escape forlader feltet · ctrl+q afslutter · ctrl+n ny samtale",
                     classes="filters", id="test-hint")
 
