@@ -256,6 +256,42 @@ async def test_the_weekly_report_from_the_console(
     assert (folder / "kcbot-rapport-uge-2026-11-23 (2).md").exists()
 
 
+async def test_a_slow_report_shows_a_work_bar_and_the_console_stays_usable(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from kcbot.console.widgets import WorkBar
+    from kcbot.report_formats import write
+
+    release = threading.Event()
+
+    def slow_write(data, fmt):  # type: ignore[no-untyped-def]
+        release.wait(timeout=30)  # stands in for drawing a big report
+        return write(data, fmt)
+
+    monkeypatch.setattr("kcbot.console.screens.overblik.write", slow_write)
+    monkeypatch.setattr("kcbot.console.widgets.workbar.DELAY", 0.05)
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        bar = pilot.app.query_one(WorkBar)
+        for _ in range(100):  # until the bar's short delay has passed
+            await pilot.pause(0.02)
+            if bar.display:
+                break
+        assert bar.display
+        await pilot.pause()
+        assert "Rapporten for uge (md) laves" in "\n".join(_screen_text(pilot.app))
+        await pilot.press("2")  # the console answers while the report is drawn
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        release.set()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not bar.display
+        assert any("Rapporten er gemt i" in n.message for n in pilot.app._notifications)
+
+
 async def test_the_dashboard_periods_and_the_updated_time(db: Path) -> None:
     from kcbot.console.screens.overblik import PERIODS
 

@@ -207,7 +207,8 @@ class Overblik(Pane, can_focus=True):
                                             .get(kpi_state or "", "")) +
                     f"\n2014: {pct(BASELINE_2014)}", kpi_state),
             "afbrudt": ("Afbrudt", pct(fig.afbrudt_share),
-                        f"{num(fig.afbrudt)} samtaler\naf de afsluttede", None),
+                        f"{num(fig.afbrudt)} {'samtale' if fig.afbrudt == 1 else 'samtaler'}\n"
+                        "af de afsluttede", None),
             "samtaler": ("Samtaler", num(fig.conversations),
                          f"{num(fig.straksafklaret)} afklaret\n"
                          f"{num(fig.overdraget)} overdraget", None),

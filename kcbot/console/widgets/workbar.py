@@ -1,8 +1,8 @@
 """A line above the footer for long work (the first-run demo fill, a report): what is being
 done and how far it has come, while the rest of the console stays usable.
 
-Work with a known size gets a progress bar with a percentage; work without one an
-indeterminate bar (Textual's pulsing bar). The line appears only when work lasts longer than
+Work with a known size gets a progress bar that fills; work without one an indeterminate
+bar (Textual's pulsing bar). The line appears only when work lasts longer than
 ``DELAY`` seconds, so a report that is ready at once does not flash a bar."""
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ class WorkBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="work-label", markup=False)
-        yield ProgressBar(id="work-progress", show_eta=False)
+        yield ProgressBar(id="work-progress", show_eta=False, show_percentage=False)
 
     def on_mount(self) -> None:
         self.display = False
 
-    def start(self, text: str, total: float | None = None, delay: float = DELAY) -> None:
+    def start(self, text: str, total: float | None = None, delay: float | None = None) -> None:
+        delay = DELAY if delay is None else delay
         self.jobs += 1
         self.query_one("#work-label", Label).update(text)
         bar = self.query_one(ProgressBar)
         bar.update(total=total, progress=0)
-        bar.show_percentage = total is not None
         if delay <= 0:
             self.display = True
         elif self._timer is None:
