@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from kcbot.clock import FrozenClock
 from kcbot.config import Settings
@@ -20,7 +20,10 @@ TABS = {"overblik": "f1", "sager": "f2", "samtaler": "f3", "test": "f4"}
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until the screen stops changing: a table sizes its columns, and a scroll view
-    its scrollbar, on an idle tick that a busy machine can leave for later."""
+    its scrollbar, on an idle tick that a busy machine can leave for later. A blinking cursor
+    would make the picture depend on the moment it is taken, so it is held still."""
+    for field in pilot.app.query(Input):
+        field.cursor_blink = False
     await pilot.app.workers.wait_for_complete()
     await pilot.wait_for_scheduled_animations()
     before = None
