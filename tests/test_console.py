@@ -497,3 +497,12 @@ async def test_demo_data_is_marked(db: Path) -> None:
         assert pilot.app.query_one(Overblik).demo
         assert pilot.app.query_one("#demo-badge").display
         assert "demodata" in "\n".join(_screen_text(pilot.app))
+
+
+def test_the_volume_chart_counts_in_whole_numbers() -> None:
+    from kcbot.console.widgets.charts import count_ticks
+
+    assert count_ticks(5, 4) == [0, 2, 4, 6]
+    assert count_ticks(0, 4) == [0, 1]
+    assert count_ticks(63, 4) == [0, 20, 40, 60, 80]
+    assert count_ticks(1283, 3) == [0, 500, 1000, 1500]
