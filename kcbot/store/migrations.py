@@ -183,4 +183,20 @@ MIGRATIONS: list[str] = [
                sum(outcome = 'overdraget') AS overdraget, sum(outcome = 'afbrudt') AS afbrudt
         FROM conversations GROUP BY day;
     """,
+    # 6: indexes, so reports, lists and sweeps cost what their period or page costs, not what
+    # the whole store holds (``kcbot bench --growth`` draws the curve; tests/test_query_plans.py
+    # checks that none of these queries scans a table). A ticket by its conversation and queue
+    # (a queue's report), by creation and by deadline whatever its status (a period's tickets);
+    # the conversations not yet ended by last activity (the idle sweep); a conversation's
+    # citizen messages (its topic and message count, read from the index alone) and its
+    # fallback events (counted without parsing every event's JSON).
+    """
+    CREATE INDEX turns_user ON turns (conversation_id, seq, intent) WHERE speaker = 'user';
+    CREATE INDEX events_fallback ON events (conversation_id)
+        WHERE json_extract(event, '$.event') = 'fallback';
+    CREATE INDEX tickets_conversation ON tickets (conversation_id, queue);
+    CREATE INDEX tickets_created ON tickets (created);
+    CREATE INDEX tickets_deadline ON tickets (due);
+    CREATE INDEX conversations_open ON conversations (last_activity) WHERE ended IS NULL;
+    """,
 ]
