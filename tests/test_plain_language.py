@@ -1,0 +1,75 @@
+"""Plain Danish in every citizen-facing text, every version: LIX at most 40 (the worst five
+are printed), du-form (never "man"), and the LIX function itself."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kcbot.dialogue import load_domain
+from kcbot.dialogue.domain import Domain
+from kcbot.dialogue.lix import lix
+from tests.conftest import REPO
+
+LIMIT = 40.0
+_ENGLISH = {"en", "english", "engelsk"}
+
+
+def _danish(variant: dict[str, Any]) -> bool:
+    """English variants (a language condition) are not measured by a Danish index."""
+    return not any(str(c.get("value")).lower() in _ENGLISH
+                   for c in variant.get("condition") or ())
+
+
+def citizen_texts(domain: Domain) -> Iterator[tuple[str, int, str]]:
+    """Every Danish variant of every response: its text, without the options (see lix.py)."""
+    for name, variants in domain.responses.items():
+        for i, variant in enumerate(variants):
+            if _danish(variant):
+                yield name, i, str(variant["text"]).strip()
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return load_domain(REPO / "dialogues")
+
+
+def test_lix_counts_words_sentences_and_long_words() -> None:
+    # 9 words, 2 sentences, 2 long words (sygemelding, jobcentret)
+    counts = lix("Jeg har sendt din sygemelding. Nu ved jobcentret det.")
+    assert (counts.words, counts.sentences, counts.long_words) == (9, 2, 2)
+    assert counts.value == pytest.approx(9 / 2 + 100 * 2 / 9)
+
+
+def test_a_line_or_bullet_is_a_sentence_and_an_ordinal_is_not_an_end() -> None:
+    assert lix("Mødet er den 25. november kl. 9 i jobcentret").sentences == 1
+    assert lix("Husk:\n• Meld dig syg\n• Ring til os").sentences == 3
+    assert lix("Hvad er dit navn?\n1) Ja\n2) Nej").sentences == 3
+    # a placeholder is one short word, whatever it stands for
+    assert lix("Mødet er {moededato}.").long_words == 0
+    assert lix("").value == 0
+
+
+def test_every_citizen_text_has_lix_at_most_40(domain: Domain) -> None:
+    scored = sorted(((lix(text).value, name, i) for name, i, text in citizen_texts(domain)),
+                    reverse=True)
+    values = [value for value, _, _ in scored]
+    print(f"\nLIX over {len(values)} tekster: min {min(values):.1f}, "
+          f"median {statistics.median(values):.1f}, max {max(values):.1f}")
+    print("De fem sværeste:")
+    for value, name, i in scored[:5]:
+        print(f"  {value:5.1f}  {name}[{i}]")
+    too_hard = [f"{name}[{i}]: {value:.1f}" for value, name, i in scored if value > LIMIT]
+    assert not too_hard, f"LIX over {LIMIT:g}: {too_hard}"
+
+
+_MAN = re.compile(r"\bman\b", re.IGNORECASE)
+
+
+def test_every_citizen_text_says_du_not_man(domain: Domain) -> None:
+    offenders = [f"{name}[{i}]" for name, i, text in citizen_texts(domain) if _MAN.search(text)]
+    assert not offenders, f"skriv 'du', ikke 'man': {offenders}"
