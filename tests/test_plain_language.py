@@ -16,6 +16,7 @@ from kcbot.dialogue.lix import lix
 from tests.conftest import REPO
 
 LIMIT = 40.0
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][a-z0-9_]*)\}")
 _ENGLISH = {"en", "english", "engelsk"}
 
 
@@ -26,11 +27,19 @@ def _danish(variant: dict[str, Any]) -> bool:
 
 
 def citizen_texts(domain: Domain) -> Iterator[tuple[str, int, str]]:
-    """Every Danish variant of every response: its text, without the options (see lix.py)."""
+    """Every Danish variant of every response: its text, without the options (see lix.py),
+    with the organisation's names filled in ("jobcentret" is a long word, "{org}" is not)."""
+    def name_of(match: re.Match[str]) -> str:
+        written = match.group(1)
+        value = domain.names.get(written.lower())
+        if value is None:
+            return match.group(0)
+        return value[:1].upper() + value[1:] if written[:1].isupper() else value
+
     for name, variants in domain.responses.items():
         for i, variant in enumerate(variants):
             if _danish(variant):
-                yield name, i, str(variant["text"]).strip()
+                yield name, i, _PLACEHOLDER.sub(name_of, str(variant["text"]).strip())
 
 
 @pytest.fixture(scope="module")
