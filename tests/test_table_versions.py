@@ -1,0 +1,88 @@
+"""Dated versions of the rule table and the registrations: the one in force on the
+conversation's date is used, a broken version set is refused at load, and `kcbot content --on`
+lists what changes on a day."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kcbot.actions.afbud import decide
+from kcbot.dialogue.versions import check_registrations, check_rules, check_tables, registration
+from kcbot.errors import DataError
+from kcbot.yamlio import load_yaml
+from tests.conftest import REPO
+
+DIALOGUES = REPO / "dialogues"
+OLD, NEW = date(2026, 12, 31), date(2027, 1, 1)
+
+
+def test_a_dated_rule_decides_only_while_in_force() -> None:
+    table = {
+        "rules": [
+            {"id": "ny", "if": {"borgergruppe": "dagpenge"}, "afgoerelse": "overdrag",
+             "valid_from": NEW, "source": "s", "reviewed": OLD},
+            {"id": "gammel", "if": {"borgergruppe": "dagpenge"}, "afgoerelse": "godkendt"},
+        ],
+        "default": {"id": "ingen", "afgoerelse": "overdrag"},
+    }
+    assert decide({"borgergruppe": "dagpenge"}, table, OLD)["id"] == "gammel"
+    assert decide({"borgergruppe": "dagpenge"}, table, NEW)["id"] == "ny"
+
+
+def test_the_registration_in_force_on_the_date_is_used() -> None:
+    table = {"registreringer": {"x": [
+        {"tekst": "før", "valid_to": OLD, "kilde": "a", "reviewed": OLD},
+        {"tekst": "efter", "valid_from": NEW, "kilde": "b", "reviewed": OLD},
+    ], "y": {"tekst": "altid"}}}
+    assert registration(table, "x", OLD)["tekst"] == "før"
+    assert registration(table, "x", NEW)["tekst"] == "efter"
+    assert registration(table, "y", NEW)["tekst"] == "altid"
+    assert registration(table, "z", NEW) is None
+
+
+@pytest.mark.parametrize(
+    ("versions", "problem"),
+    [
+        ([{"valid_to": OLD, "kilde": "a", "reviewed": OLD},
+          {"valid_from": OLD, "kilde": "b", "reviewed": OLD}], "begge den 2026-12-31"),
+        ([{"valid_to": date(2026, 12, 30), "kilde": "a", "reviewed": OLD},
+          {"valid_from": NEW, "kilde": "b", "reviewed": OLD}], "dagen efter 2026-12-30"),
+        ([{"valid_to": OLD, "kilde": "a", "reviewed": OLD}], "dække alle datoer"),
+        ([{"valid_to": OLD}, {"valid_from": NEW, "kilde": "b", "reviewed": OLD}],
+         "'kilde' og 'reviewed'"),
+        ([{"valid_to": "snart", "kilde": "a", "reviewed": OLD}], "dato"),
+    ],
+)
+def test_a_broken_registration_version_set_is_refused(versions, problem) -> None:
+    with pytest.raises(DataError, match=problem) as error:
+        check_registrations("registreringer.yml", {"registreringer": {"afbud": versions}})
+    assert "registreringer.afbud" in str(error.value)
+
+
+def test_a_dated_rule_needs_a_source_and_may_not_overlap_itself() -> None:
+    with pytest.raises(DataError, match="'source' og 'reviewed'"):
+        check_rules("afbud_regler.yml", {"rules": [{"id": "a", "valid_from": NEW}]})
+    with pytest.raises(DataError, match="begge"):
+        check_rules("afbud_regler.yml", {"rules": [
+            {"id": "a", "valid_to": NEW, "source": "s", "reviewed": OLD},
+            {"id": "a", "valid_from": NEW, "source": "s", "reviewed": OLD}]})
+
+
+def test_the_engine_refuses_a_broken_registration_file_at_load(tmp_path: Path) -> None:
+    copy = tmp_path / "dialogues"
+    shutil.copytree(DIALOGUES, copy)
+    path = copy / "registreringer.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  forsinkelse:\n", "  forsinkelse:\n    valid_from: 2027-01-01\n",
+                                 1), encoding="utf-8")
+    with pytest.raises(DataError, match="forsinkelse"):
+        check_tables(copy)
+
+
+def test_the_shipped_tables_load() -> None:
+    check_tables(DIALOGUES)
+    assert load_yaml(DIALOGUES / "registreringer.yml")["registreringer"]
