@@ -188,11 +188,15 @@ class Domain:
         return str(self.variant(name).get("text", ""))
 
     def label(self, slot: str, value: Any) -> str:
-        """How a slot value reads in a sentence: an option's title, lower-cased."""
+        """How a slot value reads in a sentence: an option's title, lower-cased; a date as
+        "onsdag den 25. november", with the year when it is not the conversation's year."""
         if value is None:
             return ""
         if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-            return format_date(date.fromisoformat(value), "EEEE 'den' d. MMMM", locale=LOCALE)
+            day = date.fromisoformat(value)
+            today = (_SELECTION.get() or Selection()).on or date.today()
+            pattern = "EEEE 'den' d. MMMM" + (" y" if day.year != today.year else "")
+            return format_date(day, pattern, locale=LOCALE)
         for button in self.options(slot):
             if button.payload == str(value):
                 return button.title[:1].lower() + button.title[1:]
