@@ -82,3 +82,26 @@ _MAN = re.compile(r"\bman\b", re.IGNORECASE)
 def test_every_citizen_text_says_du_not_man(domain: Domain) -> None:
     offenders = [f"{name}[{i}]" for name, i, text in citizen_texts(domain) if _MAN.search(text)]
     assert not offenders, f"skriv 'du', ikke 'man': {offenders}"
+
+
+# Words a citizen may not know: each is explained in the same text (the words that must be
+# there too), or not used at all (None).
+JARGON = {
+    "CDU": "der behandler klager",
+    "Ydelsesservice": "udbetaler",
+    "gensygemelding": None,
+    "selvbooking": "selv",
+    "kodeviser": "viser koden",
+    "folkeregistret": "bor officielt",
+    "Digital Post": "ikke digitalt",
+}
+
+
+def test_jargon_is_explained_where_it_is_used(domain: Domain) -> None:
+    unexplained = []
+    for name, i, text in citizen_texts(domain):
+        for word, explanation in JARGON.items():
+            if word.lower() in text.lower() and (explanation is None
+                                                 or explanation.lower() not in text.lower()):
+                unexplained.append(f"{name}[{i}]: {word}")
+    assert not unexplained, unexplained

@@ -86,3 +86,24 @@ def test_the_engine_refuses_a_broken_registration_file_at_load(tmp_path: Path) -
 def test_the_shipped_tables_load() -> None:
     check_tables(DIALOGUES)
     assert load_yaml(DIALOGUES / "registreringer.yml")["registreringer"]
+
+
+def test_content_on_lists_what_changes_that_day() -> None:
+    import json
+
+    from tests.test_cli import kcbot
+
+    changes = json.loads(kcbot("content", "--on", "2027-01-01", "--json").stdout)
+    kinds = {(c["kind"], c["name"], c["change"]) for c in changes}
+    assert ("tekst", "utter_genregistrering", "gælder fra") in kinds
+    assert ("tekst", "utter_genregistrering", "udgår") in kinds
+    assert ("regel", "dagpenge_gyldig_grund", "udgår") in kinds
+    assert ("regel", "dagpenge_grund_videresendes_2027", "gælder fra") in kinds
+    assert ("registrering", "udeblivelse_dagpenge", "gælder fra") in kinds
+    assert all(c["source"] and c["reviewed"] for c in changes)
+    # nothing changes on an ordinary day, and a bad date is a Danish error
+    assert json.loads(kcbot("content", "--on", "2026-12-15", "--json").stdout) == []
+    text = kcbot("content", "--on", "2027-01-01").stdout.decode()
+    assert "Tekster (" in text and "Regler (" in text and "Registreringer (" in text
+    bad = kcbot("content", "--on", "i morgen")
+    assert bad.returncode != 0 and "ikke en dato" in bad.stderr.decode()
