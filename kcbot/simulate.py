@@ -63,7 +63,7 @@ class SimulationResult:
 
 def _profile(rng: random.Random) -> dict[str, str]:
     group = rng.choices([g for g, _ in GROUPS], [w for _, w in GROUPS])[0]
-    return {
+    profile = {
         "borgergruppe": rng.choice([group, f"jeg får {group}", group.capitalize()]),
         "moedetype": rng.choice(["jobsamtale", "1", "tilbud", "jobklub", "opfølgning"]),
         "moededato": rng.choice(DATES),
@@ -81,6 +81,12 @@ def _profile(rng: random.Random) -> dict[str, str]:
         "cpr": f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(50, 99)}-"
                f"{rng.randint(1000, 9999)}",
     }
+    # Answers to questions added later (issue 14) come from a generator of their own, seeded by
+    # this citizen, so the same --seed gives the same citizens and errands as before.
+    extra = random.Random(f"{profile['telefon']}/{profile['cpr']}")
+    profile["klage_om"] = extra.choice(["1", "2", "en afgørelse", "den måde jeg blev behandlet på"])
+    profile["indkaldt_af"] = extra.choice(["1", "2", "jobcentret", "a-kassen"])
+    return profile
 
 
 def _arrival(rng: random.Random, day: date, opens: time, closes: time) -> datetime:
