@@ -25,7 +25,7 @@ INTENTS: tuple[str, ...] = (
     "tak", "bekraeft", "afkraeft", "uden_for_omraade",
     # the seeds' other calls (issue 14)
     "sygedagpenge_status", "enkeltydelse", "brev", "uden_fast_adresse", "fravaer", "udland",
-    "ret_og_pligt", "klagevejledning", "jobnet_hjaelp", "ordninger",
+    "ret_og_pligt", "jobnet_hjaelp", "ordninger",
 )
 ITEM_KINDS = ("intent", "synonym", "lookup", "regex")
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
