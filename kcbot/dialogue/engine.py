@@ -549,17 +549,19 @@ class Engine:
             state.facts.update(facts)
             self._say(turn, "utter_fakta_noteret")
             return
+        # Two requests in one message: the first now, the others offered afterwards. A
+        # request beside facts is read without them.
+        asked = reading.topics(self.nlu, self.flows, parse, self.clock.now().date())
+        if asked and (flow is None or len(asked) == 1
+                      or flow.name in {name for name, _ in asked}):
+            flow = self.flows[asked[0][0]]
+            state.pending = [name for name, _ in asked[1:]]
+            # What the other parts name belongs to their own topics ("ferie" is not the
+            # reason for the afbud in "afbud i morgen, og hvordan er det med ferie?").
+            others = [span for _, span in asked[1:]]
+            turn.parse = dataclasses.replace(parse, entities=[
+                e for e in parse.entities if not any(a <= e.start < b for a, b in others)])
         if flow is not None:
-            # Two requests in one message: the first now, the others offered afterwards.
-            asked = reading.topics(self.nlu, self.flows, parse, self.clock.now().date())
-            if flow.name in {name for name, _ in asked}:
-                flow = self.flows[asked[0][0]]
-                state.pending = [name for name, _ in asked[1:]]
-                # What the other parts name belongs to their own topics ("ferie" is not the
-                # reason for the afbud in "afbud i morgen, og hvordan er det med ferie?").
-                others = [span for _, span in asked[1:]]
-                turn.parse = dataclasses.replace(parse, entities=[
-                    e for e in parse.entities if not any(a <= e.start < b for a, b in others)])
             state.fallbacks = 0
             await self._start(turn, flow)
             return

@@ -38,6 +38,10 @@ _FACT_WORDS = FUNCTION_WORDS | {
 _PARTS = re.compile(r"[.!?;\n]+|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
                     r"and also|also|desuden|derudover|plus)\s", re.IGNORECASE)
 
+# A first clause that may only state a fact about the citizen, before "og" or a comma.
+_FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)",
+                          re.IGNORECASE)
+
 
 def only_facts(parse: ParseResult) -> bool:
     """True when every content word of the message belongs to a fact about the citizen it
@@ -60,8 +64,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
            today: date) -> list[tuple[str, tuple[int, int]]]:
     """The topics a message asks about, in the order it asks, when it asks more than one, each
     with the span of the part that asks it: each part of the message read on its own ("jeg
-    skal melde afbud, og hvordan er det med ferie?" -> afbud, ferie). Empty for one topic."""
+    skal melde afbud, og hvordan er det med ferie?" -> afbud, ferie). One topic beside parts
+    that only state facts about the citizen is returned too, since the request is best read
+    without them ("jeg får kontanthjælp, og jeg har fået et brev" -> brev). Else empty."""
     found: list[tuple[str, tuple[int, int]]] = []
+    stated_facts = False
     start = 0
     for separator in [*_PARTS.finditer(parse.text), None]:
         end = separator.start() if separator else len(parse.text)
@@ -72,15 +79,23 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
                 e.entity == "grund" and e.start <= span[0] < e.end for e in parse.entities):
             continue  # too short to ask anything, or the reason for the first request
         sub = nlu.parse(part, today)
+        if only_facts(sub):
+            stated_facts = True
+            continue
+        head = _FACT_CLAUSE.match(part)  # "jeg får dagpenge og …": the fact, then the request
+        if head and only_facts(nlu.parse(head.group(1), today)):
+            stated_facts = True
+            span = (span[0] + head.end(), span[1])
+            part = part[head.end():]
+            sub = nlu.parse(part, today)
         flow = flows.for_intent(sub.intent)
-        if (flow is None or not flow.description or only_facts(sub)
-                or sub.confidence < OTHER_TOPIC_CONFIDENCE):
+        if flow is None or not flow.description or sub.confidence < OTHER_TOPIC_CONFIDENCE:
             continue
         if found and found[-1][0] == flow.name:
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
             found.append((flow.name, span))
-    return found if len(found) > 1 else []
+    return found if len(found) > 1 or found and stated_facts else []
 
 
 _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
