@@ -29,6 +29,8 @@ from babel.dates import format_date
 
 from kcbot.dialogue.answers import Option
 from kcbot.errors import DataError
+from kcbot.language import FILE as LANGUAGES_FILE
+from kcbot.language import Language, Languages
 from kcbot.nlu.normalise import fold
 from kcbot.yamlio import load_yaml
 
@@ -127,6 +129,8 @@ class Domain:
     answers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, repr=False)
     # The words a citizen uses for a slot when saying it was wrong ("forkert dato"), folded.
     correction_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    # The languages (sprog.yml): how a date reads in the conversation's language.
+    languages: Languages | None = field(default=None, repr=False)
 
     @contextmanager
     def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
@@ -162,6 +166,21 @@ class Domain:
                 return variant
         return next((v for v in current if not v.get("condition")), current[0])
 
+    def language(self) -> Language | None:
+        """The language responses are chosen for now (the conversation's ``sprog`` slot)."""
+        if self.languages is None:
+            return None
+        selection = _SELECTION.get() or Selection()
+        return self.languages.of(selection.slots)
+
+    def date_text(self, day: date, style: str = "dag") -> str:
+        """A date as the conversation's language writes it: "onsdag den 25. november",
+        "Wednesday 25 November"."""
+        language = self.language()
+        if language is None:
+            return format_date(day, "EEEE 'den' d. MMMM", locale=LOCALE)
+        return language.date(day, style)
+
     def metadata(self, name: str) -> dict[str, Any]:
         """A guidance text's ``source`` and ``reviewed``; empty for the core responses."""
         return dict(self.variant(name).get("metadata") or {})
@@ -188,7 +207,7 @@ class Domain:
         if value is None:
             return ""
         if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-            return format_date(date.fromisoformat(value), "EEEE 'den' d. MMMM", locale=LOCALE)
+            return self.date_text(date.fromisoformat(value))
         for button in self.options(slot):
             if button.payload == str(value):
                 return button.title[:1].lower() + button.title[1:]
@@ -345,6 +364,8 @@ def load_domain(folder: Path) -> Domain:
             raw_responses[name] = variants
             origin[name] = extra
     domain = _build(path, raw_slots, raw_responses, doc, origin)
+    if (path.parent / LANGUAGES_FILE).is_file():
+        domain.languages = Languages.load(path.parent)
     answers_path = path.parent / ANSWERS_FILE
     if answers_path.is_file():
         domain.answers, domain.correction_words = _read_answers(answers_path, domain)
@@ -410,7 +431,7 @@ def _build(path: Path, raw_slots: dict[str, Any], raw_responses: dict[str, Any],
     for name, spec in slots.items():
         ask = responses.get(f"utter_ask_{name}")
         if spec.type == "categorical" and ask:
-            payloads = [str(b["payload"]) for b in ask[0].get("buttons", [])]
+            payloads = [str(b["payload"]) for variant in ask for b in variant.get("buttons", [])]
             unknown = [p for p in payloads if p not in spec.values]
             if unknown:
                 raise DataError(
