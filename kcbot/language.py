@@ -17,7 +17,8 @@ Rules (``Languages.observe``):
 - A request for a language switches at once.
 - A message of fewer than ``MIN_WORDS`` words ("ok", "2", "dagpenge") decides nothing: short
   answers and Danish terms are written the same in both languages.
-- The first message that is clearly in a language sets it; until then the standard one is used.
+- The first message that is clearly in a language sets it (two words are enough: "I have
+  recovered"); until then the standard one is used.
 - Later, ``SWITCH_AFTER`` messages in a row clearly in another language switch to it.
 """
 
@@ -46,11 +47,13 @@ LANGUAGE_SLOT = "sprog"
 COUNT_SLOT = "sprog_skift"
 SWITCH_AFTER = 2
 MIN_WORDS = 3
+MIN_FIRST_WORDS = 2
 # How sure the detector must be (its probability between the configured languages).
 MIN_PROBABILITY = 0.9
 FILE = "sprog.yml"
 DATE_STYLES = ("dag", "ugedag", "aar", "tidspunkt")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_NT = re.compile(r"(?<=\w)n t\b")
 
 
 @dataclass(frozen=True)
@@ -131,11 +134,15 @@ class Languages:
 
     def requested(self, text: str) -> tuple[str, int] | None:
         """The language a message asks for, and how many words it has besides the request."""
-        folded = fold(text)
+        folded = _NT.sub("nt", fold(text))  # "don't" folds to "don t"
         for pattern, code in self._requests:
-            m = pattern.search(folded)
-            if m:
-                rest = folded[: m.start()] + " " + folded[m.end():]
+            if pattern.search(folded):
+                # every request for that language is taken out ("can you write in English?
+                # I don't speak Danish"): what is left may be a message of its own
+                rest = folded
+                for other, other_code in self._requests:
+                    if other_code == code:
+                        rest = other.sub(" ", rest)
                 return code, len(_WORD.findall(rest))
         return None
 
@@ -148,7 +155,10 @@ class Languages:
             slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = code, 0
             return Observation(code, switched=code != (current or self.standard),
                                requested=True, words_besides_request=rest)
-        seen = detect(text, tuple(self.by_code))
+        # The first language is taken from a shorter message than a switch ("I have
+        # recovered"): until one is clear the standard one is only a guess.
+        seen = detect(text, tuple(self.by_code),
+                      MIN_FIRST_WORDS if current is None else MIN_WORDS)
         if current is None:
             if seen is not None:
                 slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = seen, 0

@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
 from kcbot.actions.registrering import facts
+from kcbot.language import languages
 
 __all__ = ["ActionJournal"]
 
@@ -37,6 +38,9 @@ class ActionJournal(Action):
         ]
         decision = str(slots.get("afgoerelse") or "Vejledning givet")
         parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision.rstrip('.')}."]
+        language = languages().get(slots.get("sprog"))
+        if language.code != languages().standard:
+            parts.append(f"Samtalen foregik på {language.name}.")
         if slots.get("rettelse"):
             parts.append("Rettelse: borgeren rettede oplysningerne efter registreringen.")
         if said:
