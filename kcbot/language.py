@@ -49,7 +49,7 @@ SWITCH_AFTER = 2
 MIN_WORDS = 3
 MIN_FIRST_WORDS = 2
 # How sure the detector must be (its probability between the configured languages).
-MIN_PROBABILITY = 0.9
+MIN_PROBABILITY = 0.75
 FILE = "sprog.yml"
 DATE_STYLES = ("dag", "ugedag", "aar", "tidspunkt")
 _WORD = re.compile(r"[^\W\d_]{2,}")
