@@ -51,7 +51,7 @@ MIN_FIRST_WORDS = 2
 # How sure the detector must be (its probability between the configured languages).
 MIN_PROBABILITY = 0.75
 FILE = "sprog.yml"
-DATE_STYLES = ("dag", "ugedag", "aar", "tidspunkt")
+DATE_STYLES = ("dag", "dag_aar", "ugedag", "aar", "tidspunkt")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NT = re.compile(r"(?<=\w)n t\b")
 
