@@ -175,10 +175,18 @@ _SENTENCE = re.compile(r"[^.!?\n:]+")
 _BRACKETS = re.compile(r"\([^)]*\)|\"[^\"]*\"")
 
 
+# Danish terms a citizen must recognise, which stay Danish in English texts (explained there).
+NAMED_TERMS = re.compile(
+    r"Jobcenter København|dagpenge|feriedagpenge|kontanthjælp|sygedagpenge|ledighedsydelse|"
+    r"revalidering|a-kasse|Jobnet|MitID|Borgerservice|Livslinien|partshøring|Ydelsesservice|"
+    r"CDU|folkeregistret|Mine møder|Region Hovedstaden|kk\.dk|borger\.dk", re.IGNORECASE)
+
+
 def danish_sentences(text: str) -> list[str]:
-    """Sentences detected as Danish, once the explained terms in brackets and the quoted
-    examples are left out ("dagpenge (unemployment benefit from your a-kasse)")."""
-    plain = _BRACKETS.sub(" ", text)
+    """Sentences detected as Danish, once the named Danish terms, their explanations in
+    brackets and the quoted examples are left out ("dagpenge (unemployment benefit from your
+    a-kasse)")."""
+    plain = NAMED_TERMS.sub(" ", _BRACKETS.sub(" ", text))
     return [s.strip() for s in _SENTENCE.findall(plain) if detect(s, min_words=4) == "da"]
 
 
@@ -217,3 +225,42 @@ async def test_staff_see_the_language_and_the_jobcentre_gets_danish(engine: Engi
         result = await engine.turn("borger", message)
     tickets = await engine.store.fetchall("SELECT summary FROM tickets")
     assert tickets[0]["summary"].startswith("Borgeren skriver engelsk.")
+
+
+# -- English entities --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("I can't come today", "dato", "2026-11-24"),
+    ("my meeting tomorrow", "dato", "2026-11-25"),
+    ("the day after tomorrow", "dato", "2026-11-26"),
+    ("on Monday", "dato", "2026-11-30"),
+    ("this friday", "dato", "2026-11-27"),
+    ("next Tuesday", "dato", "2026-12-01"),
+    ("Tuesday next week", "dato", "2026-12-01"),
+    ("sick since monday", "dato", "2026-11-23"),
+    ("24 November", "dato", "2026-11-24"),
+    ("the 3rd of December", "dato", "2026-12-03"),
+    ("November 26", "dato", "2026-11-26"),
+    ("24/11", "dato", "2026-11-24"),
+    ("in 3 days", "dato", "2026-11-27"),
+    ("in a week", "dato", "2026-12-01"),
+    ("my meeting is at 10 tomorrow", "tid", "10:00"),
+    ("10am", "tid", "10:00"),
+    ("2 pm", "tid", "14:00"),
+    ("half past nine", "tid", "09:30"),
+    ("quarter to ten", "tid", "09:45"),
+    ("I get cash benefit", "borgergruppe", "kontanthjaelp"),
+    ("unemployment benefit", "borgergruppe", "dagpenge"),
+    ("sickness benefit", "borgergruppe", "sygedagpenge"),
+    ("I have the flu", "afbud_kategori", "sygdom"),
+    ("I have jury duty", "afbud_kategori", "borgerligt_ombud"),
+    ("I have a doctor's appointment", "afbud_kategori", "laege"),
+    ("I am travelling abroad", "afbud_kategori", "ferie"),
+])
+def test_english_entities(nlu, text: str, entity: str, value: str) -> None:
+    found = nlu.parse(text, date(2026, 11, 24)).values(entity)
+    assert found and set(found) == {value}
+
+
+def test_danish_at_is_no_time(nlu) -> None:
+    assert nlu.parse("jeg glemte at 2 gange", date(2026, 11, 24)).values("tid") == []
