@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(content, suppress=True)
     content.add_argument("--stale", type=int, metavar="DAGE",
                          help="kun det, der ikke er gennemgået i så mange dage")
+    content.add_argument("--on", metavar="DATO",
+                         help="hvad der ændres den dag: tekster, regler og registreringer, "
+                              "fx --on 2027-01-01")
     content.add_argument("--json", action="store_true", help="som JSON")
     content.set_defaults(handler=cmd_content)
 
@@ -572,6 +575,8 @@ def cmd_content(args: argparse.Namespace) -> int:
     from kcbot.config import data_path
     from kcbot.dialogue.content import content_items, stale
 
+    if args.on is not None:
+        return _content_changes(args)
     items = content_items(data_path("dialogues"))
     if args.stale is not None:
         if not 0 <= args.stale <= MAX_STALE_DAYS:
@@ -585,6 +590,38 @@ def cmd_content(args: argparse.Namespace) -> int:
         print(f"{reviewed}  {item.file}  {item.name}\n            kilde: {item.source}")
     label = f"ikke gennemgået i {args.stale} dage" if args.stale is not None else "i alt"
     print(f"{len(items)} tekster og regelfiler {label}")
+    return 0
+
+
+def _content_changes(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from kcbot.config import data_path
+    from kcbot.dialogue.versions import changes_on
+
+    try:
+        day = date.fromisoformat(args.on)
+    except ValueError:
+        raise KcbotError(f"--on {args.on!r} er ikke en dato (ÅÅÅÅ-MM-DD).") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise KcbotError(f"--on {day.isoformat()}: vælg en dato mellem år {MIN_YEAR} og "
+                         f"{MAX_YEAR}.")
+    changes = changes_on(data_path("dialogues"), day)
+    if args.json:
+        print(json.dumps([c.as_dict() for c in changes], ensure_ascii=False, indent=2))
+        return 0
+    kinds = {"tekst": "tekster", "regel": "regler", "registrering": "registreringer",
+             "dato": "skæringsdatoer"}
+    for kind, heading in kinds.items():
+        these = [c for c in changes if c.kind == kind]
+        if not these:
+            continue
+        print(f"{heading.capitalize()} ({len(these)}):")
+        for c in these:
+            reviewed = c.reviewed.isoformat() if c.reviewed else "aldrig"
+            print(f"  {c.change:<11} {c.file}  {c.name}  (gennemgået {reviewed})\n"
+                  f"              kilde: {c.source}")
+    print(f"{len(changes)} ændringer den {day.isoformat()}")
     return 0
 
 

@@ -77,6 +77,9 @@ def _profile(rng: random.Random) -> dict[str, str]:
         "bekraeftelse": "ja" if rng.random() < 0.9 else "nej",
         "beskrivelse": rng.choice(["om min plan", "min ydelse", "et brev jeg har fået"]),
         "afmelding_aarsag": rng.choice(["job", "barsel", "uddannelse"]),
+        # questions added with the 2027 content (issue 14)
+        "klage_om": rng.choice(["1", "2", "en afgørelse", "den måde jeg blev behandlet på"]),
+        "indkaldt_af": rng.choice(["1", "2", "jobcentret", "a-kassen"]),
         "afmeldingsdato": rng.choice(["1/12", "på mandag"]),
         "cpr": f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(50, 99)}-"
                f"{rng.randint(1000, 9999)}",

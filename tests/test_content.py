@@ -60,7 +60,7 @@ def _replace(path: Path, old: str, new: str) -> None:
         ("      - collect: moededato\n", "      - collect: moedested\n",
          "flows.afbud.steps[2]", "moedested"),
         ("            then: godkendt\n", "            then: godkendtt\n",
-         "flows.afbud.steps[9]", "godkendtt"),
+         "flows.afbud.steps[10]", "godkendtt"),
         ("      - action: action_vurder_afbud\n", "      - action: action_vurder\n",
          "flows.afbud.steps[6]", "action_vurder"),
         ("          - if: {afbud_afgoerelse: [godkendt, videresendt]}\n",
@@ -80,7 +80,7 @@ def test_a_broken_flow_names_file_flow_and_step(
 
 
 def test_a_guidance_text_without_a_review_date_is_refused(dialogues: Path) -> None:
-    _replace(dialogues / "vejledning" / "ferie.yml", "        reviewed: 2026-11-24\n", "")
+    _replace(dialogues / "vejledning" / "ferie.yml", "        reviewed: 2026-12-01\n", "")
     with pytest.raises(DataError, match=r"ferie\.yml.*utter_ferie_dagpenge.*reviewed"):
         load_domain(dialogues)
 

@@ -21,7 +21,11 @@ from tests.conftest import REPO
 
 DIALOGUES = REPO / "dialogues"
 EN = {"sprog": "en"}
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+
+
+def _facts(text: str) -> set[str]:
+    return {p.lower() for p in _PLACEHOLDER.findall(text)} - {"org"}
 
 
 def _dates_to_check(domain) -> list[date]:
@@ -49,9 +53,9 @@ def test_every_response_has_an_english_variant_on_every_date() -> None:
             if english is danish or not english.get("condition"):
                 missing.append(f"{name} ({day})")
                 continue
-            # the same facts and the same options, in the same order
-            assert set(_PLACEHOLDER.findall(english["text"])) == set(
-                _PLACEHOLDER.findall(danish["text"])), name
+            # the same facts and the same options, in the same order ({org}, "jobcentret" or
+            # "kommunen", is a Danish word: English texts say "the jobcentre")
+            assert _facts(english["text"]) == _facts(danish["text"]), name
             assert [b["payload"] for b in english.get("buttons") or []] == [
                 b["payload"] for b in danish.get("buttons") or []], name
             if danish.get("metadata", {}).get("source"):  # guidance is cited in the journal

@@ -28,6 +28,7 @@ from kcbot.actions.aabningstid import today_status
 from kcbot.actions.context import content, current
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.dialogue.care import fold_pattern
+from kcbot.dialogue.versions import rules_in_force
 from kcbot.errors import DataError
 from kcbot.nlu.normalise import fold
 
@@ -46,10 +47,12 @@ def _matches(condition: dict[str, Any], slots: dict[str, Any]) -> bool:
     return True
 
 
-def decide(slots: dict[str, Any], table: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The first rule whose conditions all hold, else the default: ``{id, afgoerelse, note}``."""
+def decide(slots: dict[str, Any], table: dict[str, Any] | None = None,
+           on: date | None = None) -> dict[str, Any]:
+    """The first rule in force on ``on`` (default today) whose conditions all hold, else the
+    default: ``{id, afgoerelse, note}``."""
     table = table if table is not None else content(RULES_FILE)
-    for rule in table.get("rules") or []:
+    for rule in rules_in_force(table, on or date.today()):
         if _matches(rule.get("if") or {}, slots):
             chosen = rule
             break
@@ -140,10 +143,10 @@ class ActionVurderAfbud(Action):
     ) -> list[dict[str, Any]]:
         slots = dict(tracker.slots)
         table = content(RULES_FILE)
+        async with current() as context:
+            today = context.clock.today()
         if slots.get("moede_naar") is None and slots.get("moededato"):
             # called on its own (Rasa's action server): where the meeting lies, from the clock
-            async with current() as context:
-                today = context.clock.today()
             try:
                 slots["moede_naar"] = meeting_when(date.fromisoformat(str(slots["moededato"])),
                                                    today)
@@ -151,7 +154,7 @@ class ActionVurderAfbud(Action):
                 pass
         clear = reason_is_clear(str(slots.get("afbud_grund") or ""))
         slots["grund_klar"] = "ja" if clear else "nej"
-        rule = decide(slots, table)
+        rule = decide(slots, table, today)  # the rules in force on the conversation's date
         # the reason's category in the conversation's language (grund_tekst is read back)
         labels = ((table.get("kategorier_oversat") or {}).get(str(slots.get("sprog")))
                   or table.get("kategorier") or {})

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import content, current
 from kcbot.delivery.recipients import configured as recipients
+from kcbot.dialogue.versions import registration
 from kcbot.errors import DataError
 from kcbot.privacy import is_full_cpr
 
@@ -109,8 +110,9 @@ def facts(slots: dict[str, Any], today: date, registered: bool = True) -> str:
     return "; ".join(parts)
 
 
-def spec_for(registrering: str) -> dict[str, Any]:
-    spec = (content(FILE).get("registreringer") or {}).get(registrering)
+def spec_for(registrering: str, on: date | None = None) -> dict[str, Any]:
+    """The version of a registration in force on ``on`` (the conversation's date)."""
+    spec = registration(content(FILE), registrering, on or date.today())
     if not isinstance(spec, dict):
         raise DataError(FILE, f"registreringer.{registrering}", "mangler")
     return spec
@@ -132,10 +134,10 @@ class DatoTjek(_Named):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        rule = spec_for(self.registrering).get("dato") or {}
-        slot = str(rule.get("slot"))
         async with current() as context:
             today = context.clock.today()
+        rule = spec_for(self.registrering, today).get("dato") or {}
+        slot = str(rule.get("slot"))
         value = tracker.get_slot(slot)
         if value is None and rule.get("standard") == "i_dag":
             value = today.isoformat()
@@ -160,10 +162,10 @@ class Registrering(_Named):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        spec = spec_for(self.registrering)
         slots = dict(tracker.slots)
         async with current() as context:
             today = context.clock.today()
+            spec = spec_for(self.registrering, today)
             conversation_id = await context.conversation_for(tracker.sender_id)
             if spec["modtager"] not in recipients():
                 raise DataError(FILE, f"registreringer.{self.registrering}.modtager",

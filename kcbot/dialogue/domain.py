@@ -16,6 +16,7 @@ Rasa's conditional response variations. The engine sets the date and slots for a
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,7 +41,8 @@ SLOT_TYPES = ("categorical", "text", "any", "bool", "float", "list")
 MAPPING_TYPES = ("from_entity", "from_intent", "from_text", "custom")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LOCALE = "da_DK"
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# ``{slot}``, or ``{Slot}`` for the value with a capital first letter (a sentence's start).
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][a-z0-9_]*)\}")
 
 
 @dataclass
@@ -131,6 +133,8 @@ class Domain:
     correction_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     # The languages (sprog.yml): how a date reads in the conversation's language.
     languages: Languages | None = field(default=None, repr=False)
+    # What the texts call the organisation ({org}, {org_navn}): organisation.yml, KCBOT_ORG…
+    names: dict[str, str] = field(default_factory=dict, repr=False)
 
     @contextmanager
     def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
@@ -178,7 +182,8 @@ class Domain:
         "Wednesday 25 November"."""
         language = self.language()
         if language is None:
-            return format_date(day, "EEEE 'den' d. MMMM", locale=LOCALE)
+            pattern = "EEEE 'den' d. MMMM" + (" y" if style == "dag_aar" else "")
+            return format_date(day, pattern, locale=LOCALE)
         return language.date(day, style)
 
     def metadata(self, name: str) -> dict[str, Any]:
@@ -203,11 +208,14 @@ class Domain:
         return str(self.variant(name).get("text", ""))
 
     def label(self, slot: str, value: Any) -> str:
-        """How a slot value reads in a sentence: an option's title, lower-cased."""
+        """How a slot value reads in a sentence: an option's title, lower-cased; a date as
+        "onsdag den 25. november", with the year when it is not the conversation's year."""
         if value is None:
             return ""
         if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-            return self.date_text(date.fromisoformat(value))
+            day = date.fromisoformat(value)
+            today = (_SELECTION.get() or Selection()).on or date.today()
+            return self.date_text(day, "dag" if day.year == today.year else "dag_aar")
         for button in self.options(slot):
             if button.payload == str(value):
                 return button.title[:1].lower() + button.title[1:]
@@ -219,10 +227,15 @@ class Domain:
         variant = self.variant(name)
 
         def fill(match: re.Match[str]) -> str:  # only the placeholders the text has
-            key = match.group(1)
+            written = match.group(1)
+            key = written.lower()
             if extra.get(key) is not None:
-                return str(extra[key])
-            return self.label(key, slots.get(key))
+                value = str(extra[key])
+            elif key in self.names:
+                value = self.names[key]
+            else:
+                value = self.label(key, slots.get(key))
+            return value[:1].upper() + value[1:] if written != key else value
 
         text = _PLACEHOLDER.sub(fill, str(variant.get("text", "")))
         return numbered(text.strip(), _buttons(variant))
@@ -267,6 +280,9 @@ def _check_slot(path: Path, name: str, spec: Any) -> SlotSpec:
 
 
 GUIDANCE_DIR = "vejledning"
+NAMES_FILE = "organisation.yml"
+# The settings that override organisation.yml, per placeholder.
+NAME_SETTINGS = {"org": "KCBOT_ORG", "org_navn": "KCBOT_ORG_NAVN"}
 ANSWERS_FILE = "svar.yml"
 
 
@@ -363,13 +379,38 @@ def load_domain(folder: Path) -> Domain:
             _check_guidance(extra, str(name), variants)
             raw_responses[name] = variants
             origin[name] = extra
-    domain = _build(path, raw_slots, raw_responses, doc, origin)
+    names = load_names(path.parent)
+    domain = _build(path, raw_slots, raw_responses, doc, origin, names)
+    domain.names = names
     if (path.parent / LANGUAGES_FILE).is_file():
         domain.languages = Languages.load(path.parent)
     answers_path = path.parent / ANSWERS_FILE
     if answers_path.is_file():
         domain.answers, domain.correction_words = _read_answers(answers_path, domain)
     return domain
+
+
+def load_names(folder: Path) -> dict[str, str]:
+    """What the texts call the organisation: ``navne`` in ``organisation.yml`` (the defaults),
+    each overridden by its setting (``KCBOT_ORG``, ``KCBOT_ORG_NAVN``) when that is set. From
+    2027 the law says "kommunen" where it said "jobcentret"; Københavns Kommune may keep the
+    name, so which word the texts use is configuration, not a text change."""
+    path = folder / NAMES_FILE
+    names: dict[str, str] = {}
+    if path.is_file():
+        doc = load_yaml(path)
+        table = doc.get("navne") if isinstance(doc, dict) else None
+        if not isinstance(table, dict):
+            raise DataError(path, "navne", "skal være en mapping: pladsholder -> tekst")
+        for key, value in table.items():
+            if not isinstance(value, str) or not value.strip():
+                raise DataError(path, f"navne.{key}", "skal være en tekst")
+            names[str(key)] = value.strip()
+    for key, setting in NAME_SETTINGS.items():
+        value = os.environ.get(setting, "").strip()
+        if value:
+            names[key] = value
+    return names
 
 
 def _read_answers(path: Path, domain: Domain) -> tuple[
@@ -403,7 +444,8 @@ def _read_answers(path: Path, domain: Domain) -> tuple[
 
 
 def _build(path: Path, raw_slots: dict[str, Any], raw_responses: dict[str, Any],
-           doc: dict[str, Any], origin: dict[str, Path]) -> Domain:
+           doc: dict[str, Any], origin: dict[str, Path],
+           names: dict[str, str] | None = None) -> Domain:
     slots = {str(name): _check_slot(path, str(name), spec) for name, spec in raw_slots.items()}
     responses: dict[str, list[dict[str, Any]]] = {}
     for name, variants in raw_responses.items():
@@ -417,7 +459,7 @@ def _build(path: Path, raw_slots: dict[str, Any], raw_responses: dict[str, Any],
             if not isinstance(variant, dict) or not isinstance(variant.get("text"), str):
                 raise DataError(file, f"{where}[{i}]", "hver variant skal have en 'text'")
             for placeholder in _PLACEHOLDER.findall(variant["text"]):
-                if placeholder not in slots:
+                if placeholder.lower() not in slots and placeholder.lower() not in (names or {}):
                     raise DataError(
                         file, f"{where}[{i}]", f"'{{{placeholder}}}' er ikke en slot i domænet"
                     )

@@ -51,6 +51,7 @@ from kcbot.dialogue.slots import (
 )
 from kcbot.dialogue.state import DialogueState, Frame
 from kcbot.dialogue.tracker import action_call
+from kcbot.dialogue.versions import check_tables
 from kcbot.errors import KcbotError, StoreUnavailable
 from kcbot.identity import Identity
 from kcbot.language import COUNT_SLOT, LANGUAGE_SLOT, MIN_WORDS
@@ -154,6 +155,7 @@ class Engine:
         try:
             folder = data_path("dialogues")
             domain = load_domain(folder)
+            check_tables(folder)  # dated versions of the rule table and the registrations
             executor = ActionExecutor()
             executor.register_package("kcbot.actions")
             flows = load_flows(folder / "flows", domain, executor.actions)
