@@ -203,6 +203,17 @@ class Domain:
         return tuple(Option(b.payload, b.title, phrases.get(b.payload, ()))
                      for b in self.options(slot, ask))
 
+    def chosen_text(self, name: str) -> str | None:
+        """The text of a response's variant for now, or ``None`` when its only variants are for
+        other conversations (a condition that does not hold)."""
+        variant = self.variant(name)
+        if not variant:
+            return None
+        selection = _SELECTION.get() or Selection()
+        if variant.get("condition") and not condition_holds(variant, selection.slots):
+            return None
+        return str(variant.get("text", ""))
+
     def text(self, name: str | None) -> str:
         """A response's text as written (the question, for reading an answer against it)."""
         return str(self.variant(name).get("text", ""))

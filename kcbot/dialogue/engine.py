@@ -609,12 +609,11 @@ class Engine:
         turn.replies.append(reply)
 
     def _title(self, flow: str) -> str:
-        """How a topic is offered: its ``utter_emne_<flow>`` response in the conversation's
-        language, else the flow's description."""
+        """How a topic is offered: its ``utter_emne_<flow>`` response when it has a variant for
+        the conversation (its language), else the flow's description."""
         name = f"utter_emne_{flow}"
-        if self.domain.has_response(name):
-            return self.domain.text(name)
-        return self.flows[flow].description or flow
+        title = self.domain.chosen_text(name) if self.domain.has_response(name) else None
+        return title or self.flows[flow].description or flow
 
     def _chosen_topic(self, state: DialogueState, parse: ParseResult) -> str | None:
         """The offered topic a reply picks: its number, its words, "ja" to a single offer, or
