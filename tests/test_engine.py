@@ -60,9 +60,11 @@ async def test_what_the_first_message_says_is_not_asked_again(engine) -> None:
     assert slots["afbud_kategori"] == "sygdom"
     assert result.state.asked == ["bekraeftelse"]  # only the read-back before registering
     assert "Er det rigtigt" in text(result)
+    # the condition on sickness (reported on Jobnet before the meeting) comes before the read-back
+    assert text(result).index("gyldig grund") < text(result).index("Er det rigtigt")
     result = await engine.turn("a", "ja", identity=Identity("Mette Hansen", "150390-2468"))
     assert result.state.outcome == "straksafklaret"
-    assert "gyldig grund" in text(result)
+    assert "registreret dit afbud" in text(result)
     assert "CPR" not in text(result)
     (row,) = await engine.store.fetchall("SELECT navn, cpr, cpr_maskeret, identitet FROM outbox")
     assert (row["navn"], row["cpr_maskeret"], row["identitet"]) == (
