@@ -1,7 +1,8 @@
 """``kcbot simulate``: a month of believable traffic through the real engine.
 
 Synthetic citizens arrive over each day's opening hours (more in the morning), with the seeds'
-mix of errands (afbud, sick and fit reports, Jobnet, payments first), in varied words. They
+mix of errands (afbud, sick and fit reports, Jobnet, payments first, then the appendices' other
+calls), in varied words. They
 answer the bot's questions from a profile, as the scripted dialogue runner does; some give up
 halfway. Agents claim and close most callback tickets before the deadline, some late, a few not
 yet. The clock advances with the traffic, so every time stamp is as it would have been.
@@ -44,6 +45,24 @@ ERRANDS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (2, ("jeg skal afmeldes, har fået job",)),
     (1, ("hvad er virksomhedspraktik",)),
     (3, ("hej", "hjælp", "?")),
+    # The seeds' other calls (issue 14), weighted by the seeds' own words for how often they
+    # come: "mange" 4, "en del" / "ofte" 3, listed as an example 2, mentioned once 1
+    # (seed 002, bilag 1, 3, 4 and 5).
+    (4, ("hvordan opdaterer jeg mit cv på jobnet", "hvor skriver jeg i min joblog",
+         "skal jeg tjekke mine jobforslag")),                          # bilag 4: "mange"
+    (3, ("er jeg stadig tilmeldt når jeg er syg", "får jeg stadig sygedagpenge",
+         "jeg har fået brev om at jeg er afmeldt men jeg er syg")),    # bilag 5: "en del"
+    (3, ("hvem er min sagsbehandler", "hvordan får jeg fat i min beskæftigelseskonsulent")),
+    (3, ("jeg har fået et brev jeg ikke forstår", "kan du forklare mit brev")),  # bilag 3
+    (3, ("jeg skal på fædreorlov", "jeg har fået et vikariat i 3 uger",
+         "jeg skal være vidne i retten", "jeg skal melde fravær")),    # bilag 4: fraværsnoden
+    (3, ("hvad er ret og pligt", "hvordan klager jeg over en afgørelse")),  # bilag 4: "ofte"
+    (2, ("kan jeg få hjælp til en tandlægeregning", "hvordan søger jeg om enkeltydelse")),
+    (2, ("hvordan søger jeg fleksjob", "kan jeg få førtidspension",
+         "kan jeg komme i revalidering")),                              # bilag 3: example
+    (2, ("kan jeg tage mine dagpenge med til udlandet", "hvad er PD U2",
+         "kan jeg søge job i udlandet")),                               # bilag 4
+    (1, ("jeg har ingen fast adresse", "jeg er hjemløs hvordan får jeg post")),  # bilag 3
 )
 REASONS = ("jeg er syg", "jeg har feber", "min datter er syg", "jeg skal til lægen",
            "jeg skal til jobsamtale", "jeg har fået arbejde den dag", "bussen kører ikke",
@@ -81,6 +100,16 @@ def _profile(rng: random.Random) -> dict[str, str]:
         "klage_om": rng.choice(["1", "2", "en afgørelse", "den måde jeg blev behandlet på"]),
         "indkaldt_af": rng.choice(["1", "2", "jobcentret", "a-kassen"]),
         "afmeldingsdato": rng.choice(["1/12", "på mandag"]),
+        # Guidance the bot gives without seeing the case answers most such questions; the
+        # rest want a person (an assumption: the seeds give no figure).
+        "hjulpet": "ja" if rng.random() < 0.8 else "nej",
+        "brevtype": rng.choice(["1", "partshøring", "en afgørelse", "4", "andet"]),
+        "fravaer_type": rng.choice(["ferie", "fædreorlov", "midlertidigt arbejde",
+                                    "borgerligt ombud"]),
+        "fra_dato": rng.choice(["på mandag", "i dag", "1/12"]),
+        "klage_om": rng.choice(["kommunen", "a-kassen", "hvordan jeg blev behandlet"]),
+        "jobnet_emne": rng.choice(["cv", "joblog", "jobforslag"]),
+        "ordning": rng.choice(["fleksjob", "førtidspension", "andet"]),
         "cpr": f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(50, 99)}-"
                f"{rng.randint(1000, 9999)}",
     }

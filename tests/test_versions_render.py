@@ -36,6 +36,9 @@ def _slots(group: str, on: date) -> dict[str, object]:
         "aabningstid_uge": "mandag 7.30–16", "telefon_jobcenter": "82 56 56 82",
         "rettet": "torsdag", "andet_emne": "ferie", "lukket_dag": "Lørdag",
         "privatliv_url": "https://www.kk.dk/persondata", "opbevaring_dage": 30,
+        # the seeds' other calls (issue 14)
+        "fravaer_type": "faedreorlov", "brevtype": "moede", "jobnet_emne": "cv",
+        "ordning": "fleksjob", "hjulpet": "ja",
     }
 
 

@@ -231,3 +231,11 @@ class RegistrerForsinkelse(Registrering):
 
 class RegistrerJobnetBrev(Registrering):
     registrering = "jobnet_brev"  # type: ignore[assignment]
+
+
+class RegistrerFravaer(Registrering):
+    registrering = "fravaer"  # type: ignore[assignment]
+
+
+class TjekDatoFravaer(DatoTjek):
+    registrering = "fravaer"  # type: ignore[assignment]

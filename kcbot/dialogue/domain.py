@@ -384,6 +384,11 @@ def load_domain(folder: Path) -> Domain:
     guidance_dir = path.parent / GUIDANCE_DIR
     for extra in sorted(guidance_dir.glob("*.yml")) if guidance_dir.is_dir() else []:
         part = _read(extra)
+        # A topic's own slots may live beside its texts, as in a Rasa domain split over files.
+        for name, spec in (part.get("slots") or {}).items():
+            if name in raw_slots:
+                raise DataError(extra, f"slots.{name}", "findes allerede i domænet")
+            raw_slots[name] = spec
         for name, variants in (part.get("responses") or {}).items():
             if name in raw_responses:
                 raise DataError(extra, f"responses.{name}", f"findes også i {origin[name].name}")

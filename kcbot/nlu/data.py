@@ -23,6 +23,9 @@ INTENTS: tuple[str, ...] = (
     "forsinkelse", "udeblivelse", "afmelding", "aabningstid", "ydelse", "kontakt_sagsbehandler",
     "skift_sagsbehandler", "klage", "partshoering", "menneske", "vejledning", "hilsen", "farvel",
     "tak", "bekraeft", "afkraeft", "uden_for_omraade",
+    # the seeds' other calls (issue 14)
+    "sygedagpenge_status", "enkeltydelse", "brev", "uden_fast_adresse", "fravaer", "udland",
+    "ret_og_pligt", "jobnet_hjaelp", "ordninger",
 )
 ITEM_KINDS = ("intent", "synonym", "lookup", "regex")
 STANDARD_LANGUAGE = "da"
