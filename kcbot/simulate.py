@@ -107,7 +107,6 @@ def _profile(rng: random.Random) -> dict[str, str]:
         "fravaer_type": rng.choice(["ferie", "fædreorlov", "midlertidigt arbejde",
                                     "borgerligt ombud"]),
         "fra_dato": rng.choice(["på mandag", "i dag", "1/12"]),
-        "klage_om": rng.choice(["kommunen", "a-kassen", "hvordan jeg blev behandlet"]),
         "jobnet_emne": rng.choice(["cv", "joblog", "jobforslag"]),
         "ordning": rng.choice(["fleksjob", "førtidspension", "andet"]),
         "cpr": f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(50, 99)}-"
