@@ -57,7 +57,8 @@ async def test_guidance_alone_is_noted_with_the_texts_sources(engine) -> None:
     journal = await engine.store.fetchall("SELECT sag, decision, rule, source FROM journal")
     assert [tuple(row) for row in journal] == [(
         "ferie", "Vejledning givet", "utter_ferie_dagpenge",
-        "fa-k.dk, ftfa.dk, foa.dk, f-f.dk (domain-facts.md, Ferie, M-H)",
+        "fa-k.dk, ftfa.dk, foa.dk, f-f.dk (domain-facts.md, Ferie, M-H); "
+        "fynjyllandsyd.dk (under 14 dage: ring, M)",
     )]
     assert await engine.store.fetchall("SELECT * FROM outbox") == []
 

@@ -32,10 +32,7 @@ class ActionJournal(Action):
         sag = str(slots.get("sag") or "ukendt")
         said = [str(n) for n in slots.get("vejledning") or []]
         responses = domain.get("responses") or {}
-        sources = [slots.get("kilde")] + [
-            ((responses.get(name) or [{}])[0].get("metadata") or {}).get("source")
-            for name in said
-        ]
+        sources = [slots.get("kilde")] + [_source(responses.get(name) or []) for name in said]
         decision = str(slots.get("afgoerelse") or "Vejledning givet")
         parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision.rstrip('.')}."]
         language = languages().get(slots.get("sprog"))
@@ -63,3 +60,10 @@ class ActionJournal(Action):
                 source="; ".join(dict.fromkeys(str(s) for s in sources if s)) or None,
             )
         return []
+
+
+def _source(variants: list[dict[str, Any]]) -> str | None:
+    """Where a guidance text's facts come from: its first variant without a condition (the
+    standard language's text, which another language's variant translates)."""
+    plain = next((v for v in variants if not v.get("condition")), variants[0] if variants else {})
+    return (plain.get("metadata") or {}).get("source")
