@@ -128,8 +128,8 @@ class ActionTjekMoede(Action):
             SlotSet("moede_naar", meeting_when(meeting, now.date(), at, now.time())),
             SlotSet("moede_reform", _on_or_after(meeting, reform)),
             SlotSet("ring_nu", ring_nu),
-            SlotSet("frist", format_frist(callback)),
-            SlotSet("aabningstid_i_dag", today_status(calendar, now)),
+            SlotSet("frist", format_frist(callback, tracker.get_slot("sprog"))),
+            SlotSet("aabningstid_i_dag", today_status(calendar, now, tracker.get_slot("sprog"))),
             SlotSet("telefon_jobcenter", calendar.phone),
         ]
 
@@ -155,7 +155,9 @@ class ActionVurderAfbud(Action):
         clear = reason_is_clear(str(slots.get("afbud_grund") or ""))
         slots["grund_klar"] = "ja" if clear else "nej"
         rule = decide(slots, table, today)  # the rules in force on the conversation's date
-        labels = table.get("kategorier") or {}
+        # the reason's category in the conversation's language (grund_tekst is read back)
+        labels = ((table.get("kategorier_oversat") or {}).get(str(slots.get("sprog")))
+                  or table.get("kategorier") or {})
         kategori = str(slots.get("afbud_kategori") or "andet")
         return [
             SlotSet("afbud_afgoerelse", rule["afgoerelse"]),

@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
 from kcbot.actions.registrering import facts
+from kcbot.language import languages
 
 __all__ = ["ActionJournal"]
 
@@ -31,12 +32,12 @@ class ActionJournal(Action):
         sag = str(slots.get("sag") or "ukendt")
         said = [str(n) for n in slots.get("vejledning") or []]
         responses = domain.get("responses") or {}
-        sources = [slots.get("kilde")] + [
-            ((responses.get(name) or [{}])[0].get("metadata") or {}).get("source")
-            for name in said
-        ]
+        sources = [slots.get("kilde")] + [_source(responses.get(name) or []) for name in said]
         decision = str(slots.get("afgoerelse") or "Vejledning givet")
         parts = [f"Borgeren henvendte sig om {sag.replace('_', ' ')}.", f"{decision.rstrip('.')}."]
+        language = languages().get(slots.get("sprog"))
+        if language.code != languages().standard:
+            parts.append(f"Samtalen foregik på {language.name}.")
         if slots.get("rettelse"):
             parts.append("Rettelse: borgeren rettede oplysningerne efter registreringen.")
         if said:
@@ -59,3 +60,10 @@ class ActionJournal(Action):
                 source="; ".join(dict.fromkeys(str(s) for s in sources if s)) or None,
             )
         return []
+
+
+def _source(variants: list[dict[str, Any]]) -> str | None:
+    """Where a guidance text's facts come from: its first variant without a condition (the
+    standard language's text, which another language's variant translates)."""
+    plain = next((v for v in variants if not v.get("condition")), variants[0] if variants else {})
+    return (plain.get("metadata") or {}).get("source")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_datetime
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,10 +13,10 @@ from rasa_sdk.types import DomainDict
 from kcbot.actions.context import current
 from kcbot.actions.registrering import GROUP_LABELS
 from kcbot.clock import TZ
+from kcbot.language import languages
 
 __all__ = ["ActionMarkerKrise", "ActionOpretTilbagekald", "format_frist", "summary"]
 
-LOCALE = "da_DK"
 KRISE = "krise"
 # Slots that say what the matter is, in the order a reader wants them.
 SUMMARY_SLOTS = (
@@ -26,9 +25,18 @@ SUMMARY_SLOTS = (
 )
 
 
-def format_frist(due: datetime) -> str:
-    """'onsdag den 25. november 2026 kl. 15.00' (Babel, da_DK, Copenhagen time)."""
-    return format_datetime(due.astimezone(TZ), "EEEE 'den' d. MMMM y 'kl.' HH.mm", locale=LOCALE)
+def format_frist(due: datetime, language: str | None = None) -> str:
+    """'onsdag den 25. november 2026 kl. 15.00' (Babel, Copenhagen time), in the conversation's
+    language ('Wednesday 25 November 2026 at 15:00')."""
+    return languages().get(language).moment(due.astimezone(TZ))
+
+
+def _language_note(slots: dict[str, Any]) -> str:
+    """For the agent who calls back: the language the citizen wrote in, when not Danish."""
+    chosen = languages().get(slots.get("sprog"))
+    if chosen.code == languages().standard:
+        return ""
+    return f"Borgeren skriver {chosen.name}. "
 
 
 # Queues outside the jobcentre learn of the citizen's health by its category only ("sygdom"),
@@ -40,7 +48,7 @@ def summary(sag: str, slots: dict[str, Any], queue: str | None = None) -> str:
     """One line a person reads at a glance: who, what, why, when."""
     who = slots.get("navn") or "Borger"
     group = GROUP_LABELS.get(str(slots.get("borgergruppe")), "ukendt ydelse")
-    parts = [f"{who} ({group}): {sag.replace('_', ' ')}"]
+    parts = [f"{_language_note(slots)}{who} ({group}): {sag.replace('_', ' ')}"]
     category_only = queue in CATEGORY_ONLY_QUEUES
     sick = slots.get("afbud_kategori") == "sygdom"
     for slot, label in SUMMARY_SLOTS:
@@ -78,7 +86,8 @@ class ActionOpretTilbagekald(Action):
                 ticket = await context.tickets.add_contact(
                     ticket.id, navn=slots.get("navn"), telefon=slots.get("telefon"))
         due = datetime.fromisoformat(ticket.due)
-        return [SlotSet("ticket_id", ticket.id), SlotSet("frist", format_frist(due))]
+        return [SlotSet("ticket_id", ticket.id),
+                SlotSet("frist", format_frist(due, slots.get("sprog")))]
 
 
 class ActionMarkerKrise(Action):
@@ -96,11 +105,11 @@ class ActionMarkerKrise(Action):
             slots = dict(tracker.slots)
             ticket, _ = await context.tickets.create(
                 conversation_id, KRISE,
-                "KRISE: borgeren har skrevet om selvmord, selvskade, vold eller akut fare. "
-                "Læs samtalen og kontakt borgeren hurtigst muligt.",
+                f"{_language_note(slots)}KRISE: borgeren har skrevet om selvmord, selvskade, vold "
+                "eller akut fare. Læs samtalen og kontakt borgeren hurtigst muligt.",
                 borgergruppe=slots.get("borgergruppe"), navn=slots.get("navn"),
                 telefon=slots.get("telefon"),
             )
         due = datetime.fromisoformat(ticket.due)
         return [SlotSet("sag", KRISE), SlotSet("ticket_id", ticket.id),
-                SlotSet("frist", format_frist(due))]
+                SlotSet("frist", format_frist(due, slots.get("sprog")))]

@@ -11,7 +11,6 @@ import re
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
@@ -19,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
 from kcbot.dialogue.answers import UNKNOWN, looks_like_name, read_polar, strip_name_intro
+from kcbot.language import languages
 from kcbot.privacy import cpr_birth_date
 
 __all__ = ["ValidateSlots"]
@@ -83,7 +83,7 @@ class ValidateSlots(ValidationAction):
         # No meetings on a weekend or a public holiday: the date is misheard or mistyped, so it
         # is asked about, never registered.
         if day.weekday() >= 5 or (not hours.is_open and hours.name):
-            label = format_date(day, "EEEE 'den' d. MMMM", locale="da_DK")
+            label = languages().get(tracker.get_slot("sprog")).date(day, "dag")
             dag = f"{label} ({hours.name})" if hours.name else label
             dispatcher.utter_message(response="utter_hint_moededato_lukket",
                                      lukket_dag=dag[:1].upper() + dag[1:])

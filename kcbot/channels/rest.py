@@ -52,6 +52,7 @@ from kcbot.config import (
 from kcbot.dialogue import Engine
 from kcbot.errors import ReplayConflict, StoreUnavailable
 from kcbot.identity import IdentityError, IdentityVerifier
+from kcbot.language import warm_up
 
 __all__ = ["GuardedProtocol", "RateLimiter", "RestLimits", "create_app", "is_loopback"]
 
@@ -129,6 +130,9 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
     @app.before_server_start
     async def open_engine(app: Sanic) -> None:
         app.ctx.engine = await Engine.open(settings, clock)
+        # the language detector's model (about a second) loads beside the server, not in the
+        # first citizen's turn
+        app.add_task(asyncio.to_thread(warm_up), name="kcbot-language-warm-up")
         app.add_task(sweep_idle(app), name="kcbot-idle-sweep")
         if retention is not None:
             app.add_task(nightly_purge(app, retention), name="kcbot-purge")

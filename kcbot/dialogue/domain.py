@@ -30,6 +30,8 @@ from babel.dates import format_date
 
 from kcbot.dialogue.answers import Option
 from kcbot.errors import DataError
+from kcbot.language import FILE as LANGUAGES_FILE
+from kcbot.language import Language, Languages
 from kcbot.nlu.normalise import fold
 from kcbot.yamlio import load_yaml
 
@@ -129,6 +131,8 @@ class Domain:
     answers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, repr=False)
     # The words a citizen uses for a slot when saying it was wrong ("forkert dato"), folded.
     correction_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    # The languages (sprog.yml): how a date reads in the conversation's language.
+    languages: Languages | None = field(default=None, repr=False)
     # What the texts call the organisation ({org}, {org_navn}): organisation.yml, KCBOT_ORG…
     names: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -166,6 +170,22 @@ class Domain:
                 return variant
         return next((v for v in current if not v.get("condition")), current[0])
 
+    def language(self) -> Language | None:
+        """The language responses are chosen for now (the conversation's ``sprog`` slot)."""
+        if self.languages is None:
+            return None
+        selection = _SELECTION.get() or Selection()
+        return self.languages.of(selection.slots)
+
+    def date_text(self, day: date, style: str = "dag") -> str:
+        """A date as the conversation's language writes it: "onsdag den 25. november",
+        "Wednesday 25 November"."""
+        language = self.language()
+        if language is None:
+            pattern = "EEEE 'den' d. MMMM" + (" y" if style == "dag_aar" else "")
+            return format_date(day, pattern, locale=LOCALE)
+        return language.date(day, style)
+
     def metadata(self, name: str) -> dict[str, Any]:
         """A guidance text's ``source`` and ``reviewed``; empty for the core responses."""
         return dict(self.variant(name).get("metadata") or {})
@@ -183,6 +203,17 @@ class Domain:
         return tuple(Option(b.payload, b.title, phrases.get(b.payload, ()))
                      for b in self.options(slot, ask))
 
+    def chosen_text(self, name: str) -> str | None:
+        """The text of a response's variant for now, or ``None`` when its only variants are for
+        other conversations (a condition that does not hold)."""
+        variant = self.variant(name)
+        if not variant:
+            return None
+        selection = _SELECTION.get() or Selection()
+        if variant.get("condition") and not condition_holds(variant, selection.slots):
+            return None
+        return str(variant.get("text", ""))
+
     def text(self, name: str | None) -> str:
         """A response's text as written (the question, for reading an answer against it)."""
         return str(self.variant(name).get("text", ""))
@@ -195,8 +226,7 @@ class Domain:
         if isinstance(value, str) and _ISO_DATE.fullmatch(value):
             day = date.fromisoformat(value)
             today = (_SELECTION.get() or Selection()).on or date.today()
-            pattern = "EEEE 'den' d. MMMM" + (" y" if day.year != today.year else "")
-            return format_date(day, pattern, locale=LOCALE)
+            return self.date_text(day, "dag" if day.year == today.year else "dag_aar")
         for button in self.options(slot):
             if button.payload == str(value):
                 return button.title[:1].lower() + button.title[1:]
@@ -368,6 +398,8 @@ def load_domain(folder: Path) -> Domain:
     names = load_names(path.parent)
     domain = _build(path, raw_slots, raw_responses, doc, origin, names)
     domain.names = names
+    if (path.parent / LANGUAGES_FILE).is_file():
+        domain.languages = Languages.load(path.parent)
     answers_path = path.parent / ANSWERS_FILE
     if answers_path.is_file():
         domain.answers, domain.correction_words = _read_answers(answers_path, domain)
@@ -457,7 +489,7 @@ def _build(path: Path, raw_slots: dict[str, Any], raw_responses: dict[str, Any],
     for name, spec in slots.items():
         ask = responses.get(f"utter_ask_{name}")
         if spec.type == "categorical" and ask:
-            payloads = [str(b["payload"]) for b in ask[0].get("buttons", [])]
+            payloads = [str(b["payload"]) for variant in ask for b in variant.get("buttons", [])]
             unknown = [p for p in payloads if p not in spec.values]
             if unknown:
                 raise DataError(

@@ -54,6 +54,7 @@ from kcbot.dialogue.tracker import action_call
 from kcbot.dialogue.versions import check_tables
 from kcbot.errors import KcbotError, StoreUnavailable
 from kcbot.identity import Identity
+from kcbot.language import COUNT_SLOT, LANGUAGE_SLOT, MIN_WORDS
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
 from kcbot.privacy import mask_cpr, mask_number_answer
@@ -85,11 +86,13 @@ MAX_STEPS_PER_TURN = 100
 # (no sanction warnings after it). The full CPR number exists only in
 # the turn it was written or verified in: the store masks it in the state it keeps.
 PERSISTENT_SLOTS = frozenset({"borgergruppe", "sygemeldt_fra", "navn", "telefon", "mitid",
-                              "cpr", "identitet", "sorg"})
+                              "cpr", "identitet", "sorg", LANGUAGE_SLOT, COUNT_SLOT})
+# What starting over ("forfra") and a failed turn keep: the language the citizen writes in.
+KEPT_ON_RESET = (LANGUAGE_SLOT, COUNT_SLOT)
 VERIFIED = "verificeret"
 _RESET = re.compile(
     r"^(?:stop|stopp|afbryd|forfra|start forfra|nulstil|annuller|fortryd|glem det|nej ikke "
-    r"alligevel|ikke alligevel|never ?mind|forget it|cancel)\b[ !.]*$"
+    r"alligevel|ikke alligevel|never ?mind|forget it|cancel|start over|restart)\b[ !.]*$"
 )
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A change of topic in the middle of a question needs a sentence, not a word: "syg" answering
@@ -221,7 +224,7 @@ class Engine:
         log.exception("turn failed for %s/%s", channel, mask_cpr(sender))
         async with self.store.transaction():
             conversation_id, state, _ = await self._conversation(channel, sender)
-            state.clear()
+            state.clear(keep=KEPT_ON_RESET)
             with self.domain.selecting(self.clock.now().date(), state.slots):
                 reply = self.domain.render("utter_teknisk_fejl", {})
             await self.store.record_turn(conversation_id, (_stored_text(text, parse), None,
@@ -244,12 +247,25 @@ class Engine:
             conversation_id, state, new = (await self.store.start_conversation(channel, sender),
                                            DialogueState(), True)
         _apply_identity(state, identity)
+        # The conversation's language first, so every reply of this turn is in it.
+        language = (self.domain.languages.observe(state.slots, parse.text if parse else text)
+                    if self.domain.languages is not None else None)
         self.domain.choose_for(state.slots)
         turn = _Turn(conversation_id, state, parse, text)
         if new:
             self._say(turn, "utter_velkommen")
         at_cpr_question = state.requested_slot == CPR_SLOT
-        await self._read(turn)
+        if language is not None and language.switched:
+            turn.events.append({"event": "language", "value": language.language,
+                                "requested": language.requested})
+        if language is not None and language.requested:
+            self._say(turn, "utter_sprog_skiftet")
+        if language is not None and language.requested and \
+                language.words_besides_request < MIN_WORDS:
+            # "answer in English" and nothing more: the question open is asked again in it
+            self._ask_again(turn)
+        else:
+            await self._read(turn)
         stored = _stored_text(text, parse)
         if at_cpr_question:  # a rejected answer is no valid CPR number, but was meant as one
             stored = mask_number_answer(stored)
@@ -331,7 +347,7 @@ class Engine:
                                                       "confidence": parse.confidence},
                                            "entities": [e.as_dict() for e in parse.entities]}})
         if _RESET.match(fold(parse.text)):
-            state.clear()
+            state.clear(keep=KEPT_ON_RESET)
             self._say(turn, "utter_nulstil")
             return
         if await self._corrected(turn):
@@ -590,9 +606,16 @@ class Engine:
         turn.state.choices = choices
         reply = self.domain.render(question, turn.state.slots)
         if len(choices) > 1 or not reply.buttons:
-            buttons = [Button(self.flows[name].description, name) for name in choices]
+            buttons = [Button(self._title(name), name) for name in choices]
             reply = numbered(reply.text, buttons)
         turn.replies.append(reply)
+
+    def _title(self, flow: str) -> str:
+        """How a topic is offered: its ``utter_emne_<flow>`` response when it has a variant for
+        the conversation (its language), else the flow's description."""
+        name = f"utter_emne_{flow}"
+        title = self.domain.chosen_text(name) if self.domain.has_response(name) else None
+        return title or self.flows[flow].description or flow
 
     def _chosen_topic(self, state: DialogueState, parse: ParseResult) -> str | None:
         """The offered topic a reply picks: its number, its words, "ja" to a single offer, or
@@ -604,8 +627,10 @@ class Engine:
             return state.choices[0]
         if len(state.choices) == 1:
             return None  # a ja/nej offer: anything but ja is not taking it
-        titles = {name: self.flows[name].description or name for name in state.choices}
-        picked = reading.pick_title(parse.text, titles)
+        titles = {name: self._title(name) for name in state.choices}
+        described = {name: self.flows[name].description or name for name in state.choices}
+        picked = reading.pick_title(parse.text, titles) or reading.pick_title(parse.text,
+                                                                             described)
         if picked:
             return picked
         flow = self.flows.for_intent(parse.intent)
@@ -697,7 +722,7 @@ class Engine:
                 state.pending = pending[1:]
                 await self._start(turn, nxt)
             elif nxt:  # "Du skrev også om ferie – vil du høre om det nu?"
-                state.slots["andet_emne"] = (nxt.description or "").lower()
+                state.slots["andet_emne"] = self._title(nxt.name).lower()
                 self._offer_topics(turn, pending[:1], "utter_ogsaa_emne")
             else:
                 self._say(turn, "utter_andet")

@@ -51,9 +51,12 @@ class DialogueState:
     def flow(self) -> str | None:
         return self.stack[-1].flow if self.stack else None
 
-    def clear(self) -> None:
-        """Forget the topic and what was collected; the outcome already earned stays."""
+    def clear(self, keep: tuple[str, ...] = ()) -> None:
+        """Forget the topic and what was collected; the outcome already earned stays, and so
+        do the slots named in ``keep``."""
+        kept = {k: self.slots[k] for k in keep if k in self.slots}
         self.slots.clear()
+        self.slots.update(kept)
         self.stack.clear()
         self.requested_slot = self.ask = None
         self.tries = self.fallbacks = 0

@@ -28,6 +28,8 @@ INTENTS: tuple[str, ...] = (
     "ret_og_pligt", "jobnet_hjaelp", "ordninger",
 )
 ITEM_KINDS = ("intent", "synonym", "lookup", "regex")
+STANDARD_LANGUAGE = "da"
+_LANGUAGE_SUFFIX = re.compile(r"_([a-z]{2})$")
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -38,6 +40,9 @@ class TrainingData:
     lookups: dict[str, list[str]] = field(default_factory=dict)  # entity -> phrases
     regexes: dict[str, list[str]] = field(default_factory=dict)
     digest: str = ""
+    # The language of each example, by its file: "afbud_en.yml" holds English examples, a file
+    # without a language suffix the standard language's (Danish).
+    languages: list[str] = field(default_factory=list)
 
 
 def _example_lines(path: Path, key: str, block: object) -> list[str]:
@@ -54,6 +59,11 @@ def _example_lines(path: Path, key: str, block: object) -> list[str]:
             raise DataError(path, key, f"linjen {line!r} skal starte med '- '")
         lines.append(line[2:].strip())
     return lines
+
+
+def file_language(path: Path) -> str:
+    suffix = _LANGUAGE_SUFFIX.search(path.stem)
+    return suffix.group(1) if suffix else STANDARD_LANGUAGE
 
 
 def load_training_data(folder: Path) -> TrainingData:
@@ -82,6 +92,7 @@ def load_training_data(folder: Path) -> TrainingData:
                 if name not in INTENTS:
                     raise DataError(path, where, f"ukendt intent; kendte: {', '.join(INTENTS)}")
                 data.examples.extend((_ANNOTATION.sub(r"\1", line), name) for line in lines)
+                data.languages.extend([file_language(path)] * len(lines))
             elif kind == "synonym":
                 for line in lines:
                     data.synonyms[line.lower()] = name

@@ -14,6 +14,10 @@ Date rules (Copenhagen local dates):
 - "om 3 dage", "om en uge", "om to uger".
 Times: "kl 10", "kl. 10.30", "10:30", "halv ti" (09:30), "kvart over ti", "kvart i ti"; an hour
 from 1 to 6 without minutes is read as afternoon (the centre is closed at night).
+English: "today", "tomorrow", "the day after tomorrow", "on Monday", "this Friday", "next
+Tuesday", "Tuesday next week", "last Monday", "since Monday", "in 3 days", "in a week",
+"24 November", "the 3rd of December", "November 24"; "10am", "2 pm", "at 10", "half past nine"
+(09:30), "quarter to ten".
 """
 
 from __future__ import annotations
@@ -49,17 +53,24 @@ MONTHS = {
     "maj": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "august": 8, "aug": 8,
     "september": 9, "sept": 9, "sep": 9, "oktober": 10, "okt": 10, "november": 11, "nov": 11,
     "december": 12, "dec": 12,
+    # English, folded ("may" only counts beside a day number)
+    "january": 1, "february": 2, "march": 3, "may": 5, "june": 6, "july": 7, "october": 10,
+    "oct": 10,
 }
 NUMBER_WORDS = {
     "en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8,
     "ni": 9, "ti": 10, "elleve": 11, "tolv": 12,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1,
 }
 # Folded spellings: "i går" -> "i gar", "i forgårs" -> "i forgars", "næste" -> "neste".
 RELATIVE_DAYS = {
     "i dag": 0, "idag": 0, "i morges": 0, "i formiddags": 0, "i eftermiddags": 0, "i aften": 0,
     "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
     "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
-    "today": 0, "tomorrow": 1, "yesterday": -1,
+    "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
+    "this afternoon": 0, "this evening": 0, "day after tomorrow": 2,
+    "the day after tomorrow": 2, "day before yesterday": -2, "the day before yesterday": -2,
 }
 
 _WD = "|".join(WEEKDAYS)
@@ -69,7 +80,12 @@ _NUM = "|".join(NUMBER_WORDS)
 _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<y>20\d{2}) (?P<m>\d{1,2}) (?P<d>\d{1,2})\b")),
     ("named", re.compile(
-        rf"\b(?:(?:{_WD}) )?(?:den |d )?(?P<d>\d{{1,2}}) ?(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
+        rf"\b(?:(?:{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)? ?(?:of )?"
+        rf"(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
+    )),
+    # "November 24", "december 3rd 2026"
+    ("named", re.compile(
+        rf"\b(?P<mon>{_MON}) (?:the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?: (?P<y>20\d{{2}}))?"
     )),
     # "onsdag i næste uge", "torsdag næste uge": that weekday of next week
     ("next_wd", re.compile(rf"\b(?:pa )?(?P<wd>{_WD})(?:en)? (?:i )?(?:den )?neste uge\b")),
@@ -86,9 +102,13 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     )),
     ("next_wd", re.compile(rf"\bneste (?P<wd>{_WD})\b")),
     ("wd", re.compile(rf"\b(?:pa |om )?(?P<wd>{_WD})(?:en)?\b")),
-    ("past_wd", re.compile(rf"\blast (?P<a>{_WD_EN})\b")),
+    ("past_wd", re.compile(rf"\b(?:last|since|since last|from last) (?P<a>{_WD_EN})\b")),
+    ("next_wd", re.compile(rf"\b(?:on )?(?P<wd>{_WD_EN}) next week\b")),
+    ("next_wd", re.compile(rf"\bnext week (?:on )?(?P<wd>{_WD_EN})\b")),
     ("next_wd", re.compile(rf"\bnext (?P<wd>{_WD_EN})\b")),
-    ("wd", re.compile(rf"\b(?:on )?(?P<wd>{_WD_EN})\b")),
+    # "in 3 days", "in a week", "in two weeks"
+    ("in_n", re.compile(rf"\bin (?P<n>\d{{1,2}}|{_NUM}) (?P<unit>days?|weeks?)\b")),
+    ("wd", re.compile(rf"\b(?:on |this |coming )?(?P<wd>{_WD_EN})\b")),
 ]
 # Numeric dates are matched on the original text: folding turns "/" and "." into spaces.
 _NUMERIC_DATE = re.compile(
@@ -136,6 +156,13 @@ _REASON_END = re.compile(
 _KL_BEFORE = re.compile(r"(?:kl|klokken)\.?\s*$", re.IGNORECASE)
 
 _TIME_RES: list[tuple[str, re.Pattern[str]]] = [
+    # English: "10am", "2 pm", "at 10:30 am", "half past nine", "quarter to ten", "at 10"
+    ("ampm", re.compile(r"\b(?:at )?(?P<h>\d{1,2})(?: (?P<m>\d{2}))? ?(?P<ap>am|pm)\b")),
+    ("half_past", re.compile(rf"\bhalf past (?P<h>\d{{1,2}}|{_NUM})\b")),
+    ("quarter", re.compile(rf"\bquarter (?P<dir>past|to) (?P<h>\d{{1,2}}|{_NUM})\b")),
+    # "at 10", "at 10:30 tomorrow": only where an English sentence goes on (Danish "at" is "to")
+    ("kl", re.compile(r"\bat (?P<h>\d{1,2})(?: (?P<m>\d{2}))?(?: o ?clock)?"
+                      r"(?= *$| (?:tomorrow|today|on|in|and|but|so|because|the|please|with|i)\b)")),
     ("half", re.compile(rf"\bhalv (?P<h>\d{{1,2}}|{_NUM})\b")),
     ("quarter", re.compile(rf"\bkvart (?P<dir>over|i) (?P<h>\d{{1,2}}|{_NUM})\b")),
     ("kl", re.compile(r"\b(?:kl|klokken) ?(?P<h>\d{1,2})(?:[ ](?P<m>\d{2}))?\b")),
@@ -190,7 +217,8 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
         return today + timedelta(days=RELATIVE_DAYS[m.group(0)])
     if kind == "in_n":
         n = _number(m["n"])
-        return today + timedelta(days=n * (7 if m["unit"].startswith("uge") else 1))
+        weeks = m["unit"].startswith(("uge", "week"))
+        return today + timedelta(days=n * (7 if weeks else 1))
     if kind == "past_wd":
         weekday = _weekday(m["a"] or m.groupdict().get("b") or m.groupdict().get("c"))
         return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
@@ -325,10 +353,18 @@ def _settle_weekdays(text: str, found: list[Entity],
 def _time_value(kind: str, m: re.Match[str]) -> str | None:
     hour = _number(m["h"])
     minute = 0
+    if kind == "ampm":
+        minute = int(m["m"]) if m["m"] else 0
+        if not (1 <= hour <= 12 and minute <= 59):
+            return None
+        hour = hour % 12 + (12 if m["ap"] == "pm" else 0)
+        return f"{hour:02d}:{minute:02d}"
     if kind == "half":
         hour, minute = hour - 1, 30
+    elif kind == "half_past":
+        minute = 30
     elif kind == "quarter":
-        hour, minute = (hour, 15) if m["dir"] == "over" else (hour - 1, 45)
+        hour, minute = (hour, 15) if m["dir"] in ("over", "past") else (hour - 1, 45)
     elif m["m"]:
         minute = int(m["m"])
     if kind != "kl" or not m["m"]:

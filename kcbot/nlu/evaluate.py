@@ -31,6 +31,9 @@ class Evaluation:
     per_intent_f1: dict[str, float] = field(default_factory=dict)
     train_seconds: float = 0.0
     classify_ms: float = 0.0
+    # per language (by training file): examples, intent accuracy, and how often the language
+    # detector (kcbot/language.py) names the language, names the other one, or says nothing
+    per_language: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         d = dict(self.__dict__)
@@ -47,8 +50,13 @@ class Evaluation:
             f"(accuracy over tærsklen {self.accuracy_above_threshold:.1%})",
             f"  træning (fuld model): {self.train_seconds:.2f} s; "
             f"klassificering: {self.classify_ms:.3f} ms pr. besked",
-            "Mest forvekslede (rigtig → gættet):",
         ]
+        for code, figures in sorted(self.per_language.items()):
+            lines.append(
+                f"  sprog {code}: {int(figures['examples'])} eksempler, accuracy "
+                f"{figures['accuracy']:.1%}; sprogkendelse rigtig {figures['detected']:.1%}, "
+                f"forkert {figures['wrong_language']:.1%}, usikker {figures['undetermined']:.1%}")
+        lines.append("Mest forvekslede (rigtig → gættet):")
         lines += [f"  {t} → {p}: {n}" for t, p, n in self.confused] or ["  (ingen)"]
         weakest = sorted(self.per_intent_f1.items(), key=lambda kv: kv[1])[:5]
         lines.append("Svageste intents (F1): " + ", ".join(f"{k} {v:.2f}" for k, v in weakest))
@@ -74,6 +82,7 @@ def evaluate(
             predicted[i], confidence[i] = ranking[0] if ranking else ("", 0.0)
 
     correct = np.array([p == t for p, t in zip(predicted, truth, strict=True)])
+    per_language = _per_language(texts, data.languages or ["da"] * len(texts), correct)
     labels = sorted(set(truth))
     per_intent = f1_score(truth, predicted, labels=labels, average=None, zero_division=0)
     confused = Counter((t, p) for t, p in zip(truth, predicted, strict=True) if t != p)
@@ -107,4 +116,25 @@ def evaluate(
         per_intent_f1={k: float(v) for k, v in zip(labels, per_intent, strict=True)},
         train_seconds=train_seconds,
         classify_ms=classify_ms,
+        per_language=per_language,
     )
+
+
+def _per_language(texts: list[str], languages: list[str],
+                  correct: np.ndarray) -> dict[str, dict[str, float]]:
+    from kcbot.language import MIN_FIRST_WORDS, detect
+
+    codes = tuple(sorted(set(languages) | {"da", "en"}))
+    seen = [detect(t, codes, MIN_FIRST_WORDS) for t in texts]
+    out: dict[str, dict[str, float]] = {}
+    for code in sorted(set(languages)):
+        idx = [i for i, lang in enumerate(languages) if lang == code]
+        n = len(idx)
+        out[code] = {
+            "examples": float(n),
+            "accuracy": float(correct[idx].mean()),
+            "detected": sum(seen[i] == code for i in idx) / n,
+            "wrong_language": sum(seen[i] not in (code, None) for i in idx) / n,
+            "undetermined": sum(seen[i] is None for i in idx) / n,
+        }
+    return out

@@ -16,7 +16,7 @@ __all__ = ["NEGATORS", "after_clause_negation", "mark_negated", "negated", "word
 # "ingen feber", "uden job", "I don't have": these negate what follows wherever they stand.
 _NEGATE_FOLLOWING = frozenset({
     "ingen", "intet", "uden", "hverken", "dont", "doesnt", "didnt", "cant", "cannot", "wont",
-    "havent", "hasnt", "isnt", "arent", "wasnt", "aint",
+    "havent", "hasnt", "isnt", "arent", "wasnt", "aint", "without",
 })
 # "ikke"/"not" negate what follows only after a copula or auxiliary ("jeg er ikke syg", "får
 # ikke dagpenge", "har ikke feber"), at the start of a clause, or after a pronoun in simple

@@ -1,0 +1,219 @@
+"""The conversation's language: which one a message is written in, when the conversation
+switches, and how dates read in it.
+
+The languages, their Babel locales and date patterns, the phrases that ask for one ("answer in
+English", "kan du skrive dansk") and the few sentences actions build from the calendar are data:
+``dialogues/sprog.yml``. The conversation's language is the ``sprog`` slot; responses pick their
+variant by it (Rasa's conditional response variations), so nothing else in the engine knows
+about languages.
+
+Detection is py3langid restricted to the configured languages. It was chosen by measurement on
+this project's own messages (``intents/``: Danish, ASCII-folded Danish, English; see the
+CHANGELOG): as accurate as lingua on Danish and English sentences, a 4.6 MB wheel with its model
+inside against lingua's 96 MB. Its model takes about a second to load, so it is imported on the
+first message that needs it, never at start-up (``warm_up`` lets a server load it in advance).
+
+Rules (``Languages.observe``):
+- A request for a language switches at once.
+- A message of fewer than ``MIN_WORDS`` words ("ok", "2", "dagpenge") decides nothing: short
+  answers and Danish terms are written the same in both languages.
+- The first message that is clearly in a language sets it (two words are enough: "I have
+  recovered"); until then the standard one is used.
+- Later, ``SWITCH_AFTER`` messages in a row clearly in another language switch to it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+
+from kcbot.config import data_path
+from kcbot.errors import DataError
+from kcbot.nlu.normalise import fold
+from kcbot.yamlio import load_yaml
+
+__all__ = ["LANGUAGE_SLOT", "Language", "Languages", "Observation", "detect", "languages",
+           "warm_up"]
+
+LANGUAGE_SLOT = "sprog"
+# Messages in a row in another language that switch the conversation to it.
+COUNT_SLOT = "sprog_skift"
+SWITCH_AFTER = 2
+MIN_WORDS = 3
+MIN_FIRST_WORDS = 2
+# How sure the detector must be (its probability between the configured languages).
+MIN_PROBABILITY = 0.75
+FILE = "sprog.yml"
+DATE_STYLES = ("dag", "dag_aar", "ugedag", "aar", "tidspunkt")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_NT = re.compile(r"(?<=\w)n t\b")
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # in Danish, for staff: "engelsk"
+    locale: str
+    dates: dict[str, str]
+    requests: tuple[str, ...]  # folded phrases asking for this language
+    texts: dict[str, str]
+
+    def date(self, day: date, style: str = "dag") -> str:
+        return format_date(day, self.dates[style], locale=self.locale)
+
+    def moment(self, when: datetime, style: str = "tidspunkt") -> str:
+        return format_datetime(when, self.dates[style], locale=self.locale)
+
+    def text(self, key: str, **values: Any) -> str:
+        return self.texts[key].format(**values)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a message did to the conversation's language."""
+
+    language: str
+    switched: bool = False
+    requested: bool = False  # the citizen asked for it
+    words_besides_request: int = 0
+
+
+@dataclass
+class Languages:
+    standard: str
+    by_code: dict[str, Language]
+    _requests: list[tuple[re.Pattern[str], str]] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> Languages:
+        path = (folder or data_path("dialogues")) / FILE
+        doc = load_yaml(path)
+        if not isinstance(doc, dict) or not isinstance(doc.get("sprog"), dict):
+            raise DataError(path, "sprog", "skal være en mapping: sprogkode -> indstillinger")
+        by_code: dict[str, Language] = {}
+        for code, spec in doc["sprog"].items():
+            where = f"sprog.{code}"
+            if not isinstance(spec, dict):
+                raise DataError(path, where, "skal være en mapping")
+            dates = spec.get("datoer") or {}
+            missing = [s for s in DATE_STYLES if s not in dates]
+            if missing:
+                raise DataError(path, f"{where}.datoer", f"mangler {', '.join(missing)}")
+            for key in ("navn", "locale"):
+                if not str(spec.get(key) or "").strip():
+                    raise DataError(path, where, f"mangler '{key}'")
+            by_code[str(code)] = Language(
+                str(code), str(spec["navn"]), str(spec["locale"]),
+                {str(k): str(v) for k, v in dates.items()},
+                tuple(fold(str(p)) for p in spec.get("skift_til") or ()),
+                {str(k): str(v) for k, v in (spec.get("tekster") or {}).items()})
+        standard = str(doc.get("standard") or "")
+        if standard not in by_code:
+            raise DataError(path, "standard", f"'{standard}' er ikke et af sprogene")
+        keys = [set(lang.texts) for lang in by_code.values()]
+        if any(k != keys[0] for k in keys):
+            raise DataError(path, "sprog", "alle sprog skal have de samme 'tekster'")
+        requests = [(re.compile(rf"(?<!\S){re.escape(p)}(?!\S)"), code)
+                    for code, lang in by_code.items() for p in lang.requests]
+        requests.sort(key=lambda r: -len(r[0].pattern))
+        return cls(standard, by_code, requests)
+
+    def get(self, code: Any) -> Language:
+        return self.by_code.get(str(code), self.by_code[self.standard])
+
+    def of(self, slots: dict[str, Any] | Any) -> Language:
+        """The language a conversation with these slots is in."""
+        return self.get(slots.get(LANGUAGE_SLOT) if hasattr(slots, "get") else None)
+
+    def requested(self, text: str) -> tuple[str, int] | None:
+        """The language a message asks for, and how many words it has besides the request."""
+        folded = _NT.sub("nt", fold(text))  # "don't" folds to "don t"
+        for pattern, code in self._requests:
+            if pattern.search(folded):
+                # every request for that language is taken out ("can you write in English?
+                # I don't speak Danish"): what is left may be a message of its own
+                rest = folded
+                for other, other_code in self._requests:
+                    if other_code == code:
+                        rest = other.sub(" ", rest)
+                return code, len(_WORD.findall(rest))
+        return None
+
+    def observe(self, slots: dict[str, Any], text: str) -> Observation:
+        """Update the ``sprog`` slot (and its counter) for a citizen's message."""
+        current = slots.get(LANGUAGE_SLOT)
+        asked = self.requested(text)
+        if asked is not None:
+            code, rest = asked
+            slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = code, 0
+            return Observation(code, switched=code != (current or self.standard),
+                               requested=True, words_besides_request=rest)
+        # The first language is taken from a shorter message than a switch ("I have
+        # recovered"): until one is clear the standard one is only a guess.
+        seen = detect(text, tuple(self.by_code),
+                      MIN_FIRST_WORDS if current is None else MIN_WORDS)
+        if current is None:
+            if seen is not None:
+                slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = seen, 0
+                return Observation(seen, switched=seen != self.standard)
+            return Observation(self.standard)
+        if seen is None or seen == current:
+            if seen == current:
+                slots[COUNT_SLOT] = 0
+            return Observation(current)
+        count = int(slots.get(COUNT_SLOT) or 0) + 1
+        if count >= SWITCH_AFTER:
+            slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = seen, 0
+            return Observation(seen, switched=True)
+        slots[COUNT_SLOT] = count
+        return Observation(current)
+
+
+@cache
+def languages() -> Languages:
+    return Languages.load()
+
+
+_detector: Any = None
+_lock = threading.Lock()
+
+
+def _identifier() -> Any:
+    global _detector
+    with _lock:
+        if _detector is None:
+            from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+            _detector = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE,
+                                                          norm_probs=True)
+        return _detector
+
+
+def warm_up() -> None:
+    """Load the detector's model now (a server, before the first citizen waits for it)."""
+    _identifier()
+
+
+@cache
+def _restricted(codes: tuple[str, ...]) -> Any:
+    import copy
+
+    identifier = copy.copy(_identifier())
+    identifier.set_languages(list(codes))
+    return identifier
+
+
+def detect(text: str, codes: tuple[str, ...] = ("da", "en"),
+           min_words: int = MIN_WORDS) -> str | None:
+    """The language a message is clearly written in, or ``None`` (too short, or unsure)."""
+    if len(_WORD.findall(text)) < min_words:
+        return None
+    code, probability = _restricted(codes).classify(text)
+    return str(code) if probability >= MIN_PROBABILITY else None

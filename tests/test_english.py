@@ -1,0 +1,274 @@
+"""English for citizens who do not read Danish (issue 19): every response has an English
+variant, an English conversation shows no Danish sentence, the language is detected and
+switched as the citizen writes, and staff see which language the citizen wrote in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kcbot.clock import FrozenClock
+from kcbot.config import Settings
+from kcbot.dialogue import Engine, load_domain
+from kcbot.dialogue.flows import load_flows
+from kcbot.dialogue.scripted import load_dialogues, run_dialogue
+from kcbot.language import MIN_WORDS, Languages, detect
+from tests.conftest import REPO
+
+DIALOGUES = REPO / "dialogues"
+EN = {"sprog": "en"}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+
+
+def _facts(text: str) -> set[str]:
+    return {p.lower() for p in _PLACEHOLDER.findall(text)} - {"org"}
+
+
+def _dates_to_check(domain) -> list[date]:
+    """Today, and both sides of every date a dated version starts or ends (1 January 2027)."""
+    days = {date(2026, 12, 1)}
+    for variants in domain.responses.values():
+        for variant in variants:
+            meta = variant.get("metadata") or {}
+            if meta.get("valid_from"):
+                days |= {meta["valid_from"], date.fromordinal(meta["valid_from"].toordinal() - 1)}
+            if meta.get("valid_to"):
+                days |= {meta["valid_to"], date.fromordinal(meta["valid_to"].toordinal() + 1)}
+    return sorted(days)
+
+
+def test_every_response_has_an_english_variant_on_every_date() -> None:
+    domain = load_domain(DIALOGUES)
+    missing = []
+    for day in _dates_to_check(domain):
+        for name in domain.responses:
+            with domain.selecting(day, {}):
+                danish = domain.variant(name)
+            with domain.selecting(day, EN):
+                english = domain.variant(name)
+            if not english.get("condition"):
+                missing.append(f"{name} ({day})")
+                continue
+            if not danish or danish is english:
+                continue  # English only (a topic's title; in Danish the flow's description)
+            # the same facts and the same options, in the same order ({org}, "jobcentret" or
+            # "kommunen", is a Danish word: English texts say "the jobcentre")
+            assert _facts(english["text"]) == _facts(danish["text"]), name
+            assert [b["payload"] for b in english.get("buttons") or []] == [
+                b["payload"] for b in danish.get("buttons") or []], name
+            if danish.get("metadata", {}).get("source"):  # guidance is cited in the journal
+                assert english["metadata"]["source"] == danish["metadata"]["source"], name
+    assert not missing, "ingen engelsk variant: " + ", ".join(missing)
+
+
+def test_the_english_variant_comes_first_in_its_list() -> None:
+    """So that others appending dated Danish versions merge cleanly."""
+    domain = load_domain(DIALOGUES)
+    for name, variants in domain.responses.items():
+        assert variants[0].get("condition") == [{"type": "slot", "name": "sprog",
+                                                  "value": "en"}], name
+
+
+def test_every_topic_offered_has_a_title_in_both_languages() -> None:
+    domain = load_domain(DIALOGUES)
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("kcbot.actions")
+    flows = load_flows(DIALOGUES / "flows", domain, executor.actions)
+    for name, flow in flows.flows.items():
+        if flow.description:  # the Danish title; the English one is a response
+            assert domain.has_response(f"utter_emne_{name}"), name
+            with domain.selecting(None, {}):
+                assert domain.chosen_text(f"utter_emne_{name}") is None
+            with domain.selecting(None, EN):
+                assert domain.chosen_text(f"utter_emne_{name}"), name
+
+
+def test_dates_and_labels_follow_the_language() -> None:
+    domain = load_domain(DIALOGUES)
+    with domain.selecting(date(2026, 11, 24), EN):
+        text = domain.render("utter_bekraeft_sygemelding",
+                             {"fra_dato": "2026-11-25", "borgergruppe": "kontanthjaelp"}).text
+    assert text.startswith("I will report you sick from Wednesday 25 November")
+    assert "Kontanthjælp (cash benefit)" not in text and "kontanthjælp (cash benefit)" in text
+    with domain.selecting(date(2026, 11, 24), {}):
+        text = domain.render("utter_bekraeft_sygemelding",
+                             {"fra_dato": "2026-11-25", "borgergruppe": "kontanthjaelp"}).text
+    assert text.startswith("Jeg melder dig syg fra onsdag den 25. november (kontanthjælp)")
+
+
+# -- detection and switching -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("jeg kan ikke komme til min samtale i morgen", "da"),
+    ("jeg kan ikke komme til min samtale i morgen fordi jeg er syg", "da"),
+    ("jeg har faaet et nyt job og skal afmeldes", "da"),  # ASCII-folded
+    ("jeg har fet et nyt job og skal afmeldes", "da"),  # a phone's plain letters
+    ("hvornaar har i aabent", "da"),
+    ("I can't come to my meeting tomorrow", "en"),
+    ("me no come meeting today sick", "en"),
+    ("what are your opening hours", "en"),
+    ("ok", None), ("2", None), ("dagpenge", None), ("ja tak", None), ("yes please", None),
+])
+def test_the_language_of_a_message(text: str, language: str | None) -> None:
+    assert detect(text) == language
+
+
+@pytest.fixture(scope="module")
+def languages() -> Languages:
+    return Languages.load(DIALOGUES)
+
+
+def test_the_first_clear_message_sets_the_language(languages: Languages) -> None:
+    slots: dict = {}
+    assert languages.observe(slots, "hi").language == "da"  # too short: the standard one
+    assert "sprog" not in slots
+    seen = languages.observe(slots, "I need to cancel my appointment")
+    assert (seen.language, seen.switched, slots["sprog"]) == ("en", True, "en")
+
+
+def test_two_messages_in_the_other_language_switch(languages: Languages) -> None:
+    slots: dict = {"sprog": "da"}
+    assert not languages.observe(slots, "sorry I meant Friday please").switched
+    assert slots["sprog"] == "da"
+    assert not languages.observe(slots, "ja").switched  # a short answer does not count
+    seen = languages.observe(slots, "I want to talk to my caseworker about it")
+    assert seen.switched and slots["sprog"] == "en"
+
+
+def test_a_message_in_the_conversations_language_resets_the_count(
+        languages: Languages) -> None:
+    slots: dict = {"sprog": "da"}
+    languages.observe(slots, "sorry I meant Friday please")
+    languages.observe(slots, "jeg kan ikke komme til mødet")
+    assert not languages.observe(slots, "I cannot come to the meeting").switched
+    assert slots["sprog"] == "da"
+
+
+@pytest.mark.parametrize(("text", "language", "rest"), [
+    ("answer in English please", "en", 0),
+    ("Can you write in English? I don't speak Danish", "en", 0),
+    ("kan du skrive dansk", "da", 0),
+    ("in english please, I am sick and cannot come tomorrow", "en", 6),
+])
+def test_asking_for_a_language_switches_at_once(languages: Languages, text: str,
+                                                language: str, rest: int) -> None:
+    slots: dict = {"sprog": "da" if language == "en" else "en"}
+    seen = languages.observe(slots, text)
+    assert (seen.language, seen.requested, seen.switched) == (language, True, True)
+    # a request alone is not read as a message; one with a message in it is
+    assert (seen.words_besides_request >= MIN_WORDS) == (rest >= MIN_WORDS)
+    assert slots["sprog"] == language
+
+
+# -- whole conversations -----------------------------------------------------------------------
+
+@pytest.fixture
+async def engine(tmp_path: Path, nlu) -> AsyncIterator[Engine]:
+    engine = await Engine.open(Settings(db_path=tmp_path / "e.sqlite3"), FrozenClock(), nlu=nlu)
+    yield engine
+    await engine.close()
+
+
+ENGLISH = [spec for path in sorted((REPO / "tests" / "dialogues").glob("*_en.yml"))
+           for spec in load_dialogues(path)
+           if spec.expect.get("slots", {}).get("sprog") == "en"
+           and not spec.name.startswith("switch_")]
+_SENTENCE = re.compile(r"[^.!?\n:]+")
+_BRACKETS = re.compile(r"\([^)]*\)|\"[^\"]*\"")
+
+
+# Danish terms a citizen must recognise, which stay Danish in English texts (explained there).
+NAMED_TERMS = re.compile(
+    r"Jobcenter København|dagpenge|feriedagpenge|kontanthjælp|sygedagpenge|ledighedsydelse|"
+    r"revalidering|a-kasse|Jobnet|MitID|Borgerservice|Livslinien|partshøring|Ydelsesservice|"
+    r"CDU|folkeregistret|Mine møder|Region Hovedstaden|kk\.dk|borger\.dk", re.IGNORECASE)
+
+
+def danish_sentences(text: str) -> list[str]:
+    """Sentences detected as Danish, once the named Danish terms, their explanations in
+    brackets and the quoted examples are left out ("dagpenge (unemployment benefit from your
+    a-kasse)")."""
+    plain = NAMED_TERMS.sub(" ", _BRACKETS.sub(" ", text))
+    return [s.strip() for s in _SENTENCE.findall(plain) if detect(s, min_words=4) == "da"]
+
+
+def test_there_are_enough_english_dialogues() -> None:
+    assert len(ENGLISH) >= 40
+
+
+async def test_no_english_conversation_shows_a_danish_sentence(engine: Engine) -> None:
+    found = []
+    for spec in ENGLISH:
+        result = await run_dialogue(engine, spec)
+        for turn in result.transcript:
+            if turn["from"] == "bot":
+                found += [(spec.name, s) for s in danish_sentences(turn["text"])]
+    assert not found, found
+
+
+def test_the_danish_sentence_check_can_fail() -> None:
+    assert danish_sentences("Thank you. Jeg har registreret din sygemelding fra i dag.")
+    assert not danish_sentences("You get dagpenge (unemployment benefit from your a-kasse).")
+
+
+async def test_staff_see_the_language_and_the_jobcentre_gets_danish(engine: Engine) -> None:
+    for message in ("I get cash benefit and want to report sick today", "about a week", "yes",
+                    "Mette Hansen", "150390-2468"):
+        result = await engine.turn("borger", message)
+    assert "registered that you are sick" in " ".join(r.text for r in result.replies)
+    journal = await engine.store.fetchall("SELECT note FROM journal")
+    assert "Samtalen foregik på engelsk." in journal[0]["note"]
+    outbox = await engine.store.fetchall("SELECT body FROM outbox")
+    body = outbox[0]["body"]
+    assert "Sygemelding" in body or "syg" in body.lower()
+    assert detect(body, min_words=4) != "en"
+    for message in ("I want to talk to a person", "about my job plan", "Mette Hansen",
+                    "20 30 40 50", "yes"):
+        result = await engine.turn("borger", message)
+    tickets = await engine.store.fetchall("SELECT summary FROM tickets")
+    assert tickets[0]["summary"].startswith("Borgeren skriver engelsk.")
+
+
+# -- English entities --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("I can't come today", "dato", "2026-11-24"),
+    ("my meeting tomorrow", "dato", "2026-11-25"),
+    ("the day after tomorrow", "dato", "2026-11-26"),
+    ("on Monday", "dato", "2026-11-30"),
+    ("this friday", "dato", "2026-11-27"),
+    ("next Tuesday", "dato", "2026-12-01"),
+    ("Tuesday next week", "dato", "2026-12-01"),
+    ("sick since monday", "dato", "2026-11-23"),
+    ("24 November", "dato", "2026-11-24"),
+    ("the 3rd of December", "dato", "2026-12-03"),
+    ("November 26", "dato", "2026-11-26"),
+    ("24/11", "dato", "2026-11-24"),
+    ("in 3 days", "dato", "2026-11-27"),
+    ("in a week", "dato", "2026-12-01"),
+    ("my meeting is at 10 tomorrow", "tid", "10:00"),
+    ("10am", "tid", "10:00"),
+    ("2 pm", "tid", "14:00"),
+    ("half past nine", "tid", "09:30"),
+    ("quarter to ten", "tid", "09:45"),
+    ("I get cash benefit", "borgergruppe", "kontanthjaelp"),
+    ("unemployment benefit", "borgergruppe", "dagpenge"),
+    ("sickness benefit", "borgergruppe", "sygedagpenge"),
+    ("I have the flu", "afbud_kategori", "sygdom"),
+    ("I have jury duty", "afbud_kategori", "borgerligt_ombud"),
+    ("I have a doctor's appointment", "afbud_kategori", "laege"),
+    ("I am travelling abroad", "afbud_kategori", "ferie"),
+])
+def test_english_entities(nlu, text: str, entity: str, value: str) -> None:
+    found = nlu.parse(text, date(2026, 11, 24)).values(entity)
+    assert found and set(found) == {value}
+
+
+def test_danish_at_is_no_time(nlu) -> None:
+    assert nlu.parse("jeg glemte at 2 gange", date(2026, 11, 24)).values("tid") == []
