@@ -28,6 +28,11 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         help="SQLite-databasen (standard: KCBOT_DB eller brugerens datamappe)",
     )
     parser.add_argument(
+        "--database-url", metavar="URL", default=default,
+        help="PostgreSQL i stedet for SQLite: postgresql://bruger:kode@vært/db "
+             "(standard: KCBOT_DATABASE_URL)",
+    )
+    parser.add_argument(
         "--now", metavar="TID", default=default,
         help="frys uret, fx 2026-11-24T09:00 (Europe/Copenhagen)",
     )
@@ -183,6 +188,10 @@ MAX_STALE_DAYS = 36_500
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(getattr(args, "db", None), getattr(args, "database_url", None))
+
+
 def make_clock(args: argparse.Namespace) -> Clock:
     return FrozenClock(parse_local(args.now)) if getattr(args, "now", None) else SystemClock()
 
@@ -191,7 +200,7 @@ def cmd_nlu(args: argparse.Namespace) -> int:
     from kcbot.config import data_path
     from kcbot.nlu import NLU, load_training_data
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     if args.evaluate:
         from kcbot.nlu.evaluate import evaluate
 
@@ -220,11 +229,11 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     from kcbot.store import Store
     from kcbot.tickets import TicketService
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     clock = make_clock(args)
 
     async def run() -> None:
-        async with Store.connect(settings.db_path, clock) as store:
+        async with Store.connect(settings.store_target, clock) as store:
             service = TicketService.open(store)
             now = clock.now()
             if args.action == "list":
@@ -278,12 +287,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     from kcbot import datakey
     from kcbot.store import MIGRATIONS, Store
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
 
     async def info() -> None:
-        async with Store.connect(settings.db_path, make_clock(args)) as store:
+        async with Store.connect(settings.store_target, make_clock(args)) as store:
             version = await store.schema_version()
-            print(f"database: {store.path}")
+            print(f"database: {store.location}")
             print(f"skema-version: {version} (denne kcbot: {len(MIGRATIONS)})")
             print(f"samtaler: {await store.conversation_count()}")
         print(f"datanøgle (CPR-kryptering): {datakey.describe()}")
@@ -299,7 +308,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from kcbot.dialogue import Engine
 
     async def run() -> int:
-        engine = await Engine.open(Settings.from_env(args.db), make_clock(args))
+        engine = await Engine.open(_settings(args), make_clock(args))
         try:
             return await chat(engine, sender=args.sender, debug=args.debug)
         finally:
@@ -327,7 +336,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         else:
             print(f"FEJL {result.name}: " + "; ".join(result.failures))
 
-    results = asyncio.run(run_files(files, Settings.from_env(args.db), on_result=line))
+    results = asyncio.run(run_files(files, _settings(args), on_result=line))
     failed = sum(not r.passed for r in results)
     if args.json:
         report: dict[str, object] = {"passed": len(results) - failed, "failed": failed}
@@ -351,16 +360,16 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     from kcbot.store import Store
 
-    settings = Settings.from_env(getattr(args, "db", None))
+    settings = _settings(args)
     clock = make_clock(args)
 
     async def empty() -> bool:
-        async with Store.connect(settings.db_path, clock) as store:
+        async with Store.connect(settings.store_target, clock) as store:
             return await store.conversation_count() == 0
 
     if sys.stdin.isatty() and sys.stdout.isatty() and asyncio.run(empty()):
         try:
-            answer = input(f"Databasen {settings.db_path} er tom. Vil du fylde den med "
+            answer = input(f"Databasen {settings.store_target} er tom. Vil du fylde den med "
                            f"{FIRST_RUN_DAYS} dages demotrafik, så overblikket har noget at "
                            "vise (ca. et halvt minut)? [J/n] ").strip().lower()
         except EOFError:
@@ -398,7 +407,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if after < 4 * limits.connections_per_ip:
         print(f"kcbot: ADVARSEL: kun {after} åbne filer tilladt (ulimit -n); hæv grænsen, så "
               "mange forbindelser ikke kan udsulte borgerne.", file=sys.stderr)
-    app = create_app(Settings.from_env(args.db), make_clock(args), token=token, limits=limits,
+    app = create_app(_settings(args), make_clock(args), token=token, limits=limits,
                      identity=IdentitySettings.from_env(), smtp=smtp,
                      webchat=WebchatSettings.from_env(),
                      retention=RetentionSettings.from_env())
@@ -413,12 +422,12 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from kcbot.config import RetentionSettings
     from kcbot.store import Store, purge
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     retention = RetentionSettings.from_env()
     clock = make_clock(args)
 
     async def run() -> None:
-        async with Store.connect(settings.db_path, clock) as store:
+        async with Store.connect(settings.store_target, clock) as store:
             report = await purge(store, clock.now(), retention)
         print(report.line())
 
@@ -452,11 +461,11 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from kcbot.config import SmtpSettings
     from kcbot.store import Store
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     clock = make_clock(args)
 
     async def run() -> int:
-        async with Store.connect(settings.db_path, clock) as store:
+        async with Store.connect(settings.store_target, clock) as store:
             if args.action == "list":
                 rows = [store.outbox_dict(r) for r in await store.outbox_list(args.status)]
                 if args.json:
@@ -534,7 +543,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                          f"{MAX_YEAR}.")
 
     async def run() -> ReportData:
-        async with Store.connect(Settings.from_env(args.db).db_path, clock) as store:
+        async with Store.connect(_settings(args).store_target, clock) as store:
             return await collect(store, args.period, on, clock.now())
 
     data = asyncio.run(run())
@@ -561,7 +570,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"\r{day:%d.%m.%Y}: {result.conversations} samtaler", end="", file=sys.stderr,
               flush=True)
 
-    result = asyncio.run(simulate(Settings.from_env(args.db), args.days, args.per_day,
+    result = asyncio.run(simulate(_settings(args), args.days, args.per_day,
                                   args.seed, end, progress))
     print(f"\n{result.conversations} samtaler, {result.turns} beskeder, "
           f"{result.tickets_closed} sager lukket af medarbejdere.", file=sys.stderr)
@@ -598,7 +607,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         print_rest(run_rest_bench(args.concurrency), args.json)
         return 0
-    print_result(run_bench(args.conversations, Settings.from_env(args.db)), args.json)
+    print_result(run_bench(args.conversations, _settings(args)), args.json)
     return 0
 
 

@@ -15,8 +15,9 @@ from kcbot.identity import Identity
 
 
 @pytest.fixture
-async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "engine.sqlite3"), clock, nlu=nlu)
+async def engine(backend_settings: Settings, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
+    # every engine test runs on both stores: SQLite and a real PostgreSQL server
+    engine = await Engine.open(backend_settings, clock, nlu=nlu)
     yield engine
     await engine.close()
 

@@ -1,0 +1,68 @@
+"""A real PostgreSQL server for the tests, from the ``pgserver`` wheel (binaries on PyPI, so
+``pip install '.[test]' && pytest`` brings it on a fresh machine; no system service)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+
+TEMPLATE = "kcbot_template"
+
+
+@dataclass
+class PostgresServer:
+    url: str  # the server's maintenance database
+    folder: Path
+    _server: object
+    _names: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    def start(cls, folder: Path) -> PostgresServer:
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(folder))  # pgserver's lock file
+        import pgserver
+        data = folder / "data"
+        server = pgserver.get_server(data, cleanup_mode="stop")
+        self = cls(server.get_uri(), folder, server)
+        asyncio.run(self._make_template())
+        return self
+
+    def stop(self) -> None:
+        self._server.cleanup()  # type: ignore[attr-defined]
+        shutil.rmtree(self.folder / "data", ignore_errors=True)
+
+    def database_url(self, name: str) -> str:
+        parts = urlsplit(self.url)
+        return parts._replace(path=f"/{name}").geturl()
+
+    async def _make_template(self) -> None:
+        from kcbot.store.postgres import PostgresStore
+
+        con = await asyncpg.connect(self.url)
+        try:
+            await con.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+            await con.execute(f"CREATE DATABASE {TEMPLATE}")
+        finally:
+            await con.close()
+        store = await PostgresStore.open(self.database_url(TEMPLATE))
+        await store.close()
+
+    def fresh_database(self, migrated: bool = True) -> str:
+        name = f"kcbot_test_{os.getpid()}_{next(self._names)}"
+
+        async def create() -> None:
+            con = await asyncpg.connect(self.url)
+            try:
+                template = TEMPLATE if migrated else "template0"
+                await con.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+            finally:
+                await con.close()
+
+        asyncio.run(create())
+        return self.database_url(name)
