@@ -66,3 +66,28 @@ class PostgresServer:
 
         asyncio.run(create())
         return self.database_url(name)
+
+
+def query(target: str | Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read a store's rows from outside kcbot, as an operator would: ``sqlite3`` on a file,
+    asyncpg on a URL (``sql`` in the shared dialect, ``?`` parameters)."""
+    if isinstance(target, str):
+        from kcbot.store.dialect import to_postgres
+
+        async def fetch() -> list[tuple]:
+            con = await asyncpg.connect(target)
+            try:
+                return [tuple(r) for r in await con.fetch(to_postgres(sql), *params)]
+            finally:
+                await con.close()
+
+        return asyncio.run(fetch())
+    import sqlite3
+
+    with sqlite3.connect(target) as con:
+        return [tuple(r) for r in con.execute(sql, params).fetchall()]
+
+
+def where_args(target: str | Path) -> list[str]:
+    """The command-line option naming this store."""
+    return ["--database-url", target] if isinstance(target, str) else ["--db", str(target)]
