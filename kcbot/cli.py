@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve, suppress=True)
     serve.add_argument("--host", default="127.0.0.1", help="adresse (127.0.0.1)")
     serve.add_argument("--port", type=int, default=5005, help="port (5005)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="antal arbejdsprocesser på samme port (1; over 1 kræver PostgreSQL)")
     serve.set_defaults(handler=cmd_serve)
 
     actions = sub.add_parser("actions", help="kcbots handlinger på Rasas action-server")
@@ -391,28 +393,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from kcbot.channels.guard import GuardedProtocol, RestLimits, raise_file_limit
     from kcbot.channels.rest import create_app, is_loopback
+    from kcbot.channels.workers import WORKER_INDEX_ENV, inherited_socket, serve_workers
     from kcbot.config import IdentitySettings, RetentionSettings, SmtpSettings, WebchatSettings
 
+    settings = _settings(args)
+    sock = inherited_socket()  # a worker of `serve --workers N`: the parent checked all this
     token = os.environ.get("KCBOT_TOKEN") or None
-    if token is None and not is_loopback(args.host):
-        print(f"kcbot: ADVARSEL: {args.host} er ikke kun denne maskine, og der er ingen "
-              "KCBOT_TOKEN. Alle på netværket kan skrive som en hvilken som helst borger.",
-              file=sys.stderr)
     smtp = SmtpSettings.from_env()
-    for warning in _delivery_warnings(smtp, public=not is_loopback(args.host)):
-        print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
-    _check_address(args.host, args.port)
+    if sock is None:
+        if args.workers < 1:
+            raise KcbotError("--workers skal være mindst 1.")
+        if args.workers > 1 and settings.database_url is None:
+            raise KcbotError(
+                "--workers over 1 kræver PostgreSQL (--database-url eller KCBOT_DATABASE_URL): "
+                "SQLite har én skriver ad gangen og holder rækkefølgen pr. afsender i én "
+                "proces, så flere arbejdere på samme fil giver ingen gevinst, kun længere "
+                "svartider.")
+        if token is None and not is_loopback(args.host):
+            print(f"kcbot: ADVARSEL: {args.host} er ikke kun denne maskine, og der er ingen "
+                  "KCBOT_TOKEN. Alle på netværket kan skrive som en hvilken som helst borger.",
+                  file=sys.stderr)
+        for warning in _delivery_warnings(smtp, public=not is_loopback(args.host)):
+            print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
+        _check_address(args.host, args.port)
+        if args.workers > 1:
+            # the URL goes by the environment, not the command line (ps shows that)
+            os.environ["KCBOT_DATABASE_URL"] = str(settings.database_url)
+            child = [*(["--now", args.now] if getattr(args, "now", None) else []),
+                     *(["-v"] if getattr(args, "verbose", False) else [])]
+            return serve_workers(child, args.host, args.port, args.workers)
     limits = RestLimits.from_env()
     before, after = raise_file_limit()
     if after < 4 * limits.connections_per_ip:
         print(f"kcbot: ADVARSEL: kun {after} åbne filer tilladt (ulimit -n); hæv grænsen, så "
               "mange forbindelser ikke kan udsulte borgerne.", file=sys.stderr)
-    app = create_app(_settings(args), make_clock(args), token=token, limits=limits,
+    # one worker purges at night; the others would only wait for its locks
+    purging = os.environ.get(WORKER_INDEX_ENV, "0") == "0"
+    app = create_app(settings, make_clock(args), token=token, limits=limits,
                      identity=IdentitySettings.from_env(), smtp=smtp,
                      webchat=WebchatSettings.from_env(),
-                     retention=RetentionSettings.from_env())
-    app.run(host=args.host, port=args.port, single_process=True, access_log=False,
-            motd=False, protocol=GuardedProtocol)
+                     retention=RetentionSettings.from_env() if purging else None,
+                     name=f"kcbot{os.environ.get(WORKER_INDEX_ENV, '')}")
+    if sock is not None:
+        app.run(sock=sock, single_process=True, access_log=False, motd=False,
+                protocol=GuardedProtocol)
+    else:
+        app.run(host=args.host, port=args.port, single_process=True, access_log=False,
+                motd=False, protocol=GuardedProtocol)
     return 0
 
 
