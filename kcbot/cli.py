@@ -179,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
+    dsub = db.add_subparsers(dest="action", metavar="HANDLING")
+    d_migrate = dsub.add_parser("migrate", help="kopiér SQLite-databasen (--db) til PostgreSQL")
+    d_migrate.add_argument("--to", required=True, metavar="URL",
+                           help="den nye, tomme PostgreSQL-database: postgresql://…")
+    _common(d_migrate, suppress=True)
     db.set_defaults(handler=cmd_db)
     return parser
 
@@ -290,6 +295,8 @@ def cmd_db(args: argparse.Namespace) -> int:
     from kcbot.store import MIGRATIONS, Store
 
     settings = _settings(args)
+    if getattr(args, "action", None) == "migrate":
+        return _db_migrate(args)
 
     async def info() -> None:
         async with Store.connect(settings.store_target, make_clock(args)) as store:
@@ -300,6 +307,32 @@ def cmd_db(args: argparse.Namespace) -> int:
         print(f"datanøgle (CPR-kryptering): {datakey.describe()}")
 
     asyncio.run(info())
+    return 0
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.config import _checked_url
+    from kcbot.store.copy import copy_to_postgres
+    from kcbot.store.db import SQLiteStore
+    from kcbot.store.postgres import PostgresStore
+
+    url = _checked_url(args.to, "--to")
+    source_path = Settings.from_env(getattr(args, "db", None), None).db_path
+    if not source_path.exists():
+        raise KcbotError(f"Der er ingen SQLite-database i {source_path} at kopiere.")
+    clock = make_clock(args)
+
+    async def run() -> None:
+        async with SQLiteStore.connect(source_path, clock) as source, \
+                PostgresStore.connect(url, clock) as target:
+            print(f"kopierer {source.location} til {target.location}")
+            await copy_to_postgres(source, target, lambda t: print(t.line(), flush=True))
+            print("Kopien er kontrolleret: samme antal rækker og samme kontrolsum i hver "
+                  "tabel. Brug nu KCBOT_DATABASE_URL (og samme KCBOT_DATA_KEY).")
+
+    asyncio.run(run())
     return 0
 
 
