@@ -16,6 +16,14 @@ import asyncpg
 TEMPLATE = "kcbot_template"
 
 
+def _run(coro):  # type: ignore[no-untyped-def]
+    """Run a coroutine to its end from sync code, also inside an async test's running loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 @dataclass
 class PostgresServer:
     url: str  # the server's maintenance database
@@ -30,7 +38,7 @@ class PostgresServer:
         data = folder / "data"
         server = pgserver.get_server(data, cleanup_mode="stop")
         self = cls(server.get_uri(), folder, server)
-        asyncio.run(self._make_template())
+        _run(self._make_template())
         return self
 
     def stop(self) -> None:
@@ -64,7 +72,7 @@ class PostgresServer:
             finally:
                 await con.close()
 
-        asyncio.run(create())
+        _run(create())
         return self.database_url(name)
 
 
@@ -81,7 +89,7 @@ def query(target: str | Path, sql: str, params: tuple = ()) -> list[tuple]:
             finally:
                 await con.close()
 
-        return asyncio.run(fetch())
+        return _run(fetch())
     import sqlite3
 
     with sqlite3.connect(target) as con:
