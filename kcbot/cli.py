@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="REST-kanalen mod en bar Sanic-ekko-app, samme klient og belastning")
     bench.add_argument("--concurrency", type=int, default=100, metavar="N",
                        help="samtidige afsendere ved --rest (100)")
+    bench.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="ved --rest --database-url: PostgreSQL med 1 og N arbejdere ved "
+                            "siden af SQLite med 1 (2)")
     bench.set_defaults(handler=cmd_bench)
 
     outbox = sub.add_parser("outbox", help="udbakken: send, vis og send igen")
@@ -662,6 +665,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.conversations < 1 or args.concurrency < 1:
         raise KcbotError("--conversations og --concurrency skal være mindst 1.")
+    if args.rest and (args.workers is not None or _settings(args).database_url):
+        from kcbot.bench_scale import print_scale, run_scale_bench
+
+        url = _settings(args).database_url
+        if url is None:
+            raise KcbotError("--workers kræver --database-url (eller KCBOT_DATABASE_URL).")
+        workers = 2 if args.workers is None else args.workers
+        if not 1 <= workers <= 16:
+            raise KcbotError("--workers skal være 1 til 16.")
+        print_scale(run_scale_bench(url, workers, args.concurrency), args.json)
+        return 0
     if args.rest:
         from kcbot.bench_rest import print_rest, run_rest_bench
 

@@ -12,7 +12,8 @@ import pytest
 
 from kcbot.clock import FrozenClock, parse_local
 from kcbot.config import Settings
-from kcbot.errors import StoreError
+from kcbot.dialogue import Engine
+from kcbot.errors import StoreError, StoreUnavailable
 from kcbot.simulate import simulate
 from kcbot.store import MIGRATIONS, Store
 from kcbot.store.dialect import postgres_migrations, to_postgres
@@ -111,3 +112,28 @@ def test_an_sqlite_store_is_copied_to_postgresql_and_verified(tmp_path: Path,
     assert new_id not in {t["id"] for t in tickets}
     again = kcbot("db", "migrate", "--db", str(db), "--to", url, *NOW)
     assert again.returncode == 2 and "ikke tom" in again.stderr.decode()
+
+
+@pytest.mark.postgres
+async def test_a_sender_held_too_long_is_unavailable_then_the_turn_goes_through(
+        postgres_url: str, nlu, clock) -> None:
+    """Another worker holding the sender past the lock timeout: the turn is retried, then
+    answered 'try again' with nothing stored; the same message afterwards is one turn."""
+    settings = Settings(database_url=postgres_url, busy_timeout_ms=200,
+                        store_retry_seconds=0.5)
+    engine = await Engine.open(settings, clock, nlu=nlu)
+    other = await Store.open(postgres_url, clock)
+    try:
+        await engine.turn("b", "hej", channel="rest")
+        async with other.transaction():
+            await other.lock_sender("rest", "b")
+            with pytest.raises(StoreUnavailable):
+                await engine.turn("b", "hvad er jeres åbningstider", channel="rest")
+        result = await engine.turn("b", "hvad er jeres åbningstider", channel="rest")
+        assert "07.30" in " ".join(r.text for r in result.replies)
+        turns = await engine.store.turns(result.conversation_id)
+        assert [t.text for t in turns if t.speaker == "user"] == [
+            "hej", "hvad er jeres åbningstider"]
+    finally:
+        await other.close()
+        await engine.close()
