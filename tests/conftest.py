@@ -57,12 +57,19 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+def postgres_server():
+    import shutil
+    import tempfile
+
     from tests.pg import PostgresServer
 
-    server = PostgresServer.start(tmp_path_factory.mktemp("postgres"))
+    # Not under pytest's basetemp: as root, the server runs as another user that must be able
+    # to reach its folder, and every pytest start makes /tmp/pytest-of-<user> owner-only again.
+    folder = Path(tempfile.mkdtemp(prefix="kcbot-postgres-"))
+    server = PostgresServer.start(folder)
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -33,8 +33,11 @@ class PostgresServer:
 
     @classmethod
     def start(cls, folder: Path) -> PostgresServer:
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(folder))  # pgserver's lock file
-        import pgserver
+        import warnings
+
+        with warnings.catch_warnings():  # no XDG_RUNTIME_DIR here: its lock goes to /tmp
+            warnings.simplefilter("ignore")
+            import pgserver
         data = folder / "data"
         server = pgserver.get_server(data, cleanup_mode="stop")
         self = cls(server.get_uri(), folder, server)

@@ -255,9 +255,20 @@ class PostgresStore(OutboxMethods):
             return list(await conn.fetch(sql, *params))
         return list(await self._pool.fetch(sql, *params))
 
-    async def _execute(self, sql: str, *params: Any) -> int:
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[asyncpg.Connection]:
+        """The connection of the open transaction (no savepoint: the store's own writes are
+        single statements or all-or-nothing with the turn), or a transaction of their own."""
+        conn = self._tx.get()
+        if conn is not None:
+            yield conn
+            return
         async with self.transaction() as tx:
-            return _rowcount(await tx.conn.execute(sql, *params))
+            yield tx.conn
+
+    async def _execute(self, sql: str, *params: Any) -> int:
+        async with self._writing() as conn:
+            return _rowcount(await conn.execute(sql, *params))
 
     def unavailable(self, exc: BaseException) -> bool:
         """A lost connection, a lock not had in time, a full disk, a server shutting down:
@@ -318,8 +329,8 @@ class PostgresStore(OutboxMethods):
         return len(rows) == 1
 
     async def _fetch_in_transaction(self, sql: str, *params: Any) -> list[asyncpg.Record]:
-        async with self.transaction() as tx:
-            return list(await tx.conn.fetch(sql, *params))
+        async with self._writing() as conn:
+            return list(await conn.fetch(sql, *params))
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -376,8 +387,7 @@ class PostgresStore(OutboxMethods):
                           user: tuple[str, str | None, float | None], bot: Sequence[str],
                           events: Sequence[dict[str, Any]], state: dict[str, Any]) -> None:
         now = _iso(self.clock.now())
-        async with self.transaction() as tx:
-            conn = tx.conn
+        async with self._writing() as conn:
             last = await conn.fetchval(
                 "SELECT coalesce(max(seq), 0) FROM turns WHERE conversation_id = $1",
                 conversation_id)
@@ -401,14 +411,14 @@ class PostgresStore(OutboxMethods):
                        intent: str | None = None, confidence: float | None = None) -> Turn:
         now = _iso(self.clock.now())
         masked = mask_cpr(text)
-        async with self.transaction() as tx:
-            seq = await tx.conn.fetchval(
+        async with self._writing() as conn:
+            seq = await conn.fetchval(
                 "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, "
                 "time) SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5::float8, $6 "
                 "FROM turns WHERE conversation_id = $1 RETURNING seq",
                 conversation_id, speaker, masked, intent, confidence, now)
-            await tx.conn.execute("UPDATE conversations SET last_activity = $1 WHERE id = $2",
-                                  now, conversation_id)
+            await conn.execute("UPDATE conversations SET last_activity = $1 WHERE id = $2",
+                               now, conversation_id)
         return Turn(conversation_id, seq, speaker, masked, intent, confidence, now)
 
     async def turns(self, conversation_id: str) -> list[Turn]:
@@ -421,8 +431,8 @@ class PostgresStore(OutboxMethods):
         if not events:
             return
         now = _iso(self.clock.now())
-        async with self.transaction() as tx:
-            await tx.conn.executemany(
+        async with self._writing() as conn:
+            await conn.executemany(
                 "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
                 [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
                  for e in events])
