@@ -144,6 +144,7 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
             await asyncio.sleep(IDLE_SWEEP_SECONDS)
             try:
                 await app.ctx.engine.expire_idle()
+                app.ctx.engine.store.checkpoint_soon()  # the log emptied off a citizen's turn
                 rate.forget_idle()
                 client_rate.forget_idle()
             except Exception:  # the sweep must not die; the next turn ends idle ones anyway

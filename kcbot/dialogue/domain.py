@@ -3,14 +3,23 @@
 kcbot reads the parts of Rasa's format it uses, so the same file can sit in a Rasa assistant:
 ``slots`` (``type``, ``values``, ``mappings``) and ``responses`` (``utter_*`` with ``text``,
 ``buttons`` and ``{slot}`` placeholders). Buttons are how a choice slot shows its numbered
-options; the first variant of a response is used, so replies are predictable in tests.
+options.
+
+A response may have several variants, and exactly one is used, so replies are predictable:
+the first variant *in force on the conversation's date* (``metadata.valid_from`` /
+``metadata.valid_to``, ISO dates, both inclusive and both optional) whose Rasa ``condition``
+matches the conversation's slots; a variant with a condition is preferred to one without, as in
+Rasa's conditional response variations. The engine sets the date and slots for a turn with
+``Domain.selecting``; outside a turn the variant in force today is used.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +39,29 @@ MAPPING_TYPES = ("from_entity", "from_intent", "from_text", "custom")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LOCALE = "da_DK"
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@dataclass
+class Selection:
+    """What decides a response's variant: the conversation's date and slots."""
+
+    on: date | None = None  # None: today
+    slots: Mapping[str, Any] = field(default_factory=dict)
+
+
+_SELECTION: ContextVar[Selection | None] = ContextVar("kcbot_response_selection", default=None)
+
+
+def in_force(variant: dict[str, Any], on: date) -> bool:
+    """Whether a variant's ``valid_from``/``valid_to`` (inclusive) include ``on``."""
+    meta = variant.get("metadata") or {}
+    start, end = meta.get("valid_from"), meta.get("valid_to")
+    return (start is None or start <= on) and (end is None or on <= end)
+
+
+def condition_holds(variant: dict[str, Any], slots: Mapping[str, Any]) -> bool:
+    return all(str(slots.get(c["name"])) == str(c["value"])
+               for c in variant.get("condition") or ())
 
 
 @dataclass(frozen=True)
@@ -96,18 +128,50 @@ class Domain:
     # The words a citizen uses for a slot when saying it was wrong ("forkert dato"), folded.
     correction_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
+    @contextmanager
+    def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
+                  ) -> Iterator[Selection]:
+        """Within the block, responses are chosen for this date and these slots. The slots may
+        be given later (``selection.slots = state.slots``, once the conversation is loaded);
+        the mapping is read when a response is chosen, so a slot set during the turn counts."""
+        selection = Selection(on, slots if slots is not None else {})
+        token = _SELECTION.set(selection)
+        try:
+            yield selection
+        finally:
+            _SELECTION.reset(token)
+
+    def choose_for(self, slots: Mapping[str, Any]) -> None:
+        """The rest of the turn chooses responses for these slots (a conversation's)."""
+        selection = _SELECTION.get()
+        if selection is None:
+            _SELECTION.set(Selection(None, slots))
+        else:
+            selection.slots = slots
+
+    def variant(self, name: str | None) -> dict[str, Any]:
+        """The variant of a response used now (see the module docstring); ``{}`` if none."""
+        variants = self.responses.get(name or "")
+        if not variants:
+            return {}
+        selection = _SELECTION.get() or Selection()
+        on = selection.on or date.today()
+        current = [v for v in variants if in_force(v, on)] or variants[:1]
+        for variant in current:
+            if variant.get("condition") and condition_holds(variant, selection.slots):
+                return variant
+        return next((v for v in current if not v.get("condition")), current[0])
+
     def metadata(self, name: str) -> dict[str, Any]:
         """A guidance text's ``source`` and ``reviewed``; empty for the core responses."""
-        variants = self.responses.get(name) or [{}]
-        return dict(variants[0].get("metadata") or {})
+        return dict(self.variant(name).get("metadata") or {})
 
     def has_response(self, name: str) -> bool:
         return name in self.responses
 
     def options(self, slot: str, ask: str | None = None) -> tuple[Button, ...]:
         """A choice slot's options: the buttons of the question asked (``utter_ask_<slot>``)."""
-        variants = self.responses.get(ask or f"utter_ask_{slot}") or [{}]
-        return _buttons(variants[0])
+        return _buttons(self.variant(ask or f"utter_ask_{slot}"))
 
     def answer_options(self, slot: str, ask: str | None = None) -> tuple[Option, ...]:
         """The options of the question asked, each with the phrases citizens answer it with."""
@@ -117,8 +181,7 @@ class Domain:
 
     def text(self, name: str | None) -> str:
         """A response's text as written (the question, for reading an answer against it)."""
-        variants = self.responses.get(name or "") or [{}]
-        return str(variants[0].get("text", ""))
+        return str(self.variant(name).get("text", ""))
 
     def label(self, slot: str, value: Any) -> str:
         """How a slot value reads in a sentence: an option's title, lower-cased."""
@@ -132,7 +195,9 @@ class Domain:
         return str(value)
 
     def render(self, name: str, slots: dict[str, Any], **extra: Any) -> Reply:
-        variant = self.responses[name][0]
+        if name not in self.responses:
+            raise KeyError(name)
+        variant = self.variant(name)
 
         def fill(match: re.Match[str]) -> str:  # only the placeholders the text has
             key = match.group(1)
@@ -205,6 +270,61 @@ def _check_guidance(path: Path, name: str, variants: Any) -> None:
             raise DataError(path, where, "en vejledningstekst skal have 'source'")
         if not isinstance(meta.get("reviewed"), date):
             raise DataError(path, where, "'reviewed' skal være en dato (ÅÅÅÅ-MM-DD)")
+
+
+def _check_variant(file: Path, where: str, variant: dict[str, Any],
+                   slots: dict[str, SlotSpec]) -> None:
+    """A condition names slots of the domain (Rasa's format); a dated version is a dated text
+    with a source and a review date, like any guidance text."""
+    condition = variant.get("condition")
+    if condition is not None:
+        if not isinstance(condition, list) or not condition:
+            raise DataError(file, f"{where}.condition", "skal være en liste af slot-betingelser")
+        for k, part in enumerate(condition):
+            if (not isinstance(part, dict) or part.get("type") != "slot"
+                    or "name" not in part or "value" not in part):
+                raise DataError(file, f"{where}.condition[{k}]",
+                                "skal have type: slot, name og value")
+            if part["name"] not in slots:
+                raise DataError(file, f"{where}.condition[{k}]",
+                                f"'{part['name']}' er ikke en slot i domænet")
+    meta = variant.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise DataError(file, f"{where}.metadata", "skal være en mapping")
+    for key in ("valid_from", "valid_to"):
+        if key in meta and not isinstance(meta[key], date):
+            raise DataError(file, f"{where}.metadata.{key}", "skal være en dato (ÅÅÅÅ-MM-DD)")
+    if "valid_from" in meta or "valid_to" in meta:
+        start, end = meta.get("valid_from"), meta.get("valid_to")
+        if start and end and end < start:
+            raise DataError(file, f"{where}.metadata", "'valid_to' ligger før 'valid_from'")
+        if not str(meta.get("source") or "").strip() or not isinstance(meta.get("reviewed"), date):
+            raise DataError(file, f"{where}.metadata",
+                            "en dateret version skal have 'source' og 'reviewed'")
+
+
+def _check_versions(file: Path, where: str, variants: list[dict[str, Any]]) -> None:
+    """The versions of a text with the same condition never overlap, and the versions without a
+    condition cover every date, so exactly one text is in force on any day."""
+    groups: dict[str, list[tuple[date, date]]] = {}
+    for variant in variants:
+        meta = variant.get("metadata") or {}
+        key = json.dumps(variant.get("condition") or [], sort_keys=True, default=str)
+        groups.setdefault(key, []).append((meta.get("valid_from") or date.min,
+                                           meta.get("valid_to") or date.max))
+    for key, windows in groups.items():
+        windows.sort()
+        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+            if start <= end:
+                raise DataError(file, where, f"to versioner gælder begge den {start.isoformat()}")
+        if key != "[]" or windows == [(date.min, date.max)]:
+            continue
+        if windows[0][0] != date.min or windows[-1][1] != date.max:
+            raise DataError(file, where, "versionerne uden betingelse skal dække alle datoer "
+                            "(den første uden 'valid_from', den sidste uden 'valid_to')")
+        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+            if (start - end).days != 1:
+                raise DataError(file, where, f"ingen version gælder dagen efter {end.isoformat()}")
 
 
 def load_domain(folder: Path) -> Domain:
@@ -284,6 +404,8 @@ def _build(path: Path, raw_slots: dict[str, Any], raw_responses: dict[str, Any],
                 if not isinstance(button, dict) or {"title", "payload"} - set(button):
                     raise DataError(file, f"{where}[{i}].buttons[{j}]",
                                     "skal have title og payload")
+            _check_variant(file, f"{where}[{i}]", variant, slots)
+        _check_versions(file, where, variants)
         responses[str(name)] = variants
     for name, spec in slots.items():
         ask = responses.get(f"utter_ask_{name}")

@@ -201,7 +201,8 @@ class Engine:
                             identity: Identity | None) -> TurnResult:
         try:
             async with self.store.transaction():
-                return await self._turn(channel, sender, text, parse, message_id, identity)
+                with self.domain.selecting(self.clock.now().date()):
+                    return await self._turn(channel, sender, text, parse, message_id, identity)
         except KcbotError:
             raise
         except self.store.errors as exc:
@@ -219,7 +220,8 @@ class Engine:
             await self.store.lock_sender(channel, sender)
             conversation_id, state, _ = await self._conversation(channel, sender)
             state.clear()
-            reply = self.domain.render("utter_teknisk_fejl", {})
+            with self.domain.selecting(self.clock.now().date(), state.slots):
+                reply = self.domain.render("utter_teknisk_fejl", {})
             await self.store.record_turn(conversation_id, (_stored_text(text, parse), None,
                                                            None), [reply.text], [],
                                          state.as_dict())
@@ -243,6 +245,7 @@ class Engine:
             conversation_id, state, new = (await self.store.start_conversation(channel, sender),
                                            DialogueState(), True)
         _apply_identity(state, identity)
+        self.domain.choose_for(state.slots)
         turn = _Turn(conversation_id, state, parse, text)
         if new:
             self._say(turn, "utter_velkommen")

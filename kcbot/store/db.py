@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from kcbot.datakey import DataKey
 from kcbot.errors import ReplayConflict, StoreError
 from kcbot.privacy import find_cprs, is_full_cpr, mask_cpr
 from kcbot.store.base import sqlite_unavailable
+from kcbot.store.inline import InlineConnection
 from kcbot.store.migrations import MIGRATIONS
 from kcbot.store.outbox import OutboxMethods
 
@@ -40,6 +42,12 @@ OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
 _RECIPIENT = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 IDENTITIES = ("verificeret", "oplyst")
 _MASKED = re.compile(r"^\d{6}-XXXX$")
+# The write-ahead log is copied into the database by a passive checkpoint on aiosqlite's thread
+# after this many write transactions (and by the REST channel's idle sweep), never on a commit
+# on the loop; the inline connection's own auto-checkpoint is only a backstop for a log that
+# nothing else empties (pages of 4 KiB: about 40 MB).
+CHECKPOINT_EVERY = 500
+AUTOCHECKPOINT_BACKSTOP = 10_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,13 @@ def _store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     return StoreError(f"{path} er ikke en kcbot-database ({exc}).")
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_BUSY
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def stored_sender(sender: str) -> str:
     """A sender id as the store keeps it: one with a CPR number in it is kept masked, with a
     hash of the whole id so that two citizens born the same day stay apart."""
@@ -92,7 +107,15 @@ def _iso(at: datetime) -> str:
 
 class SQLiteStore(OutboxMethods):
     """Open with ``await Store.open(path, clock)`` or ``async with Store.connect(...)``
-    (``kcbot.store.Store``, the protocol, picks this class for a path)."""
+    (``kcbot.store.Store``, the protocol, picks this class for a path).
+
+    Two connections to one file: write transactions (a turn, a ticket change, a purge) and the
+    reads inside them run on the event loop's thread (``kcbot.store.inline``: no thread hop,
+    nothing suspends between ``BEGIN IMMEDIATE`` and ``COMMIT``); reads outside a transaction
+    (reports, the console, lists) run on aiosqlite's thread, see the last commit, and hold no
+    lock a turn would wait for. An in-memory store has one connection, aiosqlite's, and writes
+    through it under the lock as before.
+    """
 
     # The store whose transaction the current task is inside, if any (see ``transaction``).
     _owner: ContextVar[SQLiteStore | None] = ContextVar("kcbot_store_transaction",
@@ -106,7 +129,11 @@ class SQLiteStore(OutboxMethods):
         self.path = path
         self.clock = clock
         self.busy_timeout_ms = busy_timeout_ms
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # aiosqlite's connection: one task's statements at a time
+        self._write_lock = asyncio.Lock()  # the inline connection's transactions
+        self._inline: InlineConnection | None = None
+        self._commits = 0
+        self._checkpointing: asyncio.Task[None] | None = None
         self._key: DataKey | None = None
 
     @property
@@ -162,6 +189,7 @@ class SQLiteStore(OutboxMethods):
         try:
             await store._configure()
             await store._migrate(migrations)
+            store._open_inline()
             await store._seal_legacy()
         except sqlite3.DatabaseError as exc:
             await db.close()
@@ -183,7 +211,31 @@ class SQLiteStore(OutboxMethods):
             await store.close()
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+        if self._inline is not None:
+            # closed first, so aiosqlite's connection is the last and checkpoints on its thread
+            self._inline.raw.close()
+            self._inline = None
         await self._db.close()
+
+    def _open_inline(self) -> None:
+        """The connection write transactions use, on the loop's thread (not for ``:memory:``,
+        which would be a second, empty database)."""
+        if str(self.path) == ":memory:":
+            return
+        try:
+            raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                  timeout=0)
+            raw.execute("PRAGMA busy_timeout = 0")  # waited for in ``transaction``, off the loop
+            raw.execute("PRAGMA synchronous = NORMAL")
+            raw.execute("PRAGMA foreign_keys = ON")
+            raw.execute("PRAGMA secure_delete = ON")
+            raw.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_BACKSTOP}")
+            raw.row_factory = sqlite3.Row
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(self.path, exc) from None
+        self._inline = InlineConnection(raw)
 
     async def _configure(self) -> None:
         try:
@@ -251,20 +303,20 @@ class SQLiteStore(OutboxMethods):
         return any(row["name"] == column for row in rows)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Any]:
         """A write transaction; taken IMMEDIATE so two writers queue instead of deadlocking.
 
         Transactions nest: inside an open one (the engine wraps a whole turn, actions included,
         in one), an inner ``transaction()`` joins it, so a turn is stored completely or not at
-        all. Tasks sharing this connection queue on a lock, so one task's statements never land
-        in another task's transaction.
+        all. Tasks sharing this store queue on a lock, so one task's statements never land in
+        another task's transaction; on the inline connection a transaction whose body awaits
+        only the store never suspends, so the lock is never waited for.
         """
         if self._owner.get() is self:
-            yield self._db
+            yield self._inline or self._db
             return
-        async with self._lock:
-            token = self._owner.set(self)
-            try:
+        if self._inline is None:
+            async with self._lock, self._owned():
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
                     yield self._db
@@ -273,11 +325,77 @@ class SQLiteStore(OutboxMethods):
                     raise
                 else:
                     await self._db.execute("COMMIT")
-            finally:
-                self._owner.reset(token)
+            return
+        inline = self._inline
+        async with self._write_lock, self._owned():
+            await self._begin(inline.raw)
+            try:
+                yield inline
+            except BaseException:
+                if inline.raw.in_transaction:
+                    inline.raw.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    inline.raw.execute("COMMIT")
+                except BaseException:  # a full disk: nothing of the turn may stay half-open
+                    if inline.raw.in_transaction:
+                        inline.raw.execute("ROLLBACK")
+                    raise
+                self._committed()
+
+    @asynccontextmanager
+    async def _owned(self) -> AsyncIterator[None]:
+        token = self._owner.set(self)
+        try:
+            yield
+        finally:
+            self._owner.reset(token)
+
+    async def _begin(self, raw: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE`` on the inline connection. Another process's write lock is waited
+        for up to the busy timeout with ``asyncio.sleep`` (SQLite's own busy handler would
+        sleep on the loop thread and stall every other sender), then the error is raised."""
+        deadline = 0.0
+        delay = 0.001
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + self.busy_timeout_ms / 1000
+                if now >= deadline:
+                    raise
+                await asyncio.sleep(min(delay, deadline - now))
+                delay = min(delay * 2, 0.05)
+
+    def _committed(self) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self.checkpoint_soon()
+
+    def checkpoint_soon(self) -> None:
+        """Start a passive checkpoint on aiosqlite's thread, unless one is running: it copies
+        what it can of the write-ahead log without waiting for readers or writers."""
+        if self._checkpointing is not None and not self._checkpointing.done():
+            return
+        self._checkpointing = asyncio.ensure_future(self._passive_checkpoint())
+
+    async def _passive_checkpoint(self) -> None:
+        try:
+            await self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except (sqlite3.Error, ValueError):  # busy or closing: the next one copies it
+            pass
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         if self._owner.get() is self:
+            if self._inline is not None:
+                return self._inline.raw.execute(sql, params).fetchall()
+            return await self._fetchall(sql, params)
+        if self._inline is not None:  # aiosqlite's connection never holds uncommitted rows
             return await self._fetchall(sql, params)
         async with self._lock:  # never read another task's uncommitted rows
             return await self._fetchall(sql, params)

@@ -281,6 +281,9 @@ class PostgresStore(OutboxMethods):
     async def checkpoint(self) -> None:
         """Nothing to do: PostgreSQL recycles its write-ahead log itself."""
 
+    def checkpoint_soon(self) -> None:
+        """Nothing to do (see ``checkpoint``)."""
+
     async def integrity_check(self) -> str:
         row = await self._fetch("SELECT count(*) FROM schema_version")
         return "ok" if row else "?"
