@@ -429,11 +429,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from kcbot.channels.guard import GuardedProtocol, RestLimits, raise_file_limit
     from kcbot.channels.rest import create_app, is_loopback
-    from kcbot.channels.workers import WORKER_INDEX_ENV, inherited_socket, serve_workers
+    from kcbot.channels.workers import WORKER_INDEX_ENV, serve_workers, worker_socket
     from kcbot.config import IdentitySettings, RetentionSettings, SmtpSettings, WebchatSettings
 
     settings = _settings(args)
-    sock = inherited_socket()  # a worker of `serve --workers N`: the parent checked all this
+    sock = worker_socket(args.host, args.port)  # in a worker of `serve --workers N`; the
+    # parent checked everything below
     token = os.environ.get("KCBOT_TOKEN") or None
     smtp = SmtpSettings.from_env()
     if sock is None:

@@ -98,6 +98,14 @@ def test_an_sqlite_store_is_copied_to_postgresql_and_verified(tmp_path: Path,
         new = kcbot(*command, "--database-url", url, *NOW)
         assert old.returncode == new.returncode == 0
         assert old.stdout == new.stdout
+    # retention purges the same on both, and the old month reports the same afterwards
+    later = ["--now", "2027-06-24T16:00"]
+    purged = [kcbot("purge", *where, *later) for where in (["--db", str(db)],
+                                                           ["--database-url", url])]
+    assert purged[0].returncode == purged[1].returncode == 0
+    assert purged[0].stdout == purged[1].stdout and b"samtaler anonymiseret" in purged[0].stdout
+    month = ["report", "--period", "month", "--date", "2026-11-20", *later]
+    assert kcbot(*month, "--db", str(db)).stdout == kcbot(*month, "--database-url", url).stdout
     # the copy goes on where the original stopped: no ticket number is given twice
     tickets = json.loads(kcbot("tickets", "list", "--json", "--database-url", url,
                                *NOW).stdout)

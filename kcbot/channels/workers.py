@@ -1,11 +1,13 @@
 """``kcbot serve --workers N``: N server processes on one port, for the PostgreSQL store.
 
-The parent binds the listening socket once and starts N ``kcbot serve`` children that inherit
-it (the pre-fork model): the kernel hands each new connection to whichever worker accepts it
-first. A worker that dies (a crash, SIGKILL, out of memory) leaves the socket open in the
-others, so connections waiting in the queue are taken by them and nothing is refused; the parent
-starts a new worker in its place. SIGTERM or Ctrl-C to the parent is passed on: each worker
-finishes its turns in flight, then the parent exits.
+Each worker opens its own listening socket on the same address with ``SO_REUSEPORT``, and the
+kernel spreads new connections over them by a hash of the client's address and port. (One
+socket shared by all workers balances badly: asyncio accepts every waiting connection at once,
+so the first worker awake takes a whole burst and keeps it alive.) The parent holds the port
+with a socket that is bound but not listening, so no other program takes it between restarts,
+and starts a new worker when one dies (a crash, SIGKILL, out of memory); the connections that
+worker had are cut, and the clients' retries reach the others. SIGTERM or Ctrl-C to the parent
+is passed on: each worker finishes its turns in flight, then the parent exits.
 
 Nothing here orders a sender's turns or shares limits: the order is the database's
 (``Store.lock_sender``), and rate limits are each worker's own (README, "Scaling").
@@ -23,11 +25,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-__all__ = ["WORKER_FD_ENV", "WORKER_INDEX_ENV", "serve_workers"]
+__all__ = ["WORKER_INDEX_ENV", "serve_workers", "worker_socket"]
 
 log = logging.getLogger("kcbot.workers")
 
-WORKER_FD_ENV = "KCBOT_WORKER_FD"  # the inherited listening socket, in a worker
 WORKER_INDEX_ENV = "KCBOT_WORKER_INDEX"  # 0 … N-1; worker 0 runs the nightly purge
 STOP_SECONDS = 30
 # A worker that dies this many times within RESTART_WINDOW seconds is not started again.
@@ -35,21 +36,28 @@ MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
 BACKLOG = 1024
 
 
-def listen(host: str, port: int) -> socket.socket:
+def _bound(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
+    return sock
+
+
+def worker_socket(host: str, port: int) -> socket.socket | None:
+    """In a worker of ``serve --workers``: its own listening socket on the shared port."""
+    if WORKER_INDEX_ENV not in os.environ:
+        return None
+    sock = _bound(host, port)
     sock.listen(BACKLOG)
-    sock.set_inheritable(True)
     return sock
 
 
 def serve_workers(argv: Sequence[str], host: str, port: int, workers: int) -> int:
     """Run ``kcbot serve argv…`` as ``workers`` processes sharing one socket; returns the exit
     code (0 after SIGTERM, 1 when workers kept dying)."""
-    sock = listen(host, port)
-    fd = sock.fileno()
+    holder = _bound(host, port)  # bound, not listening: it receives no connections
     env = dict(os.environ)
     # one web-chat signing key for all workers, or a chat session would only work on the
     # worker that opened it
@@ -59,9 +67,9 @@ def serve_workers(argv: Sequence[str], host: str, port: int, workers: int) -> in
     stopping = False
 
     def start(index: int) -> None:
-        child_env = {**env, WORKER_FD_ENV: str(fd), WORKER_INDEX_ENV: str(index)}
         children[index] = subprocess.Popen(
-            [sys.executable, "-m", "kcbot", "serve", *argv], env=child_env, pass_fds=(fd,))
+            [sys.executable, "-m", "kcbot", "serve", *argv, "--host", host, "--port", str(port)],
+            env={**env, WORKER_INDEX_ENV: str(index)})
 
     def stop(signum: int, frame: object) -> None:
         nonlocal stopping
@@ -106,13 +114,5 @@ def serve_workers(argv: Sequence[str], host: str, port: int, workers: int) -> in
                     child.kill()
                     child.wait()
             children.clear()
-    sock.close()
+    holder.close()
     return code
-
-
-def inherited_socket() -> socket.socket | None:
-    """In a worker: the listening socket the parent passed down."""
-    raw = os.environ.get(WORKER_FD_ENV)
-    if not raw:
-        return None
-    return socket.socket(fileno=int(raw))

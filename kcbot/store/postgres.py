@@ -39,13 +39,13 @@ import asyncpg
 from kcbot.clock import Clock, SystemClock
 from kcbot.datakey import DataKey
 from kcbot.errors import ReplayConflict, StoreError
-from kcbot.privacy import is_full_cpr, mask_cpr
+from kcbot.privacy import mask_cpr
 from kcbot.store.db import (
-    _MASKED,
     _RECIPIENT,
     BUSY_TIMEOUT_MS,
     IDENTITIES,
     OUTCOMES,
+    SQLiteStore,
     Turn,
     message_digest,
     stored_sender,
@@ -131,28 +131,11 @@ class PostgresStore(OutboxMethods):
     def location(self) -> str:
         return safe_url(self.url)
 
-    # -- privacy (the same as SQLiteStore) --------------------------------------------------
+    # -- privacy: the same code as the SQLite store's (masking happens in each method) -------
 
-    @property
-    def data_key(self) -> DataKey:
-        if self._key is None:
-            self._key = DataKey.load()
-        return self._key
-
-    @data_key.setter
-    def data_key(self, key: DataKey) -> None:
-        self._key = key
-
-    def seal_cpr(self, cpr: str | None) -> tuple[str | None, str | None]:
-        if not cpr:
-            return None, None
-        if is_full_cpr(cpr):
-            return self.data_key.encrypt(cpr), mask_cpr(cpr)
-        masked = mask_cpr(str(cpr).strip())
-        return None, (masked if _MASKED.match(masked) else None)
-
-    def open_cpr(self, token: str | None) -> str | None:
-        return self.data_key.decrypt(token) if token else None
+    data_key = SQLiteStore.data_key
+    seal_cpr = SQLiteStore.seal_cpr
+    open_cpr = SQLiteStore.open_cpr
 
     # -- life cycle -------------------------------------------------------------------------
 
