@@ -202,6 +202,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(getattr(args, "db", None), getattr(args, "database_url", None))
 
 
+def _where(settings: Settings) -> str:
+    """The store's location for a message: the file, or the URL without its password."""
+    if settings.database_url:
+        from kcbot.store.postgres import safe_url
+
+        return safe_url(settings.database_url)
+    return str(settings.db_path)
+
+
 def make_clock(args: argparse.Namespace) -> Clock:
     return FrozenClock(parse_local(args.now)) if getattr(args, "now", None) else SystemClock()
 
@@ -407,7 +416,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     if sys.stdin.isatty() and sys.stdout.isatty() and asyncio.run(empty()):
         try:
-            answer = input(f"Databasen {settings.store_target} er tom. Vil du fylde den med "
+            answer = input(f"Databasen {_where(settings)} er tom. Vil du fylde den med "
                            f"{FIRST_RUN_DAYS} dages demotrafik, så overblikket har noget at "
                            "vise (ca. et halvt minut)? [J/n] ").strip().lower()
         except EOFError:
@@ -715,3 +724,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        asyncpg = sys.modules.get("asyncpg")  # loaded only when the store is PostgreSQL
+        if asyncpg is None or not isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+            raise
+        print(f"kcbot: PostgreSQL-databasen fejlede: {exc}. Prøv igen, eller tjek serveren.",
+              file=sys.stderr)
+        return EXIT_USAGE
