@@ -202,15 +202,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(getattr(args, "db", None), getattr(args, "database_url", None))
 
 
-def _where(settings: Settings) -> str:
-    """The store's location for a message: the file, or the URL without its password."""
-    if settings.database_url:
-        from kcbot.store.postgres import safe_url
-
-        return safe_url(settings.database_url)
-    return str(settings.db_path)
-
-
 def make_clock(args: argparse.Namespace) -> Clock:
     return FrozenClock(parse_local(args.now)) if getattr(args, "now", None) else SystemClock()
 
@@ -244,7 +235,7 @@ def cmd_nlu(args: argparse.Namespace) -> int:
 def cmd_tickets(args: argparse.Namespace) -> int:
     import asyncio
 
-    from kcbot.labels import label, when
+    from kcbot.labels import clock_time, label, when
     from kcbot.store import Store
     from kcbot.tickets import TicketService
 
@@ -281,7 +272,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
                     for turn in await store.turns(t.conversation_id):
                         who = "borger" if turn.speaker == "user" else "kcbot"
                         text = turn.text.replace("\n", "\n" + " " * (len(who) + 10))
-                        print(f"  {turn.time[11:16]} {who}: {text}")
+                        print(f"  {clock_time(turn.time)} {who}: {text}")
                 print("historik:")
                 for h in await service.history(t.id):
                     print(f"  {when(str(h['time']))} {h['agent'] or '-'} "
@@ -399,37 +390,28 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-FIRST_RUN_DAYS, FIRST_RUN_PER_DAY = 30, 100
-
-
 def cmd_console(args: argparse.Namespace) -> int:
     import asyncio
 
+    from kcbot.firstrun import FirstRun, demo_path, offer
     from kcbot.store import Store
 
     settings = _settings(args)
     clock = make_clock(args)
 
-    async def empty() -> bool:
-        async with Store.connect(settings.store_target, clock) as store:
-            return await store.conversation_count() == 0
+    async def count(path) -> int:  # type: ignore[no-untyped-def]
+        async with Store.connect(path, clock) as store:
+            return await store.conversation_count()
 
-    if sys.stdin.isatty() and sys.stdout.isatty() and asyncio.run(empty()):
-        try:
-            answer = input(f"Databasen {_where(settings)} er tom. Vil du fylde den med "
-                           f"{FIRST_RUN_DAYS} dages demotrafik, så overblikket har noget at "
-                           "vise (ca. et halvt minut)? [J/n] ").strip().lower()
-        except EOFError:
-            answer = "n"
-        if answer in ("", "j", "ja", "y", "yes"):
-            from kcbot.simulate import simulate
-
-            result = asyncio.run(simulate(settings, FIRST_RUN_DAYS, FIRST_RUN_PER_DAY, None,
-                                          clock.now()))
-            print(f"{result.conversations} samtaler simuleret.")
+    start = FirstRun(settings)
+    # a shared PostgreSQL store is the municipality's: no demo traffic is offered there
+    if settings.database_url is None and sys.stdin.isatty() and sys.stdout.isatty() \
+            and asyncio.run(count(settings.db_path)) == 0:
+        demo = demo_path(settings.db_path)
+        start = offer(settings, asyncio.run(count(demo)) if demo.exists() else 0)
     from kcbot.console.app import run_console
 
-    run_console(settings, clock)
+    run_console(start, clock)
     return 0
 
 
@@ -532,6 +514,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     import asyncio
 
     from kcbot.config import SmtpSettings
+    from kcbot.labels import when
     from kcbot.store import Store
 
     settings = _settings(args)
@@ -545,7 +528,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                     print(json.dumps(rows, ensure_ascii=False))
                     return 0
                 for r in rows:
-                    print(f"{r['id']:>6}  {r['time'][:16].replace('T', ' ')}  {r['status']:<8} "
+                    print(f"{r['id']:>6}  {when(r['time']):<19}  {r['status']:<8} "
                           f"{r['recipient']:<14} {r['navn'] or '-':<22} "
                           f"{r['cpr_maskeret'] or '-':<11}  {r['subject'][:40]}"
                           + (f"  ({r['last_error'][:60]})" if r["last_error"] else ""))
@@ -631,6 +614,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     import asyncio
+    from datetime import timedelta
 
     from kcbot.simulate import simulate
 
@@ -638,14 +622,31 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise KcbotError(f"--days skal være 1 til {MAX_SIMULATE_DAYS} og --per-day 1 til "
                          f"{MAX_PER_DAY}.")
     end = make_clock(args).now()
+    first = (end - timedelta(days=args.days)).date()
+    settings = _settings(args)
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    def progress(day, result) -> None:  # type: ignore[no-untyped-def]
-        print(f"\r{day:%d.%m.%Y}: {result.conversations} samtaler", end="", file=sys.stderr,
-              flush=True)
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("dage"), console=Console(stderr=True), transient=True)
+        task = bar.add_task("Simulerer …", total=args.days)
 
-    result = asyncio.run(simulate(_settings(args), args.days, args.per_day,
-                                  args.seed, end, progress))
-    print(f"\n{result.conversations} samtaler, {result.turns} beskeder, "
+        def progress(day, result) -> None:  # type: ignore[no-untyped-def]
+            bar.update(task, completed=(day - first).days,
+                       description=f"{day:%d.%m.%Y}: {result.conversations} samtaler")
+
+        with bar:
+            result = asyncio.run(simulate(settings, args.days, args.per_day, args.seed, end,
+                                          progress))
+    else:  # a log: one line a day
+        def progress(day, result) -> None:  # type: ignore[no-untyped-def]
+            print(f"{day:%d.%m.%Y}: {result.conversations} samtaler", file=sys.stderr,
+                  flush=True)
+
+        result = asyncio.run(simulate(settings, args.days, args.per_day, args.seed, end,
+                                      progress))
+    print(f"{result.conversations} samtaler, {result.turns} beskeder, "
           f"{result.tickets_closed} sager lukket af medarbejdere.", file=sys.stderr)
     return 0
 

@@ -19,8 +19,8 @@ from kcbot.config import data_path
 from kcbot.errors import DataError
 from kcbot.yamlio import load_yaml
 
-__all__ = ["KINDS", "LANGUAGES", "Labels", "code_for", "label", "labels", "missing",
-           "short_when", "when"]
+__all__ = ["KINDS", "LANGUAGES", "Labels", "clock_time", "code_for", "label", "labels",
+           "missing", "short_when", "when"]
 
 KINDS = ("status", "sla", "queue", "topic", "borgergruppe", "outcome", "action")
 LANGUAGES = ("da", "en")
@@ -99,3 +99,10 @@ def short_when(moment: str | datetime) -> str:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return format_datetime(moment, "d. MMM HH.mm", locale="da_DK")
+
+
+def clock_time(moment: str | datetime) -> str:
+    """'10.34': the time of day alone, as in a transcript's margin."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return format_datetime(moment, "HH.mm", locale="da_DK")

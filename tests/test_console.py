@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -168,7 +169,7 @@ async def test_the_test_chat_replies_and_shows_debug(db: Path) -> None:
         await pilot.app.workers.wait_for_complete()
         log = pilot.app.query_one("#chat-log", RichLog)
         assert any("82 56 56 82" in line.text for line in log.lines)
-        assert "aabningstid" in str(pilot.app.query_one("#debug", Static).content)
+        assert "Åbningstid · aabningstid" in "\n".join(_screen_text(pilot.app))
     with sqlite3.connect(db) as con:  # testing never reaches the production figures
         assert con.execute("SELECT count(*) FROM conversations").fetchone()[0] == 5
 
@@ -253,6 +254,42 @@ async def test_the_weekly_report_from_the_console(
     assert report.startswith("# kcbot: rapport for uge 23.11.2026–29.11.2026")
     assert "| Straksafklaringsprocent (mål 65 %) | 75,0 % | – |" in report
     assert (folder / "kcbot-rapport-uge-2026-11-23 (2).md").exists()
+
+
+async def test_a_slow_report_shows_a_work_bar_and_the_console_stays_usable(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from kcbot.console.widgets import WorkBar
+    from kcbot.report_formats import write
+
+    release = threading.Event()
+
+    def slow_write(data, fmt):  # type: ignore[no-untyped-def]
+        release.wait(timeout=30)  # stands in for drawing a big report
+        return write(data, fmt)
+
+    monkeypatch.setattr("kcbot.console.screens.overblik.write", slow_write)
+    monkeypatch.setattr("kcbot.console.widgets.workbar.DELAY", 0.05)
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        bar = pilot.app.query_one(WorkBar)
+        for _ in range(100):  # until the bar's short delay has passed
+            await pilot.pause(0.02)
+            if bar.display:
+                break
+        assert bar.display
+        await pilot.pause()
+        assert "Rapporten for uge (md) laves" in "\n".join(_screen_text(pilot.app))
+        await pilot.press("2")  # the console answers while the report is drawn
+        assert pilot.app.query_one(TabbedContent).active == "sager"
+        release.set()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not bar.display
+        assert any("Rapporten er gemt i" in n.message for n in pilot.app._notifications)
 
 
 async def test_the_dashboard_periods_and_the_updated_time(db: Path) -> None:
@@ -413,14 +450,40 @@ async def test_the_debug_view_marks_changed_slots(db: Path) -> None:
         await pilot.press(*"jeg skal melde afbud", "enter")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        debug = str(pilot.app.query_one("#debug", Static).content)
-        assert "slots (* ændret i denne tur)" in debug and "{" not in debug
-        assert "* sag                  afbud" in debug
+        text = "\n".join(_screen_text(pilot.app))
+        assert "Intent-rangering" in text and "Afbud til møde · afbud" in text
+        assert "{" not in text  # a table, no raw JSON
+        assert re.search(r"● +sag +afbud", text)
         await pilot.press(*"dagpenge", "enter")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        debug = str(pilot.app.query_one("#debug", Static).content)
-        assert "* borgergruppe" in debug and "  sag                  afbud" in debug
+        lines = _screen_text(pilot.app)
+        changed = next(i for i, line in enumerate(lines) if re.search(r"● +borgergruppe", line))
+        kept = next(i for i, line in enumerate(lines) if re.search(r"│ +sag +afbud", line))
+        assert changed < kept  # what the turn changed comes first, marked; the rest unmarked
+        assert re.search(r"Flows +afbud", "\n".join(lines))
+        assert re.search(r"Venter på +moedetype", "\n".join(lines))
+
+
+async def test_a_new_test_conversation_starts_clean(db: Path) -> None:
+    async with _app(db).run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await pilot.press(*"jeg skal melde afbud", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "● " in "\n".join(_screen_text(pilot.app))
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        text = "\n".join(_screen_text(pilot.app))
+        assert "jeg skal melde afbud" not in text and "Intent-rangering" not in text
+        assert "Ny samtale · uret står på 24. nov. 2026 15.00" in text
+        assert "^q Afslut" in text  # q is a letter here: the footer names the key that quits
+        await pilot.press(*"hej", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        test = pilot.app.query_one("TestChat")
+        rows = await test.engine.store.fetchall("SELECT sender FROM conversations")
+        assert len(rows) == 2  # a new citizen, not the old conversation going on
 
 
 async def test_demo_data_is_marked(db: Path) -> None:
@@ -434,3 +497,12 @@ async def test_demo_data_is_marked(db: Path) -> None:
         assert pilot.app.query_one(Overblik).demo
         assert pilot.app.query_one("#demo-badge").display
         assert "demodata" in "\n".join(_screen_text(pilot.app))
+
+
+def test_the_volume_chart_counts_in_whole_numbers() -> None:
+    from kcbot.console.widgets.charts import count_ticks
+
+    assert count_ticks(5, 4) == [0, 2, 4, 6]
+    assert count_ticks(0, 4) == [0, 1]
+    assert count_ticks(63, 4) == [0, 20, 40, 60, 80]
+    assert count_ticks(1283, 3) == [0, 500, 1000, 1500]

@@ -111,6 +111,9 @@ def test_simulate_fills_the_store_through_the_engine(tmp_path: Path) -> None:
     assert set(outcomes) <= {"straksafklaret", "overdraget", "afbrudt"}
     assert outcomes.get("straksafklaret", 0) > outcomes.get("afbrudt", 0)
     assert closed > 0 and turns > 100
+    # without a terminal the progress is a line a day (a terminal gets a progress bar)
+    log = result.stderr.decode().splitlines()
+    assert log[:2] == ["23.11.2026: 30 samtaler", f"24.11.2026: {sum(days.values())} samtaler"]
 
 
 def test_html_report_is_self_contained_with_charts(db: Path, tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ the figures move while conversations happen in other processes.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -23,10 +25,13 @@ from kcbot.console.screens.overblik import Overblik
 from kcbot.console.screens.sager import Filters, Sager
 from kcbot.console.screens.samtaler import Samtaler
 from kcbot.console.screens.test import TestChat
-from kcbot.console.widgets import Confirm, HelpScreen, Prompt
+from kcbot.console.widgets import Confirm, HelpScreen, Prompt, WorkBar
 from kcbot.errors import KcbotError
 from kcbot.store import Store
 from kcbot.tickets import TicketService
+
+if TYPE_CHECKING:
+    from kcbot.firstrun import FirstRun
 
 __all__ = ["KcbotConsole", "Prompt"]  # Prompt: kept importable from here
 
@@ -68,18 +73,25 @@ class KcbotConsole(App[None]):
         Binding("i", "change_initials", "Initialer", tooltip="Skift dine initialer"),
         Binding("question_mark", "help", "Hjælp", tooltip="Taster og hvordan tallene regnes"),
         Binding("q", "ask_quit", "Afslut", tooltip="Afslut konsollen (du bliver spurgt)"),
-        # also from inside a text field, where q is a letter; Textual's own ctrl+q would
-        # quit without asking
-        Binding("ctrl+q", "ask_quit", "Afslut", show=False, priority=True),
+        # also from inside a text field, where q is a letter; it replaces Textual's own
+        # ctrl+q, which would quit without asking. Not a priority binding, so the Test tab's
+        # own ctrl+q (the same action) can show in the footer there.
+        Binding("ctrl+q", "ask_quit", "Afslut", show=False),
     ]
 
-    def __init__(self, settings: Settings, clock: Clock, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock, store: Store | None = None, *,
+                 fill: tuple[int, int] | None = None, demo_store: bool = False) -> None:
+        """``fill``: (days, conversations a day) of demo traffic to simulate into the store
+        once it is open (the first run); ``demo_store``: the store is a demo store of its own,
+        which the header says."""
         super().__init__()
         self.settings = settings
         self.clock = clock
         self._store = store
         self.tickets: TicketService | None = None
         self.agent: str | None = None
+        self.fill = fill
+        self.demo_store = demo_store
 
     @property
     def store(self) -> Store:
@@ -97,6 +109,7 @@ class KcbotConsole(App[None]):
                 yield Samtaler()
             with TabPane("Test", id="test"):
                 yield TestChat()
+        yield WorkBar(id="work")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -107,9 +120,41 @@ class KcbotConsole(App[None]):
                 self.notify(str(exc), severity="error", timeout=30)
                 return
         self.tickets = TicketService.open(self.store)
+        self.set_agent(self.agent)  # the header names a demo store
         self._focus_pane("overblik")
         await self.action_refresh()
         self.set_interval(REFRESH_SECONDS, self.action_refresh)
+        if self.fill is not None:
+            self.fill_demo(*self.fill)
+
+    @work(exclusive=True, group="demofyld")
+    async def fill_demo(self, days: int, per_day: int) -> None:
+        """Simulate demo traffic into the store (the first run) with a progress bar; an async
+        worker between turns, so the console stays usable and the figures grow while it
+        runs."""
+        from kcbot.simulate import simulate
+
+        bar = self.query_one(WorkBar)
+        end = self.clock.now()
+        first = (end - timedelta(days=days)).date()
+        bar.start(f"Demotrafik fyldes i {self.settings.db_path.name} …", total=days, delay=0)
+
+        def progress(day, result) -> None:  # type: ignore[no-untyped-def]
+            bar.update((day - first).days,
+                       f"Demotrafik: {result.conversations} samtaler til og med "
+                       f"{day:%d.%m.%Y}")
+
+        try:
+            result = await simulate(self.settings, days, per_day, None, end, progress)
+        except KcbotError as exc:
+            self.notify(f"Demotrafikken kunne ikke fyldes i: {exc}", severity="error",
+                        timeout=30)
+            return
+        finally:
+            bar.finish()
+        self.notify(f"{result.conversations} simulerede samtaler er fyldt i "
+                    f"{self.settings.db_path.name} (kanal demo).")
+        await self.action_refresh()
 
     async def on_unmount(self) -> None:
         if self._store is not None:
@@ -159,8 +204,9 @@ class KcbotConsole(App[None]):
 
     def set_agent(self, initials: str | None) -> None:
         self.agent = initials.strip().upper()[:8] if initials and initials.strip() else None
-        self.sub_title = (f"{self.SUB_TITLE} · initialer {self.agent}" if self.agent
-                          else self.SUB_TITLE)
+        self.sub_title = " · ".join(
+            [self.SUB_TITLE] + (["demodatabase"] if self.demo_store else []) +
+            ([f"initialer {self.agent}"] if self.agent else []))
 
     @work(exclusive=True, group="initialer")
     async def action_change_initials(self) -> None:
@@ -237,6 +283,10 @@ class KcbotConsole(App[None]):
         yield from self.query_one(TestChat).commands()
 
 
-def run_console(settings: Settings, clock: Clock) -> None:
-    KcbotConsole(settings, clock).run()
+def run_console(start: FirstRun, clock: Clock) -> None:
+    from kcbot.firstrun import FIRST_RUN_DAYS, FIRST_RUN_PER_DAY
+
+    KcbotConsole(start.settings, clock,
+                 fill=(FIRST_RUN_DAYS, FIRST_RUN_PER_DAY) if start.fill else None,
+                 demo_store=start.is_demo_store).run()
 

@@ -144,14 +144,22 @@ class Overblik(Pane, can_focus=True):
     async def action_report(self, period: str, fmt: str = "md") -> None:
         """The same report as ``kcbot report``, written to the reports folder (never over an
         earlier file); a worker, so the console stays responsive meanwhile."""
+        import asyncio
+
+        from kcbot.console.widgets import WorkBar
+
         now = self.kc.clock.now()
-        self.notify(f"Rapporten for {PERIOD_LABELS[period]} laves …", timeout=2)
+        bar = self.kc.query_one(WorkBar)
+        bar.start(f"Rapporten for {PERIOD_LABELS[period]} ({fmt}) laves …")
         try:
             data = await collect(self.kc.store, period, now.date(), now)
-            path = write(data, fmt)
+            # drawing the charts and the workbook is CPU work: off the event loop
+            path = await asyncio.to_thread(write, data, fmt)
         except KcbotError as exc:
             self.notify(str(exc), severity="error")
             return
+        finally:
+            bar.finish()
         self.notify(f"Rapporten er gemt i {path}")
 
     def commands(self) -> Iterable[SystemCommand]:
@@ -199,7 +207,8 @@ class Overblik(Pane, can_focus=True):
                                             .get(kpi_state or "", "")) +
                     f"\n2014: {pct(BASELINE_2014)}", kpi_state),
             "afbrudt": ("Afbrudt", pct(fig.afbrudt_share),
-                        f"{num(fig.afbrudt)} samtaler\naf de afsluttede", None),
+                        f"{num(fig.afbrudt)} {'samtale' if fig.afbrudt == 1 else 'samtaler'}\n"
+                        "af de afsluttede", None),
             "samtaler": ("Samtaler", num(fig.conversations),
                          f"{num(fig.straksafklaret)} afklaret\n"
                          f"{num(fig.overdraget)} overdraget", None),

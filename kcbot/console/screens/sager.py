@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
 
 from kcbot.console.screens.base import Pane, when
-from kcbot.labels import label, short_when
+from kcbot.labels import clock_time, label, short_when
 from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError, TicketService
 
 __all__ = ["COLUMNS", "Filters", "Sager"]
@@ -242,7 +242,7 @@ class Sager(Pane):
             text.append("\nsamtale\n", style="bold")
             for turn in await store.turns(t.conversation_id):
                 who = "borger" if turn.speaker == "user" else "kcbot"
-                text.append(f"{turn.time[11:16]} {who}: ", style="dim")
+                text.append(f"{clock_time(turn.time)} {who}: ", style="dim")
                 text.append(turn.text + "\n")
         text.append("\nhistorik\n", style="bold")
         for h in await service.history(t.id):

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from kcbot.console.screens.base import Pane, when
-from kcbot.labels import label
+from kcbot.labels import clock_time, label
 from kcbot.nlu.data import INTENTS
 from kcbot.reports import SMALL_TALK, TOPIC_SQL
 
@@ -157,10 +157,10 @@ class Samtaler(Pane):
         text = Text()
         for turn in await self.kc.store.turns(conversation_id):
             if turn.speaker == "user":
-                text.append(f"{turn.time[11:16]} borger ", style="bold")
+                text.append(f"{clock_time(turn.time)} borger ", style="bold")
                 text.append(f"[{label('topic', turn.intent or 'ukendt')} "
-                            f"{turn.confidence or 0:.2f}]\n", style="dim")
+                            f"{turn.confidence or 0:.2f}]\n".replace(".", ","), style="dim")
             else:
-                text.append(f"{turn.time[11:16]} kcbot\n", style="bold cyan")
+                text.append(f"{clock_time(turn.time)} kcbot\n", style="bold cyan")
             text.append(turn.text + "\n\n")  # plain text: citizen words are never markup
         self.query_one("#conversation-text", Static).update(text)

@@ -8,15 +8,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Label, RichLog, Static
 
 from kcbot.clock import FrozenClock, parse_local
-from kcbot.console.screens.base import Pane
+from kcbot.console.screens.base import Pane, when
 from kcbot.errors import KcbotError
 from kcbot.labels import label
 from kcbot.privacy import mask_cpr
@@ -27,12 +30,20 @@ if TYPE_CHECKING:
 
 __all__ = ["TestChat"]
 
+DEBUG_EMPTY = "Debug: intent-rangering, slots og flows for hver tur vises her."
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
 
 class TestChat(Pane, can_focus=True):
     BINDINGS = [Binding("ctrl+n", "new_conversation", "Ny samtale",
                         tooltip="Start forfra med en ny borger"),
                 Binding("escape", "leave_input", "Forlad feltet",
-                        tooltip="Gå ud af feltet, så tasterne (q, 1–4, ?) virker igen")]
+                        tooltip="Gå ud af feltet, så tasterne (q, 1–4, ?) virker igen"),
+                # q is a letter in the text fields: the footer names the key that always quits
+                Binding("ctrl+q", "app.ask_quit", "Afslut", tooltip="Afslut konsollen")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,7 +64,8 @@ class TestChat(Pane, can_focus=True):
                             id="test-time")
                 yield Input(placeholder="Dialogtest-fil, fx tests/dialogues/afbud.yml",
                             id="test-file")
-            yield Static("Debug: intent, slots og flows vises her.", id="debug")
+            with VerticalScroll(id="debug-pane"):  # Tab reaches it; arrows scroll it
+                yield Static(DEBUG_EMPTY, id="debug")
         yield Label("Escape forlader feltet · ctrl+q afslutter · ctrl+n ny samtale",
                     classes="filters", id="test-hint")
 
@@ -84,9 +96,14 @@ class TestChat(Pane, can_focus=True):
         self.focus()
 
     def action_new_conversation(self) -> None:
+        """A clean start: a new citizen, an empty transcript and debug view; the frozen time
+        the tester chose stays, and says so."""
         self.number += 1
         self.last_slots = {}
-        self.query_one(RichLog).write(Text("— ny samtale —", style="dim"))
+        log = self.query_one(RichLog)
+        log.clear()
+        log.write(Text(f"Ny samtale · uret står på {when(self.clock.now())}", style="dim"))
+        self.query_one("#debug", Static).update(DEBUG_EMPTY)
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "chat-input":
@@ -97,7 +114,7 @@ class TestChat(Pane, can_focus=True):
             try:
                 self.clock.set(parse_local(event.value) if event.value.strip()
                                else self.kc.clock.now())
-                self.notify(f"Uret står på {self.clock.now():%d.%m.%Y %H:%M}")
+                self.notify(f"Uret står på {when(self.clock.now())}")
             except KcbotError as exc:
                 self.notify(str(exc), severity="error")
         elif event.input.id == "test-file":
@@ -111,30 +128,62 @@ class TestChat(Pane, can_focus=True):
         for reply in result.replies:
             log.write(Text("kcbot: ", style="bold cyan") + Text(reply.text))
         await self.show_debug(result)
-        if result.ended:
-            self.action_new_conversation()
+        if result.ended:  # the transcript stays on screen; the next message is a new citizen
+            self.number += 1
+            self.last_slots = {}
+            log.write(Text("— samtalen er slut; næste besked starter en ny —", style="dim"))
         return result
 
     async def show_debug(self, result: TurnResult) -> None:
+        """The turn as tables a tester reads at a glance: the intent ranking, the slots (the
+        ones this turn changed first, with what they were), the flow stack, and what the turn
+        wrote to the journal and the outbox. Values can be citizen words: plain text, CPR
+        masked."""
         engine = await self._engine()
-        text = Text()
-        if result.parse:
-            text.append("intent-rangering\n", style="bold")
-            for name, confidence in result.parse.ranking[:5]:
-                text.append(f"  {name:<22} {confidence:.2f}\n")
+        parts: list[RenderableType] = []
+        if result.parse and result.parse.ranking:
+            ranking = Table(title="Intent-rangering", title_justify="left", box=box.SIMPLE_HEAD,
+                            expand=True, pad_edge=False)
+            ranking.add_column("Intent", ratio=2, no_wrap=True, overflow="ellipsis")
+            ranking.add_column("Sikkerhed", justify="right", no_wrap=True)
+            ranking.add_column("", ratio=1, no_wrap=True)
+            for index, (name, confidence) in enumerate(result.parse.ranking[:5]):
+                words = Text(label("topic", name), style="bold" if index == 0 else "")
+                ranking.add_row(words + Text(f" · {name}", style="dim"),
+                                _decimal(confidence),
+                                Text("█" * max(0, round(confidence * 12)), style="cyan"))
+            parts.append(ranking)
         state = result.state
         slots = {k: v for k, v in state.slots.items() if v is not None}
-        text.append("slots (* ændret i denne tur)\n", style="bold")
-        for name, value in sorted(slots.items()):
-            changed = self.last_slots.get(name) != value
-            text.append(f"{'*' if changed else ' '} {name:<20} ",
-                        style="bold yellow" if changed else "")
-            text.append(mask_cpr(str(value)) + "\n")  # values can be citizen words
+        changed = {name for name in set(slots) | set(self.last_slots)
+                   if self.last_slots.get(name) != slots.get(name)}
+        table = Table(title="Slots (ændret i denne tur øverst)", title_justify="left",
+                      box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+        table.add_column("", width=1, no_wrap=True)
+        table.add_column("Slot", no_wrap=True, overflow="ellipsis")
+        table.add_column("Værdi", ratio=1, overflow="fold")
+        for name in sorted(changed | set(slots), key=lambda n: (n not in changed, n)):
+            now = slots.get(name)
+            value = Text(mask_cpr(str(now)) if now is not None else "(fjernet)")
+            if name in changed:
+                before = self.last_slots.get(name)
+                if before is not None:
+                    value = Text(f"{mask_cpr(str(before))} → ", style="dim") + value
+                table.add_row(Text("●", style="bold yellow"), Text(name, style="bold yellow"),
+                              value)
+            else:
+                table.add_row("", name, value)
+        if not changed | set(slots):
+            table.add_row("", Text("ingen endnu", style="dim"), "")
         self.last_slots = slots
-        text.append("flows: ", style="bold")
-        text.append(" > ".join(f.flow for f in state.stack) or "–")
-        text.append(f"\nventer på: {state.requested_slot or '–'}   "
-                    f"udfald: {label('outcome', state.outcome) if state.outcome else '–'}\n")
+        parts.append(table)
+        flow = Table.grid(padding=(0, 1))
+        flow.add_column(style="bold", no_wrap=True)
+        flow.add_column(ratio=1)
+        flow.add_row("Flows", " › ".join(f.flow for f in state.stack) or "–")
+        flow.add_row("Venter på", state.requested_slot or "–")
+        flow.add_row("Udfald", label("outcome", state.outcome) if state.outcome else "–")
+        parts.append(flow)
         store = engine.store
         journal = await store.fetchall(
             "SELECT sag, decision, rule FROM journal WHERE conversation_id = ?",
@@ -142,13 +191,19 @@ class TestChat(Pane, can_focus=True):
         outbox = await store.fetchall(
             "SELECT recipient, subject FROM outbox WHERE conversation_id = ?",
             (result.conversation_id,))
-        text.append("journal\n", style="bold")
+        written = Table(title="Skrevet af samtalen", title_justify="left", box=box.SIMPLE_HEAD,
+                        expand=True, pad_edge=False)
+        written.add_column("Hvor", no_wrap=True)
+        written.add_column("Hvad", ratio=1, overflow="fold")
         for row in journal:
-            text.append(f"  {row['sag']}: {row['decision']} ({row['rule']})\n")
-        text.append("udbakke\n", style="bold")
+            written.add_row("journal", f"{row['sag']}: {row['decision']} ({row['rule']})")
         for row in outbox:
-            text.append(f"  {row['recipient']}: {row['subject']}\n")
-        self.query_one("#debug", Static).update(text)
+            written.add_row("udbakke", f"{row['recipient']}: {row['subject']}")
+        if not journal and not outbox:
+            written.add_row(Text("–", style="dim"), Text("intet i journal eller udbakke endnu",
+                                                         style="dim"))
+        parts.append(written)
+        self.query_one("#debug", Static).update(Group(*parts))
 
     @work(exclusive=True, group="dialogtest")
     async def run_file(self, name: str) -> None:

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from kcbot.console.widgets.dialogs import Confirm, HelpScreen, Prompt
+from kcbot.console.widgets.workbar import WorkBar
 
-__all__ = ["Confirm", "HelpScreen", "Prompt"]
+__all__ = ["Confirm", "HelpScreen", "Prompt", "WorkBar"]

@@ -3,6 +3,7 @@ the width the chart really has (80 or 200 columns alike)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from rich.console import RenderableType
@@ -11,7 +12,7 @@ from textual_plotext.plot import Plot
 
 from kcbot.reports import TARGET
 
-__all__ = ["KpiChart", "VolumeChart", "runs", "ticks"]
+__all__ = ["KpiChart", "VolumeChart", "count_ticks", "runs", "ticks"]
 
 Day = tuple[date, int, float | None]
 
@@ -99,8 +100,28 @@ class KpiChart(DayChart):
 
 
 class VolumeChart(DayChart):
-    """Conversations per day, as bars."""
+    """Conversations per day, as bars, with whole numbers on the y-axis."""
 
     def draw(self) -> None:
-        self.plt.bar(list(range(len(self.days))), [count for _, count, _ in self.days],
-                     color="blue", width=0.6)
+        counts = [count for _, count, _ in self.days]
+        self.plt.bar(list(range(len(self.days))), counts, color="blue", width=0.6)
+        top = max(counts, default=0)
+        values = count_ticks(top, max(2, self.size.height // 4))
+        self.plt.ylim(0, max(1, values[-1]))
+        self.plt.yticks(values, [f"{v:,}".replace(",", ".") for v in values])
+
+
+def count_ticks(top: int, most: int) -> list[int]:
+    """Whole, round tick values from 0 to at least ``top``, ``most`` steps at most (1, 2, 5,
+    10, 20, 50 … apart): a count of conversations has no decimals."""
+    step = next(s for s in _steps() if top <= s * most)
+    last = max(step, -(-top // step) * step)
+    return list(range(0, last + 1, step))
+
+
+def _steps() -> Iterator[int]:
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            yield factor * magnitude
+        magnitude *= 10
