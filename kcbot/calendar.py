@@ -15,20 +15,21 @@ The deadline rule is an interface that tests and reports rely on:
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 
-import holidays
-
 from kcbot.clock import TZ
-from kcbot.config import data_path
+from kcbot.config import Settings, data_path
 from kcbot.errors import DataError
 from kcbot.yamlio import load_yaml
 
-__all__ = ["BusinessCalendar", "DayHours"]
+__all__ = ["BusinessCalendar", "DayHours", "Holidays"]
 
 WEEKDAY_KEYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 CLOSED = "lukket"
@@ -36,6 +37,64 @@ CALLBACK_BUSINESS_DAYS = 2
 COMPLAINT_DAYS = 28
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _YEARLY = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+class Holidays:
+    """Danish public holidays by date, from the ``holidays`` package, kept per year in a small
+    file in the cache folder (keyed by the package's version): importing ``holidays`` and
+    building a year costs about 0.1 s, more than the rest of a cold start's first reply, and the
+    years in use are the same few on every start."""
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        folder = cache_dir or Settings().cache_dir
+        self._file = folder / f"helligdage-DK-{_holidays_version()}.json"
+        self._years: dict[int, dict[str, str]] = {}
+        self._loaded = False
+
+    def get(self, d: date) -> str | None:
+        year = self._years.get(d.year)
+        if year is None:
+            year = self._year(d.year)
+        return year.get(d.isoformat())
+
+    def _year(self, year: int) -> dict[str, str]:
+        if not self._loaded:
+            self._loaded = True
+            try:
+                cached = json.loads(self._file.read_text(encoding="utf-8"))
+                self._years.update({int(y): dict(days) for y, days in cached.items()})
+            except (OSError, ValueError, TypeError, AttributeError):
+                pass  # no cache yet, or a damaged one: built again below
+            if year in self._years:
+                return self._years[year]
+        import holidays
+
+        found = holidays.country_holidays("DK", categories=("public",), language="da",
+                                          years=year)
+        self._years[year] = {day.isoformat(): str(name) for day, name in sorted(found.items())}
+        self._save()
+        return self._years[year]
+
+    def _save(self) -> None:
+        """Written whole to a temporary file and renamed: a reader never sees half a file."""
+        try:
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._file.with_name(f"{self._file.name}.{os.getpid()}")
+            partial.write_text(json.dumps(self._years, ensure_ascii=False), encoding="utf-8")
+            partial.replace(self._file)
+        except OSError:  # a read-only cache folder: computed again next start
+            pass
+
+
+def _holidays_version() -> str:
+    """The installed ``holidays`` package's version, from its dist-info folder's name, read
+    without importing the package (or ``importlib.metadata``, which costs as much)."""
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or not spec.origin:
+        return "ukendt"
+    for dist in Path(spec.origin).parent.parent.glob("holidays-*.dist-info"):
+        return dist.name[len("holidays-"):-len(".dist-info")]
+    return "ukendt"
 
 
 @dataclass(frozen=True)
@@ -118,8 +177,8 @@ class BusinessCalendar:
         return calendar
 
     @cached_property
-    def _holidays(self) -> holidays.HolidayBase:
-        return holidays.country_holidays("DK", categories=("public",), language="da")
+    def _holidays(self) -> Holidays:
+        return Holidays()
 
     def day(self, d: date) -> DayHours:
         """The week's hours, closed on a Danish public holiday; a special day (dated, or yearly

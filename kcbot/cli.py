@@ -155,8 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="tallene som JSON")
     bench.add_argument("--rest", action="store_true",
                        help="REST-kanalen mod en bar Sanic-ekko-app, samme klient og belastning")
-    bench.add_argument("--concurrency", type=int, default=100, metavar="N",
-                       help="samtidige afsendere ved --rest (100)")
+    bench.add_argument("--concurrency", type=int, default=None, metavar="N",
+                       help="samtidige afsendere ved --rest (standard: 1, 10 og 100)")
+    bench.add_argument("--growth", action="store_true",
+                       help="rapporter, køen og konsollens opdatering mod databasens størrelse "
+                            "(7, 30 og 120 dage, eller --db)")
+    bench.add_argument("--days", default="7,30,120", metavar="D,D,…",
+                       help="databasernes længde i dage ved --growth (7,30,120)")
+    bench.add_argument("--per-day", type=int, default=300, metavar="N",
+                       help="samtaler pr. dag ved --growth (300)")
     bench.add_argument("--workers", type=int, default=None, metavar="N",
                        help="ved --rest --database-url: PostgreSQL med 1 og N arbejdere ved "
                             "siden af SQLite med 1 (2)")
@@ -674,7 +681,7 @@ def cmd_content(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from kcbot.bench import print_result, run_bench
 
-    if args.conversations < 1 or args.concurrency < 1:
+    if args.conversations < 1 or (args.concurrency is not None and args.concurrency < 1):
         raise KcbotError("--conversations og --concurrency skal være mindst 1.")
     if args.rest and (args.workers is not None or _settings(args).database_url):
         from kcbot.bench_scale import print_scale, run_scale_bench
@@ -685,12 +692,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
         workers = 2 if args.workers is None else args.workers
         if not 1 <= workers <= 16:
             raise KcbotError("--workers skal være 1 til 16.")
-        print_scale(run_scale_bench(url, workers, args.concurrency), args.json)
+        print_scale(run_scale_bench(url, workers, args.concurrency or 100), args.json)
         return 0
     if args.rest:
-        from kcbot.bench_rest import print_rest, run_rest_bench
+        from kcbot.bench_rest import print_rests, run_rest_bench
 
-        print_rest(run_rest_bench(args.concurrency), args.json)
+        levels = (args.concurrency,) if args.concurrency else (1, 10, 100)
+        print_rests([run_rest_bench(level) for level in levels], args.json)
+        return 0
+    if args.growth:
+        from pathlib import Path
+
+        from kcbot.bench_growth import print_growth, run_growth
+
+        try:
+            days = tuple(int(d) for d in args.days.split(","))
+        except ValueError:
+            days = ()
+        if not days or min(days) < 1 or max(days) > MAX_SIMULATE_DAYS or not (
+                1 <= args.per_day <= MAX_PER_DAY):
+            raise KcbotError(f"--days skal være dage fra 1 til {MAX_SIMULATE_DAYS} adskilt af "
+                             f"komma, og --per-day 1 til {MAX_PER_DAY}.")
+        given = getattr(args, "db", None)  # only a --db on the command line, not KCBOT_DB
+        if given and not Path(given).is_file():
+            raise KcbotError(f"Databasen {given} findes ikke.")
+
+        def progress(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+
+        print_growth(run_growth(Settings.from_env(None), days, args.per_day,
+                                [Path(given)] if given else None, progress), args.json)
         return 0
     print_result(run_bench(args.conversations, _settings(args)), args.json)
     return 0

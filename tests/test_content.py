@@ -101,3 +101,23 @@ def test_a_rule_change_is_an_edit_of_the_rule_table(dialogues: Path, tmp_path: P
     )
     result = kcbot("test", str(dialogue), env={"KCBOT_DIALOGUES_DIR": str(dialogues)})
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+
+
+def test_libyaml_reads_every_data_file_as_the_python_parser_does(tmp_path: Path) -> None:
+    """kcbot reads its data with libyaml's parser when PyYAML has it (a tenth of the time);
+    every file must come out the same, 'ja', 'no' and 'on' as text, and a broken file is
+    still a Danish error that names the file and the line."""
+    from kcbot.yamlio import KcbotLoader, PureKcbotLoader, load_yaml
+
+    files = sorted([*(REPO / "dialogues").rglob("*.yml"), *(REPO / "intents").rglob("*.yml")])
+    assert len(files) > 20
+    for path in files:
+        assert load_yaml(path) == load_yaml(path, PureKcbotLoader), path
+    words = tmp_path / "ord.yml"
+    words.write_text("svar: [ja, nej, no, on, off, yes]\nsand: true\n", encoding="utf-8")
+    assert load_yaml(words, KcbotLoader) == {"svar": ["ja", "nej", "no", "on", "off", "yes"],
+                                             "sand": True}
+    broken = tmp_path / "brudt.yml"
+    broken.write_text("a: 1\nb: [1, 2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"brudt\.yml.*linje \d+: ugyldig YAML"):
+        load_yaml(broken)

@@ -32,3 +32,38 @@ def test_core_imports_neither_textual_nor_sklearn_when_the_cache_is_warm(nlu) ->
     assert "sklearn" not in modules
     # the report formats load their libraries only when asked for html or xlsx
     assert "pygal" not in modules and "openpyxl" not in modules
+
+
+FIRST_REPLY = r"""
+import asyncio, json, sys
+from pathlib import Path
+from kcbot.clock import FrozenClock
+from kcbot.config import Settings
+from kcbot.dialogue import Engine
+
+async def main():
+    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock())
+    result = await engine.turn("a", "hvornår har I åbent?")
+    await engine.close()
+    print(json.dumps({"reply": "\n".join(r.text for r in result.replies),
+                      "modules": sorted(m.split(".")[0] for m in sys.modules)}))
+
+asyncio.run(main())
+"""
+
+
+def test_a_warm_start_reads_the_holidays_from_the_cache(nlu, cache_dir, tmp_path) -> None:
+    """The first start builds the year's holidays with the ``holidays`` package and keeps them
+    in the cache folder; the next start answers the same without importing the package."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def first_reply(name: str) -> dict:
+        out = subprocess.run([sys.executable, "-c", FIRST_REPLY, str(tmp_path / name)],
+                             capture_output=True, env=env, timeout=120, check=True)
+        return json.loads(out.stdout)
+
+    for old in cache_dir.glob("helligdage-*"):
+        old.unlink()  # another test's start may have filled it
+    cold, warm = first_reply("cold.sqlite3"), first_reply("warm.sqlite3")
+    assert "holidays" in cold["modules"] and "holidays" not in warm["modules"]
+    assert cold["reply"] == warm["reply"] and "åbent" in cold["reply"]

@@ -164,3 +164,23 @@ def test_xlsx_report_has_the_numbers(db: Path, tmp_path: Path) -> None:
     assert ("Jobcenter", "Sager oprettet", 1, 0) in queues
     days = list(book["Dage"].iter_rows(min_row=2, values_only=True))
     assert len(days) == 7 and days[1][1] == 4  # Tuesday's four conversations
+
+
+def test_bench_growth_times_reports_queue_and_poll_on_a_given_store(db: Path) -> None:
+    import json
+
+    out = kcbot("bench", "--growth", "--db", str(db), "--json")
+    assert out.returncode == 0, out.stderr.decode()
+    (row,) = json.loads(out.stdout)
+    assert row["store"] == db.name and row["conversations"] == 6 and row["tickets"] >= 1
+    assert set(row["timings_ms"]) == {"report week", "report month", "report quarter", "Sager",
+                                      "Sager, én kø", "Overblik"}
+    assert all(value >= 0 for value in row["timings_ms"].values())
+    table = kcbot("bench", "--growth", "--db", str(db)).stdout.decode()
+    assert "report month" in table and db.name in table
+
+
+def test_bench_growth_refuses_a_store_that_is_not_there(tmp_path: Path) -> None:
+    out = kcbot("bench", "--growth", "--db", str(tmp_path / "ingen.sqlite3"))
+    assert out.returncode == 2 and "findes ikke" in out.stderr.decode()
+    assert not (tmp_path / "ingen.sqlite3").exists()

@@ -59,16 +59,17 @@ class IntentModel:
         values /= np.linalg.norm(values)
         return values @ self.weights[idx] + self.bias
 
-    def rank(self, text: str) -> list[tuple[str, float]]:
-        """All intents with calibrated confidences, best first. Empty if nothing is known."""
+    def rank(self, text: str, top: int | None = None) -> list[tuple[str, float]]:
+        """The intents with calibrated confidences, best first (the ``top`` best, or all).
+        Empty if nothing is known."""
         z = self.logits(text)
         if z is None:
             return []
         z = z / self.temperature
         p = np.exp(z - z.max())
         p /= p.sum()
-        order = np.argsort(-p)
-        return [(self.classes[i], float(p[i])) for i in order]
+        order = np.argsort(-p)[:top]
+        return [(self.classes[i], float(p[i])) for i in order.tolist()]
 
     # -- persistence ------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ class NLU:
 
     def parse(self, text: str, today: date) -> ParseResult:
         cleaned = clean(text)
-        ranking = self.model.rank(cleaned)[:RANKING_SIZE] if cleaned else []
+        ranking = self.model.rank(cleaned, RANKING_SIZE) if cleaned else []
         entities = self.extractor.extract(cleaned, today) if cleaned else []
         if ranking and ranking[0][1] >= self.threshold:
             intent, confidence = ranking[0]

@@ -17,6 +17,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -42,12 +43,13 @@ OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
 _RECIPIENT = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 IDENTITIES = ("verificeret", "oplyst")
 _MASKED = re.compile(r"^\d{6}-XXXX$")
-# The write-ahead log is copied into the database by a passive checkpoint on aiosqlite's thread
+# The write-ahead log is copied into the database by a passive checkpoint on a thread of its own
 # after this many write transactions (and by the REST channel's idle sweep), never on a commit
 # on the loop; the inline connection's own auto-checkpoint is only a backstop for a log that
 # nothing else empties (pages of 4 KiB: about 40 MB).
-CHECKPOINT_EVERY = 500
+CHECKPOINT_EVERY = 100
 AUTOCHECKPOINT_BACKSTOP = 10_000
+WAL_SIZE_LIMIT = 32 * 1024 * 1024  # a log that grew once is cut back to this when it restarts
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,8 @@ class SQLiteStore(OutboxMethods):
         self._write_lock = asyncio.Lock()  # the inline connection's transactions
         self._inline: InlineConnection | None = None
         self._commits = 0
-        self._checkpointing: asyncio.Task[None] | None = None
+        self._checkpointer: ThreadPoolExecutor | None = None
+        self._checkpointing: Future[None] | None = None
         self._key: DataKey | None = None
 
     @property
@@ -211,8 +214,9 @@ class SQLiteStore(OutboxMethods):
             await store.close()
 
     async def close(self) -> None:
-        if self._checkpointing is not None:
-            await asyncio.gather(self._checkpointing, return_exceptions=True)
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.shutdown)
+            self._checkpointer = None
         if self._inline is not None:
             # closed first, so aiosqlite's connection is the last and checkpoints on its thread
             self._inline.raw.close()
@@ -232,6 +236,7 @@ class SQLiteStore(OutboxMethods):
             raw.execute("PRAGMA foreign_keys = ON")
             raw.execute("PRAGMA secure_delete = ON")
             raw.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_BACKSTOP}")
+            raw.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             raw.row_factory = sqlite3.Row
         except sqlite3.DatabaseError as exc:
             raise _store_error(self.path, exc) from None
@@ -378,16 +383,25 @@ class SQLiteStore(OutboxMethods):
             self.checkpoint_soon()
 
     def checkpoint_soon(self) -> None:
-        """Start a passive checkpoint on aiosqlite's thread, unless one is running: it copies
-        what it can of the write-ahead log without waiting for readers or writers."""
+        """Start a passive checkpoint on a thread of its own, unless one is running: it copies
+        what it can of the write-ahead log without waiting for readers or writers. Submitted at
+        once, so it runs even while turns keep the loop busy."""
+        if str(self.path) == ":memory:":
+            return
         if self._checkpointing is not None and not self._checkpointing.done():
             return
-        self._checkpointing = asyncio.ensure_future(self._passive_checkpoint())
+        if self._checkpointer is None:
+            self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="kcbot-checkpoint")
+        self._checkpointing = self._checkpointer.submit(self._passive_checkpoint)
 
-    async def _passive_checkpoint(self) -> None:
+    def _passive_checkpoint(self) -> None:
         try:
-            await self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except (sqlite3.Error, ValueError):  # busy or closing: the next one copies it
+            con = sqlite3.connect(self.path, isolation_level=None, timeout=0)
+            try:
+                con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error:  # busy or gone: the next one copies it
             pass
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:

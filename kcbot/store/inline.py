@@ -9,8 +9,8 @@ another task getting in between, and costs what its statements cost.
 
 What would block the loop is kept off it: the connection has no busy timeout (a lock another
 process holds is waited for with ``asyncio.sleep``, see ``Store.transaction``), and it never
-checkpoints the write-ahead log on a commit (``Store`` runs passive checkpoints on aiosqlite's
-thread instead). Long reads (reports, the console's lists) stay on aiosqlite's thread and
+checkpoints the write-ahead log on a commit (``Store`` runs passive checkpoints on a thread
+of its own instead). Long reads (reports, the console's lists) stay on aiosqlite's thread and
 connection; in WAL mode they read the last commit and never wait for a writer.
 """
 

@@ -183,4 +183,26 @@ MIGRATIONS: list[str] = [
                sum(outcome = 'overdraget') AS overdraget, sum(outcome = 'afbrudt') AS afbrudt
         FROM conversations GROUP BY day;
     """,
+    # 6: indexes, so reports, lists and sweeps cost what their period or page costs, not what
+    # the whole store holds (``kcbot bench --growth`` draws the curve; tests/test_query_plans.py
+    # checks that none of these queries scans a table). A ticket by its conversation and queue
+    # (a queue's report), by creation and by deadline whatever its status (a period's tickets,
+    # and the whole queue by deadline page by page, in the index's order without a sort), by
+    # status and deadline with the id (a page of open tickets sorted from the index alone, in
+    # all queues or in one);
+    # the conversations not yet ended by last activity (the idle sweep); a conversation's
+    # citizen messages (its topic and message count, read from the index alone) and its
+    # fallback events (counted without parsing every event's JSON).
+    """
+    CREATE INDEX turns_user ON turns (conversation_id, seq, intent) WHERE speaker = 'user';
+    CREATE INDEX events_fallback ON events (conversation_id)
+        WHERE json_extract(event, '$.event') = 'fallback';
+    CREATE INDEX tickets_conversation ON tickets (conversation_id, queue);
+    CREATE INDEX tickets_created ON tickets (created);
+    CREATE INDEX tickets_deadline ON tickets (due, id);
+    DROP INDEX tickets_due;
+    CREATE INDEX tickets_status_due ON tickets (status, due, id);
+    CREATE INDEX tickets_queue ON tickets (queue, status, due, id);
+    CREATE INDEX conversations_open ON conversations (last_activity) WHERE ended IS NULL;
+    """,
 ]

@@ -283,8 +283,8 @@ class TicketService:
         if status:
             where.append("status = ?")
             params.append(status)
-        if open_only or overdue or due_today:
-            where.append("status != 'afsluttet'")
+        if open_only or overdue or due_today:  # by name, so the (status, due) index is used
+            where.append(f"status IN ({', '.join(repr(s) for s in OPEN)})")
         if overdue:
             where.append("due < ?")
             params.append(now.isoformat(timespec="seconds"))

@@ -1,0 +1,107 @@
+"""The queries a report, the console's poll, the queue and the idle sweep run must find their rows
+through an index: a full table scan costs what the whole store holds, so a 120-day store would
+report ten times slower than a 12-day one (issue 16). The queries are captured as the code runs
+them, so a rewritten query is checked too, and each one's ``EXPLAIN QUERY PLAN`` is read."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from kcbot.clock import TZ, FrozenClock
+from kcbot.config import Settings
+from kcbot.dialogue import Engine
+from kcbot.reports import open_tickets, report, trend
+from kcbot.store import Store
+from kcbot.tickets import TicketService
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
+# "SCAN t" reads every row of table t; "SCAN t USING ... INDEX" or "SEARCH" does not
+_FULL_SCAN = re.compile(r"^SCAN (\w+)(?! USING (?:COVERING )?INDEX)")
+
+
+class Recorder:
+    """The store's reads outside a transaction, as (sql, params)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.queries: list[tuple[str, tuple]] = []
+        self._fetchall = store.fetchall
+
+        async def fetchall(sql: str, params=()):  # type: ignore[no-untyped-def]
+            self.queries.append((sql, tuple(params)))
+            return await self._fetchall(sql, params)
+
+        store.fetchall = fetchall  # type: ignore[method-assign]
+
+    async def scans(self) -> list[tuple[str, str]]:
+        """(query, plan line) for every full table scan among the recorded queries."""
+        found = []
+        for sql, params in self.queries:
+            for row in await self._fetchall(f"EXPLAIN QUERY PLAN {sql}", params):
+                if _FULL_SCAN.match(row["detail"]):
+                    found.append((sql, row["detail"]))
+        return found
+
+
+async def _store(path: Path) -> Store:
+    store = await Store.open(path, FrozenClock(NOW))
+    tickets = TicketService.open(store)
+    for number in range(3):
+        conversation = await store.start_conversation("chat", f"borger-{number}")
+        await store.record_turn(conversation, ("jeg vil klage", "klage", 0.9), ["Ok"],
+                                [{"event": "fallback"}], {})
+        await store.end_conversation(conversation, "overdraget")
+        await tickets.create(conversation, "klage", "Klage over sagsbehandling")
+    return store
+
+
+async def test_the_reports_read_only_the_period(tmp_path: Path) -> None:
+    store = await _store(tmp_path / "plans.sqlite3")
+    recorder = Recorder(store)
+    try:
+        for period in ("week", "month", "quarter"):
+            await report(store, period, NOW.date(), NOW)
+        await trend(store, NOW.date(), 30)
+        await open_tickets(store, NOW)
+        assert len(recorder.queries) >= 10  # the report's queries were all seen
+        assert await recorder.scans() == []
+    finally:
+        await store.close()
+
+
+async def test_the_queue_pages_by_index(tmp_path: Path) -> None:
+    store = await _store(tmp_path / "plans.sqlite3")
+    recorder = Recorder(store)
+    tickets = TicketService.open(store)
+    try:
+        # what the Sager tab polls: open tickets by deadline, per queue, overdue, due today
+        await tickets.page(open_only=True)
+        await tickets.page(open_only=True, queue="jobcenter")
+        await tickets.page(overdue=True)
+        await tickets.page(due_today=True)
+        await tickets.page(status="ny", sort="due")
+        assert len(recorder.queries) == 10  # a count and a page each
+        assert await recorder.scans() == []
+    finally:
+        await store.close()
+
+
+async def test_the_idle_sweep_reads_only_open_conversations(tmp_path: Path, nlu) -> None:
+    path = tmp_path / "plans.sqlite3"
+    store = await _store(path)
+    engine = await Engine.open(Settings(db_path=path), store.clock, store=store, nlu=nlu)
+    recorder = Recorder(store)
+    try:
+        store.clock.set(NOW + timedelta(hours=2))  # type: ignore[attr-defined]
+        await engine.expire_idle()
+        assert recorder.queries
+        assert await recorder.scans() == []
+        # not the index on last activity, which holds every conversation ever ended as well
+        (sql, params), = recorder.queries
+        plan = [row["detail"] for row in await store.fetchall(f"EXPLAIN QUERY PLAN {sql}",
+                                                               params)]
+        assert any("conversations_open" in line for line in plan), plan
+    finally:
+        await engine.close()
