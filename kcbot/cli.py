@@ -28,6 +28,11 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         help="SQLite-databasen (standard: KCBOT_DB eller brugerens datamappe)",
     )
     parser.add_argument(
+        "--database-url", metavar="URL", default=default,
+        help="PostgreSQL i stedet for SQLite: postgresql://bruger:kode@vært/db "
+             "(standard: KCBOT_DATABASE_URL)",
+    )
+    parser.add_argument(
         "--now", metavar="TID", default=default,
         help="frys uret, fx 2026-11-24T09:00 (Europe/Copenhagen)",
     )
@@ -105,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve, suppress=True)
     serve.add_argument("--host", default="127.0.0.1", help="adresse (127.0.0.1)")
     serve.add_argument("--port", type=int, default=5005, help="port (5005)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="antal arbejdsprocesser på samme port (1; over 1 kræver PostgreSQL)")
     serve.set_defaults(handler=cmd_serve)
 
     actions = sub.add_parser("actions", help="kcbots handlinger på Rasas action-server")
@@ -160,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="databasernes længde i dage ved --growth (7,30,120)")
     bench.add_argument("--per-day", type=int, default=300, metavar="N",
                        help="samtaler pr. dag ved --growth (300)")
+    bench.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="ved --rest --database-url: PostgreSQL med 1 og N arbejdere ved "
+                            "siden af SQLite med 1 (2)")
     bench.set_defaults(handler=cmd_bench)
 
     outbox = sub.add_parser("outbox", help="udbakken: send, vis og send igen")
@@ -182,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="vis databasens placering og skema-version")
     _common(db, suppress=True)
+    dsub = db.add_subparsers(dest="action", metavar="HANDLING")
+    d_migrate = dsub.add_parser("migrate", help="kopiér SQLite-databasen (--db) til PostgreSQL")
+    d_migrate.add_argument("--to", required=True, metavar="URL",
+                           help="den nye, tomme PostgreSQL-database: postgresql://…")
+    _common(d_migrate, suppress=True)
     db.set_defaults(handler=cmd_db)
     return parser
 
@@ -193,6 +208,10 @@ MAX_STALE_DAYS = 36_500
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(getattr(args, "db", None), getattr(args, "database_url", None))
+
+
 def make_clock(args: argparse.Namespace) -> Clock:
     return FrozenClock(parse_local(args.now)) if getattr(args, "now", None) else SystemClock()
 
@@ -201,7 +220,7 @@ def cmd_nlu(args: argparse.Namespace) -> int:
     from kcbot.config import data_path
     from kcbot.nlu import NLU, load_training_data
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     if args.evaluate:
         from kcbot.nlu.evaluate import evaluate
 
@@ -230,11 +249,11 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     from kcbot.store import Store
     from kcbot.tickets import TicketService
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     clock = make_clock(args)
 
     async def run() -> None:
-        async with Store.connect(settings.db_path, clock) as store:
+        async with Store.connect(settings.store_target, clock) as store:
             service = TicketService.open(store)
             now = clock.now()
             if args.action == "list":
@@ -288,17 +307,45 @@ def cmd_db(args: argparse.Namespace) -> int:
     from kcbot import datakey
     from kcbot.store import MIGRATIONS, Store
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
+    if getattr(args, "action", None) == "migrate":
+        return _db_migrate(args)
 
     async def info() -> None:
-        async with Store.connect(settings.db_path, make_clock(args)) as store:
+        async with Store.connect(settings.store_target, make_clock(args)) as store:
             version = await store.schema_version()
-            print(f"database: {store.path}")
+            print(f"database: {store.location}")
             print(f"skema-version: {version} (denne kcbot: {len(MIGRATIONS)})")
             print(f"samtaler: {await store.conversation_count()}")
         print(f"datanøgle (CPR-kryptering): {datakey.describe()}")
 
     asyncio.run(info())
+    return 0
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kcbot.config import _checked_url
+    from kcbot.store.copy import copy_to_postgres
+    from kcbot.store.db import SQLiteStore
+    from kcbot.store.postgres import PostgresStore
+
+    url = _checked_url(args.to, "--to")
+    source_path = Settings.from_env(getattr(args, "db", None), None).db_path
+    if not source_path.exists():
+        raise KcbotError(f"Der er ingen SQLite-database i {source_path} at kopiere.")
+    clock = make_clock(args)
+
+    async def run() -> None:
+        async with SQLiteStore.connect(source_path, clock) as source, \
+                PostgresStore.connect(url, clock) as target:
+            print(f"kopierer {source.location} til {target.location}")
+            await copy_to_postgres(source, target, lambda t: print(t.line(), flush=True))
+            print("Kopien er kontrolleret: samme antal rækker og samme kontrolsum i hver "
+                  "tabel. Brug nu KCBOT_DATABASE_URL (og samme KCBOT_DATA_KEY).")
+
+    asyncio.run(run())
     return 0
 
 
@@ -309,7 +356,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from kcbot.dialogue import Engine
 
     async def run() -> int:
-        engine = await Engine.open(Settings.from_env(args.db), make_clock(args))
+        engine = await Engine.open(_settings(args), make_clock(args))
         try:
             return await chat(engine, sender=args.sender, debug=args.debug)
         finally:
@@ -337,7 +384,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         else:
             print(f"FEJL {result.name}: " + "; ".join(result.failures))
 
-    results = asyncio.run(run_files(files, Settings.from_env(args.db), on_result=line))
+    results = asyncio.run(run_files(files, _settings(args), on_result=line))
     failed = sum(not r.passed for r in results)
     if args.json:
         report: dict[str, object] = {"passed": len(results) - failed, "failed": failed}
@@ -359,7 +406,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     from kcbot.firstrun import FirstRun, demo_path, offer
     from kcbot.store import Store
 
-    settings = Settings.from_env(getattr(args, "db", None))
+    settings = _settings(args)
     clock = make_clock(args)
 
     async def count(path) -> int:  # type: ignore[no-untyped-def]
@@ -367,7 +414,9 @@ def cmd_console(args: argparse.Namespace) -> int:
             return await store.conversation_count()
 
     start = FirstRun(settings)
-    if sys.stdin.isatty() and sys.stdout.isatty() and asyncio.run(count(settings.db_path)) == 0:
+    # a shared PostgreSQL store is the municipality's: no demo traffic is offered there
+    if settings.database_url is None and sys.stdin.isatty() and sys.stdout.isatty() \
+            and asyncio.run(count(settings.db_path)) == 0:
         demo = demo_path(settings.db_path)
         start = offer(settings, asyncio.run(count(demo)) if demo.exists() else 0)
     from kcbot.console.app import run_console
@@ -381,28 +430,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from kcbot.channels.guard import GuardedProtocol, RestLimits, raise_file_limit
     from kcbot.channels.rest import create_app, is_loopback
+    from kcbot.channels.workers import WORKER_INDEX_ENV, serve_workers, worker_socket
     from kcbot.config import IdentitySettings, RetentionSettings, SmtpSettings, WebchatSettings
 
+    settings = _settings(args)
+    sock = worker_socket(args.host, args.port)  # in a worker of `serve --workers N`; the
+    # parent checked everything below
     token = os.environ.get("KCBOT_TOKEN") or None
-    if token is None and not is_loopback(args.host):
-        print(f"kcbot: ADVARSEL: {args.host} er ikke kun denne maskine, og der er ingen "
-              "KCBOT_TOKEN. Alle på netværket kan skrive som en hvilken som helst borger.",
-              file=sys.stderr)
     smtp = SmtpSettings.from_env()
-    for warning in _delivery_warnings(smtp, public=not is_loopback(args.host)):
-        print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
-    _check_address(args.host, args.port)
+    if sock is None:
+        if args.workers < 1:
+            raise KcbotError("--workers skal være mindst 1.")
+        if args.workers > 1 and settings.database_url is None:
+            raise KcbotError(
+                "--workers over 1 kræver PostgreSQL (--database-url eller KCBOT_DATABASE_URL): "
+                "SQLite har én skriver ad gangen og holder rækkefølgen pr. afsender i én "
+                "proces, så flere arbejdere på samme fil giver ingen gevinst, kun længere "
+                "svartider.")
+        if token is None and not is_loopback(args.host):
+            print(f"kcbot: ADVARSEL: {args.host} er ikke kun denne maskine, og der er ingen "
+                  "KCBOT_TOKEN. Alle på netværket kan skrive som en hvilken som helst borger.",
+                  file=sys.stderr)
+        for warning in _delivery_warnings(smtp, public=not is_loopback(args.host)):
+            print(f"kcbot: ADVARSEL: {warning}", file=sys.stderr)
+        _check_address(args.host, args.port)
+        if args.workers > 1:
+            # the URL goes by the environment, not the command line (ps shows that)
+            os.environ["KCBOT_DATABASE_URL"] = str(settings.database_url)
+            child = [*(["--now", args.now] if getattr(args, "now", None) else []),
+                     *(["-v"] if getattr(args, "verbose", False) else [])]
+            return serve_workers(child, args.host, args.port, args.workers)
     limits = RestLimits.from_env()
     before, after = raise_file_limit()
     if after < 4 * limits.connections_per_ip:
         print(f"kcbot: ADVARSEL: kun {after} åbne filer tilladt (ulimit -n); hæv grænsen, så "
               "mange forbindelser ikke kan udsulte borgerne.", file=sys.stderr)
-    app = create_app(Settings.from_env(args.db), make_clock(args), token=token, limits=limits,
+    # one worker purges at night; the others would only wait for its locks
+    purging = os.environ.get(WORKER_INDEX_ENV, "0") == "0"
+    app = create_app(settings, make_clock(args), token=token, limits=limits,
                      identity=IdentitySettings.from_env(), smtp=smtp,
                      webchat=WebchatSettings.from_env(),
-                     retention=RetentionSettings.from_env())
-    app.run(host=args.host, port=args.port, single_process=True, access_log=False,
-            motd=False, protocol=GuardedProtocol)
+                     retention=RetentionSettings.from_env() if purging else None,
+                     name=f"kcbot{os.environ.get(WORKER_INDEX_ENV, '')}")
+    if sock is not None:
+        app.run(sock=sock, single_process=True, access_log=False, motd=False,
+                protocol=GuardedProtocol)
+    else:
+        app.run(host=args.host, port=args.port, single_process=True, access_log=False,
+                motd=False, protocol=GuardedProtocol)
     return 0
 
 
@@ -412,12 +487,12 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from kcbot.config import RetentionSettings
     from kcbot.store import Store, purge
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     retention = RetentionSettings.from_env()
     clock = make_clock(args)
 
     async def run() -> None:
-        async with Store.connect(settings.db_path, clock) as store:
+        async with Store.connect(settings.store_target, clock) as store:
             report = await purge(store, clock.now(), retention)
         print(report.line())
 
@@ -452,11 +527,11 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from kcbot.labels import when
     from kcbot.store import Store
 
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     clock = make_clock(args)
 
     async def run() -> int:
-        async with Store.connect(settings.db_path, clock) as store:
+        async with Store.connect(settings.store_target, clock) as store:
             if args.action == "list":
                 rows = [store.outbox_dict(r) for r in await store.outbox_list(args.status)]
                 if args.json:
@@ -534,7 +609,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                          f"{MAX_YEAR}.")
 
     async def run() -> ReportData:
-        async with Store.connect(Settings.from_env(args.db).db_path, clock) as store:
+        async with Store.connect(_settings(args).store_target, clock) as store:
             return await collect(store, args.period, on, clock.now())
 
     data = asyncio.run(run())
@@ -558,7 +633,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                          f"{MAX_PER_DAY}.")
     end = make_clock(args).now()
     first = (end - timedelta(days=args.days)).date()
-    settings = Settings.from_env(args.db)
+    settings = _settings(args)
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -645,6 +720,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.conversations < 1 or (args.concurrency is not None and args.concurrency < 1):
         raise KcbotError("--conversations og --concurrency skal være mindst 1.")
+    if args.rest and (args.workers is not None or _settings(args).database_url):
+        from kcbot.bench_scale import print_scale, run_scale_bench
+
+        url = _settings(args).database_url
+        if url is None:
+            raise KcbotError("--workers kræver --database-url (eller KCBOT_DATABASE_URL).")
+        workers = 2 if args.workers is None else args.workers
+        if not 1 <= workers <= 16:
+            raise KcbotError("--workers skal være 1 til 16.")
+        print_scale(run_scale_bench(url, workers, args.concurrency or 100), args.json)
+        return 0
     if args.rest:
         from kcbot.bench_rest import print_rests, run_rest_bench
 
@@ -674,7 +760,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print_growth(run_growth(Settings.from_env(None), days, args.per_day,
                                 [Path(given)] if given else None, progress), args.json)
         return 0
-    print_result(run_bench(args.conversations, Settings.from_env(args.db)), args.json)
+    print_result(run_bench(args.conversations, _settings(args)), args.json)
     return 0
 
 
@@ -707,3 +793,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        asyncpg = sys.modules.get("asyncpg")  # loaded only when the store is PostgreSQL
+        if asyncpg is None or not isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+            raise
+        print(f"kcbot: PostgreSQL-databasen fejlede: {exc}. Prøv igen, eller tjek serveren.",
+              file=sys.stderr)
+        return EXIT_USAGE

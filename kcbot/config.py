@@ -172,6 +172,9 @@ class RetentionSettings:
 @dataclass(frozen=True)
 class Settings:
     db_path: Path = field(default_factory=lambda: default_db_path())
+    # KCBOT_DATABASE_URL=postgresql://…: the shared PostgreSQL store instead of the SQLite
+    # file (several workers or machines; README "Scaling beyond one machine").
+    database_url: str | None = field(default_factory=lambda: default_database_url())
     cache_dir: Path = field(
         default_factory=lambda: Path(
             os.environ.get("KCBOT_CACHE_DIR") or platformdirs.user_cache_dir(APP)
@@ -196,11 +199,35 @@ class Settings:
 
     def with_db(self, path: Path) -> Settings:
         """The same settings on another store (a throw-away one for tests and benchmarks)."""
-        return dataclasses.replace(self, db_path=path)
+        return dataclasses.replace(self, db_path=path, database_url=None)
+
+    @property
+    def store_target(self) -> str | Path:
+        """What ``Store.open`` takes: the PostgreSQL URL when one is set, else the file."""
+        return self.database_url or self.db_path
 
     @classmethod
-    def from_env(cls, db: str | os.PathLike[str] | None = None) -> Settings:
-        return cls(db_path=Path(db)) if db else cls()
+    def from_env(cls, db: str | os.PathLike[str] | None = None,
+                 database_url: str | None = None) -> Settings:
+        """``db`` (``--db``) names an SQLite file and wins over ``KCBOT_DATABASE_URL``;
+        ``database_url`` (``--database-url``) wins over both."""
+        if database_url:
+            return cls(database_url=_checked_url(database_url, "--database-url"))
+        return cls(db_path=Path(db), database_url=None) if db else cls()
+
+
+def _checked_url(url: str, name: str) -> str:
+    from kcbot.store.base import is_database_url
+
+    if not is_database_url(url):
+        raise ConfigError(f"{name}: {url!r} er ikke en PostgreSQL-adresse "
+                          "(postgresql://bruger:kode@vært:5432/database).")
+    return url
+
+
+def default_database_url() -> str | None:
+    url = _env("KCBOT_DATABASE_URL")
+    return _checked_url(url, "KCBOT_DATABASE_URL") if url else None
 
 
 def default_db_path() -> Path:

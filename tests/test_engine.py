@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ from kcbot.identity import Identity
 
 
 @pytest.fixture
-async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "engine.sqlite3"), clock, nlu=nlu)
+async def engine(backend_settings: Settings, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
+    # every engine test runs on both stores: SQLite and a real PostgreSQL server
+    engine = await Engine.open(backend_settings, clock, nlu=nlu)
     yield engine
     await engine.close()
 
@@ -222,8 +222,9 @@ async def test_expire_idle_closes_quiet_conversations(engine, clock: FrozenClock
     assert await engine.store.active_conversation("chat", "a") is None
 
 
-async def test_state_survives_a_new_process(tmp_path: Path, clock: FrozenClock, nlu) -> None:
-    settings = Settings(db_path=tmp_path / "restart.sqlite3")
+async def test_state_survives_a_new_process(backend_settings: Settings, clock: FrozenClock,
+                                            nlu) -> None:
+    settings = backend_settings
     first = await Engine.open(settings, clock, nlu=nlu)
     await first.turn("a", "jeg skal melde afbud til min jobsamtale i morgen")
     await first.close()

@@ -4,7 +4,6 @@ messages that carry no more than the receiver needs."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from kcbot.dialogue import Engine
 
 
 @pytest.fixture
-async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "j.sqlite3"), clock, nlu=nlu)
+async def engine(backend_settings: Settings, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
+    engine = await Engine.open(backend_settings, clock, nlu=nlu)
     yield engine
     await engine.close()
 

@@ -13,20 +13,27 @@ import pytest
 
 from kcbot.channels.client import Client, Response
 from kcbot.channels.rest import RateLimiter
+from tests.conftest import BACKENDS
+from tests.pg import query, where_args
 from tests.servers import Server, running
 
 WEBHOOK = "/webhooks/rest/webhook"
 NOW = ["--now", "2026-11-24T09:15"]
 
 
-def serve(folder: Path, db: Path, env: dict[str, str] | None = None):
-    return running(["-m", "kcbot", "serve", "--db", str(db), *NOW], folder, "/health", env=env)
+def serve(folder: Path, db: Path | str, env: dict[str, str] | None = None):
+    return running(["-m", "kcbot", "serve", *where_args(db), *NOW], folder, "/health", env=env)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[Server, Path | str]]:
+    """One ``kcbot serve`` per backend: on an SQLite file and on a real PostgreSQL server."""
     folder = tmp_path_factory.mktemp("rest")
-    db = folder / "rest.sqlite3"
+    if request.param == "postgres":
+        db: Path | str = request.getfixturevalue("postgres_server").fresh_database()
+    else:
+        db = folder / "rest.sqlite3"
     with serve(folder, db) as server:
         yield server, db
 
@@ -116,13 +123,11 @@ def test_a_retried_message_id_is_answered_from_the_store(server) -> None:
     assert first.json() == second.json()
     for answer in ("Mette Hansen", "150390-2468"):  # who the citizen is, then it registers
         post(srv, {"sender": "retry-1", "message": answer})
-    with sqlite3.connect(db) as con:
-        (conversation,) = con.execute(
-            "SELECT id FROM conversations WHERE sender = 'retry-1'").fetchone()
-        users = con.execute("SELECT count(*) FROM turns WHERE conversation_id = ? AND "
-                            "speaker = 'user'", (conversation,)).fetchone()[0]
-        notes = con.execute("SELECT count(*) FROM journal WHERE conversation_id = ?",
-                            (conversation,)).fetchone()[0]
+    ((conversation,),) = query(db, "SELECT id FROM conversations WHERE sender = 'retry-1'")
+    ((users,),) = query(db, "SELECT count(*) FROM turns WHERE conversation_id = ? AND "
+                        "speaker = 'user'", (conversation,))
+    ((notes,),) = query(db, "SELECT count(*) FROM journal WHERE conversation_id = ?",
+                        (conversation,))
     assert (users, notes) == (4, 1)  # the retry ran no turn of its own
 
 
@@ -145,10 +150,8 @@ def test_two_messages_from_one_sender_at_once_are_processed_in_turn(server) -> N
             await c.close()
 
     asyncio.run(both())
-    with sqlite3.connect(db) as con:
-        rows = con.execute(
-            "SELECT t.seq, t.speaker FROM turns t JOIN conversations c ON c.id = "
-            "t.conversation_id WHERE c.sender = 'twice' ORDER BY t.seq").fetchall()
+    rows = query(db, "SELECT t.seq, t.speaker FROM turns t JOIN conversations c ON c.id = "
+                 "t.conversation_id WHERE c.sender = 'twice' ORDER BY t.seq")
     seqs = [seq for seq, _ in rows]
     assert seqs == list(range(1, len(rows) + 1))  # no gaps, no interleaving
     users = [i for i, (_, speaker) in enumerate(rows) if speaker == "user"]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -34,20 +33,19 @@ async def test_upgrade_keeps_existing_data(tmp_path: Path, clock) -> None:
         await new.fetchall("SELECT * FROM processed_messages")
 
 
-async def test_reopening_applies_nothing_twice(tmp_path: Path, clock) -> None:
-    path = tmp_path / "kcbot.sqlite3"
+async def test_reopening_applies_nothing_twice(store_target, clock) -> None:
     for _ in range(3):
-        async with Store.connect(path, clock) as store:
+        async with Store.connect(store_target, clock) as store:
             rows = await store.fetchall("SELECT version FROM schema_version")
     assert [r[0] for r in rows] == list(range(1, len(MIGRATIONS) + 1))
 
 
-async def test_newer_database_gives_a_clear_error(tmp_path: Path, clock) -> None:
-    path = tmp_path / "future.sqlite3"
-    async with Store.connect(path, clock) as store:
-        await store._db.execute("INSERT INTO schema_version VALUES (99)")
+async def test_newer_database_gives_a_clear_error(store_target, clock) -> None:
+    async with Store.connect(store_target, clock) as store:
+        async with store.transaction() as db:
+            await db.execute("INSERT INTO schema_version VALUES (99)")
     with pytest.raises(StoreError, match="nyere|Opdater kcbot"):
-        await Store.open(path, clock)
+        await Store.open(store_target, clock)
 
 
 async def test_failed_migration_rolls_back(tmp_path: Path, clock) -> None:
@@ -70,29 +68,30 @@ async def test_not_a_database_is_a_store_error(tmp_path: Path, clock) -> None:
         await Store.open(tmp_path, clock)
 
 
-async def test_cpr_never_reaches_turns_events_state_or_journal(tmp_path: Path, clock) -> None:
-    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+async def test_cpr_never_reaches_turns_events_state_or_journal(store_target, clock) -> None:
+    async with Store.connect(store_target, clock) as store:
         conversation = await store.start_conversation("chat", "borger-1")
         await store.add_turn(conversation, "user", f"mit cpr er {CPR}", "jobnet_kode", 0.9)
         await store.add_events(conversation, [{"event": "slot", "name": "cpr", "value": CPR}])
         await store.save_state(conversation, {"slots": {"cpr": "2401901234"}})
         await store.add_journal(conversation, "jobnet_kode", "ny kode", f"borger {CPR}")
         await store.add_outbox(conversation, "brev", "Ny adgangskode", f"til {CPR}", cpr=CPR)
-    raw = sqlite3.connect(tmp_path / "kcbot.sqlite3")
-    for table in ("turns", "events", "conversations", "journal"):
-        dump = " ".join(str(v) for row in raw.execute(f"SELECT * FROM {table}") for v in row)
-        assert "1234" not in dump, table
-        assert "240190-XXXX" in dump, table
-    body, cpr, masked = raw.execute("SELECT body, cpr, cpr_maskeret FROM outbox").fetchone()
+        # every column of every row, as the database holds it
+        for table in ("turns", "events", "conversations", "journal"):
+            dump = " ".join(str(v) for row in await store.fetchall(f"SELECT * FROM {table}")
+                            for v in row)
+            assert "1234" not in dump, table
+            assert "240190-XXXX" in dump, table
+        body, cpr, masked = await store.fetchone("SELECT body, cpr, cpr_maskeret FROM outbox")
     assert body == "til 240190-XXXX"
     assert masked == "240190-XXXX"
     assert cpr.startswith("gAAAAA") and CPR not in cpr  # the one field that holds it, encrypted
 
 
 async def test_the_full_cpr_travels_encrypted_and_comes_back_for_delivery(
-    tmp_path: Path, clock
+    store_target, clock
 ) -> None:
-    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+    async with Store.connect(store_target, clock) as store:
         row_id = await store.add_outbox(None, "jobcenter", "Sygemelding", "x", cpr=CPR,
                                         navn="Mette Hansen", identitet="oplyst")
         row = await store.outbox_row(row_id)
@@ -107,9 +106,9 @@ async def test_the_full_cpr_travels_encrypted_and_comes_back_for_delivery(
 
 
 async def test_turns_are_numbered_in_order_and_times_come_from_the_clock(
-    tmp_path: Path, clock
+    store_target, clock
 ) -> None:
-    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+    async with Store.connect(store_target, clock) as store:
         conversation = await store.start_conversation("chat", "borger-1")
         for text in ("hej", "jeg er syg", "tak"):
             await store.add_turn(conversation, "user", text)
@@ -123,8 +122,8 @@ async def test_turns_are_numbered_in_order_and_times_come_from_the_clock(
             await store.end_conversation(conversation, "maybe")
 
 
-async def test_one_open_ticket_per_conversation_and_category(tmp_path: Path, clock) -> None:
-    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+async def test_one_open_ticket_per_conversation_and_category(store_target, clock) -> None:
+    async with Store.connect(store_target, clock) as store:
         conversation = await store.start_conversation("chat", "borger-1")
         insert = (
             "INSERT INTO tickets (id, conversation_id, queue, category, summary, created, due, "
@@ -132,7 +131,7 @@ async def test_one_open_ticket_per_conversation_and_category(tmp_path: Path, clo
         )
         async with store.transaction() as db:
             await db.execute(insert, ("KC-2026-000001", conversation, "ny"))
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(store.integrity_error):
             async with store.transaction() as db:
                 await db.execute(insert, ("KC-2026-000002", conversation, "ny"))
         async with store.transaction() as db:
@@ -140,9 +139,9 @@ async def test_one_open_ticket_per_conversation_and_category(tmp_path: Path, clo
             await db.execute(insert, ("KC-2026-000003", conversation, "ny"))
 
 
-async def test_a_sender_id_with_a_cpr_is_stored_masked_and_stays_apart(tmp_path: Path,
+async def test_a_sender_id_with_a_cpr_is_stored_masked_and_stays_apart(store_target,
                                                                        clock) -> None:
-    async with Store.connect(tmp_path / "s.sqlite3", clock) as store:
+    async with Store.connect(store_target, clock) as store:
         first = await store.start_conversation("chat", "borger 2401901234")
         second = await store.start_conversation("chat", "borger 2401905678")
         assert await store.active_conversation("chat", "borger 2401901234") == first

@@ -94,10 +94,28 @@ async def test_kcbot_chat_says_so_and_goes_on_when_the_store_stays_locked(engine
 
 
 def test_only_the_stores_own_trouble_counts_as_infrastructure() -> None:
-    from kcbot.dialogue.engine import _infrastructure
+    from kcbot.store.base import sqlite_unavailable as _infrastructure
 
     assert _infrastructure(sqlite3.OperationalError("database is locked"))
     assert _infrastructure(sqlite3.OperationalError("database or disk is full"))
     assert _infrastructure(sqlite3.DatabaseError("database disk image is malformed"))
     assert not _infrastructure(sqlite3.OperationalError("no such column: x"))  # a bug
     assert not _infrastructure(sqlite3.IntegrityError("UNIQUE constraint failed"))
+
+
+def test_on_postgresql_too_only_the_databases_trouble_counts() -> None:
+    import asyncpg
+
+    from kcbot.store.postgres import PostgresStore
+
+    def unavailable(exc: BaseException) -> bool:
+        return PostgresStore.unavailable(None, exc)  # type: ignore[arg-type]
+
+    assert unavailable(asyncpg.exceptions.LockNotAvailableError("lock timeout"))
+    assert unavailable(asyncpg.exceptions.DiskFullError("no space"))
+    assert unavailable(asyncpg.exceptions.DeadlockDetectedError("deadlock"))
+    assert unavailable(asyncpg.exceptions.AdminShutdownError("shutting down"))
+    assert unavailable(asyncpg.exceptions.ConnectionDoesNotExistError("gone"))
+    assert unavailable(ConnectionRefusedError())
+    assert not unavailable(asyncpg.exceptions.UniqueViolationError("duplicate"))  # a bug
+    assert not unavailable(asyncpg.exceptions.UndefinedColumnError("no such column"))

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,9 @@ CAL = BusinessCalendar.load()
 
 
 @pytest.fixture
-async def service(tmp_path: Path, clock):
-    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+async def service(store_target, clock):
+    # every ticket test runs on both stores: SQLite and a real PostgreSQL server
+    async with Store.connect(store_target, clock) as store:
         yield TicketService(store, CAL, Routing.load())
 
 
@@ -95,19 +95,20 @@ async def test_reopen_refuses_when_a_newer_ticket_is_open(service) -> None:
         await service.reopen(old.id, "ab")
 
 
-def test_agent_session_through_the_cli(tmp_path: Path) -> None:
+def test_agent_session_through_the_cli(store_target) -> None:
     import asyncio
 
     from kcbot.clock import FrozenClock, parse_local
 
-    db = tmp_path / "kcbot.sqlite3"
+    db = store_target
 
     async def seed() -> None:
         async with Store.connect(db, FrozenClock(parse_local("2026-11-24T09:15"))) as store:
             await TicketService(store, CAL, Routing.load()).create(None, "ydelse", "penge")
 
     asyncio.run(seed())
-    now = ["--db", str(db), "--now", "2026-11-24T10:00"]
+    where = ["--database-url", db] if isinstance(db, str) else ["--db", str(db)]
+    now = [*where, "--now", "2026-11-24T10:00"]
     listed = kcbot("tickets", "list", "--json", *now)
     assert listed.returncode == 0, listed.stderr.decode()
     (ticket,) = json.loads(listed.stdout)

@@ -75,7 +75,7 @@ async def current() -> AsyncIterator[ActionContext]:
         yield context
         return
     clock = SystemClock()
-    async with Store.connect(Settings().db_path, clock) as store:
+    async with Store.connect(Settings().store_target, clock) as store:
         yield ActionContext.build(store, clock, *_configuration())
 
 

@@ -115,7 +115,7 @@ class KcbotConsole(App[None]):
     async def on_mount(self) -> None:
         if self._store is None:
             try:
-                self._store = await Store.open(self.settings.db_path, self.clock)
+                self._store = await Store.open(self.settings.store_target, self.clock)
             except KcbotError as exc:
                 self.notify(str(exc), severity="error", timeout=30)
                 return

@@ -24,7 +24,6 @@ import dataclasses
 import json
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -150,7 +149,7 @@ class Engine:
     async def open(cls, settings: Settings, clock: Clock, store: Store | None = None,
                    nlu: NLU | None = None) -> Engine:
         owned = store is None
-        store = store or await Store.open(settings.db_path, clock,
+        store = store or await Store.open(settings.store_target, clock,
                                           busy_timeout_ms=settings.busy_timeout_ms)
         try:
             folder = data_path("dialogues")
@@ -190,8 +189,8 @@ class Engine:
             try:
                 return await self._guarded_turn(channel, sender, text, parse, message_id,
                                                 identity)
-            except sqlite3.Error as exc:
-                if not _infrastructure(exc):
+            except self.store.errors as exc:
+                if not self.store.unavailable(exc):
                     raise
                 if time.monotonic() + delay > deadline:
                     log.warning("store unavailable for %s/%s: %s", channel, mask_cpr(sender),
@@ -211,8 +210,8 @@ class Engine:
                     return await self._turn(channel, sender, text, parse, message_id, identity)
         except KcbotError:
             raise
-        except sqlite3.Error as exc:
-            if _infrastructure(exc):
+        except self.store.errors as exc:
+            if self.store.unavailable(exc):
                 raise
             return await self._failed_turn(channel, sender, text, parse)
         except Exception:
@@ -223,6 +222,7 @@ class Engine:
         """A bug must not cost the citizen more than this turn: say so, and start over."""
         log.exception("turn failed for %s/%s", channel, mask_cpr(sender))
         async with self.store.transaction():
+            await self.store.lock_sender(channel, sender)
             conversation_id, state, _ = await self._conversation(channel, sender)
             state.clear(keep=KEPT_ON_RESET)
             with self.domain.selecting(self.clock.now().date(), state.slots):
@@ -234,6 +234,9 @@ class Engine:
 
     async def _turn(self, channel: str, sender: str, text: str, parse: ParseResult | None,
                     message_id: str | None, identity: Identity | None = None) -> TurnResult:
+        # Several workers may hold messages from one sender (PostgreSQL): the turn waits here
+        # until no other transaction has this sender, then reads what that one stored.
+        await self.store.lock_sender(channel, sender)
         if message_id is not None:
             stored = await self.store.processed_replies(channel, sender, message_id, text)
             if stored is not None:
@@ -302,6 +305,7 @@ class Engine:
     async def end(self, sender: str, *, channel: str = "chat") -> str | None:
         """A channel closes the conversation (the chat window shut). Returns the outcome."""
         async with self.store.transaction():
+            await self.store.lock_sender(channel, sender)
             row = await self.store.open_conversation(channel, sender)
             if row is None:
                 return None
@@ -312,11 +316,10 @@ class Engine:
     async def expire_idle(self) -> int:
         """End every conversation idle longer than the timeout; returns how many."""
         cutoff = (self.clock.now() - self.idle_timeout).isoformat(timespec="seconds")
-        rows = await self.store.fetchall(
-            "SELECT id, state FROM conversations WHERE ended IS NULL AND last_activity < ?",
-            (cutoff,),
-        )
         async with self.store.transaction():
+            # locked rows; on PostgreSQL another worker's sweep or turn holds its own and
+            # this one skips them
+            rows = await self.store.idle_conversations(cutoff)
             for row in rows:
                 outcome = DialogueState.from_dict(_json(row["state"])).final_outcome
                 await self.store.end_conversation(row["id"], outcome)
@@ -836,18 +839,6 @@ def _apply_identity(state: DialogueState, identity: Identity | None) -> None:
 def _another_citizen(state: DialogueState, identity: Identity) -> bool:
     known = state.slots.get("cpr")
     return bool(known) and mask_cpr(str(known)) != mask_cpr(identity.cpr)
-
-
-_STORE_TROUBLE = re.compile(r"locked|busy|full|disk|i/o|readonly|read-only|unable to open|"
-                            r"malformed|corrupt|interrupted", re.IGNORECASE)
-
-
-def _infrastructure(exc: sqlite3.Error) -> bool:
-    """A lock held too long, a full disk, an I/O error or a damaged file: the store's
-    trouble, not the turn's. A constraint or SQL error is a bug and handled as one."""
-    if type(exc) in (sqlite3.DatabaseError, sqlite3.InternalError):
-        return True
-    return isinstance(exc, sqlite3.OperationalError) and bool(_STORE_TROUBLE.search(str(exc)))
 
 
 def _stored_text(text: str, parse: ParseResult | None) -> str:

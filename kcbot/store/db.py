@@ -31,11 +31,12 @@ from kcbot.clock import Clock, SystemClock
 from kcbot.datakey import DataKey
 from kcbot.errors import ReplayConflict, StoreError
 from kcbot.privacy import find_cprs, is_full_cpr, mask_cpr
+from kcbot.store.base import sqlite_unavailable
 from kcbot.store.inline import InlineConnection
 from kcbot.store.migrations import MIGRATIONS
 from kcbot.store.outbox import OutboxMethods
 
-__all__ = ["Store", "Turn"]
+__all__ = ["SQLiteStore", "Turn"]
 
 BUSY_TIMEOUT_MS = 5000
 OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
@@ -106,8 +107,9 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
 
-class Store(OutboxMethods):
-    """Open with ``await Store.open(path, clock)`` or ``async with Store.connect(...)``.
+class SQLiteStore(OutboxMethods):
+    """Open with ``await Store.open(path, clock)`` or ``async with Store.connect(...)``
+    (``kcbot.store.Store``, the protocol, picks this class for a path).
 
     Two connections to one file: write transactions (a turn, a ticket change, a purge) and the
     reads inside them run on the event loop's thread (``kcbot.store.inline``: no thread hop,
@@ -118,7 +120,10 @@ class Store(OutboxMethods):
     """
 
     # The store whose transaction the current task is inside, if any (see ``transaction``).
-    _owner: ContextVar[Store | None] = ContextVar("kcbot_store_transaction", default=None)
+    _owner: ContextVar[SQLiteStore | None] = ContextVar("kcbot_store_transaction",
+                                                        default=None)
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+    integrity_error: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
 
     def __init__(self, db: aiosqlite.Connection, path: Path, clock: Clock,
                  busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
@@ -168,7 +173,7 @@ class Store(OutboxMethods):
         clock: Clock | None = None,
         migrations: Sequence[str] = MIGRATIONS,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-    ) -> Store:
+    ) -> SQLiteStore:
         path = Path(path)
         if str(path) != ":memory:":
             if path.is_dir():
@@ -201,7 +206,7 @@ class Store(OutboxMethods):
     @asynccontextmanager
     async def connect(
         cls, path: str | Path, clock: Clock | None = None, migrations: Sequence[str] = MIGRATIONS
-    ) -> AsyncIterator[Store]:
+    ) -> AsyncIterator[SQLiteStore]:
         store = await cls.open(path, clock, migrations)
         try:
             yield store
@@ -694,3 +699,28 @@ class Store(OutboxMethods):
                 con.close()
 
         return await asyncio.to_thread(check)
+
+    # -- what the protocol adds for several workers (one process needs none of it) ----------
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def unavailable(self, exc: BaseException) -> bool:
+        return sqlite_unavailable(exc)
+
+    async def lock_sender(self, channel: str, sender: str) -> None:
+        """Nothing to take: a transaction here already holds the one write lock there is."""
+
+    async def next_ticket_number(self, prefix: str) -> int:
+        """The year's highest number plus one, found on the primary key without a scan (only
+        one writer at a time, so no two turns get the same)."""
+        row = await self.fetchone("SELECT max(id) FROM tickets WHERE id >= ? AND id < ?",
+                                  (prefix, prefix + "~"))
+        last = row[0] if row else None
+        return int(last[len(prefix):]) + 1 if last else 1
+
+    async def idle_conversations(self, cutoff: str) -> list[sqlite3.Row]:
+        return await self.fetchall(
+            "SELECT id, state FROM conversations WHERE ended IS NULL AND last_activity < ?",
+            (cutoff,))

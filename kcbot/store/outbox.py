@@ -1,4 +1,4 @@
-"""The outbox's delivery state, as store methods (``Store`` inherits them).
+"""The outbox's delivery state, as store methods (both store backends inherit them).
 
 A row moves ``afventer`` → ``sender`` (claimed by one delivery run) → ``sendt``, or back to
 ``afventer`` with a later ``next_attempt`` after a failure, or to ``fejlet`` when it cannot be
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kcbot.errors import StoreError
 
 if TYPE_CHECKING:
-    from kcbot.store.db import Store
+    from kcbot.store.base import Store
 
 __all__ = ["OUTBOX_STATUSES", "OutboxMethods"]
 
@@ -73,8 +73,9 @@ class OutboxMethods:
         """Give a claimed row back untouched (the run stopped before sending it)."""
         async with self.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET status = 'afventer', claimed = NULL, "
-                "attempts = max(attempts - 1, 0) WHERE id = ? AND status = 'sender'", (row_id,),
+                "UPDATE outbox SET status = 'afventer', claimed = NULL, attempts = CASE WHEN "
+                "attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = ? AND status = 'sender'",
+                (row_id,),
             )
 
     async def fail_outbox(self: Store, row_id: int, error: str, ticket_id: str | None) -> None:

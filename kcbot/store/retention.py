@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from kcbot.config import RetentionSettings
-from kcbot.store.db import Store
+from kcbot.store.base import Store
 from kcbot.store.topics import SMALL_TALK, TOPIC_SQL
 
 __all__ = ["PurgeReport", "purge", "purge_due"]

@@ -6,7 +6,6 @@ the history is complete by construction. The CLI and the console call these same
 from __future__ import annotations
 
 import re
-import sqlite3
 import unicodedata
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -179,13 +178,8 @@ class TicketService:
         try:
             async with self.store.transaction() as db:
                 prefix = f"KC-{now.year}-"
-                # The year's highest id, found on the primary key without a scan.
-                async with db.execute(
-                    "SELECT max(id) FROM tickets WHERE id >= ? AND id < ?",
-                    (prefix, prefix + "~"),
-                ) as cur:
-                    (last,) = await cur.fetchone()  # type: ignore[misc]
-                number = int(last[len(prefix):]) + 1 if last else 1
+                # SQLite: the year's highest plus one; PostgreSQL: a sequence (several workers)
+                number = await self.store.next_ticket_number(prefix)
                 ticket_id = f"{prefix}{number:06d}"
                 await db.execute(
                     "INSERT INTO tickets (id, conversation_id, queue, category, borgergruppe, "
@@ -197,7 +191,7 @@ class TicketService:
                 )
                 detail = f"kø {queue}, frist {due:%d-%m-%Y %H:%M}"
                 await self._log(db, ticket_id, agent, "oprettet", detail)
-        except sqlite3.IntegrityError:
+        except self.store.integrity_error:
             # a concurrent retry created it first: the partial unique index keeps one open
             existing = await self._open_for(conversation_id or "", category)
             if existing:
@@ -350,7 +344,7 @@ class TicketService:
                     (*updates.values(), ticket_id),
                 )
                 await self._log(db, ticket_id, agent, action, detail)
-        except sqlite3.IntegrityError:
+        except self.store.integrity_error:
             raise TicketError(
                 f"Sag {ticket_id} kan ikke genåbnes: samtalen har allerede en åben sag om "
                 f"'{ticket.category}'."
@@ -415,7 +409,7 @@ class TicketService:
                 await db.execute(f"UPDATE tickets SET {assignments} WHERE id = ?",
                                  (*restored.values(), before.id))
                 await self._log(db, before.id, agent, "fortrudt", f"{last['action']} fortrudt")
-        except sqlite3.IntegrityError:
+        except self.store.integrity_error:
             raise TicketError(
                 f"Sag {before.id} kan ikke sættes tilbage: samtalen har nu en anden åben sag "
                 f"om '{before.category}'.") from None
