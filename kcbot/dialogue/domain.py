@@ -29,6 +29,7 @@ from typing import Any
 from babel.dates import format_date
 
 from kcbot.dialogue.answers import Option
+from kcbot.dialogue.versions import covers_every_day, in_force, no_overlap
 from kcbot.errors import DataError
 from kcbot.language import FILE as LANGUAGES_FILE
 from kcbot.language import Language, Languages
@@ -56,11 +57,9 @@ class Selection:
 _SELECTION: ContextVar[Selection | None] = ContextVar("kcbot_response_selection", default=None)
 
 
-def in_force(variant: dict[str, Any], on: date) -> bool:
-    """Whether a variant's ``valid_from``/``valid_to`` (inclusive) include ``on``."""
-    meta = variant.get("metadata") or {}
-    start, end = meta.get("valid_from"), meta.get("valid_to")
-    return (start is None or start <= on) and (end is None or on <= end)
+def variant_in_force(variant: dict[str, Any], on: date) -> bool:
+    """Whether a variant's ``metadata.valid_from``/``valid_to`` include ``on``."""
+    return in_force(variant.get("metadata") or {}, on)
 
 
 def condition_holds(variant: dict[str, Any], slots: Mapping[str, Any]) -> bool:
@@ -164,7 +163,7 @@ class Domain:
             return {}
         selection = _SELECTION.get() or Selection()
         on = selection.on or date.today()
-        current = [v for v in variants if in_force(v, on)] or variants[:1]
+        current = [v for v in variants if variant_in_force(v, on)] or variants[:1]
         for variant in current:
             if variant.get("condition") and condition_holds(variant, selection.slots):
                 return variant
@@ -359,18 +358,9 @@ def _check_versions(file: Path, where: str, variants: list[dict[str, Any]]) -> N
         groups.setdefault(key, []).append((meta.get("valid_from") or date.min,
                                            meta.get("valid_to") or date.max))
     for key, windows in groups.items():
-        windows.sort()
-        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
-            if start <= end:
-                raise DataError(file, where, f"to versioner gælder begge den {start.isoformat()}")
-        if key != "[]" or windows == [(date.min, date.max)]:
-            continue
-        if windows[0][0] != date.min or windows[-1][1] != date.max:
-            raise DataError(file, where, "versionerne uden betingelse skal dække alle datoer "
-                            "(den første uden 'valid_from', den sidste uden 'valid_to')")
-        for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
-            if (start - end).days != 1:
-                raise DataError(file, where, f"ingen version gælder dagen efter {end.isoformat()}")
+        no_overlap(file, where, windows)
+        if key == "[]":  # the versions without a condition: one for every day
+            covers_every_day(file, where, windows)
 
 
 def load_domain(folder: Path) -> Domain:

@@ -26,8 +26,8 @@ from kcbot.errors import DataError
 from kcbot.yamlio import load_yaml
 
 __all__ = [
-    "RULES_FILE", "REGISTRATIONS_FILE", "Change", "changes_on", "check_tables", "in_force",
-    "registration", "rules_in_force",
+    "RULES_FILE", "REGISTRATIONS_FILE", "Change", "changes_on", "check_tables",
+    "covers_every_day", "in_force", "no_overlap", "registration", "rules_in_force",
 ]
 
 RULES_FILE = "afbud_regler.yml"
@@ -69,14 +69,14 @@ def _window(file: Path | str, where: str, entry: dict[str, Any],
     return (start or date.min, end or date.max)
 
 
-def _no_overlap(file: Path | str, where: str, windows: list[tuple[date, date]]) -> None:
+def no_overlap(file: Path | str, where: str, windows: list[tuple[date, date]]) -> None:
     windows = sorted(windows)
     for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
         if start <= end:
             raise DataError(file, where, f"to versioner gælder begge den {start.isoformat()}")
 
 
-def _covers_every_day(file: Path | str, where: str, windows: list[tuple[date, date]]) -> None:
+def covers_every_day(file: Path | str, where: str, windows: list[tuple[date, date]]) -> None:
     windows = sorted(windows)
     if windows[0][0] != date.min or windows[-1][1] != date.max:
         raise DataError(file, where, "versionerne skal dække alle datoer (den første uden "
@@ -94,7 +94,7 @@ def check_rules(file: Path | str, table: dict[str, Any]) -> None:
         window = _window(file, f"rules[{i}] ({rule.get('id')})", rule, "source")
         by_id.setdefault(str(rule.get("id")), []).append(window or (date.min, date.max))
     for rule_id, windows in by_id.items():
-        _no_overlap(file, f"rules ({rule_id})", windows)
+        no_overlap(file, f"rules ({rule_id})", windows)
 
 
 def check_registrations(file: Path | str, table: dict[str, Any]) -> None:
@@ -107,8 +107,8 @@ def check_registrations(file: Path | str, table: dict[str, Any]) -> None:
             raise DataError(file, where, "skal være en mapping eller en liste af versioner")
         windows = [_window(file, f"{where}[{i}]", v, "kilde") or (date.min, date.max)
                    for i, v in enumerate(entry)]
-        _no_overlap(file, where, windows)
-        _covers_every_day(file, where, windows)
+        no_overlap(file, where, windows)
+        covers_every_day(file, where, windows)
 
 
 def check_tables(folder: Path) -> None:
