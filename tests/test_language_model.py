@@ -1,0 +1,57 @@
+"""The language detector's model is unpacked once into the cache folder and read memory-mapped
+after that; it answers as the packaged model does, and a damaged cache falls back to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kcbot import language
+
+MESSAGES = [
+    "jeg kan ikke komme til mit møde i morgen",
+    "I can't come to my meeting tomorrow",
+    "kan jeg holde ferie naar jeg faar dagpenge",
+    "my son is sick, I need to cancel",
+    "hej jeg har glemt min kode til jobnet",
+]
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("KCBOT_CACHE_DIR", str(tmp_path))
+
+    def reset() -> None:
+        language._detector = None
+        language._restricted.cache_clear()
+
+    reset()
+    yield tmp_path
+    reset()
+
+
+def _answers() -> list[tuple[str, float]]:
+    identifier = language._restricted(("da", "en"))
+    return [identifier.classify(m) for m in MESSAGES]
+
+
+def test_the_cached_model_answers_as_the_packaged_one(fresh: Path) -> None:
+    cached = _answers()
+    folder = next(fresh.glob("sprogmodel-*"))
+    assert (folder / "classes.txt").read_text(encoding="utf-8").split() == ["da", "en"]
+    language._detector = language._packaged_identifier()
+    language._restricted.cache_clear()
+    packaged = _answers()
+    assert [c for c, _ in cached] == [c for c, _ in packaged] == ["da", "en", "da", "en", "da"]
+    assert [round(p, 4) for _, p in cached] == [round(p, 4) for _, p in packaged]
+
+
+def test_a_damaged_cache_falls_back_to_the_packaged_model(fresh: Path) -> None:
+    _answers()
+    folder = next(fresh.glob("sprogmodel-*"))
+    (folder / "tk_nextmove.npy").write_bytes(b"not numpy")
+    language._detector = None
+    language._restricted.cache_clear()
+    assert [c for c, _ in _answers()] == ["da", "en", "da", "en", "da"]
