@@ -80,6 +80,11 @@ class Figures:
     rules: Counter[str] = field(default_factory=Counter)  # journal notes (settlements) per rule
 
     @property
+    def span(self) -> str:
+        """The period's days as a report writes them: '01.12.2026–31.12.2026'."""
+        return f"{self.first:%d.%m.%Y}–{self.last:%d.%m.%Y}"
+
+    @property
     def straksafklaringsprocent(self) -> float | None:
         return _share(self.straksafklaret, self.straksafklaret + self.overdraget)
 
@@ -259,8 +264,7 @@ def _rows(report: Report) -> list[tuple[str, str, str, str]]:
 def render(report: Report, fmt: str = "md") -> str:
     cur, prev = report.current, report.previous
     label = PERIOD_LABELS[report.period]
-    this = f"{cur.first:%d.%m.%Y}–{cur.last:%d.%m.%Y}"
-    before = f"{prev.first:%d.%m.%Y}–{prev.last:%d.%m.%Y}"
+    this, before = cur.span, prev.span
     rows = _rows(report)
     if fmt == "csv":
         out = io.StringIO()

@@ -81,8 +81,7 @@ def render_html(data: ReportData) -> str:
     rep = data.report
     cur, prev = rep.current, rep.previous
     label_ = PERIOD_LABELS[rep.period]
-    this = f"{cur.first:%d.%m.%Y}–{cur.last:%d.%m.%Y}"
-    before = f"{prev.first:%d.%m.%Y}–{prev.last:%d.%m.%Y}"
+    this, before = cur.span, prev.span
     kpi = cur.straksafklaringsprocent
     state = "" if kpi is None else ("good" if kpi >= TARGET else "bad")
     verdict = ("" if kpi is None else

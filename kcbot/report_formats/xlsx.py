@@ -46,8 +46,8 @@ def render_xlsx(data: ReportData) -> bytes:
     rep = data.report
     cur, prev = rep.current, rep.previous
     label_ = PERIOD_LABELS[rep.period]
-    this = f"Denne {label_} ({cur.first:%d.%m.%Y}–{cur.last:%d.%m.%Y})"
-    before = f"Forrige {label_} ({prev.first:%d.%m.%Y}–{prev.last:%d.%m.%Y})"
+    this = f"Denne {label_} ({cur.span})"
+    before = f"Forrige {label_} ({prev.span})"
     book = Workbook()
     sheet = book.active
     sheet.title = "Nøgletal"
