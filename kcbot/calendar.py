@@ -15,7 +15,6 @@ The deadline rule is an interface that tests and reports rely on:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -25,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from kcbot.clock import TZ
-from kcbot.config import Settings, data_path
+from kcbot.config import Settings, data_path, installed_version
 from kcbot.errors import DataError
 from kcbot.yamlio import load_yaml
 
@@ -47,7 +46,7 @@ class Holidays:
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         folder = cache_dir or Settings().cache_dir
-        self._file = folder / f"helligdage-DK-{_holidays_version()}.json"
+        self._file = folder / f"helligdage-DK-{installed_version('holidays')}.json"
         self._years: dict[int, dict[str, str]] = {}
         self._loaded = False
 
@@ -84,17 +83,6 @@ class Holidays:
             partial.replace(self._file)
         except OSError:  # a read-only cache folder: computed again next start
             pass
-
-
-def _holidays_version() -> str:
-    """The installed ``holidays`` package's version, from its dist-info folder's name, read
-    without importing the package (or ``importlib.metadata``, which costs as much)."""
-    spec = importlib.util.find_spec("holidays")
-    if spec is None or not spec.origin:
-        return "ukendt"
-    for dist in Path(spec.origin).parent.parent.glob("holidays-*.dist-info"):
-        return dist.name[len("holidays-"):-len(".dist-info")]
-    return "ukendt"
 
 
 @dataclass(frozen=True)

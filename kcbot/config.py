@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import ipaddress
 import math
 import os
@@ -267,3 +268,15 @@ class WebchatSettings:
             raise ConfigError(f"KCBOT_CHAT_SESSION_MINUTES={minutes:g}: brug 1 til 1440.")
         return cls(secret=_env("KCBOT_CHAT_SECRET"), origins=tuple(origins),
                    session_minutes=minutes)
+
+
+def installed_version(package: str) -> str:
+    """An installed package's version, from its dist-info folder's name, read without importing
+    the package (or ``importlib.metadata``, which costs as much): a key for what the cache
+    folder keeps of it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        return "ukendt"
+    for dist in Path(spec.origin).parent.parent.glob(f"{package}-*.dist-info"):
+        return dist.name[len(package) + 1:-len(".dist-info")]
+    return "ukendt"

@@ -208,16 +208,12 @@ def _model_folder() -> Path | None:
     """The detector's model unpacked in the cache folder, keyed by py3langid's version. The
     packaged model is xz-compressed (0.7 s and ~90 MB to unpack); the unpacked arrays are read
     memory-mapped, so a start costs milliseconds and only the pages a message touches."""
-    import importlib.util
+    from kcbot.config import Settings, installed_version
 
-    from kcbot.config import Settings
-
-    spec = importlib.util.find_spec("py3langid")
-    if spec is None or not spec.origin:
+    version = installed_version("py3langid")
+    if version == "ukendt":
         return None
-    versions = sorted(Path(spec.origin).parent.parent.glob("py3langid-*.dist-info"))
-    version = versions[0].name.removesuffix(".dist-info") if versions else "py3langid"
-    return Settings().cache_dir / f"sprogmodel-{version}"
+    return Settings().cache_dir / f"sprogmodel-py3langid-{version}"
 
 
 def _cached_identifier() -> Any:
