@@ -43,6 +43,10 @@ _FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s
                           re.IGNORECASE)
 
 
+def _names_fact(parse: ParseResult, start: int, end: int) -> bool:
+    return any(e.entity in FACT_ENTITIES and start <= e.start < end for e in parse.entities)
+
+
 def only_facts(parse: ParseResult) -> bool:
     """True when every content word of the message belongs to a fact about the citizen it
     names (their group, where they are sick from, a phone number). "ferie" or "i morgen" alone
@@ -82,8 +86,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         if only_facts(sub):
             stated_facts = True
             continue
-        head = _FACT_CLAUSE.match(part)  # "jeg får dagpenge og …": the fact, then the request
-        if head and only_facts(nlu.parse(head.group(1), today)):
+        # "jeg får dagpenge og …": the fact, then the request. The whole message's entities
+        # tell whether the head names a fact at all, before it is read on its own.
+        head = _FACT_CLAUSE.match(part)
+        if head and _names_fact(parse, span[0], span[0] + head.end(1)) and only_facts(
+                nlu.parse(head.group(1), today)):
             stated_facts = True
             span = (span[0] + head.end(), span[1])
             part = part[head.end():]
