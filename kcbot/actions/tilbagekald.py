@@ -62,6 +62,13 @@ def summary(sag: str, slots: dict[str, Any], queue: str | None = None) -> str:
     return ". ".join(parts)
 
 
+def _ticket_slots(ticket: Any, slots: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ticket's number and deadline, as the citizen is told them."""
+    due = datetime.fromisoformat(ticket.due)
+    return [SlotSet("ticket_id", ticket.id),
+            SlotSet("frist", format_frist(due, slots.get("sprog")))]
+
+
 class ActionOpretTilbagekald(Action):
     def name(self) -> str:
         return "action_opret_tilbagekald"
@@ -85,9 +92,7 @@ class ActionOpretTilbagekald(Action):
             if not created:
                 ticket = await context.tickets.add_contact(
                     ticket.id, navn=slots.get("navn"), telefon=slots.get("telefon"))
-        due = datetime.fromisoformat(ticket.due)
-        return [SlotSet("ticket_id", ticket.id),
-                SlotSet("frist", format_frist(due, slots.get("sprog")))]
+        return _ticket_slots(ticket, slots)
 
 
 class ActionMarkerKrise(Action):
@@ -110,6 +115,4 @@ class ActionMarkerKrise(Action):
                 borgergruppe=slots.get("borgergruppe"), navn=slots.get("navn"),
                 telefon=slots.get("telefon"),
             )
-        due = datetime.fromisoformat(ticket.due)
-        return [SlotSet("sag", KRISE), SlotSet("ticket_id", ticket.id),
-                SlotSet("frist", format_frist(due, slots.get("sprog")))]
+        return [SlotSet("sag", KRISE), *_ticket_slots(ticket, slots)]
