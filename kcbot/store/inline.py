@@ -116,7 +116,7 @@ class GroupCommit:
     pages) to the write-ahead log; turns from different senders handled together touch mostly
     the same pages, so one ``COMMIT`` for all of them writes each page once. Each transaction
     runs in a savepoint of its own inside one ``BEGIN IMMEDIATE``, so a failing one is undone
-    alone; when it ends, a flusher task is queued behind the tasks already ready to run, and
+    alone; when it ends, a flush is queued behind the tasks already ready to run, and
     whatever joined by then (at most ``GROUP_LIMIT``) is committed together. Nothing waits for a
     timer: a lone turn is committed on the next pass of the loop. A transaction's ``end``
     returns a future that its caller awaits before anything is answered, so no reply leaves
@@ -124,7 +124,8 @@ class GroupCommit:
     group gets the error and none is stored, as each would have failed on its own.
 
     Used under the store's write lock: ``start`` and ``end`` (or ``undo``) are called with it
-    held, and the flusher takes it too, so a transaction never commits half-way.
+    held, and the flush commits only while nobody holds it, so a transaction never commits
+    half-way.
     """
 
     def __init__(self, connection: InlineConnection, lock: asyncio.Lock,
@@ -133,7 +134,7 @@ class GroupCommit:
         self._lock = lock
         self._committed = committed
         self._outcome: asyncio.Future[None] | None = None  # the open group's COMMIT
-        self._flusher: asyncio.Task[None] | None = None
+        self._scheduled = False  # a flush is queued on the loop
         self._members = 0  # transactions in the open group
         self.transactions = 0
         self.commits = 0
@@ -179,23 +180,21 @@ class GroupCommit:
             outcome.set_exception(_copy(error))
 
     async def wait(self) -> None:
-        """Until the open group, if any, is committed (before the connection closes)."""
-        while self._flusher is not None:
-            await asyncio.shield(self._flusher)
+        """Commit the open group, if any, now (before the connection closes)."""
+        async with self._lock:
+            self._commit()
 
     def _flush_soon(self) -> None:
-        if self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+        # A callback, not a task: the loop runs it even while it cancels tasks at shutdown.
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
-    async def _flush(self) -> None:
-        try:
-            async with self._lock:
-                if self._flusher is asyncio.current_task():
-                    self._flusher = None
-                self._commit()
-        finally:
-            if self._flusher is asyncio.current_task():
-                self._flusher = None
+    def _flush(self) -> None:
+        self._scheduled = False
+        if self._lock.locked():  # a transaction is under way: it flushes when it ends
+            return
+        self._commit()
 
     def _commit(self) -> None:
         """COMMIT the open group, if any (with the lock held), and tell its members."""
