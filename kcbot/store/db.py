@@ -346,10 +346,10 @@ class SQLiteStore(OutboxMethods):
             try:
                 await group.start(lambda: self._begin(inline.raw))
                 yield inline
+                committed = group.end()
             except BaseException as exc:
                 group.undo(exc)
                 raise
-            committed = group.end()
         # Outside the lock, so turns of other senders join this one's COMMIT (GroupCommit);
         # shielded, so a caller that goes away does not cancel the others' COMMIT.
         await asyncio.shield(committed)
