@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import hmac
 import json
 import logging
@@ -130,6 +131,11 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
     @app.before_server_start
     async def open_engine(app: Sanic) -> None:
         app.ctx.engine = await Engine.open(settings, clock)
+        # What start-up built (NLU model, domain, flows, content: most of the process's
+        # objects) lives as long as the server: kept out of the collector's full passes, which
+        # otherwise walk all of it in one pause that every request in flight waits for.
+        gc.collect()
+        gc.freeze()
         # the language detector's model (about a second) loads beside the server, not in the
         # first citizen's turn
         app.add_task(asyncio.to_thread(warm_up), name="kcbot-language-warm-up")

@@ -32,7 +32,7 @@ from kcbot.datakey import DataKey
 from kcbot.errors import ReplayConflict, StoreError
 from kcbot.privacy import find_cprs, is_full_cpr, mask_cpr
 from kcbot.store.base import sqlite_unavailable
-from kcbot.store.inline import InlineConnection
+from kcbot.store.inline import GroupCommit, InlineConnection
 from kcbot.store.migrations import MIGRATIONS
 from kcbot.store.outbox import OutboxMethods
 
@@ -134,6 +134,7 @@ class SQLiteStore(OutboxMethods):
         self._lock = asyncio.Lock()  # aiosqlite's connection: one task's statements at a time
         self._write_lock = asyncio.Lock()  # the inline connection's transactions
         self._inline: InlineConnection | None = None
+        self._group: GroupCommit | None = None  # the inline connection's shared COMMITs
         self._commits = 0
         self._checkpointer: ThreadPoolExecutor | None = None
         self._checkpointing: Future[None] | None = None
@@ -217,6 +218,8 @@ class SQLiteStore(OutboxMethods):
         if self._checkpointer is not None:
             await asyncio.to_thread(self._checkpointer.shutdown)
             self._checkpointer = None
+        if self._group is not None:
+            await self._group.wait()
         if self._inline is not None:
             # closed first, so aiosqlite's connection is the last and checkpoints on its thread
             self._inline.raw.close()
@@ -237,10 +240,14 @@ class SQLiteStore(OutboxMethods):
             raw.execute("PRAGMA secure_delete = ON")
             raw.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_BACKSTOP}")
             raw.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+            # each turn is a savepoint in a shared COMMIT (GroupCommit): the pages it changes
+            # are copied to a sub-journal, in memory rather than in a temporary file
+            raw.execute("PRAGMA temp_store = MEMORY")
             raw.row_factory = sqlite3.Row
         except sqlite3.DatabaseError as exc:
             raise _store_error(self.path, exc) from None
         self._inline = InlineConnection(raw)
+        self._group = GroupCommit(self._inline, self._write_lock, self._committed)
 
     async def _configure(self) -> None:
         try:
@@ -315,7 +322,9 @@ class SQLiteStore(OutboxMethods):
         in one), an inner ``transaction()`` joins it, so a turn is stored completely or not at
         all. Tasks sharing this store queue on a lock, so one task's statements never land in
         another task's transaction; on the inline connection a transaction whose body awaits
-        only the store never suspends, so the lock is never waited for.
+        only the store never suspends, so the lock is never waited for. There each transaction
+        is a savepoint, and those that end in the same pass of the event loop share one
+        ``COMMIT`` (``GroupCommit``), which returning from here waits for.
         """
         if self._owner.get() is self:
             yield self._inline or self._db
@@ -331,23 +340,19 @@ class SQLiteStore(OutboxMethods):
                 else:
                     await self._db.execute("COMMIT")
             return
-        inline = self._inline
+        inline, group = self._inline, self._group
+        assert group is not None
         async with self._write_lock, self._owned():
-            await self._begin(inline.raw)
             try:
+                await group.start(lambda: self._begin(inline.raw))
                 yield inline
-            except BaseException:
-                if inline.raw.in_transaction:
-                    inline.raw.execute("ROLLBACK")
+                committed = group.end()
+            except BaseException as exc:
+                group.undo(exc)
                 raise
-            else:
-                try:
-                    inline.raw.execute("COMMIT")
-                except BaseException:  # a full disk: nothing of the turn may stay half-open
-                    if inline.raw.in_transaction:
-                        inline.raw.execute("ROLLBACK")
-                    raise
-                self._committed()
+        # Outside the lock, so turns of other senders join this one's COMMIT (GroupCommit);
+        # shielded, so a caller that goes away does not cancel the others' COMMIT.
+        await asyncio.shield(committed)
 
     @asynccontextmanager
     async def _owned(self) -> AsyncIterator[None]:

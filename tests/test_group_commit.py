@@ -1,0 +1,107 @@
+"""Turns of different senders that end together share one COMMIT (``GroupCommit``), and still
+each is stored completely or not at all, and none is answered before it is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kcbot.store import Store
+
+
+def _senders(path: Path) -> set[str]:
+    """What another process sees: only committed rows."""
+    con = sqlite3.connect(path)
+    try:
+        return {row[0] for row in con.execute("SELECT sender FROM conversations")}
+    finally:
+        con.close()
+
+
+async def test_concurrent_turns_share_commits_and_each_is_stored_before_it_returns(
+        tmp_path: Path, clock) -> None:
+    path = tmp_path / "kcbot.sqlite3"
+    async with Store.connect(path, clock) as store:
+        seen_after: dict[str, bool] = {}
+
+        async def turn(sender: str) -> None:
+            async with store.transaction():
+                conversation = await store.start_conversation("rest", sender)
+                await store.add_turn(conversation, "user", "hej")
+            seen_after[sender] = sender in _senders(path)
+
+        senders = [f"borger-{n}" for n in range(40)]
+        await asyncio.gather(*[turn(s) for s in senders])
+        assert seen_after == dict.fromkeys(senders, True)
+        group = store._group
+        assert group is not None
+        assert group.transactions == 40
+        assert group.commits < 40  # shared ...
+        assert group.commits >= 40 / 16  # ... by at most GROUP_LIMIT each
+
+
+async def test_a_failing_turn_is_undone_alone(tmp_path: Path, clock) -> None:
+    path = tmp_path / "kcbot.sqlite3"
+    async with Store.connect(path, clock) as store:
+
+        async def turn(sender: str) -> None:
+            async with store.transaction():
+                conversation = await store.start_conversation("rest", sender)
+                await store.add_turn(conversation, "user", "hej")
+                if sender == "borger-2":
+                    raise RuntimeError("a bug in this turn")
+
+        results = await asyncio.gather(*[turn(f"borger-{n}") for n in range(5)],
+                                       return_exceptions=True)
+        assert [type(r).__name__ for r in results] == [
+            "NoneType", "NoneType", "RuntimeError", "NoneType", "NoneType"]
+        assert _senders(path) == {"borger-0", "borger-1", "borger-3", "borger-4"}
+        turns = await store.fetchall("SELECT count(*) FROM turns")
+        assert turns[0][0] == 4
+
+
+async def test_a_failing_commit_fails_every_turn_of_its_group_and_stores_none(
+        tmp_path: Path, clock) -> None:
+    path = tmp_path / "kcbot.sqlite3"
+    async with Store.connect(path, clock) as store:
+        async with store.transaction() as db:  # a check SQLite makes only at COMMIT
+            await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+            await db.execute("CREATE TABLE child (parent INTEGER REFERENCES parent (id) "
+                             "DEFERRABLE INITIALLY DEFERRED)")
+
+        async def turn(sender: str) -> None:
+            async with store.transaction() as db:
+                await store.start_conversation("rest", sender)
+                if sender == "borger-1":
+                    await db.execute("INSERT INTO child VALUES (42)")  # no parent 42
+
+        results = await asyncio.gather(*[turn(f"borger-{n}") for n in range(3)],
+                                       return_exceptions=True)
+        assert all(isinstance(r, sqlite3.IntegrityError) for r in results)
+        assert _senders(path) == set()
+        await turn("borger-9")  # the store goes on
+        assert _senders(path) == {"borger-9"}
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_others_commit(
+        tmp_path: Path, clock) -> None:
+    path = tmp_path / "kcbot.sqlite3"
+    async with Store.connect(path, clock) as store:
+        ended = asyncio.Event()
+
+        async def turn(sender: str) -> None:
+            async with store.transaction():
+                await store.start_conversation("rest", sender)
+            ended.set()
+
+        first = asyncio.create_task(turn("borger-0"))
+        second = asyncio.create_task(turn("borger-1"))
+        await asyncio.sleep(0)  # both ran their transaction and wait for the COMMIT
+        first.cancel()
+        await second
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert _senders(path) == {"borger-0", "borger-1"}  # committed all the same
