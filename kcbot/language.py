@@ -27,6 +27,7 @@ Rules (``Languages.observe``):
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -267,8 +268,6 @@ class _Transitions:
     MAX_ROWS = 4096  # 4 MB; all the messages of `kcbot bench` visit 316 rows
 
     def __init__(self, path: Path) -> None:
-        import os
-
         import numpy as np
         from numpy.lib import format as npy
 
@@ -285,6 +284,11 @@ class _Transitions:
         self._fd = os.open(path, os.O_RDONLY)
         self._rows: dict[int, Any] = {}
 
+    def __del__(self, close: Any = os.close) -> None:  # os.close held: also at shutdown
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            close(fd)
+
     def __getitem__(self, index: int) -> int:
         row = self._rows.get(index >> 8)
         if row is None:
@@ -292,7 +296,6 @@ class _Transitions:
         return row[index & 0xFF]  # type: ignore[no-any-return]
 
     def _read(self, number: int) -> Any:
-        import os
         import sys
         from array import array
 
@@ -310,8 +313,6 @@ class _Transitions:
 
 def _unpack(folder: Path) -> None:
     """Write the packaged model's arrays, restricted to the configured languages, once."""
-    import os
-
     import numpy as np
 
     identifier = _packaged_identifier()
