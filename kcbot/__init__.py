@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from kcbot import lazy
 from kcbot.errors import ConfigError, DataError, KcbotError, StoreError
+
+lazy.install()  # before anything of kcbot imports rasa_sdk
 
 __version__ = "0.1.0"
 

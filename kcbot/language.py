@@ -11,9 +11,10 @@ Detection is py3langid restricted to the configured languages. It was chosen by 
 this project's own messages (``intents/``: Danish, ASCII-folded Danish, English; see the
 CHANGELOG): as accurate as lingua on Danish and English sentences, a 4.6 MB wheel with its model
 inside against lingua's 96 MB. Its packaged model takes 0.7 s and ~90 MB to unpack, so it is
-unpacked once into the cache folder (restricted to the configured languages) and read
-memory-mapped after that (15 ms); it is loaded on the first message that needs it, never at
-start-up (``warm_up`` lets a server load it in advance).
+unpacked once into the cache folder (restricted to the configured languages) and read from
+there after that (15 ms; its 39 MB automaton a row at a time, ``_Transitions``); it is loaded
+on the first message that needs it, never at start-up (``warm_up`` lets a server load it in
+advance).
 
 Rules (``Languages.observe``):
 - A request for a language switches at once.
@@ -26,6 +27,7 @@ Rules (``Languages.observe``):
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -207,7 +209,8 @@ _MODEL_ARRAYS = ("nb_ptc", "nb_pc", "tk_nextmove", "tk_output", "tk_row")
 def _model_folder() -> Path | None:
     """The detector's model unpacked in the cache folder, keyed by py3langid's version. The
     packaged model is xz-compressed (0.7 s and ~90 MB to unpack); the unpacked arrays are read
-    memory-mapped, so a start costs milliseconds and only the pages a message touches."""
+    memory-mapped or row by row, so a start costs milliseconds and memory only what a message
+    visits."""
     from kcbot.config import Settings, installed_version
 
     version = installed_version("py3langid")
@@ -217,6 +220,8 @@ def _model_folder() -> Path | None:
 
 
 def _cached_identifier() -> Any:
+    from array import array
+
     import numpy as np
 
     folder = _model_folder()
@@ -227,19 +232,87 @@ def _cached_identifier() -> Any:
     try:
         from py3langid.langid import LanguageIdentifier
 
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _MODEL_ARRAYS}
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r")
+                  for name in _MODEL_ARRAYS if name != "tk_nextmove"}
         classes = (folder / "classes.txt").read_text(encoding="utf-8").split()
-        return LanguageIdentifier(arrays["nb_ptc"], arrays["nb_pc"], classes,
-                                  arrays["tk_nextmove"], arrays["tk_output"].tolist(),
-                                  norm_probs=True, tk_row=arrays["tk_row"].tolist())
+        # The tables the detector walks byte by byte, as typed arrays (4-8 bytes an entry)
+        # instead of lists of Python ints (36 bytes an entry, 11 MB for the three).
+        rows = np.ascontiguousarray(arrays["tk_row"], dtype=np.uint32)
+        # py3langid turns tk_row into a list of row offsets (``_rowbase``, row << 8) in its
+        # constructor, 6 ms of Python; where it has that slot it is given the offsets instead.
+        offsets = hasattr(LanguageIdentifier, "_rowbase")
+        identifier = LanguageIdentifier(
+            arrays["nb_ptc"], arrays["nb_pc"], classes,
+            _Transitions(folder / "tk_nextmove.npy"),
+            array("i", np.ascontiguousarray(arrays["tk_output"], dtype=np.int32).tobytes()),
+            norm_probs=True, tk_row=array("I") if offsets else array("I", rows.tobytes()))
+        if offsets:
+            identifier.tk_row = array("I", rows.tobytes())
+            identifier._rowbase = array("q", (rows.astype(np.int64) << 8).tobytes())
+        return identifier
     except (OSError, ValueError):
         return None  # a damaged cache: the packaged model
 
 
+class _Transitions:
+    """The detector's automaton (py3langid's ``tk_nextmove``: 256 next states a row, 38,000
+    rows, 39 MB) read from the unpacked file one row at a time, keeping the rows messages visit.
+
+    Memory-mapped, each row a message visits (1 KB) brought 64 KB of the file into the
+    process (the kernel maps the pages around a fault): 7 MB for one message, 14 MB after a
+    few conversations. Read row by row it costs the rows visited, up to ``MAX_ROWS``; past that
+    the kept rows are dropped and read again (from the page cache), so the memory is bounded
+    whatever citizens write."""
+
+    ROW = 256
+    MAX_ROWS = 4096  # 4 MB; all the messages of `kcbot bench` visit 316 rows
+
+    def __init__(self, path: Path) -> None:
+        import numpy as np
+        from numpy.lib import format as npy
+
+        with path.open("rb") as file:
+            version = npy.read_magic(file)
+            read_header = npy.read_array_header_1_0 if version == (1, 0) \
+                else npy.read_array_header_2_0
+            shape, fortran_order, dtype = read_header(file)
+            self._offset = file.tell()
+        size = path.stat().st_size
+        if (dtype != np.dtype("<u4") or fortran_order or len(shape) != 1
+                or shape[0] % self.ROW or size != self._offset + shape[0] * 4):
+            raise ValueError(f"{path.name}: not a table of {self.ROW}-state rows")
+        self._fd = os.open(path, os.O_RDONLY)
+        self._rows: dict[int, Any] = {}
+
+    def __del__(self, close: Any = os.close) -> None:  # os.close held: also at shutdown
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            close(fd)
+
+    def __getitem__(self, index: int) -> int:
+        row = self._rows.get(index >> 8)
+        if row is None:
+            row = self._read(index >> 8)
+        return row[index & 0xFF]  # type: ignore[no-any-return]
+
+    def _read(self, number: int) -> Any:
+        import sys
+        from array import array
+
+        data = os.pread(self._fd, self.ROW * 4, self._offset + number * self.ROW * 4)
+        if len(data) != self.ROW * 4:
+            raise IndexError(number)
+        row = array("I", data)
+        if sys.byteorder != "little":
+            row.byteswap()
+        if len(self._rows) >= self.MAX_ROWS:
+            self._rows.clear()
+        self._rows[number] = row
+        return row
+
+
 def _unpack(folder: Path) -> None:
     """Write the packaged model's arrays, restricted to the configured languages, once."""
-    import os
-
     import numpy as np
 
     identifier = _packaged_identifier()

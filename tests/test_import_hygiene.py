@@ -67,3 +67,50 @@ def test_a_warm_start_reads_the_holidays_from_the_cache(nlu, cache_dir, tmp_path
     cold, warm = first_reply("cold.sqlite3"), first_reply("warm.sqlite3")
     assert "holidays" in cold["modules"] and "holidays" not in warm["modules"]
     assert cold["reply"] == warm["reply"] and "åbent" in cold["reply"]
+
+
+def test_the_first_reply_imports_neither_sanic_nor_pyyaml_when_the_cache_is_warm(
+        nlu, tmp_path) -> None:
+    """rasa_sdk's package imports its plugin hook, and the hook imports Sanic (a third of a cold
+    start); the engine runs its actions in-process and never needs it. A start whose data files
+    are all in the cache folder reads them without importing PyYAML."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def first_reply(name: str) -> dict:
+        out = subprocess.run([sys.executable, "-c", FIRST_REPLY, str(tmp_path / name)],
+                             capture_output=True, env=env, timeout=120, check=True)
+        return json.loads(out.stdout)
+
+    first, second = first_reply("first.sqlite3"), first_reply("second.sqlite3")
+    assert "åbent" in first["reply"] and second["reply"] == first["reply"]
+    assert "rasa_sdk" in first["modules"] and "sanic" not in first["modules"]
+    assert "yaml" not in second["modules"]
+
+
+ACTION_SERVER_AFTER_KCBOT = """
+import json, sys
+import kcbot.dialogue
+before = "sanic" in sys.modules
+from rasa_sdk.endpoint import create_app_for_serve
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.plugin import plugin_manager
+executor = ActionExecutor()
+executor.register_package("kcbot.actions")
+app = create_app_for_serve(executor, cors_origins=None)
+print(json.dumps({"before": before, "after": "sanic" in sys.modules,
+                  "hook": hasattr(plugin_manager().hook, "attach_sanic_app_extensions"),
+                  "routes": sorted(route.path for route in app.router.routes),
+                  "actions": sorted(executor.actions)}))
+"""
+
+
+def test_an_action_server_started_after_kcbot_still_has_rasa_sdks_plugin_hook() -> None:
+    """The deferred ``rasa_sdk.plugin`` is the real module: an action server built in a process
+    that imported kcbot first gets Sanic, the plugin hook and kcbot's actions."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", ACTION_SERVER_AFTER_KCBOT],
+                         capture_output=True, env=env, timeout=120, check=True)
+    seen = json.loads(out.stdout)
+    assert seen["before"] is False and seen["after"] is True and seen["hook"] is True
+    assert "webhook" in seen["routes"] and "health" in seen["routes"]
+    assert "action_aabningstid" in seen["actions"]

@@ -55,3 +55,35 @@ def test_a_damaged_cache_falls_back_to_the_packaged_model(fresh: Path) -> None:
     language._detector = None
     language._restricted.cache_clear()
     assert [c for c, _ in _answers()] == ["da", "en", "da", "en", "da"]
+
+
+def test_a_truncated_automaton_falls_back_to_the_packaged_model(fresh: Path) -> None:
+    _answers()
+    table = next(fresh.glob("sprogmodel-*")) / "tk_nextmove.npy"
+    table.write_bytes(table.read_bytes()[:-1024])  # a row short: an interrupted copy
+    language._detector = None
+    language._restricted.cache_clear()
+    assert [c for c, _ in _answers()] == ["da", "en", "da", "en", "da"]
+    assert not isinstance(language._detector.tk_nextmove, language._Transitions)
+
+
+def test_the_automaton_rows_kept_in_memory_are_bounded(
+        fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever citizens write, the detector keeps at most ``MAX_ROWS`` rows of its automaton;
+    dropped rows are read again and the answers stay the packaged model's."""
+    monkeypatch.setattr(language._Transitions, "MAX_ROWS", 8)
+    many = MESSAGES + ["Ærøskøbing æøå ÆØÅ ünïcødé ∑ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 日本語のテキスト", "x" * 300]
+    identifier = language._restricted(("da", "en"))
+    transitions = identifier.tk_nextmove
+    assert isinstance(transitions, language._Transitions)
+    kept = []
+    bounded = []
+    for message in many * 2:
+        bounded.append(identifier.classify(message))
+        kept.append(len(transitions._rows))
+    assert max(kept) <= 8 and max(kept) > 0
+    language._detector = language._packaged_identifier()
+    language._restricted.cache_clear()
+    packaged = [language._restricted(("da", "en")).classify(m) for m in many * 2]
+    assert [c for c, _ in bounded] == [c for c, _ in packaged]
+    assert [round(p, 4) for _, p in bounded] == [round(p, 4) for _, p in packaged]

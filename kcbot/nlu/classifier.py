@@ -182,7 +182,7 @@ def cache_file(cache_dir: Path, data: TrainingData) -> Path:
 def load_or_train(data: TrainingData, cache_dir: Path | None) -> IntentModel:
     """Load the cached model for exactly this data, or train one and cache it."""
     path = cache_file(cache_dir, data) if cache_dir else None
-    featurizer = Featurizer(LookupMatcher(data))
+    featurizer = Featurizer(LookupMatcher(data, cache_dir))
     if path and path.is_file():
         try:
             model = IntentModel.load(path, featurizer)

@@ -9,8 +9,14 @@ heads are not."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -47,27 +53,12 @@ _LONG_WORD = re.compile(rf"[a-z]{{{FUZZY_MIN_LENGTH},}}")
 
 
 class LookupMatcher:
-    def __init__(self, data: TrainingData) -> None:
-        self._tables: list[tuple[str, re.Pattern[str], dict[str, str]]] = []
+    def __init__(self, data: TrainingData, cache_dir: Path | None = None) -> None:
+        tables, words = _prepared(data, cache_dir)
+        self._tables: list[tuple[str, re.Pattern[str], dict[str, str]]] = [
+            (name, re.compile(source), values) for name, source, values in tables]
         # per entity table: word length -> its single-word phrases within the typo margin
-        self._words: list[tuple[str, dict[int, list[str]], dict[str, str]]] = []
-        for name, phrases in data.lookups.items():
-            values = {fold(p): data.synonyms.get(p.lower(), p) for p in phrases if fold(p)}
-            heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
-            alternatives = sorted(values, key=len, reverse=True)
-            words = "|".join(re.escape(p) for p in alternatives if p not in heads)
-            compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
-            body = "|".join(filter(None, (words, compounds and rf"[a-z]*(?:{compounds})")))
-            pattern = re.compile(r"\b(" + body + rf"){_INFLECTION}\b")
-            self._tables.append((name, pattern, values))
-            single = [p for p in values if p.isalpha() and len(p) >= FUZZY_MIN_LENGTH]
-            if not name.startswith(TOPIC_PREFIX) and single:
-                by_length: dict[int, list[str]] = {}
-                for phrase in single:
-                    for length in range(len(phrase) - FUZZY_MAX_LENGTH_DIFFERENCE,
-                                        len(phrase) + FUZZY_MAX_LENGTH_DIFFERENCE + 1):
-                        by_length.setdefault(length, []).append(phrase)
-                self._words.append((name, by_length, values))
+        self._words: list[tuple[str, dict[int, list[str]], dict[str, str]]] = words
         # The classifier's features and the entity extractor read the same message.
         self._last: tuple[str, list[LookupMatch]] = ("", [])
 
@@ -106,3 +97,64 @@ class LookupMatcher:
             return values[matched]
         # A compound: the value of the head it ends with.
         return next(v for p, v in values.items() if matched.endswith(p))
+
+
+_Prepared = tuple[list[tuple[str, str, dict[str, str]]],
+                  list[tuple[str, dict[int, list[str]], dict[str, str]]]]
+
+
+def _prepare(data: TrainingData) -> _Prepared:
+    """Each table's pattern source and folded phrases, and the typo candidates by length."""
+    tables = []
+    words = []
+    for name, phrases in data.lookups.items():
+        values = {fold(p): data.synonyms.get(p.lower(), p) for p in phrases if fold(p)}
+        heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
+        alternatives = sorted(values, key=len, reverse=True)
+        alternation = "|".join(re.escape(p) for p in alternatives if p not in heads)
+        compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
+        body = "|".join(filter(None, (alternation, compounds and rf"[a-z]*(?:{compounds})")))
+        tables.append((name, r"\b(" + body + rf"){_INFLECTION}\b", values))
+        single = [p for p in values if p.isalpha() and len(p) >= FUZZY_MIN_LENGTH]
+        if not name.startswith(TOPIC_PREFIX) and single:
+            by_length: dict[int, list[str]] = {}
+            for phrase in single:
+                for length in range(len(phrase) - FUZZY_MAX_LENGTH_DIFFERENCE,
+                                    len(phrase) + FUZZY_MAX_LENGTH_DIFFERENCE + 1):
+                    by_length.setdefault(length, []).append(phrase)
+            words.append((name, by_length, values))
+    return tables, words
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"{module}.{name}: only plain data is cached")
+
+
+def _prepared(data: TrainingData, cache_dir: Path | None) -> _Prepared:
+    """``_prepare`` kept in the cache folder: folding the ~700 phrases is a third of building
+    the matcher at start-up. Keyed by the training data and the source of the folding and of
+    this module, so a change to either prepares again; a damaged entry only costs the time."""
+    if cache_dir is None or not data.digest:
+        return _prepare(data)
+    from kcbot.nlu import normalise
+
+    key = hashlib.blake2b(data.digest.encode(), digest_size=10)
+    for module in (normalise.__file__, __file__):
+        key.update(Path(module).read_bytes())
+    path = cache_dir / f"lookups-{key.hexdigest()}.pickle"
+    try:
+        with path.open("rb") as file:
+            return _PlainUnpickler(file).load()  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - missing or damaged: prepare and write it again
+        pass
+    prepared = _prepare(data)
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+    return prepared

@@ -1,0 +1,46 @@
+"""Deferred imports of what kcbot's first reply does not need.
+
+rasa_sdk's package ``__init__`` imports ``rasa_sdk.plugin``, and that module imports Sanic for
+the action server's plugin hook: about 0.12 s and 20 MB before a single action can be imported,
+a third of a cold start. An engine that runs its actions in-process never touches the hook.
+
+The finder below hands the real ``rasa_sdk.plugin`` to Python's own ``importlib.util.LazyLoader``:
+the module is found and bound as usual, and executed (importing Sanic) on its first attribute
+access, which is rasa_sdk's endpoint doing ``from rasa_sdk.plugin import plugin_manager`` when
+an action server starts. Nothing of rasa_sdk is changed or replaced, and a process that imported
+rasa_sdk before kcbot (``python -m rasa_sdk --actions kcbot.actions``) is not affected at all.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+__all__ = ["DEFERRED", "install"]
+
+# Modules executed on first use instead of on import: only ones whose importers bind the module
+# without reading from it (``import a.b``), else the deferral buys nothing.
+DEFERRED = frozenset({"rasa_sdk.plugin"})
+
+
+class _DeferredFinder:
+    """A meta path finder (``importlib.abc`` is not imported for it: 4 ms of a start)."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in DEFERRED:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec  # not a plain source or bytecode module: imported as usual
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+def install() -> None:
+    """Put the finder first on ``sys.meta_path`` (once)."""
+    if not any(isinstance(finder, _DeferredFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _DeferredFinder())
