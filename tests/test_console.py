@@ -77,6 +77,12 @@ async def test_the_dashboard_shows_the_stores_figures(db: Path) -> None:
         assert shown["aabne"] == str(open_tickets) == "1"
         assert shown["overskredet"] == "0"
         assert shown["ikke_sendt"] == "1"
+        # the settled cases per rule, in the words of the rule's table, not its id
+        rules = str(pilot.app.query_one("#rules").content)
+        assert "Afgørelser pr. regel" in rules
+        assert "Sygdom er gyldig grund for forsikrede ledige" in rules
+        assert "Vejledning: Åbningstid" in rules and "Vejledning: Ferie" in rules
+        assert "dagpenge_gyldig_grund_sygdom" not in rules and "utter_" not in rules
         await pilot.press("p")  # this week: the same five conversations
         await pilot.app.workers.wait_for_complete()
         label = str(pilot.app.query_one("#period-label").content)
