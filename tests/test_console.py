@@ -377,7 +377,8 @@ async def test_80x24_keeps_the_target_and_the_card_labels(db: Path) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         text = "\n".join(_screen_text(pilot.app))
-        for words in ("Sag", "Frist", "SLA", "Kø", "Status", "Rettidig", "Jobcenter"):
+        for words in ("Sag", "Frist", "Emne", "Kontakt til sagsbehandler", "Kø", "Status",
+                      "Rettidig", "Jobcenter"):
             assert words in text, words
         assert "i_gang" not in text and "rettidig " not in text
 
