@@ -361,7 +361,7 @@ def test_the_pages_words_follow_the_conversations_language_not_the_words_typed(
     expect(page.locator(".bot-notice")).to_have_text("You are chatting with an automated chatbot")
     expect(page.locator("label[for=input]")).to_have_text("Write your message")
     expect(page.locator("#input")).to_have_attribute(
-        "placeholder", "E.g. I am ill and cannot come to my meeting tomorrow")
+        "placeholder", "E.g. I am ill today")
     expect(page.locator("#send")).to_have_text("Send")
     expect(page.locator("#hint")).to_have_text("Enter sends. Shift+Enter adds a new line.")
     expect(bot(page).last.locator(".text")).to_have_attribute("lang", "en")
