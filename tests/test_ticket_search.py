@@ -16,6 +16,7 @@ from kcbot.clock import TZ, FrozenClock
 from kcbot.config import RetentionSettings
 from kcbot.store import Store
 from kcbot.store import db as sqlite_store
+from kcbot.store.dialect import to_postgres
 from kcbot.store.retention import purge
 from kcbot.tickets import TicketService
 
@@ -149,3 +150,18 @@ async def test_without_the_trigram_tokenizer_the_search_scans_as_before(
         assert {q: await _ids(service, q) for q in QUERIES} == scanned
         ticket, _ = await service.create(None, "ydelse", "ny sag om børnetilskud", navn="Ib")
         assert await _ids(service, "børnetilskud") == [ticket.id]
+
+
+@pytest.mark.postgres
+async def test_postgres_answers_the_search_from_its_trigram_index(postgres_url: str) -> None:
+    """The condition's expression is the index's, so the planner can use the GIN index (a
+    small table is cheaper to scan, so the scan is ruled out to ask whether it could)."""
+    async with Store.connect(postgres_url, FrozenClock(NOW)) as store:
+        await _seed(store)
+        clause, params = store.ticket_search(["hansen", "aktivering"])
+        async with store.transaction() as db:
+            await db.execute("SET LOCAL enable_seqscan = off")
+            conn = db.conn  # type: ignore[attr-defined]
+            plan = "\n".join(row[0] for row in await conn.fetch(
+                "EXPLAIN " + to_postgres(f"SELECT id FROM tickets WHERE {clause}"), *params))
+        assert "tickets_search" in plan, plan
