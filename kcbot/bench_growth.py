@@ -11,6 +11,9 @@ What is timed, with the clock frozen at the store's last day:
   every queue;
 - ``Sager``: the queue's first page of open tickets by deadline, with the count (what the Sager
   tab polls), and the same filtered to one queue;
+- ``Sager, søgning``: the search an agent types for a citizen who calls back: the surname of
+  the newest ticket with a name, over every ticket whatever its status (migration 7's index;
+  before it, a scan of every ticket);
 - ``Overblik``: what the Overblik tab polls: today's figures, the open tickets, the 30-day trend
   and the undelivered outbox.
 """
@@ -90,6 +93,10 @@ async def measure(path: Path, now: datetime | None = None) -> GrowthRow:
         timings["Sager"] = await _median_ms(lambda: tickets.page(open_only=True))
         timings["Sager, én kø"] = await _median_ms(
             lambda: tickets.page(open_only=True, queue="ydelsesservice"))
+        row = await store.fetchone("SELECT navn FROM tickets WHERE navn IS NOT NULL "
+                                   "ORDER BY created DESC, id DESC LIMIT 1")
+        surname = str(row[0]).split()[-1] if row and str(row[0]).split() else "klage"
+        timings["Sager, søgning"] = await _median_ms(lambda: tickets.page(search=surname))
         timings["Overblik"] = await _median_ms(overblik)
     size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
     return GrowthRow(path.name, int(counts[0]), int(counts[1]), round(size / 1e6, 1), timings)

@@ -9,7 +9,9 @@ Definitions (seed 002, bilag 7; the tickets' deadline rule):
 - fallback rate = citizen messages the bot did not understand (no topic it knows, or an answer
   that did not fit the question) / all citizen messages;
 - turns to settle = citizen messages per straksafklaret conversation;
-- afgørelser pr. regel = journal notes (settled cases) written in the period, per rule.
+- afgørelser pr. regel = journal notes (settled cases) written in the period, per rule, each
+  rule told in the words of its own table (``rule_text``); guidance, which no rule table
+  decides, per topic.
 Times are stored as Copenhagen local ISO strings, so a local date is the first ten characters.
 """
 
@@ -17,16 +19,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+from kcbot.config import data_path
 from kcbot.labels import label
 from kcbot.store import Store
 from kcbot.store.topics import SMALL_TALK, TOPIC_SQL
 
 __all__ = ["PERIODS", "SMALL_TALK", "TOPIC_SQL", "Figures", "Report", "figures",
-           "period_bounds", "render", "report", "trend"]
+           "period_bounds", "render", "report", "rule_key", "rule_text", "trend"]
 
 PERIODS = ("day", "week", "month", "quarter")
 TARGET = 0.65
@@ -139,10 +146,10 @@ async def figures(store: Store, first: date, last: date, now: datetime,
             result.intents[row["topic"]] += 1
     if queue is None:
         for row in await store.fetchall(
-            "SELECT coalesce(rule, 'ukendt') AS rule, count(*) AS n FROM journal "
-            "WHERE time >= ? AND time < ? GROUP BY 1", (lo, hi),
+            "SELECT coalesce(rule, 'ukendt') AS rule, sag, count(*) AS n FROM journal "
+            "WHERE time >= ? AND time < ? GROUP BY 1, 2", (lo, hi),
         ):
-            result.rules[row["rule"]] = row["n"]
+            result.rules[rule_key(row["rule"], row["sag"])] += row["n"]
     tickets = await store.fetchall(
         "SELECT created, due, closed FROM tickets WHERE ((created >= ? AND created < ?) OR "
         "(due >= ? AND due < ?))" + (" AND queue = ?" if queue else ""),
@@ -190,6 +197,67 @@ async def trend(store: Store, last: date, days: int = 30) -> list[tuple[date, in
         else:
             out.append((day, row["n"], _share(row["s"] or 0, (row["s"] or 0) + (row["o"] or 0))))
     return out
+
+
+# -- what a rule means ------------------------------------------------------------------
+
+GUIDANCE = "vejledning:"
+
+
+def rule_key(rule: str, sag: str | None) -> str:
+    """What the report counts a journal note under: its rule's id, or for guidance alone
+    (the note names the texts shown, ``utter_…``, and no rule decided anything) the topic,
+    as ``vejledning:<sag>``."""
+    parts = [p.strip() for p in rule.split(",")]
+    if rule == "vejledning" or all(p.startswith("utter_") for p in parts):
+        return f"{GUIDANCE}{sag or 'ukendt'}"
+    return rule
+
+
+@lru_cache(maxsize=8)
+def _rule_tables(folder: str) -> tuple[dict[str, list[dict[str, Any]]], ...]:
+    """Every version of every rule, by id: the afbud rules (their ``note``) and the
+    registrations (their ``afgoerelse``), read from the rule tables themselves."""
+    from kcbot.dialogue.versions import REGISTRATIONS_FILE, RULES_FILE
+    from kcbot.yamlio import load_yaml
+
+    rules: dict[str, list[dict[str, Any]]] = {}
+    table = load_yaml(Path(folder) / RULES_FILE) or {}
+    for rule in [*(table.get("rules") or []), table.get("default") or {}]:
+        if rule.get("id") and rule.get("note"):
+            rules.setdefault(str(rule["id"]), []).append(
+                {**rule, "text": str(rule["note"])})
+    registrations = (load_yaml(Path(folder) / REGISTRATIONS_FILE) or {}).get("registreringer")
+    for entry in (registrations or {}).values():
+        for version in entry if isinstance(entry, list) else [entry]:
+            regel = str(version.get("regel") or "")
+            if regel and "{" not in regel and version.get("afgoerelse"):
+                # a template's slot ("Fravær ({fravaer_type}) sendt …") differs per citizen
+                text = re.sub(r"\s*\(\{\w+\}\)|\{\w+\}", "", str(version["afgoerelse"]))
+                rules.setdefault(regel, []).append({**version, "text": " ".join(text.split())})
+    return (rules,)
+
+
+def rule_text(key: str, on: date | None = None) -> str:
+    """A rule in plain Danish, from its own table: an afbud rule's note, a registration's
+    decision (the version in force on ``on``, else the newest); guidance by its topic. A rule
+    no table knows any more (an older content version) is shown by its id."""
+    if key.startswith(GUIDANCE):
+        return f"Vejledning: {label('topic', key.removeprefix(GUIDANCE))}"
+    from kcbot.dialogue.versions import in_force
+
+    (rules,) = _rule_tables(str(data_path("dialogues")))
+    versions = rules.get(key)
+    if not versions:
+        return key
+    chosen = next((v for v in versions if on and in_force(v, on)), versions[-1])
+    return chosen["text"]
+
+
+def rule_label(key: str, on: date | None = None) -> str:
+    """The report's line for a rule: its words, then its id for whoever looks it up."""
+    text = rule_text(key, on)
+    return text if text == key or key.startswith(GUIDANCE) else f"{text} ({key})"
 
 
 # -- the report --------------------------------------------------------------------------
@@ -256,8 +324,8 @@ def _rows(report: Report) -> list[tuple[str, str, str, str]]:
     # Every settlement's journal note names its rule: a supervisor checks them rule by rule.
     for rule in sorted(set(cur.rules) | set(prev.rules),
                        key=lambda r: (-cur.rules.get(r, 0), r)):
-        rows.append(("Afgørelser pr. regel", rule, num(cur.rules.get(rule, 0)),
-                     num(prev.rules.get(rule, 0))))
+        rows.append(("Afgørelser pr. regel", rule_label(rule, cur.last),
+                     num(cur.rules.get(rule, 0)), num(prev.rules.get(rule, 0))))
     return rows
 
 

@@ -77,6 +77,12 @@ async def test_the_dashboard_shows_the_stores_figures(db: Path) -> None:
         assert shown["aabne"] == str(open_tickets) == "1"
         assert shown["overskredet"] == "0"
         assert shown["ikke_sendt"] == "1"
+        # the settled cases per rule, in the words of the rule's table, not its id
+        rules = str(pilot.app.query_one("#rules").content)
+        assert "Afgørelser pr. regel" in rules
+        assert "Sygdom er gyldig grund for forsikrede ledige" in rules
+        assert "Vejledning: Åbningstid" in rules and "Vejledning: Ferie" in rules
+        assert "dagpenge_gyldig_grund_sygdom" not in rules and "utter_" not in rules
         await pilot.press("p")  # this week: the same five conversations
         await pilot.app.workers.wait_for_complete()
         label = str(pilot.app.query_one("#period-label").content)
@@ -371,7 +377,8 @@ async def test_80x24_keeps_the_target_and_the_card_labels(db: Path) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         text = "\n".join(_screen_text(pilot.app))
-        for words in ("Sag", "Frist", "SLA", "Kø", "Status", "Rettidig", "Jobcenter"):
+        for words in ("Sag", "Frist", "Emne", "Kontakt til sagsbehandler", "Kø", "Status",
+                      "Rettidig", "Jobcenter"):
             assert words in text, words
         assert "i_gang" not in text and "rettidig " not in text
 

@@ -328,3 +328,33 @@ async def test_the_keys_panel_is_danish(db: Path) -> None:
         descriptions = {b.binding.description for b in pilot.app.screen.active_bindings.values()}
         assert {"Næste felt", "Første sag", "Side ned", "Søg", "Genåbn"} <= descriptions
         assert not {"Focus Next", "Page Left", "Home", "Cursor up"} & descriptions
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_topic_is_readable_beside_the_detail_pane_and_at_80_columns(
+        db: Path, size: tuple[int, int]) -> None:
+    """Every ticket's whole topic is on the screen, with its deadline, citizen and status; the
+    deadline carries the SLA state in words where it is not on time."""
+    from kcbot.labels import label
+
+    with sqlite3.connect(db) as con:  # one due today, one over its deadline
+        con.execute("UPDATE tickets SET due = '2026-11-24T16:00:00+01:00' WHERE navn = ?",
+                    ("Ole Berg",))
+        con.execute("UPDATE tickets SET due = '2026-11-23T12:00:00+01:00' WHERE navn = ?",
+                    ("Anna Holm",))
+    async with _app(db).run_test(size=size) as pilot:
+        await _sager(pilot)
+        await _settle(pilot)
+        lines = _screen_lines(pilot.app)
+    for category, name, _, _ in CITIZENS:
+        row = next((line for line in lines if name in line), None)
+        assert row is not None, (name, lines)
+        assert label("topic", category) in row, row  # e.g. "Vil tale med en medarbejder"
+        assert "Ny" in row.split(name, 1)[1]  # the status after the citizen
+    assert "i dag 16.00" in next(line for line in lines if "Ole Berg" in line)
+    assert "! 23. nov. 12.00" in next(line for line in lines if "Anna Holm" in line)
+
+
+def _screen_lines(app) -> list[str]:
+    return ["".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()]

@@ -71,9 +71,23 @@ def test_weekly_report_beside_the_week_before(db: Path) -> None:
     assert rows[("Kø: Jobcenter", "Sager oprettet")] == ("1", "0")
     assert rows[("Emne", "Afbud til møde")] == ("2", "0")
     assert rows[("Emne", "Kontakt til sagsbehandler")] == ("1", "0")
-    # every settlement by the rule that decided it (the journal notes)
-    assert rows[("Afgørelser pr. regel", "dagpenge_gyldig_grund_sygdom")] == ("1", "0")
-    assert rows[("Afgørelser pr. regel", "utter_aabningstid")] == ("1", "1")
+    # every settlement by the rule that decided it (the journal notes), in the words of the
+    # rule's own table with its id after them; guidance by its topic
+    note = _rule_note("dagpenge_gyldig_grund_sygdom")
+    assert rows[("Afgørelser pr. regel", f"{note} (dagpenge_gyldig_grund_sygdom)")] == ("1", "0")
+    assert rows[("Afgørelser pr. regel", "Vejledning: Åbningstid")] == ("1", "1")
+    for section, measure in rows:
+        if section == "Afgørelser pr. regel":  # words first, never a bare id or a text name
+            assert " " in measure.split(" (")[0] and "utter_" not in measure, measure
+
+
+def _rule_note(rule_id: str) -> str:
+    from kcbot.yamlio import load_yaml
+    from tests.conftest import REPO
+
+    table = load_yaml(REPO / "dialogues" / "afbud_regler.yml")
+    (rule,) = [r for r in table["rules"] if r["id"] == rule_id]
+    return rule["note"]
 
 
 def test_markdown_report_to_a_file(db: Path, tmp_path: Path) -> None:
@@ -85,6 +99,8 @@ def test_markdown_report_to_a_file(db: Path, tmp_path: Path) -> None:
     assert text.startswith("# kcbot: rapport for måned 01.11.2026–30.11.2026")
     assert "> Perioden er ikke slut: tallene gælder til og med 24. nov. 2026 15.00" in text
     assert "| Straksafklaringsprocent (mål 65 %) | 80,0 % | – |" in text
+    assert (f"| {_rule_note('dagpenge_gyldig_grund_sygdom')} (dagpenge_gyldig_grund_sygdom) "
+            "| 1 | 0 |") in text
 
 
 def test_a_bad_date_is_a_clear_error(db: Path) -> None:
@@ -129,6 +145,7 @@ def test_html_report_is_self_contained_with_charts(db: Path, tmp_path: Path) -> 
     assert "Mål 65,0 %" in html and "Forrige uge" in html
     assert "Afbud til møde" in html and "Kø: Jobcenter" in html  # labels, not codes
     assert "kontakt_sagsbehandler" not in html
+    assert f"<td>{_rule_note('dagpenge_gyldig_grund_sygdom')} (dagpenge_gyldig" in html
     assert '<span class="good">66,7 %</span>' in html
     # self-contained: nothing is fetched from elsewhere
     assert "<script src" not in html and "<link" not in html
@@ -152,7 +169,7 @@ def test_xlsx_report_has_the_numbers(db: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [
         "kcbot-rapport-uge-2026-11-23 (2).xlsx", "kcbot-rapport-uge-2026-11-23.xlsx"]
     book = load_workbook(folder / "kcbot-rapport-uge-2026-11-23.xlsx")
-    assert book.sheetnames == ["Nøgletal", "Køer", "Emner", "Dage"]
+    assert book.sheetnames == ["Nøgletal", "Køer", "Emner", "Afgørelser", "Dage"]
     rows = {r[0]: r[1:] for r in book["Nøgletal"].iter_rows(values_only=True) if r[0]}
     assert rows["Samtaler"] == (4, 2)
     assert rows["Straksafklaringsprocent"][0] == pytest.approx(2 / 3)
@@ -162,6 +179,10 @@ def test_xlsx_report_has_the_numbers(db: Path, tmp_path: Path) -> None:
     assert topics["Afbud til møde"] == (2, 0)
     queues = [r for r in book["Køer"].iter_rows(min_row=2, values_only=True)]
     assert ("Jobcenter", "Sager oprettet", 1, 0) in queues
+    rules = {r[1] or r[0]: r for r in book["Afgørelser"].iter_rows(min_row=2, values_only=True)}
+    assert rules["dagpenge_gyldig_grund_sygdom"] == (
+        _rule_note("dagpenge_gyldig_grund_sygdom"), "dagpenge_gyldig_grund_sygdom", 1, 0)
+    assert rules["Vejledning: Åbningstid"] == ("Vejledning: Åbningstid", None, 1, 1)
     days = list(book["Dage"].iter_rows(min_row=2, values_only=True))
     assert len(days) == 7 and days[1][1] == 4  # Tuesday's four conversations
 
@@ -174,7 +195,7 @@ def test_bench_growth_times_reports_queue_and_poll_on_a_given_store(db: Path) ->
     (row,) = json.loads(out.stdout)
     assert row["store"] == db.name and row["conversations"] == 6 and row["tickets"] >= 1
     assert set(row["timings_ms"]) == {"report week", "report month", "report quarter", "Sager",
-                                      "Sager, én kø", "Overblik"}
+                                      "Sager, én kø", "Sager, søgning", "Overblik"}
     assert all(value >= 0 for value in row["timings_ms"].values())
     table = kcbot("bench", "--growth", "--db", str(db)).stdout.decode()
     assert "report month" in table and db.name in table

@@ -84,6 +84,27 @@ def test_a_session_token_lets_the_page_write_as_its_own_sender_only(server) -> N
     assert operator.status == 200
 
 
+def test_the_pages_answers_carry_the_conversations_language(server) -> None:
+    """The page's own words follow the ``sprog`` slot: its answers say it in a header; an
+    answer to another client (the operator's token) is unchanged."""
+    given = session(server)
+    bearer = {"Authorization": f"Bearer {given['token']}"}
+
+    def language(message: str) -> str | None:
+        answer = post(server, {"sender": given["sender"], "message": message}, bearer)
+        assert answer.status == 200
+        return answer.headers.get("x-kcbot-sprog")
+
+    assert language("hej") is None  # a greeting decides no language yet
+    assert language("jeg har fået et brev fra kommunen") == "da"
+    assert language("kan du skrive på engelsk") == "en"  # asked in Danish words
+    assert language("ok") == "en"
+    assert language("answer in danish") == "da"
+    operator = post(server, {"sender": "sms-2", "message": "hello, I am sick today"},
+                    {"Authorization": "Bearer operatoerens-hemmelighed"})
+    assert operator.status == 200 and "x-kcbot-sprog" not in operator.headers
+
+
 def test_a_valid_session_is_renewed_for_the_same_sender(server) -> None:
     first = session(server)
     renewed = session(server, json.dumps({"token": first["token"]}).encode())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -341,6 +342,46 @@ def test_english_labels_follow_the_conversation(page: Page, server) -> None:
     expect(page.locator("label[for=input]")).to_have_text("Write your message")
     expect(page.locator(".bot-notice")).to_have_text("You are chatting with an automated chatbot")
     expect(bot(page).first.locator(".text")).to_have_attribute("lang", "en")
+
+
+def test_the_pages_words_follow_the_conversations_language_not_the_words_typed(
+        page: Page, server) -> None:
+    """Asking in Danish words for English switches the bot (the ``sprog`` slot) and so the
+    page's own words: title, notice, label, placeholder, send button, hint and status lines;
+    asking back switches them back (issue 19's leftover)."""
+    page.goto(url(server))
+    expect(page.locator("#input")).to_have_attribute("placeholder", re.compile(r"^Fx: "))
+    write(page, "hej")
+    wait_for_bot(page, "chatbot")
+    expect(page.locator("html")).to_have_attribute("lang", "da")
+    write(page, "kan du skrive på engelsk")  # Danish words: a guess from them says Danish
+    wait_for_bot(page, "English")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page).to_have_title("Chat with Jobcenter København")
+    expect(page.locator(".bot-notice")).to_have_text("You are chatting with an automated chatbot")
+    expect(page.locator("label[for=input]")).to_have_text("Write your message")
+    expect(page.locator("#input")).to_have_attribute(
+        "placeholder", "E.g. I am ill today")
+    expect(page.locator("#send")).to_have_text("Send")
+    expect(page.locator("#hint")).to_have_text("Enter sends. Shift+Enter adds a new line.")
+    expect(bot(page).last.locator(".text")).to_have_attribute("lang", "en")
+    expect(bot(page).last.locator(".who")).to_have_text("The chatbot wrote:")
+    page.locator("#input").press("Enter")  # nothing written: the status line says so
+    expect(page.locator("#notice-text")).to_have_text("Write a message first.")
+    # the typing line while an answer is on its way, in the conversation's language
+    page.route("**/webhooks/rest/webhook", lambda route: (time.sleep(1.5), route.continue_()))
+    write(page, "kan du skrive dansk")
+    expect(page.locator("#typing")).to_have_text("The chatbot is typing …")
+    wait_for_bot(page, "dansk")
+    page.unroute("**/webhooks/rest/webhook")
+    expect(page.locator("html")).to_have_attribute("lang", "da")
+    expect(page.locator("label[for=input]")).to_have_text("Skriv din besked")
+    expect(page.locator("#input")).to_have_attribute("placeholder", re.compile(r"^Fx: "))
+    expect(page.locator("#hint")).to_have_text("Enter sender. Shift+Enter giver en ny linje.")
+    expect(page.locator(".who").first).to_have_text("Du skrev:")
+    # a reload keeps the conversation's language
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "da")
 
 
 def _axe(page: Page) -> list[dict]:

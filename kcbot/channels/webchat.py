@@ -12,6 +12,13 @@ A session token that does not verify gets 401 with ``"code": "session"``, which 
 to fetch a new one. Posting the current token renews it for the same sender; the lifetime
 (60 minutes) is longer than the idle timeout, so the conversation ends before its token does.
 
+**The conversation's language.** A web chat turn's answer carries the conversation's language,
+the ``sprog`` slot, in the header ``X-Kcbot-Sprog`` (``da`` or ``en``), so the page's own
+labels (title, placeholder, send button, hint, status lines) follow the conversation when the
+citizen asks for English or back, not a guess from the words typed. Only for a request with a
+session token (the page's own), read from the store after the turn; another client's webhook
+answer is unchanged.
+
 **Headers.** The page gets a strict Content-Security-Policy: scripts, styles and requests only
 from this server, no inline script or style, ``require-trusted-types-for 'script'`` (so no
 code path can assign HTML strings to the DOM even by mistake), ``frame-ancestors`` limited to
@@ -40,6 +47,7 @@ from kcbot.config import WebchatSettings
 
 if TYPE_CHECKING:
     from kcbot.channels.rest import RateLimiter
+    from kcbot.store import Store
 
 __all__ = ["SessionTokens", "page_csp", "register_webchat"]
 
@@ -50,6 +58,23 @@ STATIC = {
     "chat.css": "text/css; charset=utf-8",
     "embed.js": "text/javascript; charset=utf-8",
 }
+
+
+WEBHOOK = "/webhooks/rest/webhook"
+LANGUAGE_HEADER = "X-Kcbot-Sprog"
+LANGUAGES = ("da", "en")
+
+
+async def _conversation_language(store: Store, sender: str) -> str | None:
+    """The ``sprog`` slot of the sender's open conversation (None when it has ended: the page
+    then keeps the language it has)."""
+    from kcbot.channels.rest import CHANNEL
+
+    conversation = await store.active_conversation(CHANNEL, sender)
+    if conversation is None:
+        return None
+    sprog = ((await store.load_state(conversation)).get("slots") or {}).get("sprog")
+    return sprog if sprog in LANGUAGES else None
 
 
 def _b64(raw: bytes) -> str:
@@ -163,6 +188,17 @@ def register_webchat(app: Sanic, sessions: SessionTokens, settings: WebchatSetti
     @app.get("/chat/<name:(chat\\.js|chat\\.css|embed\\.js)>")
     async def chat_file(request: Request, name: str) -> HTTPResponse:
         return serve_file(name)
+
+    @app.on_response
+    async def conversation_language(request: Request, response: HTTPResponse) -> None:
+        if (request.path != WEBHOOK or request.method != "POST" or response.status != 200):
+            return
+        sender = sessions.authorize(request.headers.get("authorization") or "")
+        if not isinstance(sender, str):
+            return  # not the page (no session token): the answer is left as it was
+        sprog = await _conversation_language(request.app.ctx.engine.store, sender)
+        if sprog:
+            response.headers[LANGUAGE_HEADER] = sprog
 
     @app.post("/chat/session")
     async def chat_session(request: Request) -> HTTPResponse:

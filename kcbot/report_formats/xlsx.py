@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 
 from kcbot.labels import label
 from kcbot.report_formats import ReportData
-from kcbot.reports import PERIOD_LABELS, TARGET, Figures
+from kcbot.reports import GUIDANCE, PERIOD_LABELS, TARGET, Figures, rule_text
 
 __all__ = ["render_xlsx"]
 
@@ -82,6 +82,15 @@ def render_xlsx(data: ReportData) -> bytes:
     for topic, count in sorted(cur.intents.items(), key=lambda kv: (-kv[1], kv[0])):
         topics.append([label("topic", topic), count, prev.intents.get(topic, 0)])
 
+    # every settlement by the rule that decided it, in the rule table's own words
+    rules = book.create_sheet("Afgørelser")
+    _header(rules, ["Regel", "Regel-id", this, before])
+    for key in sorted(set(cur.rules) | set(prev.rules),
+                      key=lambda r: (-cur.rules.get(r, 0), r)):
+        rules.append([rule_text(key, cur.last), "" if key.startswith(GUIDANCE) else key,
+                      cur.rules.get(key, 0), prev.rules.get(key, 0)])
+    rules.column_dimensions["A"].width = 80
+
     days = book.create_sheet("Dage")
     _header(days, ["Dato", "Samtaler", "Straksafklaringsprocent"])
     for day, count, share in data.days:
@@ -90,7 +99,8 @@ def render_xlsx(data: ReportData) -> bytes:
         days.cell(days.max_row, 3).number_format = PERCENT
 
     for ws in book.worksheets:
-        ws.column_dimensions["A"].width = 32
+        if ws.title != "Afgørelser":
+            ws.column_dimensions["A"].width = 32
         for column in "BCD":
             ws.column_dimensions[column].width = 26
     out = io.BytesIO()

@@ -33,7 +33,7 @@ from kcbot.errors import ReplayConflict, StoreError
 from kcbot.privacy import find_cprs, is_full_cpr, mask_cpr
 from kcbot.store.base import sqlite_unavailable
 from kcbot.store.inline import GroupCommit, InlineConnection
-from kcbot.store.migrations import MIGRATIONS
+from kcbot.store.migrations import MIGRATIONS, SEARCH_MIGRATION, fts5_trigram_available
 from kcbot.store.outbox import OutboxMethods
 
 __all__ = ["SQLiteStore", "Turn"]
@@ -139,6 +139,7 @@ class SQLiteStore(OutboxMethods):
         self._checkpointer: ThreadPoolExecutor | None = None
         self._checkpointing: Future[None] | None = None
         self._key: DataKey | None = None
+        self._search = False  # the FTS5 index of migration 7 is there (``ticket_search``)
 
     @property
     def data_key(self) -> DataKey:
@@ -193,6 +194,7 @@ class SQLiteStore(OutboxMethods):
         try:
             await store._configure()
             await store._migrate(migrations)
+            await store._search_index(migrations)
             store._open_inline()
             await store._seal_legacy()
         except sqlite3.DatabaseError as exc:
@@ -280,6 +282,8 @@ class SQLiteStore(OutboxMethods):
                 "med --db."
             )
         for version, script in enumerate(migrations[current:], start=current + 1):
+            if script == SEARCH_MIGRATION and not fts5_trigram_available():
+                script = ""  # recorded; the search scans until a later start can build it
             try:
                 await self._db.executescript(
                     f"BEGIN IMMEDIATE;\n{script}\n"
@@ -289,6 +293,35 @@ class SQLiteStore(OutboxMethods):
                 if self._db.in_transaction:
                     await self._db.execute("ROLLBACK")
                 raise StoreError(f"Migrering {version} af {self.path} fejlede: {exc}.") from None
+
+    async def _search_index(self, migrations: Sequence[str]) -> None:
+        """Whether the Sager search has its FTS5 index; built now if migration 7 ran on an
+        SQLite library without the trigram tokenizer and this one has it."""
+        if SEARCH_MIGRATION not in migrations[:await self.schema_version()]:
+            return
+        rows = await self._fetchall(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ticket_search'", ())
+        if not rows and fts5_trigram_available():
+            try:
+                await self._db.executescript(f"BEGIN IMMEDIATE;\n{SEARCH_MIGRATION}\nCOMMIT;")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise StoreError(f"Søgeindekset i {self.path} kan ikke bygges: {exc}.") from None
+            rows = [1]
+        self._search = bool(rows)
+
+    def ticket_search(self, words: Sequence[str]) -> tuple[str, list[Any]]:
+        """A condition on ``tickets`` that keeps the tickets whose search text (migrations'
+        ``SEARCH_DOC``) holds every word of three letters or more, case folded, found in the
+        FTS5 trigram index; ``("", [])`` when there is no such word or no index. The caller
+        still applies its exact match: this only narrows the rows it looks at."""
+        usable = [w for w in words if len(w) >= 3]
+        if not self._search or not usable:
+            return "", []
+        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in usable)
+        return ("id IN (SELECT k.ticket_id FROM ticket_search JOIN ticket_search_key AS k "
+                "ON k.key = ticket_search.rowid WHERE ticket_search MATCH ?)", [match])
 
     async def _seal_legacy(self) -> None:
         """Encrypt the plain CPR numbers an older kcbot left in ``outbox.cpr`` or

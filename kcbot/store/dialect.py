@@ -16,7 +16,10 @@ SQLite                        PostgreSQL
 ``REAL``                      ``DOUBLE PRECISION``
 ============================  =================================================================
 
-Only the migrations use the last two. Anything else (``INSERT OR IGNORE``, ``PRAGMA``,
+Only the migrations use the last two. One migration is not translated: the Sager search index
+(migration 7) is FTS5 in SQLite and a GIN index on trigrams in PostgreSQL, each written in its
+own words (``migrations.POSTGRES_OWN``); a search reads it through ``Store.ticket_search``.
+Anything else (``INSERT OR IGNORE``, ``PRAGMA``,
 ``rowid``) stays inside the store classes, which write it for their own engine.
 """
 
@@ -75,8 +78,12 @@ def _migration_to_postgres(script: str) -> str:
 
 
 def postgres_migrations(migrations: Sequence[str]) -> list[str]:
-    """The same numbered migrations for PostgreSQL: version N there is version N here."""
-    out = [_migration_to_postgres(script) for script in migrations]
+    """The same numbered migrations for PostgreSQL: version N there is version N here. A
+    migration SQLite writes in its own words (the FTS5 search index) has its PostgreSQL text
+    in ``POSTGRES_OWN``."""
+    from kcbot.store.migrations import POSTGRES_OWN
+
+    out = [POSTGRES_OWN.get(script) or _migration_to_postgres(script) for script in migrations]
     if out:
         out[0] = POSTGRES_EXTRA + out[0]
     return out

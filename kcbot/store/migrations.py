@@ -16,6 +16,90 @@ Design notes
 
 from __future__ import annotations
 
+__all__ = ["MIGRATIONS", "POSTGRES_OWN", "SEARCH_DOC", "SEARCH_MIGRATION",
+           "fts5_trigram_available"]
+
+# What the Sager search looks in, one text per ticket: the case number, the name, the phone
+# number without spaces and the summary, separated by spaces. A search word never holds a space,
+# so it matches inside one of them, as the per-column LIKE it narrows for does. ``{t}`` is the
+# row's name: ``new.`` in a trigger, nothing in a query or an index expression. CPR numbers are
+# masked in every one of these columns before they are written, so none reaches the index.
+SEARCH_DOC = ("{t}id || ' ' || coalesce({t}navn, '') || ' ' || "
+              "replace(coalesce({t}telefon, ''), ' ', '') || ' ' || {t}summary")
+
+
+def _doc(row: str) -> str:
+    return SEARCH_DOC.format(t=row)
+
+
+# 7 (SQLite): the Sager search through an FTS5 trigram index instead of a scan of every ticket.
+# ``ticket_search`` holds each ticket's search text under a key from ``ticket_search_key``
+# (an INTEGER PRIMARY KEY, so VACUUM never renumbers it the way it may renumber ``tickets``'
+# implicit rowid); triggers keep both in step on every insert, change and delete, whoever
+# writes. Only a change to the searched columns rewrites the entry. Where the SQLite library
+# has no FTS5 or no trigram tokenizer (before 3.34), the store records this migration without
+# it and searches by scanning as before; it creates the index at a later start on a library
+# that has it (``SQLiteStore._search_index``).
+SEARCH_MIGRATION = f"""
+    CREATE TABLE ticket_search_key (
+        key       INTEGER PRIMARY KEY,
+        ticket_id TEXT NOT NULL UNIQUE
+    );
+    CREATE VIRTUAL TABLE ticket_search USING fts5 (doc, tokenize = 'trigram');
+    INSERT INTO ticket_search_key (ticket_id) SELECT id FROM tickets ORDER BY id;
+    INSERT INTO ticket_search (rowid, doc)
+        SELECT k.key, {_doc('t.')} FROM tickets AS t JOIN ticket_search_key AS k
+        ON k.ticket_id = t.id;
+    CREATE TRIGGER ticket_search_insert AFTER INSERT ON tickets BEGIN
+        INSERT INTO ticket_search_key (ticket_id) VALUES (new.id);
+        INSERT INTO ticket_search (rowid, doc) VALUES (last_insert_rowid(), {_doc('new.')});
+    END;
+    CREATE TRIGGER ticket_search_update AFTER UPDATE OF id, navn, telefon, summary ON tickets
+    BEGIN
+        UPDATE ticket_search_key SET ticket_id = new.id WHERE ticket_id = old.id;
+        DELETE FROM ticket_search
+            WHERE rowid = (SELECT key FROM ticket_search_key WHERE ticket_id = new.id);
+        INSERT INTO ticket_search (rowid, doc)
+            SELECT key, {_doc('new.')} FROM ticket_search_key WHERE ticket_id = new.id;
+    END;
+    CREATE TRIGGER ticket_search_delete AFTER DELETE ON tickets BEGIN
+        DELETE FROM ticket_search
+            WHERE rowid = (SELECT key FROM ticket_search_key WHERE ticket_id = old.id);
+        DELETE FROM ticket_search_key WHERE ticket_id = old.id;
+    END;
+"""
+
+# 7 (PostgreSQL): the same search through a GIN index on each ticket's trigrams (the bundled
+# server has no pg_trgm, so the trigrams are an array an SQL function draws; GIN answers "holds
+# all of these" with ``@>``). An expression index: the server keeps it in step itself.
+# ``kcbot_trigrams`` lower-cases as ILIKE does, so every ILIKE match is among its candidates.
+SEARCH_MIGRATION_POSTGRES = f"""
+    CREATE FUNCTION kcbot_trigrams(doc TEXT) RETURNS TEXT[]
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+        $$ SELECT coalesce(array_agg(DISTINCT substr(folded.d, i, 3)), '{{}}')
+           FROM (SELECT lower(doc) AS d) AS folded,
+                generate_series(1, length(folded.d) - 2) AS i $$;
+    CREATE INDEX tickets_search ON tickets USING gin (kcbot_trigrams({_doc('')}));
+"""
+
+# Migrations PostgreSQL runs in its own words instead of translating the SQLite text.
+POSTGRES_OWN: dict[str, str] = {SEARCH_MIGRATION: SEARCH_MIGRATION_POSTGRES}
+
+
+def fts5_trigram_available() -> bool:
+    """Whether this Python's SQLite library has FTS5 with the trigram tokenizer (3.34+)."""
+    import sqlite3
+
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("CREATE VIRTUAL TABLE probe USING fts5 (x, tokenize = 'trigram')")
+    except sqlite3.Error:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
 MIGRATIONS: list[str] = [
     # 1: conversations and everything that hangs off them
     """
@@ -205,4 +289,6 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tickets_queue ON tickets (queue, status, due, id);
     CREATE INDEX conversations_open ON conversations (last_activity) WHERE ended IS NULL;
     """,
+    # 7: the Sager search on an index (above)
+    SEARCH_MIGRATION,
 ]

@@ -51,7 +51,7 @@ from kcbot.store.db import (
     stored_sender,
 )
 from kcbot.store.dialect import postgres_migrations, to_postgres
-from kcbot.store.migrations import MIGRATIONS
+from kcbot.store.migrations import MIGRATIONS, SEARCH_DOC, SEARCH_MIGRATION
 from kcbot.store.outbox import OutboxMethods
 
 __all__ = ["PostgresStore", "safe_url"]
@@ -123,6 +123,7 @@ class PostgresStore(OutboxMethods):
         self.clock = clock
         self.busy_timeout_ms = busy_timeout_ms
         self._key: DataKey | None = None
+        self._search = False  # migration 7's trigram index (and ``kcbot_trigrams``) is there
         # the connection of the transaction the current task is inside, if any
         self._tx: ContextVar[asyncpg.Connection | None] = ContextVar(
             f"kcbot_pg_tx_{id(self)}", default=None)
@@ -157,6 +158,7 @@ class PostgresStore(OutboxMethods):
         store = cls(pool, url, clock or SystemClock(), busy_timeout_ms)
         try:
             await store._migrate(migrations)
+            store._search = SEARCH_MIGRATION in migrations[:await store.schema_version()]
         except BaseException:
             await pool.close()
             raise
@@ -202,6 +204,17 @@ class PostgresStore(OutboxMethods):
                 except asyncpg.PostgresError as exc:
                     raise StoreError(
                         f"Migrering {version} af {self.location} fejlede: {exc}.") from None
+
+    def ticket_search(self, words: Sequence[str]) -> tuple[str, list[Any]]:
+        """A condition on ``tickets`` that keeps the tickets whose search text holds all the
+        trigrams of every word of three letters or more, lower-cased (the GIN index of
+        migration 7); ``("", [])`` when there is no such word. The caller still applies its
+        exact ILIKE: this only narrows the rows it looks at."""
+        usable = [w for w in words if len(w) >= 3]
+        if not self._search or not usable:
+            return "", []
+        doc = f"kcbot_trigrams({SEARCH_DOC.format(t='')})"
+        return " AND ".join(f"{doc} @> kcbot_trigrams(?)" for _ in usable), usable
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Connection]:

@@ -40,6 +40,12 @@ class TicketError(KcbotError):
 _INITIALS = re.compile(r"^[A-ZÆØÅÄÖÜ]{2,5}$")
 # Control characters (an ESC starts a sequence that retitles or rewrites the agent's terminal)
 # and format characters (bidi overrides reorder what is shown); a line break and a tab stay.
+def _masked(value: str | None) -> str | None:
+    """A name or phone number as stored: a CPR number typed into it is masked, so neither the
+    table nor the search index built from it (migration 7) holds one in clear."""
+    return mask_cpr(value) if value else value
+
+
 def _printable(text: str) -> str:
     return "".join(c for c in text
                    if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
@@ -185,9 +191,9 @@ class TicketService:
                     "INSERT INTO tickets (id, conversation_id, queue, category, borgergruppe, "
                     "navn, telefon, cpr, cpr_maskeret, summary, created, due, status) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ny')",
-                    (ticket_id, conversation_id, queue, category, borgergruppe, navn, telefon,
-                     sealed, masked, mask_cpr(summary), now.isoformat(timespec="seconds"),
-                     due.isoformat(timespec="seconds")),
+                    (ticket_id, conversation_id, queue, category, borgergruppe,
+                     _masked(navn), _masked(telefon), sealed, masked, mask_cpr(summary),
+                     now.isoformat(timespec="seconds"), due.isoformat(timespec="seconds")),
                 )
                 detail = f"kø {queue}, frist {due:%d-%m-%Y %H:%M}"
                 await self._log(db, ticket_id, agent, "oprettet", detail)
@@ -204,7 +210,7 @@ class TicketService:
         """Fill in the name and phone number a ticket was created without (a crisis ticket is
         opened the moment the crisis is read, before the citizen gives a number)."""
         ticket = await self.get(ticket_id)
-        changes = {k: v for k, v in (("navn", navn), ("telefon", telefon))
+        changes = {k: v for k, v in (("navn", _masked(navn)), ("telefon", _masked(telefon)))
                    if v and v != getattr(ticket, k)}
         if not changes:
             return ticket
@@ -298,11 +304,18 @@ class TicketService:
         if agent:
             where.append("agent = ?")
             params.append(agent.upper())
-        for word in search.split():
-            pattern = f"%{word.replace(chr(92), '').replace('%', '').replace('_', '')}%"
+        words = [w for w in (word.replace(chr(92), "").replace("%", "").replace("_", "")
+                             for word in search.split()) if w]
+        # the store's search index narrows the rows first (migration 7); the LIKEs decide
+        narrow, narrow_params = self.store.ticket_search(words) if words else ("", [])
+        if narrow:
+            where.append(narrow)
+            params += narrow_params
+        for word in words:
+            pattern = f"%{word}%"
             where.append("(id LIKE ? OR navn LIKE ? OR replace(telefon, ' ', '') LIKE ? "
                          "OR summary LIKE ?)")
-            params += [pattern, pattern, pattern.replace(" ", ""), pattern]
+            params += [pattern, pattern, pattern, pattern]
         clause = " AND ".join(where)
         row = await self.store.fetchone(f"SELECT count(*) FROM tickets WHERE {clause}", params)
         total = int(row[0]) if row else 0

@@ -34,6 +34,7 @@ from kcbot.reports import (
     open_tickets,
     pct,
     period_bounds,
+    rule_text,
     trend,
 )
 
@@ -125,6 +126,7 @@ class Overblik(Pane, can_focus=True):
             with Horizontal(id="bottom"):
                 yield Static(id="hours")
                 yield Static(id="intents")
+            yield Static(id="rules")
 
     def action_next_period(self) -> None:
         self._set_period((self.period + 1) % len(PERIODS))
@@ -242,6 +244,13 @@ class Overblik(Pane, can_focus=True):
         for intent, count in fig.intents.most_common(8):
             intents.append(f"{label('topic', intent)[:26]:<27} {num(count)}\n")
         self.query_one("#intents", Static).update(intents)
+        # the settled cases per rule, in the rule table's own words (as in the report)
+        rules = Text("Afgørelser pr. regel\n", style="bold", no_wrap=True, overflow="ellipsis")
+        for rule, count in sorted(fig.rules.items(), key=lambda kv: (-kv[1], kv[0]))[:8]:
+            rules.append(f"{num(count):>6}  {rule_text(rule, last)}\n")
+        if not fig.rules:
+            rules.append("Ingen afgørelser i perioden.\n", style="italic")
+        self.query_one("#rules", Static).update(rules)
 
     def _draw_charts(self) -> None:
         self.query_one("#trend-kpi", KpiChart).show(self.days)

@@ -6,6 +6,10 @@
  *   id, so the server answers a repeat from its store and never runs the turn twice.
  * - The conversation (session, transcript, a message still on its way) lives in
  *   sessionStorage: a reload continues it, closing the tab forgets it.
+ * - The page's own words follow the conversation's language, the bot's `sprog` slot, which
+ *   the server sends with each answer (X-Kcbot-Sprog): asking for English in Danish words
+ *   switches them, and so does asking back. Before the first answer they follow ?lang= or
+ *   the browser's language.
  */
 (function () {
   "use strict";
@@ -16,6 +20,7 @@
   var RETRY_DELAYS = [500, 1000, 2000, 4000, 8000, 8000];
   var REQUEST_TIMEOUT = 30000;
   var RENEW_BEFORE = 5 * 60; // seconds left on the session token when it is renewed
+  var LANGUAGE_HEADER = "X-Kcbot-Sprog"; // the conversation's language, with each answer
 
   var LABELS = {
     da: {
@@ -25,6 +30,7 @@
       log: "Samtale",
       choices: "Vælg et svar, eller skriv selv:",
       input: "Skriv din besked",
+      placeholder: "Fx: Jeg er syg i dag",
       send: "Send",
       hint: "Enter sender. Shift+Enter giver en ny linje.",
       close: "Luk chatten",
@@ -47,6 +53,7 @@
       log: "Conversation",
       choices: "Choose an answer, or write your own:",
       input: "Write your message",
+      placeholder: "E.g. I am ill today",
       send: "Send",
       hint: "Enter sends. Shift+Enter adds a new line.",
       close: "Close the chat",
@@ -92,6 +99,7 @@
   var state = load();
   var busy = false;
   var sessionRequest = null;
+  var noticeKey = null; // the label the notice shows, so it can follow a change of language
 
   function load() {
     var saved = null;
@@ -127,8 +135,15 @@
     var labels = L();
     document.documentElement.lang = state.lang;
     document.querySelectorAll("[data-label]").forEach(function (el) {
-      el.textContent = labels[el.getAttribute("data-label")];
+      var text = labels[el.getAttribute("data-label")];
+      // a link's hidden "(opens in a new window)" keeps the space before it
+      el.textContent = el.getAttribute("data-label") === "newWindow" ? " " + text : text;
     });
+    document.querySelectorAll("[data-label-placeholder]").forEach(function (el) {
+      el.placeholder = labels[el.getAttribute("data-label-placeholder")];
+    });
+    if (busy) { typing.textContent = labels.typing; }
+    if (noticeKey) { noticeText.textContent = labels[noticeKey]; }
     document.querySelectorAll(".who").forEach(function (el) {
       el.textContent = labels[el.getAttribute("data-who")];
       el.lang = state.lang;
@@ -205,8 +220,12 @@
     return last && last.who === "bot" ? last.buttons : null;
   }
 
-  function setNotice(message, canRetry) {
-    noticeText.textContent = message || "";
+  // ``key``: a label (shown in the page's language, and re-shown if it changes) or null for
+  // a text of the server's own (``message``).
+  function setNotice(key, canRetry, message) {
+    noticeKey = key && L()[key] !== undefined ? key : null;
+    message = noticeKey ? L()[noticeKey] : (message || "");
+    noticeText.textContent = message;
     notice.hidden = !message;
     retryButton.hidden = !canRetry;
   }
@@ -259,18 +278,27 @@
     save();
   }
 
+  // The conversation's language as the server says it: the page's words follow.
+  function setLanguage(lang) {
+    if ((lang === "da" || lang === "en") && lang !== state.lang) {
+      state.lang = lang;
+      save();
+      applyLabels();
+    }
+  }
+
   function submit(payload, shown) {
-    if (busy) { setNotice(L().wait, false); return; }
+    if (busy) { setNotice("wait", false); return; }
     var text = payload.trim();
-    if (!text) { setNotice(L().empty, false); input.focus(); return; }
-    var lang = detectLanguage(shown, state.lang);
-    if (lang !== state.lang) { state.lang = lang; applyLabels(); }
-    var entry = { who: "user", text: shown, lang: lang };
+    if (!text) { setNotice("empty", false); input.focus(); return; }
+    // the language of the citizen's own words, for their message's lang attribute only: the
+    // page's words follow the conversation's language, which the server decides
+    var entry = { who: "user", text: shown, lang: detectLanguage(shown, state.lang) };
     state.log.push(entry);
     state.pending = { text: payload, id: newId() };
     save();
     render(entry);
-    setNotice("", false);
+    setNotice(null, false);
     input.focus();
     deliver();
   }
@@ -280,7 +308,7 @@
     setBusy(true);
     for (var attempt = 0; ; attempt += 1) {
       var delay = RETRY_DELAYS[attempt];
-      var why = L().retrying;
+      var why = "retrying";
       try {
         await ensureSession();
         var metadata = { message_id: state.pending.id };
@@ -288,7 +316,7 @@
         var response = await request(WEBHOOK, { sender: state.session.sender,
           message: state.pending.text, metadata: metadata }, state.session.token);
         if (response.ok) {
-          received(await response.json());
+          received(await response.json(), response.headers.get(LANGUAGE_HEADER));
           return;
         }
         var error = {};
@@ -298,36 +326,38 @@
           save();
         } else if (response.status === 429) {
           delay = 1000 * (parseInt(response.headers.get("Retry-After"), 10) || 5);
-          why = L().tooFast;
+          why = "tooFast";
         } else if (response.status < 500) {
           state.pending = null; // the server refused this message: say why, do not resend
           save();
           setBusy(false);
-          setNotice(error.error || L().failed, false);
+          setNotice(error.error ? null : "failed", false, error.error);
           return;
         }
       } catch (e) {
         // a network error or a timeout: the same message_id again
       }
       if (delay === undefined) { break; }
-      if (attempt > 0 || why !== L().retrying) { setNotice(why, false); }
+      if (attempt > 0 || why !== "retrying") { setNotice(why, false); }
       await sleep(delay);
     }
     setBusy(false);
-    setNotice(L().failed, true);
+    setNotice("failed", true);
   }
 
-  function received(replies) {
+  function received(replies, lang) {
     state.pending = null;
+    setLanguage(lang);
     if (state.restarted) {
       state.restarted = false;
-      setNotice(L().restarted, false);
+      setNotice("restarted", false);
     } else {
-      setNotice("", false);
+      setNotice(null, false);
     }
     (Array.isArray(replies) ? replies : []).forEach(function (reply) {
       if (!reply || typeof reply.text !== "string") { return; }
-      var entry = { who: "bot", text: reply.text, lang: detectLanguage(reply.text, "da") };
+      var entry = { who: "bot", text: reply.text,
+        lang: lang === "da" || lang === "en" ? lang : detectLanguage(reply.text, "da") };
       if (Array.isArray(reply.buttons) && reply.buttons.length) { entry.buttons = reply.buttons; }
       state.log.push(entry);
       render(entry);
@@ -340,7 +370,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (busy) { setNotice(L().wait, false); return; }
+    if (busy) { setNotice("wait", false); return; }
     if (text) { input.value = ""; }
     submit(text, text);
   });
@@ -353,7 +383,7 @@
   });
 
   retryButton.addEventListener("click", function () {
-    setNotice("", false);
+    setNotice(null, false);
     input.focus();
     deliver();
   });
