@@ -134,6 +134,13 @@ class Domain:
     languages: Languages | None = field(default=None, repr=False)
     # What the texts call the organisation ({org}, {org_navn}): organisation.yml, KCBOT_ORG…
     names: dict[str, str] = field(default_factory=dict, repr=False)
+    # A question's options, per slot and variant: read on every turn, built once.
+    _options: dict[tuple[str, int], tuple[Option, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    # Per response, for one date: its variants in force with a condition, and the default.
+    _in_force: dict[str, tuple[tuple[dict[str, Any], ...], dict[str, Any]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _in_force_on: date | None = field(default=None, init=False, repr=False, compare=False)
 
     @contextmanager
     def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
@@ -163,11 +170,18 @@ class Domain:
             return {}
         selection = _SELECTION.get() or Selection()
         on = selection.on or date.today()
-        current = [v for v in variants if variant_in_force(v, on)] or variants[:1]
-        for variant in current:
-            if variant.get("condition") and condition_holds(variant, selection.slots):
+        if self._in_force_on != on:  # what is in force changes only with the date
+            self._in_force_on, self._in_force = on, {}
+        chosen = self._in_force.get(name)
+        if chosen is None:
+            current = [v for v in variants if variant_in_force(v, on)] or variants[:1]
+            chosen = self._in_force[name] = (
+                tuple(v for v in current if v.get("condition")),
+                next((v for v in current if not v.get("condition")), current[0]))
+        for variant in chosen[0]:
+            if condition_holds(variant, selection.slots):
                 return variant
-        return next((v for v in current if not v.get("condition")), current[0])
+        return chosen[1]
 
     def language(self) -> Language | None:
         """The language responses are chosen for now (the conversation's ``sprog`` slot)."""
@@ -194,13 +208,21 @@ class Domain:
 
     def options(self, slot: str, ask: str | None = None) -> tuple[Button, ...]:
         """A choice slot's options: the buttons of the question asked (``utter_ask_<slot>``)."""
-        return _buttons(self.variant(ask or f"utter_ask_{slot}"))
+        return tuple(Button(o.title, o.payload) for o in self.answer_options(slot, ask))
 
     def answer_options(self, slot: str, ask: str | None = None) -> tuple[Option, ...]:
         """The options of the question asked, each with the phrases citizens answer it with."""
-        phrases = self.answers.get(slot, {})
-        return tuple(Option(b.payload, b.title, phrases.get(b.payload, ()))
-                     for b in self.options(slot, ask))
+        variant = self.variant(ask or f"utter_ask_{slot}")
+        if not variant.get("buttons"):
+            return ()
+        # keyed by the variant itself: a response's variants live as long as the domain
+        key = (slot, id(variant))
+        options = self._options.get(key)
+        if options is None:
+            phrases = self.answers.get(slot, {})
+            options = self._options[key] = tuple(
+                Option(b.payload, b.title, phrases.get(b.payload, ())) for b in _buttons(variant))
+        return options
 
     def chosen_text(self, name: str) -> str | None:
         """The text of a response's variant for now, or ``None`` when its only variants are for
