@@ -92,6 +92,13 @@ class Languages:
     standard: str
     by_code: dict[str, Language]
     _requests: list[tuple[re.Pattern[str], str]] = field(default_factory=list, repr=False)
+    # All requests in one pattern: most messages ask for no language, and one search says so.
+    _any_request: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._requests:
+            self._any_request = re.compile("|".join(f"(?:{p.pattern})"
+                                                    for p, _ in self._requests))
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Languages:
@@ -137,6 +144,8 @@ class Languages:
     def requested(self, text: str) -> tuple[str, int] | None:
         """The language a message asks for, and how many words it has besides the request."""
         folded = _NT.sub("nt", fold(text))  # "don't" folds to "don t"
+        if self._any_request is None or self._any_request.search(folded) is None:
+            return None
         for pattern, code in self._requests:
             if pattern.search(folded):
                 # every request for that language is taken out ("can you write in English?
