@@ -238,8 +238,10 @@ def _cached_identifier() -> Any:
 
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _MODEL_ARRAYS}
         classes = (folder / "classes.txt").read_text(encoding="utf-8").split()
+        # still memory-mapped, but read as a plain array: the detector reads the transition
+        # table a byte at a time, and np.memmap's indexing is Python code
         return LanguageIdentifier(arrays["nb_ptc"], arrays["nb_pc"], classes,
-                                  arrays["tk_nextmove"], arrays["tk_output"].tolist(),
+                                  np.asarray(arrays["tk_nextmove"]), arrays["tk_output"].tolist(),
                                   norm_probs=True, tk_row=arrays["tk_row"].tolist())
     except (OSError, ValueError):
         return None  # a damaged cache: the packaged model
