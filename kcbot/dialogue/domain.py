@@ -23,7 +23,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from babel.dates import format_date
@@ -98,22 +100,36 @@ class SlotSpec:
     values: tuple[str, ...] = ()
     mappings: tuple[dict[str, Any], ...] = ()
 
-    def entities(self) -> list[str]:
-        return [m["entity"] for m in self.mappings if m["type"] == "from_entity"]
+    # What the mappings say is read on every turn for most slots: worked out once, on first use.
+    def entities(self) -> tuple[str, ...]:
+        return self._entities
 
-    def intent_values(self) -> dict[str, str]:
-        return {m["intent"]: str(m["value"]) for m in self.mappings if m["type"] == "from_intent"}
+    @cached_property
+    def _entities(self) -> tuple[str, ...]:
+        return tuple(m["entity"] for m in self.mappings if m["type"] == "from_entity")
 
-    @property
+    def intent_values(self) -> Mapping[str, str]:
+        return self._intent_values
+
+    @cached_property
+    def _intent_values(self) -> Mapping[str, str]:
+        return MappingProxyType({m["intent"]: str(m["value"]) for m in self.mappings
+                                 if m["type"] == "from_intent"})
+
+    @cached_property
     def from_text(self) -> bool:
         return any(m["type"] == "from_text" for m in self.mappings)
 
-    def text_intents(self) -> set[str]:
+    def text_intents(self) -> frozenset[str]:
         """Intents whose whole message fills this slot (``from_text`` with ``intent``)."""
-        return {str(i) for m in self.mappings if m["type"] == "from_text"
-                for i in (m.get("intent") or [])}
+        return self._text_intents
 
-    @property
+    @cached_property
+    def _text_intents(self) -> frozenset[str]:
+        return frozenset(str(i) for m in self.mappings if m["type"] == "from_text"
+                         for i in (m.get("intent") or []))
+
+    @cached_property
     def custom(self) -> bool:
         """Set by flows and actions only (a decision, a ticket), never read from a message."""
         return all(m["type"] == "custom" for m in self.mappings)
@@ -138,7 +154,8 @@ class Domain:
     _options: dict[tuple[str, int], tuple[Option, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     # Per response, for one date: its variants in force with a condition, and the default.
-    _in_force: dict[str, tuple[tuple[dict[str, Any], ...], dict[str, Any]]] = field(
+    _in_force: dict[str, tuple[tuple[tuple[dict[str, Any], tuple[tuple[Any, str], ...]], ...],
+                               dict[str, Any]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _in_force_on: date | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -154,6 +171,11 @@ class Domain:
             yield selection
         finally:
             _SELECTION.reset(token)
+
+    @cached_property
+    def entity_slots(self) -> tuple[str, ...]:
+        """The slots an entity fills, in the domain's order."""
+        return tuple(name for name, spec in self.slots.items() if spec.entities())
 
     def choose_for(self, slots: Mapping[str, Any]) -> None:
         """The rest of the turn chooses responses for these slots (a conversation's)."""
@@ -176,10 +198,12 @@ class Domain:
         if chosen is None:
             current = [v for v in variants if variant_in_force(v, on)] or variants[:1]
             chosen = self._in_force[name] = (
-                tuple(v for v in current if v.get("condition")),
+                tuple((v, tuple((c["name"], str(c["value"])) for c in v["condition"]))
+                      for v in current if v.get("condition")),
                 next((v for v in current if not v.get("condition")), current[0]))
-        for variant in chosen[0]:
-            if condition_holds(variant, selection.slots):
+        slots = selection.slots
+        for variant, condition in chosen[0]:  # as condition_holds
+            if all(str(slots.get(slot)) == value for slot, value in condition):
                 return variant
         return chosen[1]
 
