@@ -56,6 +56,8 @@ FILE = "sprog.yml"
 DATE_STYLES = ("dag", "dag_aar", "ugedag", "aar", "tidspunkt")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NT = re.compile(r"(?<=\w)n t\b")
+# A request for a language is a phrase of its own words.
+_BEFORE, _AFTER = r"(?<!\S)", r"(?!\S)"
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,10 @@ class Languages:
 
     def __post_init__(self) -> None:
         if self._requests:
-            self._any_request = re.compile("|".join(f"(?:{p.pattern})"
-                                                    for p, _ in self._requests))
+            # every request is a phrase between (?<!\S) and (?!\S): written once around
+            # all of them, the search tries the phrases only where a word starts
+            self._any_request = re.compile(r"(?<!\S)(?:" + "|".join(
+                p.pattern[len(_BEFORE):-len(_AFTER)] for p, _ in self._requests) + r")(?!\S)")
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Languages:
@@ -129,7 +133,7 @@ class Languages:
         keys = [set(lang.texts) for lang in by_code.values()]
         if any(k != keys[0] for k in keys):
             raise DataError(path, "sprog", "alle sprog skal have de samme 'tekster'")
-        requests = [(re.compile(rf"(?<!\S){re.escape(p)}(?!\S)"), code)
+        requests = [(re.compile(_BEFORE + re.escape(p) + _AFTER), code)
                     for code, lang in by_code.items() for p in lang.requests]
         requests.sort(key=lambda r: -len(r[0].pattern))
         return cls(standard, by_code, requests)

@@ -96,13 +96,48 @@ class Signal:
 def _alternation(patterns: tuple[re.Pattern[str], ...]) -> _Searcher:
     """One pattern that matches where any of ``patterns`` does. Patterns with groups (a
     backreference would point elsewhere) or flags of their own are searched one by one."""
+    if len(patterns) <= 1:  # as written ("^" anchors it: re tries one place)
+        return patterns[0] if patterns else _Each(())
     plain = re.compile("").flags
     if all(p.groups == 0 and p.flags == plain for p in patterns):
+        sources = [p.pattern for p in patterns]
+        # "\b" written first in every pattern is written once in front: re then tries the
+        # alternatives only where a word starts (several times faster on these patterns)
+        lead = r"\b" if all(src.startswith(r"\b") and not _alternatives(src)
+                            for src in sources) else ""
         try:
-            return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+            return re.compile(lead + "(?:" + "|".join(
+                f"(?:{src[len(lead):]})" for src in sources) + ")")
         except re.error:
             pass
     return _Each(patterns)
+
+
+def _alternatives(source: str) -> bool:
+    """Whether a pattern has a ``|`` outside any group (then a word boundary written first
+    belongs to its first alternative only)."""
+    depth, i, in_class = 0, 0, False
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if source[i + 1:i + 2] == "^":
+                i += 1
+            if source[i + 1:i + 2] == "]":  # a "]" first in a class is a character
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
 
 
 class _Each:
