@@ -30,7 +30,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,13 @@ _NT = re.compile(r"(?<=\w)n t\b")
 _BEFORE, _AFTER = r"(?<!\S)", r"(?!\S)"
 
 
+@lru_cache(maxsize=4096)
+def _format_date(day: date, pattern: str, locale: str) -> str:
+    """Babel's formatting is slow and a reply names the same few days (the opening hours
+    list a week of them)."""
+    return format_date(day, pattern, locale=locale)
+
+
 @dataclass(frozen=True)
 class Language:
     code: str
@@ -70,7 +77,7 @@ class Language:
     texts: dict[str, str]
 
     def date(self, day: date, style: str = "dag") -> str:
-        return format_date(day, self.dates[style], locale=self.locale)
+        return _format_date(day, self.dates[style], self.locale)
 
     def moment(self, when: datetime, style: str = "tidspunkt") -> str:
         return format_datetime(when, self.dates[style], locale=self.locale)
