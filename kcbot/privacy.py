@@ -21,6 +21,7 @@ shape (a dash before the last four digits) it is masked even there.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -66,10 +67,16 @@ def _normal_char(char: str) -> str:
     return unicodedata.normalize("NFKC", char)
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_itself(char: str) -> bool:
+    return _normal_char(char) == char
+
+
 def normalise_for_cpr(text: str) -> tuple[str, list[int]]:
     """``text`` normalised for matching, and for each of its characters the index of the
     original character it came from."""
-    if text.isascii():
+    if text.isascii() or all(_is_itself(char) for char in set(text)):
+        # most text (Danish letters, the stored events and state) counts as itself
         return text, list(range(len(text)))
     chars: list[str] = []
     origin: list[int] = []

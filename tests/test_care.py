@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kcbot.dialogue.care import CareSignals
@@ -173,3 +175,45 @@ def test_no_training_example_reads_as_a_crisis_or_abuse() -> None:
     wrong = [(text, s.name) for text, intent in data.examples
              if (s := CARE.detect(text, intent)) and s.name in ("krise", "frustration")]
     assert wrong == []
+
+
+
+def _matches_pattern_by_pattern(signal, folded: str) -> bool:
+    """What ``Signal.matches`` finds, the plain way: every guard, then every pattern, then the
+    concept words."""
+    from rapidfuzz import fuzz
+
+    from kcbot.dialogue.care import FUZZY_MIN_LENGTH, FUZZY_RATIO
+
+    for guard in signal.guards:
+        folded = guard.sub(" ", folded)
+    if any(p.search(folded) for p in signal.patterns):
+        return True
+    return any(token.startswith(word) or (
+        len(token) >= FUZZY_MIN_LENGTH and len(word) >= FUZZY_MIN_LENGTH
+        and fuzz.ratio(token[: len(word) + 1], word) >= FUZZY_RATIO)
+        for token in folded.split() for word in signal.words)
+
+
+def test_one_search_per_signal_finds_what_each_pattern_finds() -> None:
+    """A signal's patterns are searched as one alternation and its guards tried only when one
+    matches (care.py): over every training message, the crises above and random strings of
+    the patterns' own words, that finds exactly what trying pattern by pattern finds."""
+    import random
+
+    from kcbot.nlu.data import load_training_data
+    from kcbot.nlu.normalise import fold
+
+    words = sorted({w for s in CARE.signals for p in (*s.patterns, *s.guards)
+                    for w in re.findall(r"[a-z]+", p.pattern)})
+    rng = random.Random(16)
+    texts = [text for text, _ in load_training_data(REPO / "intents").examples]
+    texts += CRISES + [" ".join(rng.choice(words) for _ in range(6)) for _ in range(2000)]
+    hits = 0
+    for text in texts:
+        folded = f" {fold(text)} "
+        for signal in CARE.signals:
+            expected = _matches_pattern_by_pattern(signal, folded)
+            assert signal.matches(folded) == expected, (signal.name, text)
+            hits += expected
+    assert hits > len(CRISES)  # the texts do reach the patterns

@@ -152,3 +152,29 @@ def test_lookups_and_synonyms(nlu, text: str, entity: str, value: str) -> None:
 def test_topic_keywords_are_not_entities(nlu) -> None:
     result = nlu.parse("jeg har glemt min kode til mitid", TUESDAY)
     assert not [e for e in result.entities if e.entity.startswith("tema_")]
+
+
+def test_lookup_tables_skipped_by_first_letters_miss_nothing(nlu) -> None:
+    """A lookup table is searched only when a word of the message starts with the first two
+    letters of one of its phrases (lookups.py): over every training message, every phrase and
+    random strings of phrase words, the matches are those of searching every table."""
+    import random
+
+    from kcbot.nlu.data import load_training_data
+    from kcbot.nlu.normalise import fold
+    from tests.conftest import REPO
+
+    lookups = nlu.extractor.lookups
+    phrases = [phrase for _, _, values, _ in lookups._tables for phrase in values]
+    words = sorted({w for phrase in phrases for w in phrase.split()})
+    rng = random.Random(16)
+    texts = [text for text, _ in load_training_data(REPO / "intents").examples]
+    texts += phrases + [" ".join(rng.choice(words) for _ in range(5)) for _ in range(2000)]
+    found = 0
+    for text in texts:
+        folded = fold(text)
+        every_table = [(name, m.start(), m.end()) for name, pattern, _, _ in lookups._tables
+                       for m in pattern.finditer(folded)]
+        assert [(m.name, m.start, m.end) for m in lookups.matches(folded)] == every_table, text
+        found += len(every_table)
+    assert found > len(phrases)

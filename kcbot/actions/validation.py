@@ -37,8 +37,20 @@ def _reject(dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any]:
 
 
 class ValidateSlots(ValidationAction):
+    # The domain the slot list below was computed for, and that list.
+    _mapped: tuple[DomainDict, list[str]] | None = None
+
     def name(self) -> str:
         return "action_validate_slot_mappings"
+
+    def domain_slots(self, domain: DomainDict) -> list[str]:
+        # rasa-sdk scans every slot's mappings for a form condition, twice a call; the answer
+        # depends on the domain alone, and the engine passes the same domain dict on every call
+        # (the action server gets a new one with each request, and scans that one again).
+        mapped = self._mapped
+        if mapped is None or mapped[0] is not domain:
+            mapped = self._mapped = (domain, super().domain_slots(domain))
+        return list(mapped[1])
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -23,7 +23,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from babel.dates import format_date
@@ -98,22 +100,36 @@ class SlotSpec:
     values: tuple[str, ...] = ()
     mappings: tuple[dict[str, Any], ...] = ()
 
-    def entities(self) -> list[str]:
-        return [m["entity"] for m in self.mappings if m["type"] == "from_entity"]
+    # What the mappings say is read on every turn for most slots: worked out once, on first use.
+    def entities(self) -> tuple[str, ...]:
+        return self._entities
 
-    def intent_values(self) -> dict[str, str]:
-        return {m["intent"]: str(m["value"]) for m in self.mappings if m["type"] == "from_intent"}
+    @cached_property
+    def _entities(self) -> tuple[str, ...]:
+        return tuple(m["entity"] for m in self.mappings if m["type"] == "from_entity")
 
-    @property
+    def intent_values(self) -> Mapping[str, str]:
+        return self._intent_values
+
+    @cached_property
+    def _intent_values(self) -> Mapping[str, str]:
+        return MappingProxyType({m["intent"]: str(m["value"]) for m in self.mappings
+                                 if m["type"] == "from_intent"})
+
+    @cached_property
     def from_text(self) -> bool:
         return any(m["type"] == "from_text" for m in self.mappings)
 
-    def text_intents(self) -> set[str]:
+    def text_intents(self) -> frozenset[str]:
         """Intents whose whole message fills this slot (``from_text`` with ``intent``)."""
-        return {str(i) for m in self.mappings if m["type"] == "from_text"
-                for i in (m.get("intent") or [])}
+        return self._text_intents
 
-    @property
+    @cached_property
+    def _text_intents(self) -> frozenset[str]:
+        return frozenset(str(i) for m in self.mappings if m["type"] == "from_text"
+                         for i in (m.get("intent") or []))
+
+    @cached_property
     def custom(self) -> bool:
         """Set by flows and actions only (a decision, a ticket), never read from a message."""
         return all(m["type"] == "custom" for m in self.mappings)
@@ -134,6 +150,14 @@ class Domain:
     languages: Languages | None = field(default=None, repr=False)
     # What the texts call the organisation ({org}, {org_navn}): organisation.yml, KCBOT_ORG…
     names: dict[str, str] = field(default_factory=dict, repr=False)
+    # A question's options, per slot and variant: read on every turn, built once.
+    _options: dict[tuple[str, int], tuple[Option, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    # Per response, for one date: its variants in force with a condition, and the default.
+    _in_force: dict[str, tuple[tuple[tuple[dict[str, Any], tuple[tuple[Any, str], ...]], ...],
+                               dict[str, Any]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _in_force_on: date | None = field(default=None, init=False, repr=False, compare=False)
 
     @contextmanager
     def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
@@ -147,6 +171,11 @@ class Domain:
             yield selection
         finally:
             _SELECTION.reset(token)
+
+    @cached_property
+    def entity_slots(self) -> tuple[str, ...]:
+        """The slots an entity fills, in the domain's order."""
+        return tuple(name for name, spec in self.slots.items() if spec.entities())
 
     def choose_for(self, slots: Mapping[str, Any]) -> None:
         """The rest of the turn chooses responses for these slots (a conversation's)."""
@@ -163,11 +192,20 @@ class Domain:
             return {}
         selection = _SELECTION.get() or Selection()
         on = selection.on or date.today()
-        current = [v for v in variants if variant_in_force(v, on)] or variants[:1]
-        for variant in current:
-            if variant.get("condition") and condition_holds(variant, selection.slots):
+        if self._in_force_on != on:  # what is in force changes only with the date
+            self._in_force_on, self._in_force = on, {}
+        chosen = self._in_force.get(name)
+        if chosen is None:
+            current = [v for v in variants if variant_in_force(v, on)] or variants[:1]
+            chosen = self._in_force[name] = (
+                tuple((v, tuple((c["name"], str(c["value"])) for c in v["condition"]))
+                      for v in current if v.get("condition")),
+                next((v for v in current if not v.get("condition")), current[0]))
+        slots = selection.slots
+        for variant, condition in chosen[0]:  # as condition_holds
+            if all(str(slots.get(slot)) == value for slot, value in condition):
                 return variant
-        return next((v for v in current if not v.get("condition")), current[0])
+        return chosen[1]
 
     def language(self) -> Language | None:
         """The language responses are chosen for now (the conversation's ``sprog`` slot)."""
@@ -194,13 +232,21 @@ class Domain:
 
     def options(self, slot: str, ask: str | None = None) -> tuple[Button, ...]:
         """A choice slot's options: the buttons of the question asked (``utter_ask_<slot>``)."""
-        return _buttons(self.variant(ask or f"utter_ask_{slot}"))
+        return tuple(Button(o.title, o.payload) for o in self.answer_options(slot, ask))
 
     def answer_options(self, slot: str, ask: str | None = None) -> tuple[Option, ...]:
         """The options of the question asked, each with the phrases citizens answer it with."""
-        phrases = self.answers.get(slot, {})
-        return tuple(Option(b.payload, b.title, phrases.get(b.payload, ()))
-                     for b in self.options(slot, ask))
+        variant = self.variant(ask or f"utter_ask_{slot}")
+        if not variant.get("buttons"):
+            return ()
+        # keyed by the variant itself: a response's variants live as long as the domain
+        key = (slot, id(variant))
+        options = self._options.get(key)
+        if options is None:
+            phrases = self.answers.get(slot, {})
+            options = self._options[key] = tuple(
+                Option(b.payload, b.title, phrases.get(b.payload, ())) for b in _buttons(variant))
+        return options
 
     def chosen_text(self, name: str) -> str | None:
         """The text of a response's variant for now, or ``None`` when its only variants are for

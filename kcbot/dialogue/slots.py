@@ -95,8 +95,7 @@ def is_unknown(domain: Domain, slot: str, ask: str | None, parse: ParseResult) -
 
 def message_facts(domain: Domain, parse: ParseResult) -> dict[str, Any]:
     """Every slot an entity in this message fills, for the flow the citizen picks next."""
-    everything = [name for name, spec in domain.slots.items() if spec.entities()]
-    return entity_candidates(domain, parse, {}, everything)
+    return entity_candidates(domain, parse, {}, domain.entity_slots)
 
 
 def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],

@@ -7,6 +7,8 @@ of a negation ("ikke syg") is a feature of its own (``kcbot.nlu.negation``)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from kcbot.nlu.lookups import LookupMatcher
 from kcbot.nlu.negation import mark_negated, negated
 from kcbot.nlu.normalise import fold, tokens
@@ -31,9 +33,7 @@ class Featurizer:
         feats = [f"w:{w}" for w in words]
         feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
         for word in folded.split():
-            padded = f" {word} "
-            for n in (3, 4, 5):
-                feats += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
+            feats += _char_grams(word)
         if self.lookups:
             for match in self.lookups.matches(folded):
                 if negated(folded, match.start):  # "jeg er ikke syg" is not about sickness
@@ -43,3 +43,12 @@ class Featurizer:
                 if not match.is_topic:
                     feats.append(f"k:{match.name}={match.value}")
         return feats
+
+
+@lru_cache(maxsize=65536)
+def _char_grams(word: str) -> tuple[str, ...]:
+    """A word's character 3-, 4- and 5-grams, padded with a space each side: the same words
+    come back all day."""
+    padded = f" {word} "
+    return tuple(f"c:{padded[i : i + n]}" for n in (3, 4, 5)
+                 for i in range(len(padded) - n + 1))

@@ -50,13 +50,17 @@ FUZZY_MIN_SCORE = 85
 # not "sygedagpengemodtager").
 FUZZY_MAX_LENGTH_DIFFERENCE = 2
 _LONG_WORD = re.compile(rf"[a-z]{{{FUZZY_MIN_LENGTH},}}")
+# The first two characters at each word's start (a one-letter word and the space after it).
+_WORD_START = re.compile(r"\b\w.?")
 
 
 class LookupMatcher:
     def __init__(self, data: TrainingData, cache_dir: Path | None = None) -> None:
         tables, words = _prepared(data, cache_dir)
-        self._tables: list[tuple[str, re.Pattern[str], dict[str, str]]] = [
-            (name, re.compile(source), values) for name, source, values in tables]
+        self._tables: list[tuple[str, re.Pattern[str], dict[str, str],
+                                 frozenset[str] | None]] = [
+            (name, re.compile(source), values, None if starts is None else frozenset(starts))
+            for name, source, values, starts in tables]
         # per entity table: word length -> its single-word phrases within the typo margin
         self._words: list[tuple[str, dict[int, list[str]], dict[str, str]]] = words
         # The classifier's features and the entity extractor read the same message.
@@ -65,9 +69,11 @@ class LookupMatcher:
     def matches(self, folded: str) -> list[LookupMatch]:
         if self._last[0] == folded and folded:
             return self._last[1]
+        starts = set(_WORD_START.findall(folded))
         found = [
             LookupMatch(name, self._value(values, m.group(1)), m.start(), m.end())
-            for name, pattern, values in self._tables
+            for name, pattern, values, first in self._tables
+            if first is None or not first.isdisjoint(starts)
             for m in pattern.finditer(folded)
         ]
         self._last = (folded, found)
@@ -99,7 +105,7 @@ class LookupMatcher:
         return next(v for p, v in values.items() if matched.endswith(p))
 
 
-_Prepared = tuple[list[tuple[str, str, dict[str, str]]],
+_Prepared = tuple[list[tuple[str, str, dict[str, str], list[str] | None]],
                   list[tuple[str, dict[int, list[str]], dict[str, str]]]]
 
 
@@ -114,7 +120,13 @@ def _prepare(data: TrainingData) -> _Prepared:
         alternation = "|".join(re.escape(p) for p in alternatives if p not in heads)
         compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
         body = "|".join(filter(None, (alternation, compounds and rf"[a-z]*(?:{compounds})")))
-        tables.append((name, r"\b(" + body + rf"){_INFLECTION}\b", values))
+        plain = [p for p in alternatives if p not in heads]
+        # A match starts a word with one of the phrases: a message with none of their first
+        # two letters at a word's start is not searched (a compound head may sit inside a
+        # word, a one-letter phrase has no two letters: those tables always are).
+        starts = (None if heads or any(len(p) < 2 for p in plain)
+                  else sorted({p[:2] for p in plain}))
+        tables.append((name, r"\b(" + body + rf"){_INFLECTION}\b", values, starts))
         single = [p for p in values if p.isalpha() and len(p) >= FUZZY_MIN_LENGTH]
         if not name.startswith(TOPIC_PREFIX) and single:
             by_length: dict[int, list[str]] = {}

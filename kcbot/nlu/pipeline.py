@@ -27,6 +27,10 @@ class ParseResult:
     ranking: list[tuple[str, float]] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
 
+    def copy(self) -> ParseResult:
+        return ParseResult(self.text, self.intent, self.confidence, list(self.ranking),
+                           list(self.entities))
+
     def values(self, entity: str) -> list[str]:
         return [e.value for e in self.entities if e.entity == entity]
 
@@ -47,6 +51,7 @@ class NLU:
         self.model = model
         self.extractor = extractor
         self.threshold = threshold
+        self._last: tuple[tuple[str, date, float], ParseResult] | None = None
 
     @classmethod
     def load(
@@ -62,6 +67,17 @@ class NLU:
 
     def parse(self, text: str, today: date) -> ParseResult:
         cleaned = clean(text)
+        # The last reading is kept: the engine reads a message, then reading.topics reads the
+        # same (cleaned) text again when it has no second part.
+        key = (cleaned, today, self.threshold)
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1].copy()
+        result = self._parse(cleaned, today)
+        self._last = (key, result.copy())
+        return result
+
+    def _parse(self, cleaned: str, today: date) -> ParseResult:
         ranking = self.model.rank(cleaned, RANKING_SIZE) if cleaned else []
         entities = self.extractor.extract(cleaned, today) if cleaned else []
         if ranking and ranking[0][1] >= self.threshold:

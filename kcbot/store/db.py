@@ -51,6 +51,9 @@ CHECKPOINT_EVERY = 100
 AUTOCHECKPOINT_BACKSTOP = 10_000
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # a log that grew once is cut back to this when it restarts
 
+# json.dumps(..., ensure_ascii=False) builds an encoder on every call; a turn stores several.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -500,7 +503,7 @@ class SQLiteStore(OutboxMethods):
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
-                (mask_cpr(json.dumps(state, ensure_ascii=False)), _iso(self.clock.now()),
+                (mask_cpr(_to_json(state)), _iso(self.clock.now()),
                  conversation_id),
             )
 
@@ -554,12 +557,12 @@ class SQLiteStore(OutboxMethods):
             if events:
                 await db.executemany(
                     "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
-                    [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
+                    [(conversation_id, now, mask_cpr(_to_json(e)))
                      for e in events],
                 )
             await db.execute(
                 "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
-                (mask_cpr(json.dumps(state, ensure_ascii=False)), now, conversation_id),
+                (mask_cpr(_to_json(state)), now, conversation_id),
             )
 
     async def add_turn(
@@ -605,7 +608,7 @@ class SQLiteStore(OutboxMethods):
             await db.executemany(
                 "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
                 [
-                    (conversation_id, now, mask_cpr(json.dumps(event, ensure_ascii=False)))
+                    (conversation_id, now, mask_cpr(_to_json(event)))
                     for event in events
                 ],
             )
@@ -699,7 +702,7 @@ class SQLiteStore(OutboxMethods):
                 "INSERT OR IGNORE INTO processed_messages (channel, sender, message_id, replies, "
                 "time, digest) VALUES (?, ?, ?, ?, ?, ?)",
                 (channel, stored_sender(sender), message_id,
-                 mask_cpr(json.dumps(list(replies), ensure_ascii=False)),
+                 mask_cpr(_to_json(list(replies))),
                  _iso(self.clock.now()),
                  message_digest(sender, text) if text is not None else None),
             )
