@@ -17,12 +17,14 @@ fill cannot go to a temporary file renamed at the end.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from kcbot.config import Settings
+from kcbot.errors import KcbotError
 
 __all__ = ["FIRST_RUN_DAYS", "FIRST_RUN_PER_DAY", "FirstRun", "demo_path", "fill_finished",
            "fill_started", "offer", "unfinished", "unfinished_fill"]
@@ -55,13 +57,17 @@ def fill_marker(db: Path) -> Path:
 
 
 def fill_started(db: Path) -> None:
-    fill_marker(db).write_text(
-        "kcbot fylder demotrafik i denne database. Findes filen, blev fyldningen ikke færdig; "
-        "næste start af kcbot fylder databasen forfra.\n", encoding="utf-8")
+    """Mark ``db`` as being filled. A folder that takes the store but not the marker (hardly
+    possible) only loses the whole-or-nothing check; the fill itself goes on."""
+    with contextlib.suppress(OSError):
+        fill_marker(db).write_text(
+            "kcbot fylder demotrafik i denne database. Findes filen, blev fyldningen ikke "
+            "færdig; næste start af kcbot fylder databasen forfra.\n", encoding="utf-8")
 
 
 def fill_finished(db: Path) -> None:
-    fill_marker(db).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        fill_marker(db).unlink(missing_ok=True)
 
 
 def unfinished(db: Path) -> bool:
@@ -72,9 +78,13 @@ def unfinished(db: Path) -> bool:
 def _discard(db: Path) -> None:
     """Delete a half-filled store with its SQLite side files, then its marker (last, so a
     failure half-way leaves the store still recognisable as unfinished)."""
-    for path in (db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))):
-        path.unlink(missing_ok=True)
-    fill_finished(db)
+    try:
+        for path in (db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))):
+            path.unlink(missing_ok=True)
+        fill_marker(db).unlink(missing_ok=True)
+    except OSError as exc:
+        raise KcbotError(f"Den halvt fyldte database {db} kunne ikke slettes "
+                         f"({exc.strerror}). Slet den selv, og start kcbot igen.") from exc
 
 
 def _other_conversations(db: Path) -> int | None:
