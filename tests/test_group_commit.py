@@ -105,3 +105,78 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_others_commit(
         with pytest.raises(asyncio.CancelledError):
             await first
         assert _senders(path) == {"borger-0", "borger-1"}  # committed all the same
+
+
+# A serve process that dies (SIGKILL) while a group of three turns is open: their savepoints
+# are released, the shared COMMIT not yet run. The child replaces the flush by its own death.
+_CRASH_CHILD = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from kcbot.clock import FrozenClock
+from kcbot.config import Settings
+from kcbot.dialogue.engine import Engine
+
+async def main(db):
+    engine = await Engine.open(Settings(db_path=Path(db)), FrozenClock())
+    await engine.turn("borger-a", "hej", channel="rest", message_id="a-0")
+    print("answered a-0", flush=True)
+    group = engine.store._group
+
+    def die():
+        print("open group", group._members, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    group._flush = die
+    results = await asyncio.gather(*[
+        engine.turn(sender, "hvornår har I åbent", channel="rest", message_id=sender + "-1")
+        for sender in ("borger-a", "borger-b", "borger-c")])
+    print("answered", [r.replies for r in results], flush=True)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_sigkill_in_an_open_group_keeps_what_was_committed_and_nothing_else(
+        tmp_path: Path, clock, nlu) -> None:
+    import subprocess
+    import sys
+
+    from kcbot.config import Settings
+    from kcbot.dialogue.engine import Engine
+
+    db = tmp_path / "crash.sqlite3"
+    child = subprocess.run([sys.executable, "-c", _CRASH_CHILD, str(db)],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == -9, child.stderr
+    # the group held three ended turns when the process died, and none was answered
+    assert child.stdout.splitlines() == ["answered a-0", "open group 3"]
+
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        kept = con.execute("SELECT c.sender, t.text FROM turns t JOIN conversations c "
+                           "ON c.id = t.conversation_id WHERE t.speaker = 'user'").fetchall()
+        ids = {row[0] for row in con.execute("SELECT message_id FROM processed_messages")}
+    finally:
+        con.close()
+    assert kept == [("borger-a", "hej")]  # the committed turn stays, the open group is gone
+    assert ids == {"a-0"}
+
+    # the clients send their messages again: the committed one is replayed, the lost ones
+    # answered now, each stored once
+    engine = await Engine.open(Settings(db_path=db), clock, nlu=nlu)
+    try:
+        again = await engine.turn("borger-a", "hej", channel="rest", message_id="a-0")
+        assert again.replayed
+        for sender in ("borger-a", "borger-b", "borger-c"):
+            result = await engine.turn(sender, "hvornår har I åbent", channel="rest",
+                                       message_id=sender + "-1")
+            assert not result.replayed and result.replies
+        rows = await engine.store.fetchall(
+            "SELECT c.sender, t.text FROM turns t JOIN conversations c "
+            "ON c.id = t.conversation_id WHERE t.speaker = 'user' ORDER BY c.sender, t.seq")
+        assert [tuple(r) for r in rows] == [
+            ("borger-a", "hej"), ("borger-a", "hvornår har I åbent"),
+            ("borger-b", "hvornår har I åbent"), ("borger-c", "hvornår har I åbent")]
+    finally:
+        await engine.close()
