@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from kcbot.store import Store
+from kcbot.store import Store, inline
+
+
+@pytest.fixture
+def grouped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups of up to 16, as with one process on the database (by default each transaction
+    commits alone: ``GROUP_LIMIT``)."""
+    monkeypatch.setattr(inline, "GROUP_LIMIT", 16)
 
 
 def _senders(path: Path) -> set[str]:
@@ -22,7 +29,7 @@ def _senders(path: Path) -> set[str]:
 
 
 async def test_concurrent_turns_share_commits_and_each_is_stored_before_it_returns(
-        tmp_path: Path, clock) -> None:
+        tmp_path: Path, clock, grouped) -> None:
     path = tmp_path / "kcbot.sqlite3"
     async with Store.connect(path, clock) as store:
         seen_after: dict[str, bool] = {}
@@ -43,7 +50,7 @@ async def test_concurrent_turns_share_commits_and_each_is_stored_before_it_retur
         assert group.commits >= 40 / 16  # ... by at most GROUP_LIMIT each
 
 
-async def test_a_failing_turn_is_undone_alone(tmp_path: Path, clock) -> None:
+async def test_a_failing_turn_is_undone_alone(tmp_path: Path, clock, grouped) -> None:
     path = tmp_path / "kcbot.sqlite3"
     async with Store.connect(path, clock) as store:
 
@@ -64,7 +71,7 @@ async def test_a_failing_turn_is_undone_alone(tmp_path: Path, clock) -> None:
 
 
 async def test_a_failing_commit_fails_every_turn_of_its_group_and_stores_none(
-        tmp_path: Path, clock) -> None:
+        tmp_path: Path, clock, grouped) -> None:
     path = tmp_path / "kcbot.sqlite3"
     async with Store.connect(path, clock) as store:
         async with store.transaction() as db:  # a check SQLite makes only at COMMIT
@@ -87,7 +94,7 @@ async def test_a_failing_commit_fails_every_turn_of_its_group_and_stores_none(
 
 
 async def test_a_caller_that_goes_away_does_not_cancel_the_others_commit(
-        tmp_path: Path, clock) -> None:
+        tmp_path: Path, clock, grouped) -> None:
     path = tmp_path / "kcbot.sqlite3"
     async with Store.connect(path, clock) as store:
         ended = asyncio.Event()
@@ -115,6 +122,9 @@ from pathlib import Path
 from kcbot.clock import FrozenClock
 from kcbot.config import Settings
 from kcbot.dialogue.engine import Engine
+from kcbot.store import inline
+
+inline.GROUP_LIMIT = 16  # groups as with one process on the database
 
 async def main(db):
     engine = await Engine.open(Settings(db_path=Path(db)), FrozenClock())
@@ -180,3 +190,32 @@ async def test_sigkill_in_an_open_group_keeps_what_was_committed_and_nothing_els
             ("borger-b", "hvornår har I åbent"), ("borger-c", "hvornår har I åbent")]
     finally:
         await engine.close()
+
+
+async def test_another_process_can_write_as_soon_as_a_turn_has_ended(
+        tmp_path: Path, clock) -> None:
+    """No transaction stays open while the loop does other work: SQLite's write lock, held from
+    a BEGIN to its COMMIT, would shut out the console, other commands and the heartbeat."""
+    path = tmp_path / "kcbot.sqlite3"
+    async with Store.connect(path, clock) as store:
+        writable: list[bool] = []
+
+        async def turn(sender: str) -> None:
+            async with store.transaction():
+                await store.start_conversation("rest", sender)
+
+        async def other_process() -> None:  # runs after the turn's step, in the same pass
+            con = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("ROLLBACK")
+                writable.append(True)
+            except sqlite3.OperationalError:  # database is locked
+                writable.append(False)
+            finally:
+                con.close()
+
+        for n in range(3):
+            await asyncio.gather(turn(f"borger-{n}"), other_process())
+        assert writable == [True, True, True]
+        assert _senders(path) == {"borger-0", "borger-1", "borger-2"}
