@@ -219,3 +219,51 @@ async def test_another_process_can_write_as_soon_as_a_turn_has_ended(
             await asyncio.gather(turn(f"borger-{n}"), other_process())
         assert writable == [True, True, True]
         assert _senders(path) == {"borger-0", "borger-1", "borger-2"}
+
+
+class _FullDiskAtCommit:
+    """The loop connection, except that ``COMMIT`` fails as on a full disk (SQLite then leaves
+    the transaction open; the store rolls it back)."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.failing = True
+
+    def execute(self, sql: str, *args):
+        if self.failing and sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.raw.execute(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self.raw, name)
+
+
+async def test_a_failing_commit_asks_the_citizen_to_try_again_and_stores_nothing(
+        tmp_path: Path, clock, nlu) -> None:
+    from kcbot.config import Settings
+    from kcbot.dialogue.engine import Engine
+    from kcbot.errors import StoreUnavailable
+
+    db = tmp_path / "full.sqlite3"
+    engine = await Engine.open(Settings(db_path=db), clock, nlu=nlu)
+    try:
+        engine.store_retry_seconds = 0.3
+        group = engine.store._group
+        assert group is not None
+        disk = _FullDiskAtCommit(group._raw)
+        group._raw = disk
+        with pytest.raises(StoreUnavailable, match="Prøv igen om lidt"):
+            await engine.turn("borger-1", "hvornår har I åbent", channel="rest",
+                              message_id="m-1")
+        assert _senders(db) == set()  # nothing of the turn, nor of its retries
+        disk.failing = False  # space again: the client's retry is answered, once
+        result = await engine.turn("borger-1", "hvornår har I åbent", channel="rest",
+                                   message_id="m-1")
+        assert not result.replayed and result.replies
+        again = await engine.turn("borger-1", "hvornår har I åbent", channel="rest",
+                                  message_id="m-1")
+        assert again.replayed and [r.text for r in again.replies] == [
+            r.text for r in result.replies]
+        assert _senders(db) == {"borger-1"}
+    finally:
+        await engine.close()
