@@ -267,3 +267,35 @@ async def test_a_failing_commit_asks_the_citizen_to_try_again_and_stores_nothing
         assert _senders(db) == {"borger-1"}
     finally:
         await engine.close()
+
+
+@pytest.mark.parametrize("limit", [1, 16])
+async def test_a_message_id_sent_twice_at_once_is_answered_once(
+        tmp_path: Path, clock, nlu, monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """Two copies of one message (a client's retry) in flight together, also inside one
+    group: one turn is stored, the other copy gets the same replies, after the COMMIT."""
+    from kcbot.config import Settings
+    from kcbot.dialogue.engine import Engine
+
+    monkeypatch.setattr(inline, "GROUP_LIMIT", limit)
+    db = tmp_path / "retry.sqlite3"
+    engine = await Engine.open(Settings(db_path=db), clock, nlu=nlu)
+    try:
+        async def send(sender: str, text: str, message_id: str):
+            result = await engine.turn(sender, text, channel="rest", message_id=message_id)
+            return result, sender in _senders(db)
+
+        results = await asyncio.gather(
+            send("borger-1", "hvornår har I åbent", "m-1"),
+            send("borger-2", "hej", "m-2"),
+            send("borger-1", "hvornår har I åbent", "m-1"))
+        first, _, copy = (r for r, _ in results)
+        assert all(stored for _, stored in results)  # none answered before it was stored
+        assert [first.replayed, copy.replayed] == [False, True]
+        assert [r.text for r in copy.replies] == [r.text for r in first.replies]
+        rows = await engine.store.fetchall(
+            "SELECT count(*) FROM turns t JOIN conversations c ON c.id = t.conversation_id "
+            "WHERE c.sender = 'borger-1' AND t.speaker = 'user'")
+        assert rows[0][0] == 1
+    finally:
+        await engine.close()
