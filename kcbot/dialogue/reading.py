@@ -32,10 +32,14 @@ OTHER_TOPIC_CONFIDENCE = 0.85
 _MIN_PART_WORDS = 3
 # Words that say how a fact is held, not what the citizen asks ("jeg får dagpenge").
 _FACT_WORDS = FUNCTION_WORDS | {
-    "far", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay", "hej",
+    "far", "fa", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay", "hej",
     "get", "receive", "am", "on", "just", "tak", "sa", "ellers",
 }
-_PARTS = re.compile(r"[.!?;\n]+|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
+# A full stop ends a part unless it belongs to a date, a time or a short abbreviation
+# ("d. 27/11", "kl. 10", "27. nov", "fx."): "mødet d. 27/11 da jeg er domsmand" is one request.
+_PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(?!\s*\d)"
+                    r"(?!(?<=\d\.)\s*(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)))+"
+                    r"|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
                     r"and also|also|desuden|derudover|plus)\s", re.IGNORECASE)
 
 # A first clause that may only state a fact about the citizen, before "og" or a comma.

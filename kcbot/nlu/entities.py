@@ -153,6 +153,15 @@ _REASON_END = re.compile(
     r"|,?\s+and (?:also|what|when)\b",
     re.IGNORECASE,
 )
+# A clause that asks something is no reason: "kan ikke komme i morgen. Og så vil jeg gerne vide
+# hvordan jeg melder ferie" asks about ferie (a second request), it does not explain the afbud.
+_NOT_REASON = re.compile(
+    r"^(?:(?:og|så|saa|sa|men|and|also|but)\s+)*(?:(?:jeg |i )?(?:vil|ville|skal|would like to|want to)(?: jeg| i)?"
+    r" (?:også |ogsaa |osse |also )?(?:gerne |lige |bare )?(?:vide|høre|hoere|spørge|spoerge|know|ask)"
+    r"|hvordan|hvad|hvornår|hvornaar|hvorfor|hvor|how|what|when|why|where|can i|kan jeg|må jeg"
+    r"|maa jeg|har i|do you)\b",
+    re.IGNORECASE,
+)
 _KL_BEFORE = re.compile(r"(?:kl|klokken)\.?\s*$", re.IGNORECASE)
 
 _TIME_RES: list[tuple[str, re.Pattern[str]]] = [
@@ -321,7 +330,7 @@ class EntityExtractor:
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
         reason = _REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
-        if reason:
+        if reason and not _NOT_REASON.search(reason["grund"]):
             start = reason.start("grund")
             tail = _REASON_END.search(text, start, reason.end("grund"))
             end = tail.start() if tail else reason.end("grund")
