@@ -127,8 +127,12 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 asked: str | None) -> dict[str, Any]:
     """Slots already given that a correcting message gives a new value for. A slot the
     citizen calls wrong without a new value ("forkert dato") maps to None: ask it again."""
-    # "nej, jeg er ikke syg, det er min søn" to a read-back corrects what was read back
-    answers_readback = asked == CONFIRM_SLOT and words(fold(parse.text))[:1] in (["nej"], ["no"])
+    # "nej, jeg er ikke syg, det er min søn" to a read-back corrects what was read back; so it
+    # does to any question "nej" is no answer to (which meeting? which day?).
+    opens_with_no = words(fold(parse.text))[:1] in (["nej"], ["no"])
+    no_answers_it = asked is not None and asked != CONFIRM_SLOT and any(
+        b.payload == "nej" for b in domain.options(asked))
+    answers_readback = opens_with_no and not no_answers_it
     if not correction(parse.text) and not answers_readback:
         return {}
     changed: dict[str, Any] = {}
