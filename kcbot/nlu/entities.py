@@ -130,6 +130,16 @@ _REASON_AFTER = re.compile(
     r"[^,.;!?\n]{0,60}?[,.;!?\n]\s+(?:men |for |og )?\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
 )
+# Not wanting to come is itself the reason, and one a person must assess: "jeg gider ikke komme",
+# "har ikke lyst til mødet", "I don't feel like going". The clause is the reason, so the bot does
+# not ask why (and a "vil ikke kunne komme" is not unwillingness).
+_REASON_WILL = re.compile(
+    r"(?P<grund>\b(?:(?:gider|gidder|gidr|vil) (?:bare |altså |altsaa |simpelthen |slet )?"
+    r"(?:ikke|ik|ikk|ike)\b(?! kunne)|(?:har |ha )?(?:ikke|ik|ikk|ingen|ik nogen|ikke nogen) "
+    r"(?:særlig |saerlig |serlig )?lyst\b|(?:do not|don ?t|don’t) (?:really )?(?:feel like|want|wanna)\b"
+    r"|not in the mood\b|can ?[’']?t be bothered\b)[^.!?\n]{0,120})",
+    re.IGNORECASE,
+)
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
 # words of letters after the introduction, ending at the first word that is not part of a name.
 _NAME = re.compile(
@@ -329,7 +339,8 @@ class EntityExtractor:
         name = _NAME.search(text)
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
-        reason = _REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
+        reason = (_REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
+                  or _REASON_WILL.search(text))
         if reason and not _NOT_REASON.search(reason["grund"]):
             start = reason.start("grund")
             tail = _REASON_END.search(text, start, reason.end("grund"))
