@@ -140,6 +140,14 @@ _REASON_WILL = re.compile(
     r"|not in the mood\b|can ?[’']?t be bothered\b)[^.!?\n]{0,120})",
     re.IGNORECASE,
 )
+# Why a meeting was missed is often the verb that tells it: "jeg glemte mit møde i går", "I
+# overslept and missed my meeting". The clause is the reason, so the bot does not ask why.
+_REASON_MISSED = re.compile(
+    r"(?P<grund>\b(?:glemte|glemt|glemmer|forgot|forgotten|overslept|oversleep|sov over|sov for"
+    r" længe|sov for laenge|sov for lang tid|vækkeuret ringede ikke|vaekkeuret ringede ikke)\b"
+    r"[^.!?\n]{0,120})",
+    re.IGNORECASE,
+)
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
 # words of letters after the introduction, ending at the first word that is not part of a name.
 _NAME = re.compile(
@@ -340,7 +348,7 @@ class EntityExtractor:
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
         reason = (_REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
-                  or _REASON_WILL.search(text))
+                  or _REASON_WILL.search(text) or _REASON_MISSED.search(text))
         if reason and not _NOT_REASON.search(reason["grund"]):
             start = reason.start("grund")
             tail = _REASON_END.search(text, start, reason.end("grund"))
