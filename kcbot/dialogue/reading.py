@@ -40,7 +40,12 @@ _FACT_WORDS = FUNCTION_WORDS | {
 _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(?!\s*\d)"
                     r"(?!(?<=\d\.)\s*(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)))+"
                     r"|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
-                    r"and also|also|desuden|derudover|plus)\s", re.IGNORECASE)
+                    r"and also|also|desuden|derudover|plus)\s"
+                    # "jeg er rask igen og vil gerne på ferie": "og" before a new wish or question
+                    r"|\s(?:og|and)\s(?=(?:jeg |i )?(?:vil gerne|vil også|vil osse|skal også|"
+                    r"vil høre|vil spørge|hvordan|hvad|hvornår|hvornaar|hvorfor|kan jeg|må jeg|"
+                    r"maa jeg|kan i|har i|would like|want to|how|what|when|can i)\b)",
+                    re.IGNORECASE)
 
 # A first clause that may only state a fact about the citizen, before "og" or a comma.
 _FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)",
