@@ -88,8 +88,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         part = parse.text[start:end]
         span = (start, end)
         start = separator.end() if separator else end
+        first = span[0] + len(part) - len(part.lstrip())  # where the part's words begin
         if len(words(fold(part))) < _MIN_PART_WORDS or any(
-                e.entity == "grund" and e.start <= span[0] < e.end for e in parse.entities):
+                e.entity == "grund" and (e.start < first < e.end
+                                         or e.start == first and e.end >= span[1] - 1)
+                for e in parse.entities):
             continue  # too short to ask anything, or the reason for the first request
         sub = nlu.parse(part, today)
         if only_facts(sub):

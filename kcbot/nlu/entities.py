@@ -148,6 +148,13 @@ _REASON_MISSED = re.compile(
     r"[^.!?\n]{0,120})",
     re.IGNORECASE,
 )
+# The reason before "så jeg kan ikke komme": "har fødselsdag i weekenden og er nok træt
+# mandag, så jeg springer samtalen over".
+_REASON_BEFORE = re.compile(
+    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:så|saa|derfor)\s+(?:jeg\s+)?"
+    r"(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal)\b",
+    re.IGNORECASE,
+)
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
 # words of letters after the introduction, ending at the first word that is not part of a name.
 _NAME = re.compile(
@@ -348,7 +355,8 @@ class EntityExtractor:
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
         reason = (_REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
-                  or _REASON_WILL.search(text) or _REASON_MISSED.search(text))
+                  or _REASON_WILL.search(text) or _REASON_MISSED.search(text)
+                  or _REASON_BEFORE.search(text))
         if reason and not _NOT_REASON.search(reason["grund"]):
             start = reason.start("grund")
             tail = _REASON_END.search(text, start, reason.end("grund"))
