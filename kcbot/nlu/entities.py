@@ -66,6 +66,7 @@ NUMBER_WORDS = {
 # Folded spellings: "i går" -> "i gar", "i forgårs" -> "i forgars", "næste" -> "neste".
 RELATIVE_DAYS = {
     "i dag": 0, "idag": 0, "i morges": 0, "i formiddags": 0, "i eftermiddags": 0, "i aften": 0,
+    "i formiddag": 0, "i eftermiddag": 0, "later today": 0,
     "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
     "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
     "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
@@ -151,8 +152,9 @@ _REASON_MISSED = re.compile(
 # The reason before "så jeg kan ikke komme": "har fødselsdag i weekenden og er nok træt
 # mandag, så jeg springer samtalen over".
 _REASON_BEFORE = re.compile(
-    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:så|saa|derfor)\s+(?:jeg\s+)?"
-    r"(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal)\b",
+    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:og )?(?:så|saa|derfor|so)\s+"
+    r"(?:jeg\s+|i\s+)?(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal|can|cannot|can ?[’']?t"
+    r"|won ?[’']?t|will not|am not able|m not able)\b",
     re.IGNORECASE,
 )
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
