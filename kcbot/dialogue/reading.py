@@ -17,7 +17,8 @@ from typing import Any
 
 from kcbot.dialogue.answers import FUNCTION_WORDS, Option, correction, match_option
 from kcbot.dialogue.domain import Domain
-from kcbot.dialogue.flows import Flows
+from kcbot.dialogue.flows import Flow, Flows
+from kcbot.dialogue.slots import flow_uses
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
@@ -26,6 +27,7 @@ __all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
+REASON_SLOT = "afbud_grund"
 FACT_ENTITIES = frozenset({"borgergruppe", "sygemeldt_fra", "telefon"})
 # A second request must be this clear in its own part of the message to be offered.
 OTHER_TOPIC_CONFIDENCE = 0.85
@@ -110,11 +112,35 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         flow = flows.for_intent(sub.intent)
         if flow is None or not flow.description or sub.confidence < OTHER_TOPIC_CONFIDENCE:
             continue
+        if found and flow.name != found[-1][0] and _reason_for(flows, found, flow, sub):
+            continue  # "… hvis jeg ikke kommer til mødet i morgen? Jeg er syg": the reason
         if found and found[-1][0] == flow.name:
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
             found.append((flow.name, span))
     return found if len(found) > 1 or found and stated_facts else []
+
+
+# A part that asks is no reason: "Og hvordan er det med ferie?" (folded words).
+_QUESTION = re.compile(r"\s*(?:(?:og|sa|and|but|men)\s+)*(?:hvordan|hvad|hvornar|hvorfor|hvor|hvem|"
+                       r"hvilken|hvilke|how|what|when|why|where|who|which|kan jeg|ma jeg|skal jeg|"
+                       r"can i|may i|do i|should i)\b")
+
+
+def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Flow,
+                parse: ParseResult) -> bool:
+    """A later part that only says why ("Jeg er syg", "min søn er syg") after a request that
+    asks for a reason (afbud, udeblivelse) is that request's reason, not a sick report."""
+    if flow.settles and REASON_SLOT in flow_uses(flows, flow):
+        return False  # a request that takes a reason itself is a request of its own
+    reasons = [e for e in parse.entities if e.entity == "afbud_kategori"]
+    if not reasons or _QUESTION.match(fold(parse.text)) or not any(REASON_SLOT in flow_uses(flows, flows[name]) for name, _ in found):
+        return False
+    text = parse.text
+    for entity in sorted(reasons, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " + text[entity.end:]
+    # only the reason: "og jeg er syg og vil sygemelde mig" asks for a sick report as well
+    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
 
 
 _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
