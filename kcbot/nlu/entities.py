@@ -28,7 +28,7 @@ from datetime import date, timedelta
 
 from kcbot.nlu.lookups import LookupMatcher
 from kcbot.nlu.negation import after_clause_negation, negated
-from kcbot.nlu.normalise import fold_with_spans
+from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.privacy import find_cprs
 
 __all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
@@ -156,6 +156,32 @@ _REASON_BEFORE = re.compile(
     r"(?:jeg\s+|i\s+)?(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal|can|cannot|can ?[’']?t"
     r"|won ?[’']?t|will not|am not able|m not able)\b",
     re.IGNORECASE,
+)
+# An illness said of someone else is not the citizen's sickness: "min hund er syg", "min bror
+# har feber", "my dog is sick". The subject is a possessive and a noun before the illness; a
+# part of one's own body ("min ryg er skadet", "my back is bad") or an illness ("min migræne er
+# værre") is the citizen's own. Someone else's illness is read as a relative's (paaroerende),
+# which a person assesses; an unknown word counts as someone else, the safe side.
+_THIRD_PARTY = re.compile(
+    r"\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+(?P<who>[a-z]+)\s+"
+    r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|have|are|been|fet|faet|fat)\s+)+"
+    r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
+)
+_OWN_BODY = frozenset(fold(w) for w in """
+hoved hovedet ryg ryggen mave maven ben benet benene arm armen armene hals halsen knæ knæet fod
+foden fødder skulder skulderen tand tanden tænder tænderne øre øret ører ørerne øje øjet øjne
+øjnene hånd hånden hænder nakke nakken hofte hoften bryst brystet hjerte hjertet lunge lungen
+lunger lungerne krop kroppen hud huden finger fingeren fingre tå tæer albue albuen håndled ankel
+anklen knogle blære blæren nyre nyrer lever leveren blod blodet blodtryk blodsukker immunforsvar
+psyke helbred helbredet sind nerver tarm tarmen tarme næse næsen mund munden kæbe kæben
+head back stomach belly leg legs arm arms throat knee knees foot feet shoulder tooth teeth ear
+ears eye eyes hand hands neck hip chest heart lung lungs body skin finger fingers toe ankle
+wrist elbow bladder kidney kidneys liver blood health mind nose mouth jaw
+""".split())
+# A part of one's own body in a bad state is sickness, whatever the words for the state: "min
+# ryg er helt låst", "mit knæ er hævet", "my back is gone".
+_OWN_BODY_SAID = re.compile(
+    r"\b(?:min|mit|mine|my)\s+(?P<part>[a-z]+)\s+(?:er|is|har|has|gor|does|var|was|blev|got|are)\b"
 )
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
 # words of letters after the introduction, ending at the first word that is not part of a name.
@@ -352,7 +378,19 @@ class EntityExtractor:
                 if value != "ja":
                     continue
                 value = "nej"
+            if match.name == "afbud_kategori" and value == "sygdom":
+                who = _THIRD_PARTY.search(folded, 0, match.start)
+                if who and who["who"] not in _OWN_BODY and not any(
+                        m.value == "sygdom" and m.start <= who.start("who") < m.end
+                        for m in exact):
+                    value = "paaroerende"
             add(match.name, value, spans[match.start][0], spans[match.end - 1][1])
+        if not any(e.entity == "afbud_kategori" for e in found):
+            for body in _OWN_BODY_SAID.finditer(folded):
+                if body["part"] in _OWN_BODY and not negated(folded, body.start()):
+                    start, end = spans[body.start()][0], spans[body.end() - 1][1]
+                    add("afbud_kategori", "sygdom", start, end)
+                    break
         name = _NAME.search(text)
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
