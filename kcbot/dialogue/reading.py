@@ -143,6 +143,7 @@ def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Fl
     return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
 
 
+_CONTRAST = re.compile(r"\b(?:men|but|bortset fra|except|dog)\b")
 _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
 # "forkert dato" names the slot without a new value; in a longer message the same words are
 # more likely part of the new value ("mødet er på torsdag").
@@ -167,7 +168,10 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     no_answers_it = asked is not None and asked != CONFIRM_SLOT and any(
         b.payload == "nej" for b in domain.options(asked))
     answers_readback = opens_with_no and not no_answers_it
-    if not correction(parse.text) and not answers_readback:
+    # "ja men mødet er på fredag" to the read-back is no plain yes: a new value after "men"
+    # corrects what was read back
+    yes_but = asked == CONFIRM_SLOT and _CONTRAST.search(fold(parse.text)) is not None
+    if not correction(parse.text) and not answers_readback and not yes_but:
         return {}
     changed: dict[str, Any] = {}
     for name, spec in domain.slots.items():
