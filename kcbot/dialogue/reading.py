@@ -34,7 +34,8 @@ OTHER_TOPIC_CONFIDENCE = 0.85
 _MIN_PART_WORDS = 3
 # Words that say how a fact is held, not what the citizen asks ("jeg får dagpenge").
 _FACT_WORDS = FUNCTION_WORDS | {
-    "far", "fa", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay", "hej",
+    "far", "fa", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay",
+    "hej",
     "get", "receive", "am", "on", "just", "tak", "sa", "ellers",
 }
 # A full stop ends a part unless it belongs to a date, a time or a short abbreviation
@@ -134,7 +135,8 @@ def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Fl
     if flow.settles and REASON_SLOT in flow_uses(flows, flow):
         return False  # a request that takes a reason itself is a request of its own
     reasons = [e for e in parse.entities if e.entity == "afbud_kategori"]
-    if not reasons or _QUESTION.match(fold(parse.text)) or not any(REASON_SLOT in flow_uses(flows, flows[name]) for name, _ in found):
+    if not reasons or _QUESTION.match(fold(parse.text)) or not any(
+            REASON_SLOT in flow_uses(flows, flows[name]) for name, _ in found):
         return False
     text = parse.text
     for entity in sorted(reasons, key=lambda e: e.start, reverse=True):

@@ -137,7 +137,8 @@ _REASON_AFTER = re.compile(
 _REASON_WILL = re.compile(
     r"(?P<grund>\b(?:(?:gider|gidder|gidr|vil) (?:bare |altså |altsaa |simpelthen |slet )?"
     r"(?:ikke|ik|ikk|ike)\b(?! kunne)|(?:har |ha )?(?:ikke|ik|ikk|ingen|ik nogen|ikke nogen) "
-    r"(?:særlig |saerlig |serlig )?lyst\b|(?:do not|don ?t|don’t) (?:really )?(?:feel like|want|wanna)\b"
+    r"(?:særlig |saerlig |serlig )?lyst\b"
+    r"|(?:do not|don ?t|don’t) (?:really )?(?:feel like|want|wanna)\b"
     r"|not in the mood\b|can ?[’']?t be bothered\b)[^.!?\n]{0,120})",
     re.IGNORECASE,
 )
@@ -153,7 +154,8 @@ _REASON_MISSED = re.compile(
 # mandag, så jeg springer samtalen over".
 _REASON_BEFORE = re.compile(
     r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:og )?(?:så|saa|derfor|so)\s+"
-    r"(?:jeg\s+|i\s+)?(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal|can|cannot|can ?[’']?t"
+    r"(?:jeg\s+|i\s+)?(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal|can|cannot"
+    r"|can ?[’']?t"
     r"|won ?[’']?t|will not|am not able|m not able)\b",
     re.IGNORECASE,
 )
@@ -209,8 +211,10 @@ _REASON_END = re.compile(
 # A clause that asks something is no reason: "kan ikke komme i morgen. Og så vil jeg gerne vide
 # hvordan jeg melder ferie" asks about ferie (a second request), it does not explain the afbud.
 _NOT_REASON = re.compile(
-    r"^(?:(?:og|så|saa|sa|men|and|also|but)\s+)*(?:(?:jeg |i )?(?:vil|ville|skal|would like to|want to)(?: jeg| i)?"
-    r" (?:også |ogsaa |osse |also )?(?:gerne |lige |bare )?(?:vide|høre|hoere|spørge|spoerge|know|ask)"
+    r"^(?:(?:og|så|saa|sa|men|and|also|but)\s+)*(?:(?:jeg |i )?"
+    r"(?:vil|ville|skal|would like to|want to)(?: jeg| i)?"
+    r" (?:også |ogsaa |osse |also )?(?:gerne |lige |bare )?"
+    r"(?:vide|høre|hoere|spørge|spoerge|know|ask)"
     r"|hvordan|hvad|hvornår|hvornaar|hvorfor|hvor|how|what|when|why|where|can i|kan jeg|må jeg"
     r"|maa jeg|har i|do you)\b",
     re.IGNORECASE,
