@@ -169,6 +169,18 @@ _THIRD_PARTY = re.compile(
     r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|have|are|been|fet|faet|fat)\s+)+"
     r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
 )
+# The same without a possessive: "hun er syg", "she is sick", "konen er syg", "hunden har feber"
+# (a pronoun or a relative named with the definite article), and the illness before the person:
+# "min syge mor", "my sick mother".
+_THIRD_PARTY_BARE = re.compile(
+    r"(?:^|\s)(?P<who>han|hun|he|she|konen|manden|keresten|hunden|katten|moren|faren"
+    r"|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)\s+"
+    r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|are|been|fet|faet|fat)\s+)+"
+    r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
+)
+_ILL_BEFORE = re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|my|our|his|her)\s+$")
+_ILL_WORDS = frozenset({"syg", "syge", "sick", "ill"})
+_NOT_A_PERSON = re.compile(r"\s*(?:leave|days?|note|pay|report|periode|dage|melding|orlov)\b")
 _OWN_BODY = frozenset(fold(w) for w in """
 hoved hovedet ryg ryggen mave maven ben benet benene arm armen armene hals halsen knæ knæet fod
 foden fødder skulder skulderen tand tanden tænder tænderne øre øret ører ørerne øje øjet øjne
@@ -383,8 +395,14 @@ class EntityExtractor:
                     continue
                 value = "nej"
             if match.name == "afbud_kategori" and value == "sygdom":
-                who = _THIRD_PARTY.search(folded, 0, match.start)
-                if who and who["who"] not in _OWN_BODY and not any(
+                who = (_THIRD_PARTY.search(folded, 0, match.start)
+                       or _THIRD_PARTY_BARE.search(folded, 0, match.start))
+                following = folded[match.end:].split()[:1]
+                ill_first = (folded[match.start:match.end] in _ILL_WORDS
+                             and _ILL_BEFORE.search(folded, 0, match.start) is not None
+                             and not _NOT_A_PERSON.match(folded, match.end)
+                             and not set(following) & _OWN_BODY)
+                if ill_first or who and who["who"] not in _OWN_BODY and not any(
                         m.value == "sygdom" and m.start <= who.start("who") < m.end
                         for m in exact):
                     value = "paaroerende"
