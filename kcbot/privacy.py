@@ -119,8 +119,10 @@ def _matches(text: str) -> list[tuple[int, int, re.Match[str]]]:
         if _birth_date(m["dd"], m["mm"], m["yy"], m["s1"][0]) is None:
             pos = m.start() + 1
             continue
-        if "-" not in m["sep"] and _CONTEXT.search(normal[max(0, m.start() - 24):m.start()]
-                                                   .lower()):
+        # "sagsnr. 0101990000" is a case number; glued to letters ("SAG0101990000") it may be
+        # a CPR number all the same, and a number is rather masked once too often
+        if "-" not in m["sep"] and not normal[max(0, m.start() - 1):m.start()].isalpha() and (
+                _CONTEXT.search(normal[max(0, m.start() - 24):m.start()].lower())):
             pos = m.end()
             continue
         found.append((origin[m.start()], origin[m.end() - 1] + 1, m))

@@ -136,6 +136,10 @@ class ValidateSlots(ValidationAction):
         earlier = tracker.slots_to_validate().get("afbud_kategori")
         if earlier and not named_here and earlier not in categories:
             categories.append(earlier)
+        elif earlier in categories and len(categories) > 1:
+            # a correction chose among the reasons named ("det er ikke mig der er syg, det er
+            # min søn"): its choice, not the first word, decides
+            categories.insert(0, categories.pop(categories.index(earlier)))
         text = _free_text(value)
         if text is None:
             return _reject(dispatcher, "afbud_grund")

@@ -43,7 +43,7 @@ OTHER = "andet"  # the option for everything the others do not cover
 _YES_LEAD = {
     "ja", "jo", "jae", "jah", "jep", "jepper", "japper", "jaja", "yes", "yeah", "yea", "yep",
     "yup", "ok", "okay", "oki", "okey", "gerne", "selvfolgelig", "selvf", "korrekt", "rigtigt",
-    "rigtig", "sure", "absolut", "klart", "precis", "praecis", "jamen", "ya", "yess", "ye",
+    "rigtig", "sure", "absolut", "klart", "precis", "praecis", "jamen", "ya", "yess", "ye", "jeps",
 }
 _NO_LEAD = {"nej", "nix", "no", "nope", "nah", "nay", "ne", "nei", "nee", "aldrig", "never"}
 _UNKNOWN = re.compile(
@@ -54,7 +54,8 @@ _UNKNOWN = re.compile(
 )
 # "det gør jeg", "det har jeg ikke", "I do", "I don't": an answer that echoes the verb.
 _ECHO = re.compile(
-    r"^(?:(?:det|that|jeg|i) )?(?:gor|har|kan|er|vil|skal|bruger|do|does|have|has|am|can|will"
+    r"^(?:(?:det|that|jeg|i) )?(?:gor|har|kan|er|vil|skal|bruger|passer|stemmer|do|does|have|has"
+    r"|am|can|will"
     r"|did|dont|doesnt|cant|havent)\b(?: (?:jeg|i|vi|it|det))?\b"
 )
 # A question back ("har I åbent i dag?", "hvad er mitid?", "can you call me?") answers nothing.
@@ -66,6 +67,13 @@ _QUESTION = re.compile(
 # Up to this many words, a negated sentence or an echo of the verb answers a yes/no question
 # ("har ikke", "I don't have it", "jeg har"); longer ones must share the question's words.
 _SHORT_ANSWER = 5
+# "det er forkert", "that is wrong": saying that what was read back is wrong is a "no",
+# though it echoes a verb ("det er …") the way a yes does.
+_WRONG = re.compile(
+    r"^(?:(?:det|dette|that|this|it|its|datoen|dagen|the date|the day)\s+)?(?:er|is|was|var|s)?\s*"
+    r"(?:helt |totalt |completely |all )?"
+    r"(?:forkert|ukorrekt|wrong|incorrect|not right|not correct)\b"
+)
 
 # Words that carry no content of their own: pronouns, auxiliaries, prepositions, particles.
 FUNCTION_WORDS = frozenset("""
@@ -139,6 +147,8 @@ def read_polar(text: str, question: str = "") -> str | None:
         return YES
     if first in _NO_LEAD:
         return NO
+    if _WRONG.search(folded):
+        return NO  # "det er forkert", "that is wrong": never a yes to what was read back
     negated = any(t in NEGATORS for t in tokens)
     short = len(tokens) <= _SHORT_ANSWER
     echo = _ECHO.match(" ".join(tokens)) is not None

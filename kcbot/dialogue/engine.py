@@ -575,6 +575,19 @@ class Engine:
                       or flow.name in {name for name, _ in asked}):
             flow = self.flows[asked[0][0]]
             state.pending = [name for name, _ in asked[1:]]
+            # Each later topic keeps what its own part said, and what the message said outside
+            # the other topics' parts ("jeg er syg …, og jeg skal melde afbud i morgen": the
+            # afbud is for i morgen, and the reason is the sickness).
+            today = self.clock.now().date()
+            state.pending_facts = {}
+            for name, (a, b) in asked[1:]:
+                uses = flow_uses(self.flows, self.flows[name])
+                own = entity_candidates(self.domain, self.nlu.parse(parse.text[a:b], today), {},
+                                        uses)
+                shared = dataclasses.replace(parse, entities=[
+                    e for e in parse.entities if a <= e.start < b or not any(
+                        x <= e.start < y for other, (x, y) in asked[1:] if other != name)])
+                state.pending_facts[name] = entity_candidates(self.domain, shared, {}, uses) | own
             # What the other parts name belongs to their own topics ("ferie" is not the
             # reason for the afbud in "afbud i morgen, og hvordan er det med ferie?").
             others = [span for _, span in asked[1:]]
@@ -683,6 +696,8 @@ class Engine:
             flow = self.flows[frame.flow]
             if frame.step >= len(flow.steps):
                 await self._complete(turn, flow)
+                if state.requested_slot:  # the next topic started, and waits for an answer
+                    return
                 continue
             step = flow.steps[frame.step]
             if step.kind == "collect":
@@ -721,13 +736,21 @@ class Engine:
             pending = [name for name in state.pending if name != flow.name]
             state.pending = []
             nxt = self.flows[pending[0]] if pending else None
-            if nxt and nxt.digression:  # "… og hvornår har I åbent?": just answered
+            if nxt:
+                # "… og hvordan er det med ferie?": the citizen asked for it already, so it is
+                # taken now (a digression just answered), not offered as a question first.
+                # What the settled topic found stays known beside the new topic's own slots.
                 state.pending = pending[1:]
+                if not nxt.digression:
+                    state.slots["andet_emne"] = self._title(nxt.name).lower()
+                    self._say(turn, "utter_ogsaa_emne")
+                kept = {k: v for k, v in state.slots.items()
+                        if k in flow_uses(self.flows, flow) - flow_uses(self.flows, nxt)}
+                state.facts.update(state.pending_facts.pop(nxt.name, {}))
                 await self._start(turn, nxt)
-            elif nxt:  # "Du skrev også om ferie – vil du høre om det nu?"
-                state.slots["andet_emne"] = self._title(nxt.name).lower()
-                self._offer_topics(turn, pending[:1], "utter_ogsaa_emne")
+                state.slots.update({k: v for k, v in kept.items() if state.slots.get(k) is None})
             else:
+                state.pending_facts = {}
                 self._say(turn, "utter_andet")
 
     @staticmethod

@@ -17,7 +17,8 @@ from typing import Any
 
 from kcbot.dialogue.answers import FUNCTION_WORDS, Option, correction, match_option
 from kcbot.dialogue.domain import Domain
-from kcbot.dialogue.flows import Flows
+from kcbot.dialogue.flows import Flow, Flows
+from kcbot.dialogue.slots import flow_uses
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
@@ -26,17 +27,28 @@ __all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
+REASON_SLOT = "afbud_grund"
 FACT_ENTITIES = frozenset({"borgergruppe", "sygemeldt_fra", "telefon"})
 # A second request must be this clear in its own part of the message to be offered.
 OTHER_TOPIC_CONFIDENCE = 0.85
 _MIN_PART_WORDS = 3
 # Words that say how a fact is held, not what the citizen asks ("jeg får dagpenge").
 _FACT_WORDS = FUNCTION_WORDS | {
-    "far", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay", "hej",
+    "far", "fa", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay",
+    "hej",
     "get", "receive", "am", "on", "just", "tak", "sa", "ellers",
 }
-_PARTS = re.compile(r"[.!?;\n]+|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
-                    r"and also|also|desuden|derudover|plus)\s", re.IGNORECASE)
+# A full stop ends a part unless it belongs to a date, a time or a short abbreviation
+# ("d. 27/11", "kl. 10", "27. nov", "fx."): "mødet d. 27/11 da jeg er domsmand" is one request.
+_PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(?!\s*\d)"
+                    r"(?!(?<=\d\.)\s*(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)))+"
+                    r"|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
+                    r"and also|also|desuden|derudover|plus)\s"
+                    # "jeg er rask igen og vil gerne på ferie": "og" before a new wish or question
+                    r"|\s(?:og|and)\s(?=(?:jeg |i )?(?:vil gerne|vil også|vil osse|skal også|"
+                    r"vil høre|vil spørge|hvordan|hvad|hvornår|hvornaar|hvorfor|kan jeg|må jeg|"
+                    r"maa jeg|kan i|har i|would like|want to|how|what|when|can i)\b)",
+                    re.IGNORECASE)
 
 # A first clause that may only state a fact about the citizen, before "og" or a comma.
 _FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)",
@@ -79,8 +91,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         part = parse.text[start:end]
         span = (start, end)
         start = separator.end() if separator else end
+        first = span[0] + len(part) - len(part.lstrip())  # where the part's words begin
         if len(words(fold(part))) < _MIN_PART_WORDS or any(
-                e.entity == "grund" and e.start <= span[0] < e.end for e in parse.entities):
+                e.entity == "grund" and (e.start < first < e.end
+                                         or e.start == first and e.end >= span[1] - 1)
+                for e in parse.entities):
             continue  # too short to ask anything, or the reason for the first request
         sub = nlu.parse(part, today)
         if only_facts(sub):
@@ -98,6 +113,8 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         flow = flows.for_intent(sub.intent)
         if flow is None or not flow.description or sub.confidence < OTHER_TOPIC_CONFIDENCE:
             continue
+        if found and flow.name != found[-1][0] and _reason_for(flows, found, flow, sub):
+            continue  # "… hvis jeg ikke kommer til mødet i morgen? Jeg er syg": the reason
         if found and found[-1][0] == flow.name:
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
@@ -105,6 +122,30 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     return found if len(found) > 1 or found and stated_facts else []
 
 
+# A part that asks is no reason: "Og hvordan er det med ferie?" (folded words).
+_QUESTION = re.compile(r"\s*(?:(?:og|sa|and|but|men)\s+)*(?:hvordan|hvad|hvornar|hvorfor|hvor|hvem|"
+                       r"hvilken|hvilke|how|what|when|why|where|who|which|kan jeg|ma jeg|skal jeg|"
+                       r"can i|may i|do i|should i)\b")
+
+
+def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Flow,
+                parse: ParseResult) -> bool:
+    """A later part that only says why ("Jeg er syg", "min søn er syg") after a request that
+    asks for a reason (afbud, udeblivelse) is that request's reason, not a sick report."""
+    if flow.settles and REASON_SLOT in flow_uses(flows, flow):
+        return False  # a request that takes a reason itself is a request of its own
+    reasons = [e for e in parse.entities if e.entity == "afbud_kategori"]
+    if not reasons or _QUESTION.match(fold(parse.text)) or not any(
+            REASON_SLOT in flow_uses(flows, flows[name]) for name, _ in found):
+        return False
+    text = parse.text
+    for entity in sorted(reasons, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " + text[entity.end:]
+    # only the reason: "og jeg er syg og vil sygemelde mig" asks for a sick report as well
+    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+
+
+_CONTRAST = re.compile(r"\b(?:men|but|bortset fra|except|dog)\b")
 _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
 # "forkert dato" names the slot without a new value; in a longer message the same words are
 # more likely part of the new value ("mødet er på torsdag").
@@ -123,9 +164,16 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 asked: str | None) -> dict[str, Any]:
     """Slots already given that a correcting message gives a new value for. A slot the
     citizen calls wrong without a new value ("forkert dato") maps to None: ask it again."""
-    # "nej, jeg er ikke syg, det er min søn" to a read-back corrects what was read back
-    answers_readback = asked == CONFIRM_SLOT and words(fold(parse.text))[:1] in (["nej"], ["no"])
-    if not correction(parse.text) and not answers_readback:
+    # "nej, jeg er ikke syg, det er min søn" to a read-back corrects what was read back; so it
+    # does to any question "nej" is no answer to (which meeting? which day?).
+    opens_with_no = words(fold(parse.text))[:1] in (["nej"], ["no"])
+    no_answers_it = asked is not None and asked != CONFIRM_SLOT and any(
+        b.payload == "nej" for b in domain.options(asked))
+    answers_readback = opens_with_no and not no_answers_it
+    # "ja men mødet er på fredag" to the read-back is no plain yes: a new value after "men"
+    # corrects what was read back
+    yes_but = asked == CONFIRM_SLOT and _CONTRAST.search(fold(parse.text)) is not None
+    if not correction(parse.text) and not answers_readback and not yes_but:
         return {}
     changed: dict[str, Any] = {}
     for name, spec in domain.slots.items():

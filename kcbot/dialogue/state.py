@@ -30,6 +30,8 @@ class DialogueState:
     ended: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # slots named before a topic started
     pending: list[str] = field(default_factory=list)  # other topics the citizen asked about
+    # what each pending topic's own part of the message said ("… afbud til min samtale i morgen")
+    pending_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DialogueState:
@@ -68,6 +70,7 @@ class DialogueState:
         self.given_up.clear()
         self.facts.clear()
         self.pending.clear()
+        self.pending_facts.clear()
 
 
 _FIELDS = tuple(f.name for f in fields(DialogueState))

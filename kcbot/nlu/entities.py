@@ -28,7 +28,7 @@ from datetime import date, timedelta
 
 from kcbot.nlu.lookups import LookupMatcher
 from kcbot.nlu.negation import after_clause_negation, negated
-from kcbot.nlu.normalise import fold_with_spans
+from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.privacy import find_cprs
 
 __all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
@@ -66,6 +66,7 @@ NUMBER_WORDS = {
 # Folded spellings: "i går" -> "i gar", "i forgårs" -> "i forgars", "næste" -> "neste".
 RELATIVE_DAYS = {
     "i dag": 0, "idag": 0, "i morges": 0, "i formiddags": 0, "i eftermiddags": 0, "i aften": 0,
+    "i formiddag": 0, "i eftermiddag": 0, "later today": 0,
     "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
     "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
     "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
@@ -130,6 +131,72 @@ _REASON_AFTER = re.compile(
     r"[^,.;!?\n]{0,60}?[,.;!?\n]\s+(?:men |for |og )?\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
 )
+# Not wanting to come is itself the reason, and one a person must assess: "jeg gider ikke komme",
+# "har ikke lyst til mødet", "I don't feel like going". The clause is the reason, so the bot does
+# not ask why (and a "vil ikke kunne komme" is not unwillingness).
+_REASON_WILL = re.compile(
+    r"(?P<grund>\b(?:(?:gider|gidder|gidr|vil) (?:bare |altså |altsaa |simpelthen |slet )?"
+    r"(?:ikke|ik|ikk|ike)\b(?! kunne)|(?:har |ha )?(?:ikke|ik|ikk|ingen|ik nogen|ikke nogen) "
+    r"(?:særlig |saerlig |serlig )?lyst\b"
+    r"|(?:do not|don ?t|don’t) (?:really )?(?:feel like|want|wanna)\b"
+    r"|not in the mood\b|can ?[’']?t be bothered\b)[^.!?\n]{0,120})",
+    re.IGNORECASE,
+)
+# Why a meeting was missed is often the verb that tells it: "jeg glemte mit møde i går", "I
+# overslept and missed my meeting". The clause is the reason, so the bot does not ask why.
+_REASON_MISSED = re.compile(
+    r"(?P<grund>\b(?:glemte|glemt|glemmer|forgot|forgotten|overslept|oversleep|sov over|sov for"
+    r" længe|sov for laenge|sov for lang tid|vækkeuret ringede ikke|vaekkeuret ringede ikke)\b"
+    r"[^.!?\n]{0,120})",
+    re.IGNORECASE,
+)
+# The reason before "så jeg kan ikke komme": "har fødselsdag i weekenden og er nok træt
+# mandag, så jeg springer samtalen over".
+_REASON_BEFORE = re.compile(
+    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:og )?(?:så|saa|derfor|so)\s+"
+    r"(?:jeg\s+|i\s+)?(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal|can|cannot"
+    r"|can ?[’']?t"
+    r"|won ?[’']?t|will not|am not able|m not able)\b",
+    re.IGNORECASE,
+)
+# An illness said of someone else is not the citizen's sickness: "min hund er syg", "min bror
+# har feber", "my dog is sick". The subject is a possessive and a noun before the illness; a
+# part of one's own body ("min ryg er skadet", "my back is bad") or an illness ("min migræne er
+# værre") is the citizen's own. Someone else's illness is read as a relative's (paaroerende),
+# which a person assesses; an unknown word counts as someone else, the safe side.
+_THIRD_PARTY = re.compile(
+    r"\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+(?P<who>[a-z]+)\s+"
+    r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|have|are|been|fet|faet|fat)\s+)+"
+    r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
+)
+# The same without a possessive: "hun er syg", "she is sick", "konen er syg", "hunden har feber"
+# (a pronoun or a relative named with the definite article), and the illness before the person:
+# "min syge mor", "my sick mother".
+_THIRD_PARTY_BARE = re.compile(
+    r"(?:^|\s)(?P<who>han|hun|he|she|konen|manden|keresten|hunden|katten|moren|faren"
+    r"|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)\s+"
+    r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|are|been|fet|faet|fat)\s+)+"
+    r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
+)
+_ILL_BEFORE = re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|my|our|his|her)\s+$")
+_ILL_WORDS = frozenset({"syg", "syge", "sick", "ill"})
+_NOT_A_PERSON = re.compile(r"\s*(?:leave|days?|note|pay|report|periode|dage|melding|orlov)\b")
+_OWN_BODY = frozenset(fold(w) for w in """
+hoved hovedet ryg ryggen mave maven ben benet benene arm armen armene hals halsen knæ knæet fod
+foden fødder skulder skulderen tand tanden tænder tænderne øre øret ører ørerne øje øjet øjne
+øjnene hånd hånden hænder nakke nakken hofte hoften bryst brystet hjerte hjertet lunge lungen
+lunger lungerne krop kroppen hud huden finger fingeren fingre tå tæer albue albuen håndled ankel
+anklen knogle blære blæren nyre nyrer lever leveren blod blodet blodtryk blodsukker immunforsvar
+psyke helbred helbredet sind nerver tarm tarmen tarme næse næsen mund munden kæbe kæben
+head back stomach belly leg legs arm arms throat knee knees foot feet shoulder tooth teeth ear
+ears eye eyes hand hands neck hip chest heart lung lungs body skin finger fingers toe ankle
+wrist elbow bladder kidney kidneys liver blood health mind nose mouth jaw
+""".split())
+# A part of one's own body in a bad state is sickness, whatever the words for the state: "min
+# ryg er helt låst", "mit knæ er hævet", "my back is gone".
+_OWN_BODY_SAID = re.compile(
+    r"\b(?:min|mit|mine|my)\s+(?P<part>[a-z]+)\s+(?:er|is|har|has|gor|does|var|was|blev|got|are)\b"
+)
 # "jeg hedder Karim Ahmadi og ...", "mit navn er Sara", "my name is John Smith": up to four
 # words of letters after the introduction, ending at the first word that is not part of a name.
 _NAME = re.compile(
@@ -151,6 +218,17 @@ _DURATION = re.compile(
 _REASON_END = re.compile(
     r",?\s+og (?:så|saa|sa|jeg vil|hvad|hvornår|hvordan|hvorfor|kan i|har i)\b"
     r"|,?\s+and (?:also|what|when)\b",
+    re.IGNORECASE,
+)
+# A clause that asks something is no reason: "kan ikke komme i morgen. Og så vil jeg gerne vide
+# hvordan jeg melder ferie" asks about ferie (a second request), it does not explain the afbud.
+_NOT_REASON = re.compile(
+    r"^(?:(?:og|så|saa|sa|men|and|also|but)\s+)*(?:(?:jeg |i )?"
+    r"(?:vil|ville|skal|would like to|want to)(?: jeg| i)?"
+    r" (?:også |ogsaa |osse |also )?(?:gerne |lige |bare )?"
+    r"(?:vide|høre|hoere|spørge|spoerge|know|ask)"
+    r"|hvordan|hvad|hvornår|hvornaar|hvorfor|hvor|how|what|when|why|where|can i|kan jeg|må jeg"
+    r"|maa jeg|har i|do you)\b",
     re.IGNORECASE,
 )
 _KL_BEFORE = re.compile(r"(?:kl|klokken)\.?\s*$", re.IGNORECASE)
@@ -316,12 +394,32 @@ class EntityExtractor:
                 if value != "ja":
                     continue
                 value = "nej"
+            if match.name == "afbud_kategori" and value == "sygdom":
+                who = (_THIRD_PARTY.search(folded, 0, match.start)
+                       or _THIRD_PARTY_BARE.search(folded, 0, match.start))
+                following = folded[match.end:].split()[:1]
+                ill_first = (folded[match.start:match.end] in _ILL_WORDS
+                             and _ILL_BEFORE.search(folded, 0, match.start) is not None
+                             and not _NOT_A_PERSON.match(folded, match.end)
+                             and not set(following) & _OWN_BODY)
+                if ill_first or who and who["who"] not in _OWN_BODY and not any(
+                        m.value == "sygdom" and m.start <= who.start("who") < m.end
+                        for m in exact):
+                    value = "paaroerende"
             add(match.name, value, spans[match.start][0], spans[match.end - 1][1])
+        if not any(e.entity == "afbud_kategori" for e in found):
+            for body in _OWN_BODY_SAID.finditer(folded):
+                if body["part"] in _OWN_BODY and not negated(folded, body.start()):
+                    start, end = spans[body.start()][0], spans[body.end() - 1][1]
+                    add("afbud_kategori", "sygdom", start, end)
+                    break
         name = _NAME.search(text)
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
-        reason = _REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
-        if reason:
+        reason = (_REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
+                  or _REASON_WILL.search(text) or _REASON_MISSED.search(text)
+                  or _REASON_BEFORE.search(text))
+        if reason and not _NOT_REASON.search(reason["grund"]):
             start = reason.start("grund")
             tail = _REASON_END.search(text, start, reason.end("grund"))
             end = tail.start() if tail else reason.end("grund")
