@@ -33,7 +33,7 @@ from kcbot.nlu.normalise import MAX_CHARS
 from kcbot.privacy import find_cpr
 
 __all__ = ["GuardedProtocol", "RateLimiter", "RestLimits", "check_sender", "raise_file_limit",
-           "read_request"]
+           "read_object", "read_request"]
 
 log = logging.getLogger(__name__)
 MAX_SENDER = 128
@@ -229,9 +229,10 @@ def check_sender(sender: object) -> str | None:
     return None
 
 
-def read_request(body: bytes, limits: RestLimits) -> tuple[str, str, str | None, object]:
-    """(sender, message, message_id, identity token) from a request body; ``BadRequest``
-    explains why not."""
+def read_object(body: bytes, limits: RestLimits,
+                what: str = "et JSON-objekt med 'sender' og 'message'") -> dict[str, Any]:
+    """A request body as a JSON object, for every route that reads one: UTF-8, no deeper than
+    ``limits.json_depth``, no lone surrogates. ``BadRequest`` explains why not."""
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -239,12 +240,19 @@ def read_request(body: bytes, limits: RestLimits) -> tuple[str, str, str | None,
     except RecursionError:
         raise BadRequest("Forespørgslen er for dybt indlejret.") from None
     if not isinstance(payload, dict):
-        raise BadRequest("Forespørgslen skal være et JSON-objekt med 'sender' og 'message'.")
+        raise BadRequest(f"Forespørgslen skal være {what}.")
     if not _depth(payload, limits.json_depth):
         raise BadRequest("Forespørgslen er for dybt indlejret.")
     if _has_surrogate(payload):
         raise BadRequest("Forespørgslen indeholder et halvt tegn (en enlig surrogat, fx en "
                          "afskåret emoji). Send teksten igen.")
+    return payload
+
+
+def read_request(body: bytes, limits: RestLimits) -> tuple[str, str, str | None, object]:
+    """(sender, message, message_id, identity token) from a request body; ``BadRequest``
+    explains why not."""
+    payload = read_object(body, limits)
     sender, message = payload.get("sender"), payload.get("message")
     problem = check_sender(sender)
     if problem:
