@@ -89,3 +89,26 @@ async def test_a_read_only_store_says_so(tmp_path: Path, clock, monkeypatch) -> 
     monkeypatch.setattr(aiosqlite, "connect", read_only)
     with pytest.raises(StoreError, match="skrivebeskyttet"):
         await Store.open(db, clock)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["report", "--period", "nonsense"], "ugyldigt valg: 'nonsense' (vælg mellem 'week'"),
+    (["report", "--format", "pdf"], "ugyldigt valg: 'pdf'"),
+    (["report", "--period"], "--period: forventer en værdi"),
+    (["simulate", "--days", "mange"], "--days: 'mange' er ikke et heltal"),
+    (["report", "--ukendt"], "forstår ikke: --ukendt"),
+    (["raport"], "ugyldigt valg: 'raport'"),
+    (["tickets"], "mangler: HANDLING"),
+], ids=["period-nonsense", "format-pdf", "period-without-value", "days-not-a-number",
+        "unknown-option", "misspelt-command", "missing-action"])
+def test_argument_errors_argparse_finds_are_danish_too(tmp_path: Path, args: list[str],
+                                                       words: str) -> None:
+    """Before, argparse's own refusals were English ('error: argument --period: invalid
+    choice: ...') behind a usage block; now a Danish line that says where to get help."""
+    result = kcbot(*args, "--db", str(tmp_path / "k.sqlite3"))
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert words in stderr, stderr
+    for english in ("error:", "usage:", "invalid", "argument", "expected", "required"):
+        assert english not in stderr, stderr
+    assert stderr.startswith("kcbot") and "--help" in stderr, stderr
