@@ -654,15 +654,15 @@ def _check_address(host: str, port: int) -> None:
 
 
 def cmd_actions(args: argparse.Namespace) -> int:
-    """The same server as ``python -m rasa_sdk --actions kcbot.actions``."""
+    """rasa-sdk's action server for kcbot's actions, each call's shape checked first
+    (``kcbot.channels.actions_server``)."""
     import os
 
     _check_address(args.host, args.port)
     env = {**os.environ, "SANIC_HOST": args.host}
     if args.db:
         env["KCBOT_DB"] = args.db
-    argv = [sys.executable, "-m", "rasa_sdk", "--actions", "kcbot.actions",
-            "--port", str(args.port)]
+    argv = [sys.executable, "-m", "kcbot.channels.actions_server", "--port", str(args.port)]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
 
