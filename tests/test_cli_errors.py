@@ -32,9 +32,10 @@ def fails_cleanly(result, words: str) -> None:  # type: ignore[no-untyped-def]
     (["simulate", "--days", str(10**12)], "--days skal være 1 til"),
     (["content", "--stale", str(10**30)], "--stale skal være 0 til"),
     (["nlu", "--evaluate", "--folds", "100000"], "--folds skal være mellem 2"),
+    (["test", "{tmp}/" + "a" * 5000 + ".yml"], "kan ikke læses: File name too long"),
 ], ids=["output-folder", "output-missing-folder", "output-full-disk", "output-read-only",
         "date-0001", "date-9999", "now-0001", "now-9999", "simulate-days", "content-stale",
-        "nlu-folds"])
+        "nlu-folds", "test-name-too-long"])
 def test_bad_arguments_are_a_danish_message_and_exit_2(tmp_path: Path, args: list[str],
                                                      words: str) -> None:
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]

@@ -49,3 +49,26 @@ async def test_every_channel_may_hand_the_engine_a_lone_surrogate(tmp_path: Path
         assert texts == ["jeg er syg \ufffd"]
     finally:
         await engine.close()
+
+
+async def test_an_unreadable_dialogue_file_name_in_the_test_tab_is_a_notice(
+        tmp_path: Path) -> None:
+    """A file name longer than the file system allows ended the console with a traceback."""
+    db = tmp_path / "console.sqlite3"
+    (tmp_path / "bad.yml").write_text("dialogues: [x\n")
+    (tmp_path / "empty").mkdir()
+    async with KcbotConsole(Settings(db_path=db), FrozenClock(NOW)).run_test(
+            size=(160, 50)) as pilot:
+        await pilot.press("4")
+        for name in (str(tmp_path / ("a" * 5000)), str(tmp_path / "bad.yml"),
+                     str(tmp_path / "empty")):
+            field = pilot.app.query_one("#test-file", Input)
+            field.value = name
+            field.focus()
+            await pilot.press("enter")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+        notices = [str(n.message) for n in pilot.app._notifications]
+        assert any("kan ikke læses" in n for n in notices), notices
+        assert any("ugyldig YAML" in n for n in notices), notices
+        assert any("Ingen dialogfiler" in n for n in notices), notices
