@@ -116,6 +116,16 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="skriv log til stderr")
 
 
+def _sender(value: str) -> str:
+    """A sender id under the REST channel's rule (it is stored and shown as it is)."""
+    from kcbot.channels.guard import check_sender
+
+    problem = check_sender(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem.replace("'sender' ", ""))
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = DanishParser(
         prog="kcbot",
@@ -167,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(chat, suppress=True)
     chat.add_argument("--debug", action="store_true",
                       help="vis intent, sikkerhed, slots og flows efter hvert svar")
-    chat.add_argument("--sender", help="fortsæt denne afsenders samtale (standard: en ny)")
+    chat.add_argument("--sender", type=_sender,
+                      help="fortsæt denne afsenders samtale (standard: en ny)")
     chat.set_defaults(handler=cmd_chat)
 
     test = sub.add_parser("test", help="kør scriptede dialogtests (filer eller mapper med *.yml)")

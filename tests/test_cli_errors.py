@@ -100,8 +100,12 @@ async def test_a_read_only_store_says_so(tmp_path: Path, clock, monkeypatch) -> 
     (["report", "--ukendt"], "forstår ikke: --ukendt"),
     (["raport"], "ugyldigt valg: 'raport'"),
     (["tickets"], "mangler: HANDLING"),
+    (["chat", "--sender", "x" * 100_000], "--sender: skal være en tekst på 1 til 128 tegn"),
+    (["chat", "--sender", "a\x1b]0;x\x07"], "--sender: må ikke indeholde styretegn"),
+    (["chat", "--sender", " "], "--sender: skal være en tekst på 1 til 128 tegn"),
 ], ids=["period-nonsense", "format-pdf", "period-without-value", "days-not-a-number",
-        "unknown-option", "misspelt-command", "missing-action"])
+        "unknown-option", "misspelt-command", "missing-action", "sender-100000-chars",
+        "sender-with-escapes", "sender-blank"])
 def test_argument_errors_argparse_finds_are_danish_too(tmp_path: Path, args: list[str],
                                                        words: str) -> None:
     """Before, argparse's own refusals were English ('error: argument --period: invalid
