@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from kcbot import __version__
 from kcbot.clock import Clock, FrozenClock, SystemClock, parse_local
@@ -19,6 +20,81 @@ from kcbot.privacy import CprMaskingFilter
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+
+# argparse's own messages (its gettext message ids) in Danish, so a mistyped argument is
+# refused in the same language as every other error. One table for every sub-command.
+_ARGPARSE_DA = {
+    "usage: ": "brug: ",
+    "positional arguments": "argumenter",
+    "options": "tilvalg",
+    "show this help message and exit": "vis denne hjælp og afslut",
+    "show program's version number and exit": "vis versionen og afslut",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
+    "unrecognized arguments: %s": "forstår ikke: %s",
+    "not allowed with argument %s": "kan ikke bruges sammen med %s",
+    "ignored explicit argument %r": "tager ingen værdi: %r",
+    "the following arguments are required: %s": "mangler: %s",
+    "one of the arguments %s is required": "et af disse skal med: %s",
+    "expected one argument": "forventer en værdi",
+    "expected at most one argument": "forventer højst en værdi",
+    "expected at least one argument": "forventer mindst en værdi",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "tvetydigt tilvalg: %(option)s kan være %(matches)s",
+    "unexpected option string: %s": "uventet tilvalg: %s",
+    "invalid %(type)s value: %(value)r": "%(value)r er ikke en gyldig værdi",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "ugyldigt valg: %(value)r (vælg mellem %(choices)s)",
+    "can't open '%(filename)s': %(error)s": "kan ikke åbne '%(filename)s': %(error)s",
+}
+_NUMBER_TYPES = {int: "et heltal", float: "et tal"}
+
+
+class _Danish:
+    """While active, argparse looks its messages up in ``_ARGPARSE_DA`` (it calls its module's
+    ``_`` at the moment it builds a message)."""
+
+    def __enter__(self) -> None:
+        self._saved = argparse._  # type: ignore[attr-defined]
+        argparse._ = lambda text: _ARGPARSE_DA.get(text, text)  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc: object) -> None:
+        argparse._ = self._saved  # type: ignore[attr-defined]
+
+
+class DanishParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose refusals are one Danish line, exit code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with _Danish():
+            super().__init__(*args, **kwargs)
+
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:
+        with _Danish():
+            return super().parse_args(*args, **kwargs)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        with _Danish():
+            return super().parse_known_args(*args, **kwargs)
+
+    def format_usage(self) -> str:
+        with _Danish():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with _Danish():
+            return super().format_help()
+
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        kind = _NUMBER_TYPES.get(self._registry_get("type", action.type, action.type))
+        if kind is not None:
+            try:
+                return self._registry_get("type", action.type, action.type)(arg_string)
+            except ValueError:
+                raise argparse.ArgumentError(action, f"{arg_string!r} er ikke {kind}") from None
+        return super()._get_value(action, arg_string)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\nSe '{self.prog} --help'.\n")
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -40,8 +116,18 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="skriv log til stderr")
 
 
+def _sender(value: str) -> str:
+    """A sender id under the REST channel's rule (it is stored and shown as it is)."""
+    from kcbot.channels.guard import check_sender
+
+    problem = check_sender(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem.replace("'sender' ", ""))
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = DanishParser(
         prog="kcbot",
         description="kcbot: selvbetjening på tekst for Jobcenter Københavns kontaktcenter.",
     )
@@ -91,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(chat, suppress=True)
     chat.add_argument("--debug", action="store_true",
                       help="vis intent, sikkerhed, slots og flows efter hvert svar")
-    chat.add_argument("--sender", help="fortsæt denne afsenders samtale (standard: en ny)")
+    chat.add_argument("--sender", type=_sender,
+                      help="fortsæt denne afsenders samtale (standard: en ny)")
     chat.set_defaults(handler=cmd_chat)
 
     test = sub.add_parser("test", help="kør scriptede dialogtests (filer eller mapper med *.yml)")
@@ -582,15 +669,15 @@ def _check_address(host: str, port: int) -> None:
 
 
 def cmd_actions(args: argparse.Namespace) -> int:
-    """The same server as ``python -m rasa_sdk --actions kcbot.actions``."""
+    """rasa-sdk's action server for kcbot's actions, each call's shape checked first
+    (``kcbot.channels.actions_server``)."""
     import os
 
     _check_address(args.host, args.port)
     env = {**os.environ, "SANIC_HOST": args.host}
     if args.db:
         env["KCBOT_DB"] = args.db
-    argv = [sys.executable, "-m", "rasa_sdk", "--actions", "kcbot.actions",
-            "--port", str(args.port)]
+    argv = [sys.executable, "-m", "kcbot.channels.actions_server", "--port", str(args.port)]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
 

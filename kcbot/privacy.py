@@ -106,13 +106,27 @@ def _birth_date(dd: str, mm: str, yy: str, first_serial_digit: str) -> date | No
 _TEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){9}")
 
 
+# Ten single digits with a space, a dot or " - " between each (a number read off a card digit
+# by digit), not part of a longer such run: joined before matching.
+_SPELLED = re.compile(r"(?<!\d[ .])(?<!\d)\d(?:(?: - |[ .])\d){9}(?![ .]?\d)")
+
+
+def _join_spelled(normal: str, origin: list[int]) -> tuple[str, list[int]]:
+    runs = list(_SPELLED.finditer(normal))
+    if not runs:
+        return normal, origin
+    drop = {i for m in runs for i in range(m.start(), m.end()) if not normal[i].isdigit()}
+    kept = [i for i in range(len(normal)) if i not in drop]
+    return "".join(normal[i] for i in kept), [origin[i] for i in kept]
+
+
 def _matches(text: str) -> list[tuple[int, int, re.Match[str]]]:
     """Every CPR number in ``text``: (start, end) in the original text and the match in the
     normalised one. A candidate that is no date is skipped one character at a time, so it
     cannot hide a real number it overlaps."""
     if _TEN_DIGITS.search(text) is None:
         return []
-    normal, origin = normalise_for_cpr(text)
+    normal, origin = _join_spelled(*normalise_for_cpr(text))
     found: list[tuple[int, int, re.Match[str]]] = []
     pos = 0
     while (m := CPR_RE.search(normal, pos)) is not None:

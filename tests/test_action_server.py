@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -98,3 +99,64 @@ def test_slot_validation_over_http_rejects_a_bad_phone_number(server) -> None:
         {k: e[k] for k in ("event", "name", "value")} for e in answer["events"]
     ]
     assert answer["responses"][0]["response"] == "utter_hint_telefon"
+
+
+def _raw(url: str, method: str, path: str, body: bytes) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(url + path, data=body or None, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def _shapes() -> dict[str, bytes]:
+    good = _payload("action_registrer_afbud", {"cpr": "010190-1234", "bekraeftelse": "ja"})
+
+    def changed(where: str, value: object) -> bytes:
+        payload = json.loads(json.dumps(good))
+        target = payload["tracker"] if where.startswith("tracker.") else payload
+        target[where.removeprefix("tracker.")] = value
+        return json.dumps(payload).encode()
+
+    return {
+        "a-list": b"[]", "a-string": b'"x"', "binary": bytes(range(256)),
+        "tracker-null": changed("tracker", None), "tracker-a-list": changed("tracker", []),
+        "slots-a-list": changed("tracker.slots", [1]),
+        "latest-message-null": changed("tracker.latest_message", None),
+        "sender-a-number": changed("sender_id", 5), "events-not-a-list": changed(
+            "tracker.events", "x"),
+        "action-a-number": changed("next_action", 5),
+        "sender-100000-chars": changed("tracker.sender_id", "x" * 100_000),
+        "sender-with-a-cpr": changed("tracker.sender_id", "borger 0101901234"),
+        "sender-with-escapes": changed("tracker.sender_id", "b\x1b]0;x\x07"),
+    }
+
+
+def test_kcbot_actions_answers_a_malformed_call_with_a_danish_4xx(tmp_path: Path) -> None:
+    """Before: rasa-sdk answered a call of the wrong shape (a list, a tracker that is null, a
+    number for a sender id) with a 500, a traceback in the log and the whole request echoed
+    back, CPR and all. ``kcbot actions`` checks the shape first and never echoes."""
+    db = tmp_path / "actions.sqlite3"
+    with running(["-m", "kcbot", "actions", "--db", str(db)], tmp_path, "/health",
+                 env={"KCBOT_DB": str(db)}) as server:
+        for name, body in _shapes().items():
+            status, answer = _raw(server.url, "POST", "/webhook", body)
+            assert 400 <= status < 500, (name, status, answer)
+            assert isinstance(answer, dict) and "request_body" not in answer, (name, answer)
+            assert "1234" not in json.dumps(answer), (name, answer)
+        for method, path in (("GET", "/"), ("GET", "/webhook")):
+            status, answer = _raw(server.url, method, path, b"")
+            words = "findes ikke" if status == 404 else "metode"
+            assert status in (404, 405) and words in str(answer), (method, path, answer)
+        log = server.log.read_text(errors="replace")
+        assert "Traceback" not in log and "1234" not in log, log[-3000:]
+        meeting = (date.today() + timedelta(days=3)).isoformat()
+        answer = _post(server.url, _payload("action_vurder_afbud", {
+            "borgergruppe": "dagpenge", "moedetype": "jobsamtale", "moededato": meeting,
+            "afbud_grund": "jeg skal på arbejde", "afbud_kategori": "arbejde"}))
+        assert any(e.get("name") == "afbud_afgoerelse" for e in answer["events"])
+    with sqlite3.connect(db) as con:  # no refused call reached the store
+        assert con.execute("SELECT sender FROM conversations").fetchall() in (
+            [], [("rasa-borger-1",)])

@@ -32,9 +32,10 @@ def fails_cleanly(result, words: str) -> None:  # type: ignore[no-untyped-def]
     (["simulate", "--days", str(10**12)], "--days skal være 1 til"),
     (["content", "--stale", str(10**30)], "--stale skal være 0 til"),
     (["nlu", "--evaluate", "--folds", "100000"], "--folds skal være mellem 2"),
+    (["test", "{tmp}/" + "a" * 5000 + ".yml"], "kan ikke læses: File name too long"),
 ], ids=["output-folder", "output-missing-folder", "output-full-disk", "output-read-only",
         "date-0001", "date-9999", "now-0001", "now-9999", "simulate-days", "content-stale",
-        "nlu-folds"])
+        "nlu-folds", "test-name-too-long"])
 def test_bad_arguments_are_a_danish_message_and_exit_2(tmp_path: Path, args: list[str],
                                                      words: str) -> None:
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
@@ -89,3 +90,30 @@ async def test_a_read_only_store_says_so(tmp_path: Path, clock, monkeypatch) -> 
     monkeypatch.setattr(aiosqlite, "connect", read_only)
     with pytest.raises(StoreError, match="skrivebeskyttet"):
         await Store.open(db, clock)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["report", "--period", "nonsense"], "ugyldigt valg: 'nonsense' (vælg mellem 'week'"),
+    (["report", "--format", "pdf"], "ugyldigt valg: 'pdf'"),
+    (["report", "--period"], "--period: forventer en værdi"),
+    (["simulate", "--days", "mange"], "--days: 'mange' er ikke et heltal"),
+    (["report", "--ukendt"], "forstår ikke: --ukendt"),
+    (["raport"], "ugyldigt valg: 'raport'"),
+    (["tickets"], "mangler: HANDLING"),
+    (["chat", "--sender", "x" * 100_000], "--sender: skal være en tekst på 1 til 128 tegn"),
+    (["chat", "--sender", "a\x1b]0;x\x07"], "--sender: må ikke indeholde styretegn"),
+    (["chat", "--sender", " "], "--sender: skal være en tekst på 1 til 128 tegn"),
+], ids=["period-nonsense", "format-pdf", "period-without-value", "days-not-a-number",
+        "unknown-option", "misspelt-command", "missing-action", "sender-100000-chars",
+        "sender-with-escapes", "sender-blank"])
+def test_argument_errors_argparse_finds_are_danish_too(tmp_path: Path, args: list[str],
+                                                       words: str) -> None:
+    """Before, argparse's own refusals were English ('error: argument --period: invalid
+    choice: ...') behind a usage block; now a Danish line that says where to get help."""
+    result = kcbot(*args, "--db", str(tmp_path / "k.sqlite3"))
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert words in stderr, stderr
+    for english in ("error:", "usage:", "invalid", "argument", "expected", "required"):
+        assert english not in stderr, stderr
+    assert stderr.startswith("kcbot") and "--help" in stderr, stderr

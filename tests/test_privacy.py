@@ -129,6 +129,24 @@ def test_every_written_form_is_masked_and_found(form: str) -> None:
     assert find_cpr(form) == "240190-1234"
 
 
+# Spelled digit by digit, as one reads a number aloud or types it off a card.
+SPELLED_FORMS = ["2 4 0 1 9 0 1 2 3 4", "2 4 0 1 9 0 - 1 2 3 4", "2.4.0.1.9.0.1.2.3.4",
+                 "2\u00a04 0 1 9 0 1 2 3 4", "\uff12 \uff14 0 1 9 0 1 2 3 4"]
+
+
+@pytest.mark.parametrize("form", SPELLED_FORMS, ids=[repr(f) for f in SPELLED_FORMS])
+def test_a_cpr_spelled_digit_by_digit_is_masked_and_found(form: str) -> None:
+    """Before, '2 4 0 1 9 0 1 2 3 4' was stored and logged as it was written."""
+    assert mask_cpr(f"mit cpr er {form} tak") == "mit cpr er 240190-XXXX tak"
+    assert find_cpr(form) == "240190-1234"
+
+
+@pytest.mark.parametrize("text", ["ring på 2 0 3 0 4 0 5 0", "1 2 3 4 5 6 7 8 9 0 1 2",
+                                  "trin 3 1 1 2 9 0 1 2 3 4 5"])
+def test_other_spelled_numbers_are_kept(text: str) -> None:
+    assert mask_cpr(text) == text
+
+
 def test_34_written_forms_none_leaks() -> None:
     assert len(WRITTEN_FORMS) == 34
     assert [f for f in WRITTEN_FORMS if "1234" in _digits(mask_cpr(f))] == []

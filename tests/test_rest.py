@@ -108,6 +108,21 @@ def test_more_than_ten_messages_in_ten_seconds_is_429_with_retry_after(server) -
     assert post(srv, {"sender": "patient", "message": "hej"}).status == 200
 
 
+def test_a_citizen_who_writes_english_is_refused_in_english(server) -> None:
+    """Before, the refusals a citizen can meet (too long, too many) were Danish even when the
+    message was English, though the bot answers such a citizen in English."""
+    srv, _ = server
+    english = "I am sick and cannot come to my meeting tomorrow, what should I do? "
+    long = post(srv, {"sender": "en-long", "message": english * 40})
+    assert long.status == 400 and "too long" in long.json()["error"]
+    danish = post(srv, {"sender": "da-long", "message": "jeg er syg og kan ikke komme " * 100})
+    assert danish.status == 400 and "for lang" in danish.json()["error"]
+    payload = ('{"sender": "en-eager", "message": "%s"}' % english).encode()
+    responses = call(srv, *[("POST", WEBHOOK, payload, {})] * 11)
+    assert responses[-1].status == 429
+    assert "Too many messages" in responses[-1].json()["error"]
+
+
 def test_rate_limiter_window_slides() -> None:
     limiter = RateLimiter(2, 10)
     assert [limiter.retry_after("a", t) for t in (0, 1, 2)] == [0, 0, 8]

@@ -114,6 +114,31 @@ def test_a_valid_session_is_renewed_for_the_same_sender(server) -> None:
     assert session(server, b"not json")["sender"].startswith("web-")
 
 
+@pytest.mark.parametrize("expiry", ["9" * 5000, "\u00b2", "\u0661\u0662", "0" * 40 + "1"],
+                         ids=["5000-digits", "superscript-two", "arabic-digits", "zero-padded"])
+def test_a_session_token_with_an_odd_expiry_is_refused_without_an_error(server,
+                                                                         expiry: str) -> None:
+    """A token whose expiry is not a plain number (too many digits for Python's int(), a
+    superscript digit) was a 503 with a traceback in the log, from both endpoints."""
+    token = f"kcs1.web-x.{expiry}.AAAA"
+    renewed = session(server, json.dumps({"token": token}).encode())
+    assert renewed["sender"].startswith("web-") and renewed["sender"] != "web-x"
+    refused = post(server, {"sender": "web-x", "message": "hej"},
+                   {"Authorization": f"Bearer {token}"})
+    assert refused.status == 401 and refused.json()["code"] == "session"
+    assert "Traceback" not in server.log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b'{"token": "\\ud83d"}',
+                                  b"\xff\xfe", b'"token"', b"null"],
+                         ids=["nested-5000", "lone-surrogate", "not-utf8", "a-string", "null"])
+def test_a_malformed_session_request_gets_a_new_session(server, body: bytes) -> None:
+    """The page's session endpoint reads its body like the webhook does: JSON nested 5,000
+    deep was a 503 with a RecursionError traceback."""
+    assert session(server, body)["sender"].startswith("web-")
+    assert "Traceback" not in server.log.read_text(errors="replace")
+
+
 def test_session_tokens_expire_and_are_bound_to_their_key() -> None:
     now = [1_000_000.0]
     tokens = SessionTokens("hemmelig", 60, clock=lambda: now[0])

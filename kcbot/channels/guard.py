@@ -33,7 +33,7 @@ from kcbot.nlu.normalise import MAX_CHARS
 from kcbot.privacy import find_cpr
 
 __all__ = ["GuardedProtocol", "RateLimiter", "RestLimits", "check_sender", "raise_file_limit",
-           "read_request"]
+           "read_object", "read_request", "writes_english"]
 
 log = logging.getLogger(__name__)
 MAX_SENDER = 128
@@ -215,6 +215,14 @@ def _has_surrogate(value: Any) -> bool:
     return False
 
 
+def writes_english(message: str) -> bool:
+    """True when a refusal the citizen will read should be English: the message is clearly
+    English (the language the bot would answer in). Only on a refusal's path."""
+    from kcbot.language import detect
+
+    return detect(message[:MAX_CHARS]) == "en"
+
+
 def check_sender(sender: object) -> str | None:
     """Why a sender id is refused, or None. The allowed form: 1 to 128 characters, printable,
     no control or format characters (no bidi overrides, no zero-width characters), no line
@@ -229,9 +237,10 @@ def check_sender(sender: object) -> str | None:
     return None
 
 
-def read_request(body: bytes, limits: RestLimits) -> tuple[str, str, str | None, object]:
-    """(sender, message, message_id, identity token) from a request body; ``BadRequest``
-    explains why not."""
+def read_object(body: bytes, limits: RestLimits,
+                what: str = "et JSON-objekt med 'sender' og 'message'") -> dict[str, Any]:
+    """A request body as a JSON object, for every route that reads one: UTF-8, no deeper than
+    ``limits.json_depth``, no lone surrogates. ``BadRequest`` explains why not."""
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -239,12 +248,19 @@ def read_request(body: bytes, limits: RestLimits) -> tuple[str, str, str | None,
     except RecursionError:
         raise BadRequest("Forespørgslen er for dybt indlejret.") from None
     if not isinstance(payload, dict):
-        raise BadRequest("Forespørgslen skal være et JSON-objekt med 'sender' og 'message'.")
+        raise BadRequest(f"Forespørgslen skal være {what}.")
     if not _depth(payload, limits.json_depth):
         raise BadRequest("Forespørgslen er for dybt indlejret.")
     if _has_surrogate(payload):
         raise BadRequest("Forespørgslen indeholder et halvt tegn (en enlig surrogat, fx en "
                          "afskåret emoji). Send teksten igen.")
+    return payload
+
+
+def read_request(body: bytes, limits: RestLimits) -> tuple[str, str, str | None, object]:
+    """(sender, message, message_id, identity token) from a request body; ``BadRequest``
+    explains why not."""
+    payload = read_object(body, limits)
     sender, message = payload.get("sender"), payload.get("message")
     problem = check_sender(sender)
     if problem:
@@ -252,6 +268,9 @@ def read_request(body: bytes, limits: RestLimits) -> tuple[str, str, str | None,
     if not isinstance(message, str):
         raise BadRequest("'message' skal være en tekst.")
     if len(message) > limits.message_chars:
+        if writes_english(message):
+            raise BadRequest(f"Your message is too long: at most {limits.message_chars:,} "
+                             "characters. Please write it shorter.")
         raise BadRequest(f"Beskeden er for lang: højst {limits.message_chars:,} tegn. "
                          "Skriv den kortere.".replace(",", "."))
     metadata = payload.get("metadata", {})

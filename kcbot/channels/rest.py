@@ -39,6 +39,7 @@ from kcbot.channels.guard import (
     RateLimiter,
     RestLimits,
     read_request,
+    writes_english,
 )
 from kcbot.channels.webchat import SessionTokens, register_webchat, session_error
 from kcbot.clock import Clock
@@ -77,9 +78,11 @@ def _error(status: int, message: str, **headers: str) -> HTTPResponse:
     return _json({"error": message}, status=status, headers=headers or None)
 
 
-def _too_many(wait: int) -> HTTPResponse:
-    return _error(429, f"For mange beskeder. Vent {wait} sekunder, og prøv igen.",
-                  **{"Retry-After": str(wait)})
+def _too_many(wait: int, message: str = "") -> HTTPResponse:
+    text = (f"Too many messages. Please wait {wait} seconds and try again."
+            if message and writes_english(message)
+            else f"For mange beskeder. Vent {wait} sekunder, og prøv igen.")
+    return _error(429, text, **{"Retry-After": str(wait)})
 
 
 class SenderLocks:
@@ -240,7 +243,7 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
                 return _error(401, f"Din identitet kunne ikke bekræftes: {exc}")
         wait = client_rate.retry_after(request.ip or "?") or rate.retry_after(sender)
         if wait:
-            return _too_many(wait)
+            return _too_many(wait, message)
         engine: Engine = request.app.ctx.engine
         try:
             result = await locks(sender, lambda: engine.turn(

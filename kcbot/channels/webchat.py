@@ -43,6 +43,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
 
+from kcbot.channels.guard import BadRequest, read_object
 from kcbot.config import WebchatSettings
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["SessionTokens", "page_csp", "register_webchat"]
 
 PREFIX = "kcs1"
+MAX_EXPIRY_DIGITS = 12  # unix seconds: 11 digits until the year 5138
 STATIC = {
     "index.html": "text/html; charset=utf-8",
     "chat.js": "text/javascript; charset=utf-8",
@@ -119,7 +121,10 @@ class SessionTokens:
     def sender_of(self, token: str) -> str | None:
         """The sender a valid, unexpired token is bound to, else None."""
         parts = token.split(".")
-        if len(parts) != 4 or parts[0] != PREFIX or not parts[2].isdigit():
+        # the expiry as issue() writes it: ASCII digits only (str.isdigit also passes "²",
+        # which int() refuses) and few enough that int() never meets its digit limit
+        if (len(parts) != 4 or parts[0] != PREFIX or not parts[2].isascii()
+                or not parts[2].isdigit() or len(parts[2]) > MAX_EXPIRY_DIGITS):
             return None
         _, sender, expires, mac = parts
         if not hmac.compare_digest(mac.encode(), self._sign(sender, int(expires)).encode()):
@@ -208,9 +213,9 @@ def register_webchat(app: Sanic, sessions: SessionTokens, settings: WebchatSetti
                                  status=429, headers={"Retry-After": str(wait)},
                                  dumps=lambda o: json.dumps(o, ensure_ascii=False))
         sender = None
-        try:
-            given = json.loads(request.body or b"{}").get("token")
-        except (ValueError, AttributeError):
+        try:  # an unreadable body only means no token to renew: a new session
+            given = read_object(request.body or b"{}", request.app.ctx.limits).get("token")
+        except BadRequest:
             given = None
         if isinstance(given, str):
             sender = sessions.sender_of(given)  # renew for the same sender while still valid

@@ -125,6 +125,21 @@ class _Turn:
         self.events: list[dict[str, Any]] = []
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(text: str) -> str:
+    """Half a character (a lone surrogate: half an emoji, as a paste or a cut-off message can
+    leave it) cannot be stored; it becomes U+FFFD, which the bot says it cannot read."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 class Engine:
     def __init__(self, store: Store, nlu: NLU, domain: Domain, flows: Flows,
                  executor: ActionExecutor, context: ActionContext,
@@ -178,6 +193,7 @@ class Engine:
                    ) -> TurnResult:
         """``identity``: who the citizen is, verified by the channel for this message (a signed
         token from a MitID login); the bot then never asks for name or CPR number."""
+        text = _whole_characters(text)
         now = self.clock.now()
         parse = self.nlu.parse(text, now.date()) if len(text) <= MAX_CHARS else None
         # A locked, full or failing store is no bug in the dialogue: the turn is tried again

@@ -206,12 +206,15 @@ def load_dialogues(path: Path) -> list[DialogueSpec]:
 def collect_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.glob("*.yml")) + sorted(path.glob("*.yaml")))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise KcbotError(f"{path} findes ikke.")
+        try:  # is_dir() raises for a name too long, a folder it may not enter
+            if path.is_dir():
+                files.extend(sorted(path.glob("*.yml")) + sorted(path.glob("*.yaml")))
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise KcbotError(f"{path} findes ikke.")
+        except OSError as exc:
+            raise KcbotError(f"{path} kan ikke læses: {exc.strerror}.") from None
     if not files:
         raise KcbotError("Ingen dialogfiler (*.yml) fundet.")
     return files
