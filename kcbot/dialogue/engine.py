@@ -168,6 +168,22 @@ class Engine:
         engine.store_retry_seconds = settings.store_retry_seconds
         return engine
 
+    async def on_store(self, settings: Settings) -> Engine:
+        """A new engine on the store ``settings`` name, sharing this one's loaded NLU, domain,
+        flows and actions: a conversation on it sees nothing another engine's store holds (no
+        tickets, numbers or conversations), without loading the dialogue data again."""
+        store = await Store.open(settings.store_target, self.clock,
+                                 busy_timeout_ms=settings.busy_timeout_ms)
+        try:
+            engine = type(self)(store, self.nlu, self.domain, self.flows, self.executor,
+                                ActionContext.build(store, self.clock), self.idle_timeout,
+                                self.care)
+        except BaseException:
+            await store.close()
+            raise
+        engine.store_retry_seconds = self.store_retry_seconds
+        return engine
+
     async def close(self) -> None:
         await self.store.close()
 
