@@ -123,6 +123,7 @@ class _Turn:
         self.raw = raw
         self.replies: list[Reply] = []
         self.events: list[dict[str, Any]] = []
+        self.context: ActionContext | None = None  # the actions' context, once it is needed
 
 
 class Engine:
@@ -807,7 +808,9 @@ class Engine:
         slots = {**state.slots, "requested_slot": state.requested_slot}
         payload = action_call(name, turn.conversation_id, slots, turn.parse, self.domain.raw,
                               extra_events)
-        context = dataclasses.replace(self.context, conversation_id=turn.conversation_id)
+        context = turn.context
+        if context is None:  # built once a turn, for the turn's conversation
+            context = turn.context = self.context.for_conversation(turn.conversation_id)
         with using(context):
             result = await self.executor.run(payload)
         assert result is not None
