@@ -403,7 +403,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_console(args: argparse.Namespace) -> int:
     import asyncio
 
-    from kcbot.firstrun import FirstRun, demo_path, offer
+    from kcbot.firstrun import FirstRun, demo_path, offer, unfinished, unfinished_fill
     from kcbot.store import Store
 
     settings = _settings(args)
@@ -415,10 +415,14 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     start = FirstRun(settings)
     # a shared PostgreSQL store is the municipality's: no demo traffic is offered there
-    if settings.database_url is None and sys.stdin.isatty() and sys.stdout.isatty() \
-            and asyncio.run(count(settings.db_path)) == 0:
-        demo = demo_path(settings.db_path)
-        start = offer(settings, asyncio.run(count(demo)) if demo.exists() else 0)
+    if settings.database_url is None and sys.stdin.isatty() and sys.stdout.isatty():
+        resumed = unfinished_fill(settings)  # the default store's fill was interrupted
+        if resumed is not None:
+            start = resumed
+        elif asyncio.run(count(settings.db_path)) == 0:
+            demo = demo_path(settings.db_path)
+            start = offer(settings, asyncio.run(count(demo))
+                          if demo.exists() and not unfinished(demo) else 0)
     from kcbot.console.app import run_console
 
     run_console(start, clock)

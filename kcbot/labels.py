@@ -1,10 +1,14 @@
-"""One label table: the codes kcbot stores, in the words staff read (Danish or English).
+"""One label table: the codes kcbot stores, in the words staff read.
 
 The words are data (``dialogues/etiketter.yml``) so that a supervisor can rename a topic
 without a code change; the console, ``kcbot tickets`` and ``kcbot report`` all go through
-:func:`label`. A code the table lacks (a new flow not yet named) is shown with its
-underscores as spaces and a capital letter, never as the bare identifier, and
-:func:`missing` lets a test find such gaps.
+:func:`label`. The words are Danish only: staff and every staff screen are Danish, and what a
+Danish agent needs from an English conversation is on the ticket ("Borgeren skriver engelsk.")
+and in the transcript (the citizen's words as written), not in translated labels. A table in
+the older form, ``{da: …, en: …}`` per code, still loads (its Danish words).
+
+A code the table lacks (a new flow not yet named) is shown with its underscores as spaces and a
+capital letter, never as the bare identifier, and :func:`missing` lets a test find such gaps.
 """
 
 from __future__ import annotations
@@ -19,46 +23,47 @@ from kcbot.config import data_path
 from kcbot.errors import DataError
 from kcbot.yamlio import load_yaml
 
-__all__ = ["KINDS", "LANGUAGES", "Labels", "clock_time", "code_for", "label", "labels",
+__all__ = ["KINDS", "Labels", "clock_time", "code_for", "label", "labels",
            "missing", "short_when", "when"]
 
 KINDS = ("status", "sla", "queue", "topic", "borgergruppe", "outcome", "action")
-LANGUAGES = ("da", "en")
 
 
 class Labels:
-    def __init__(self, table: dict[str, dict[str, dict[str, str]]]) -> None:
+    def __init__(self, table: dict[str, dict[str, str]]) -> None:
         self.table = table
 
     @classmethod
     def load(cls, path: Path | None = None) -> Labels:
         path = path or data_path("dialogues") / "etiketter.yml"
         doc = load_yaml(path) or {}
-        table: dict[str, dict[str, dict[str, str]]] = {}
+        table: dict[str, dict[str, str]] = {}
         for kind in KINDS:
             entries = doc.get(kind)
             if not isinstance(entries, dict):
                 raise DataError(path, kind, f"mangler; forventede afsnit: {', '.join(KINDS)}")
+            table[kind] = {}
             for code, words in entries.items():
-                if not isinstance(words, dict) or any(not words.get(lang) for lang in LANGUAGES):
-                    raise DataError(path, f"{kind}.{code}", "skal have både da og en")
-            table[kind] = {str(code): {lang: str(words[lang]) for lang in LANGUAGES}
-                           for code, words in entries.items()}
+                if isinstance(words, dict):  # the older {da: …, en: …} form
+                    words = words.get("da")
+                if not isinstance(words, str) or not words.strip():
+                    raise DataError(path, f"{kind}.{code}", "skal have et ord på dansk")
+                table[kind][str(code)] = words.strip()
         return cls(table)
 
-    def get(self, kind: str, code: str | None, lang: str = "da") -> str:
+    def get(self, kind: str, code: str | None) -> str:
         if code is None or code == "":
             return "–"
         words = self.table.get(kind, {}).get(code)
         if words is None:
             return code.replace("_", " ").capitalize()
-        return words[lang]
+        return words
 
     def code_for(self, kind: str, text: str) -> str | None:
-        """The code whose label (in either language) is ``text``, ignoring case."""
+        """The code whose label is ``text``, ignoring case."""
         wanted = text.strip().casefold()
         for code, words in self.table.get(kind, {}).items():
-            if wanted == code or any(wanted == w.casefold() for w in words.values()):
+            if wanted in (code, words.casefold()):
                 return code
         return None
 
@@ -71,9 +76,9 @@ def labels() -> Labels:
     return Labels.load()
 
 
-def label(kind: str, code: str | None, lang: str = "da") -> str:
+def label(kind: str, code: str | None) -> str:
     """``label("status", "genaabnet")`` → ``"Genåbnet"``."""
-    return labels().get(kind, code, lang)
+    return labels().get(kind, code)
 
 
 def code_for(kind: str, text: str) -> str | None:

@@ -227,16 +227,19 @@ _MODEL_ARRAYS = ("nb_ptc", "nb_pc", "tk_nextmove", "tk_output", "tk_row")
 
 
 def _model_folder() -> Path | None:
-    """The detector's model unpacked in the cache folder, keyed by py3langid's version. The
-    packaged model is xz-compressed (0.7 s and ~90 MB to unpack); the unpacked arrays are read
-    memory-mapped or row by row, so a start costs milliseconds and memory only what a message
-    visits."""
+    """The detector's model unpacked in the cache folder, keyed by py3langid's version and the
+    configured languages. The packaged model is xz-compressed (0.7 s and ~90 MB to unpack); the
+    unpacked arrays are read memory-mapped or row by row, so a start costs milliseconds and
+    memory only what a message visits."""
     from kcbot.config import Settings, installed_version
 
     version = installed_version("py3langid")
     if version == "ukendt":
         return None
-    return Settings().cache_dir / f"sprogmodel-py3langid-{version}"
+    # restricted to the configured languages (sprog.yml): a change there, or a kcbot version
+    # with other languages, unpacks anew
+    codes = "-".join(sorted(languages().by_code))
+    return Settings().cache_dir / f"sprogmodel-py3langid-{version}-{codes}"
 
 
 def _cached_identifier() -> Any:

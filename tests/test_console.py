@@ -513,3 +513,29 @@ def test_the_volume_chart_counts_in_whole_numbers() -> None:
     assert count_ticks(0, 4) == [0, 1]
     assert count_ticks(63, 4) == [0, 20, 40, 60, 80]
     assert count_ticks(1283, 3) == [0, 500, 1000, 1500]
+
+
+async def test_an_english_conversation_is_readable_to_a_danish_agent(tmp_path: Path, nlu) -> None:
+    """The console stays Danish (its label table is Danish only); what a Danish agent needs from
+    an English conversation is the ticket saying so and the citizen's own words as written."""
+    db = tmp_path / "english.sqlite3"
+    words = "I would like my caseworker to call me about my job plan"
+    await _fill(db, nlu, {"en": ["I want to talk to a person", words, "Mette Hansen",
+                                 "20 30 40 50", "1", "yes"]}, NOW.replace(hour=9))
+    async with _app(db).run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        assert pilot.app.query_one("#tickets-table", DataTable).row_count == 1
+        detail = pilot.app.query_one("#ticket-text", Static).content
+        plain = detail.plain if isinstance(detail, Text) else str(detail)
+        assert "Borgeren skriver engelsk." in plain
+        assert "Vil tale med en medarbejder" in plain  # the topic in Danish words
+        # the history's deadline is a time, not a masked CPR number
+        assert "Oprettet kø Jobcenter, frist 26. nov. 2026 16.00" in plain
+        assert "XXXX" not in plain
+        await pilot.press("3")
+        await pilot.pause()
+        transcript = pilot.app.query_one("#conversation-text", Static).content
+        plain = transcript.plain if isinstance(transcript, Text) else str(transcript)
+        assert "I want to talk to a person" in plain and words in plain  # as written
+        assert "borger [" in plain and "kcbot" in plain

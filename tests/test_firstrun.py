@@ -15,7 +15,7 @@ from kcbot.config import Settings
 from kcbot.console import KcbotConsole
 from kcbot.console.screens.overblik import Overblik
 from kcbot.console.widgets import WorkBar
-from kcbot.firstrun import demo_path, offer
+from kcbot.firstrun import demo_path, fill_started, offer, unfinished, unfinished_fill
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 
@@ -107,3 +107,73 @@ async def test_the_console_fills_demo_traffic_with_progress_and_stays_usable(
         channels = {c for (c,) in con.execute("SELECT DISTINCT channel FROM conversations")}
         assert channels == {"demo"}
         assert con.execute("SELECT count(*) FROM conversations").fetchone()[0] >= 8
+
+
+async def test_quitting_during_the_fill_leaves_a_store_the_next_start_fills_again(
+    tmp_path: Path, nlu
+) -> None:
+    """Whole or nothing: a fill cut short by quitting is not offered as a filled demo store
+    next time; the next start says so in Danish, deletes it and fills it from scratch."""
+    settings = Settings(db_path=tmp_path / "kcbot.sqlite3")
+    demo = demo_path(settings.db_path)
+    app = KcbotConsole(settings.with_db(demo), FrozenClock(NOW), fill=(30, 100), demo_store=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.query_one(WorkBar)
+        for _ in range(600):  # until the first day is in, then quit mid-fill
+            await pilot.pause(0.05)
+            if bar.display and (bar.query_one("ProgressBar").progress or 0) >= 1:
+                break
+        await pilot.press("q")
+        await pilot.press("j")
+        await pilot.pause()
+    assert unfinished(demo)
+    with sqlite3.connect(demo) as con:
+        partial = con.execute("SELECT count(*) FROM conversations").fetchone()[0]
+    assert 1 <= partial < 30 * 100  # some of it got in, not all
+
+    said: list[str] = []
+    ask, asked = _answers("")
+    start = offer(settings, partial, ask, said.append)
+    assert said == [f"Demodatabasen {demo} blev ikke fyldt færdig sidste gang (konsollen blev "
+                    "lukket undervejs), så den er slettet og kan fyldes forfra."]
+    assert "simulerede samtaler" not in asked[0]  # the partial store is not offered as it is
+    assert start.fill and start.settings.db_path == demo
+    assert not demo.exists() and not unfinished(demo)
+
+    app = KcbotConsole(start.settings, FrozenClock(NOW), fill=(2, 8), demo_store=True)
+    async with app.run_test(size=(120, 40)):
+        await app.workers.wait_for_complete()
+    assert not unfinished(demo)  # finished this time
+    with sqlite3.connect(demo) as con:
+        assert con.execute("SELECT count(*) FROM conversations").fetchone()[0] >= 8
+
+
+def test_an_interrupted_fill_of_the_default_store_is_redone_only_if_it_holds_demo_alone(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "kcbot.sqlite3"
+    settings = Settings(db_path=db)
+    assert unfinished_fill(settings) is None  # nothing was left unfinished
+
+    def store(*channels: str) -> None:
+        db.unlink(missing_ok=True)
+        with sqlite3.connect(db) as con:
+            con.execute("CREATE TABLE conversations (id TEXT, channel TEXT)")
+            con.executemany("INSERT INTO conversations VALUES (?, ?)",
+                            [(str(n), c) for n, c in enumerate(channels)])
+        con.close()
+        fill_started(db)
+
+    store("demo", "demo")
+    said: list[str] = []
+    start = unfinished_fill(settings, said.append)
+    assert start is not None and start.fill and start.settings.db_path == db
+    assert not db.exists() and not unfinished(db)
+    assert "blev ikke fyldt færdig sidste gang" in said[0] and "fyldes forfra" in said[0]
+
+    store("demo", "web")  # a real conversation as well: never deleted
+    said.clear()
+    start = unfinished_fill(settings, said.append)
+    assert start is not None and not start.fill and db.exists()
+    assert "åbnes, som den er" in said[0]
+    assert not unfinished(db)  # said once, not at every start

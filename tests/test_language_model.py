@@ -3,6 +3,7 @@ after that; it answers as the packaged model does, and a damaged cache falls bac
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +88,19 @@ def test_the_automaton_rows_kept_in_memory_are_bounded(
     packaged = [language._restricted(("da", "en")).classify(m) for m in many * 2]
     assert [c for c, _ in bounded] == [c for c, _ in packaged]
     assert [round(p, 4) for _, p in bounded] == [round(p, 4) for _, p in packaged]
+
+
+def test_the_cached_model_follows_the_configured_languages(
+        fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache holds the model restricted to the languages of sprog.yml: one written for da
+    and en must not serve a configuration (or kcbot version) that also has German."""
+    assert language._identifier().nb_classes == ["da", "en"]
+    configured = language.languages()
+    with_german = dataclasses.replace(configured, by_code={**configured.by_code,
+                                                           "de": configured.by_code["en"]})
+    monkeypatch.setattr(language, "languages", lambda: with_german)
+    language._detector = None
+    language._restricted.cache_clear()
+    assert sorted(language._identifier().nb_classes) == ["da", "de", "en"]
+    identifier = language._restricted(("da", "de", "en"))
+    assert identifier.classify("Ich kann morgen nicht zu meinem Termin kommen")[0] == "de"

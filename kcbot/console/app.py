@@ -132,6 +132,7 @@ class KcbotConsole(App[None]):
         """Simulate demo traffic into the store (the first run) with a progress bar; an async
         worker between turns, so the console stays usable and the figures grow while it
         runs."""
+        from kcbot.firstrun import fill_finished, fill_started
         from kcbot.simulate import simulate
 
         bar = self.query_one(WorkBar)
@@ -144,6 +145,9 @@ class KcbotConsole(App[None]):
                        f"Demotrafik: {result.conversations} samtaler til og med "
                        f"{day:%d.%m.%Y}")
 
+        # whole or nothing: the marker stays if the console is closed before the fill ends,
+        # and the next start fills the store again (kcbot.firstrun)
+        fill_started(self.settings.db_path)
         try:
             result = await simulate(self.settings, days, per_day, None, end, progress)
         except KcbotError as exc:
@@ -152,6 +156,7 @@ class KcbotConsole(App[None]):
             return
         finally:
             bar.finish()
+        fill_finished(self.settings.db_path)
         self.notify(f"{result.conversations} simulerede samtaler er fyldt i "
                     f"{self.settings.db_path.name} (kanal demo).")
         await self.action_refresh()

@@ -359,8 +359,8 @@ class SQLiteStore(OutboxMethods):
         all. Tasks sharing this store queue on a lock, so one task's statements never land in
         another task's transaction; on the inline connection a transaction whose body awaits
         only the store never suspends, so the lock is never waited for. There each transaction
-        is a savepoint, and those that end in the same pass of the event loop share one
-        ``COMMIT`` (``GroupCommit``), which returning from here waits for.
+        is a savepoint in a ``GroupCommit`` (groups of ``GROUP_LIMIT``, 1: each commits when it
+        ends), whose ``COMMIT`` returning from here waits for.
         """
         if self._owner.get() is self:
             yield self._inline or self._db

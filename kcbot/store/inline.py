@@ -23,9 +23,15 @@ from typing import Any
 
 __all__ = ["GROUP_LIMIT", "GroupCommit", "InlineConnection", "InlineCursor"]
 
-# At most this many transactions share a COMMIT: it bounds how long a reply waits for the turns
-# of other senders and how long another process waits for the write lock (a turn ~1 ms).
-GROUP_LIMIT = 16
+# At most this many transactions share a COMMIT. 1: each commits when it ends, as before group
+# commit. A group holds SQLite's write lock from its BEGIN to its COMMIT, through the other
+# tasks' work in between (parsing, HTTP), so under load the lock was almost never free: another
+# process (the console, another kcbot command, the health check's heartbeat) waiting for it
+# with a 10 s busy timeout waited 0.4-2.2 s at the median, some timed out, against 1.2 ms with
+# one COMMIT a turn (`kcbot serve` under REST load, 50 senders; tests/test_group_commit.py).
+# The COMMIT a group saves is about 40 µs of a request's 1.2 ms. The mechanism stays for a
+# larger limit when only one process uses the database.
+GROUP_LIMIT = 1
 
 
 class InlineCursor:

@@ -195,7 +195,9 @@ class TicketService:
                      _masked(navn), _masked(telefon), sealed, masked, mask_cpr(summary),
                      now.isoformat(timespec="seconds"), due.isoformat(timespec="seconds")),
                 )
-                detail = f"kø {queue}, frist {due:%d-%m-%Y %H:%M}"
+                # the deadline as staff read it: "26-11-2026 16:00" looked like a CPR number
+                # to mask_cpr and was stored as "261120-XXXX:00"
+                detail = f"kø {labels.label('queue', queue)}, frist {labels.when(due)}"
                 await self._log(db, ticket_id, agent, "oprettet", detail)
         except self.store.integrity_error:
             # a concurrent retry created it first: the partial unique index keeps one open
