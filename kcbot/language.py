@@ -32,7 +32,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,15 @@ FILE = "sprog.yml"
 DATE_STYLES = ("dag", "dag_aar", "ugedag", "aar", "tidspunkt")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NT = re.compile(r"(?<=\w)n t\b")
+# A request for a language is a phrase of its own words.
+_BEFORE, _AFTER = r"(?<!\S)", r"(?!\S)"
+
+
+@lru_cache(maxsize=4096)
+def _format_date(day: date, pattern: str, locale: str) -> str:
+    """Babel's formatting is slow and a reply names the same few days (the opening hours
+    list a week of them)."""
+    return format_date(day, pattern, locale=locale)
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,7 @@ class Language:
     texts: dict[str, str]
 
     def date(self, day: date, style: str = "dag") -> str:
-        return format_date(day, self.dates[style], locale=self.locale)
+        return _format_date(day, self.dates[style], self.locale)
 
     def moment(self, when: datetime, style: str = "tidspunkt") -> str:
         return format_datetime(when, self.dates[style], locale=self.locale)
@@ -94,6 +103,15 @@ class Languages:
     standard: str
     by_code: dict[str, Language]
     _requests: list[tuple[re.Pattern[str], str]] = field(default_factory=list, repr=False)
+    # All requests in one pattern: most messages ask for no language, and one search says so.
+    _any_request: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._requests:
+            # every request is a phrase between (?<!\S) and (?!\S): written once around
+            # all of them, the search tries the phrases only where a word starts
+            self._any_request = re.compile(r"(?<!\S)(?:" + "|".join(
+                p.pattern[len(_BEFORE):-len(_AFTER)] for p, _ in self._requests) + r")(?!\S)")
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Languages:
@@ -124,7 +142,7 @@ class Languages:
         keys = [set(lang.texts) for lang in by_code.values()]
         if any(k != keys[0] for k in keys):
             raise DataError(path, "sprog", "alle sprog skal have de samme 'tekster'")
-        requests = [(re.compile(rf"(?<!\S){re.escape(p)}(?!\S)"), code)
+        requests = [(re.compile(_BEFORE + re.escape(p) + _AFTER), code)
                     for code, lang in by_code.items() for p in lang.requests]
         requests.sort(key=lambda r: -len(r[0].pattern))
         return cls(standard, by_code, requests)
@@ -139,6 +157,8 @@ class Languages:
     def requested(self, text: str) -> tuple[str, int] | None:
         """The language a message asks for, and how many words it has besides the request."""
         folded = _NT.sub("nt", fold(text))  # "don't" folds to "don t"
+        if self._any_request is None or self._any_request.search(folded) is None:
+            return None
         for pattern, code in self._requests:
             if pattern.search(folded):
                 # every request for that language is taken out ("can you write in English?

@@ -272,3 +272,36 @@ def test_english_entities(nlu, text: str, entity: str, value: str) -> None:
 
 def test_danish_at_is_no_time(nlu) -> None:
     assert nlu.parse("jeg glemte at 2 gange", date(2026, 11, 24)).values("tid") == []
+
+
+def test_one_search_for_all_language_requests_finds_what_each_request_finds(
+        languages: Languages) -> None:
+    """Most messages ask for no language, and one search over all the requests says so
+    (``Languages.requested``): over every training message and random strings of the requests'
+    words, that answers exactly what trying request by request answers."""
+    import random
+
+    from kcbot.nlu.data import load_training_data
+    from kcbot.nlu.normalise import fold
+
+    requests = languages._requests
+
+    def one_by_one(text: str) -> str | None:
+        folded = re.sub(r"(?<=\w)n t\b", "nt", fold(text))
+        return next((code for pattern, code in requests if pattern.search(folded)), None)
+
+    words = sorted({w for lang in languages.by_code.values() for p in lang.requests
+                    for w in fold(p).split()} | {"jeg", "please", "hej", "kan"})
+    rng = random.Random(16)
+    texts = [text for text, _ in load_training_data(REPO / "intents").examples]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 6)))
+              for _ in range(2000)]
+    phrases = [p for lang in languages.by_code.values() for p in lang.requests]
+    texts += [f"hej {p} tak" for p in phrases]  # every request, inside a message
+    hits = 0
+    for text in texts:
+        expected = one_by_one(text)
+        found = languages.requested(text)
+        assert (found[0] if found else None) == expected, text
+        hits += expected is not None
+    assert hits > len(phrases)  # the texts do reach the requests, each of them

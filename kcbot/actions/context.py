@@ -42,6 +42,13 @@ class ActionContext:
         tickets = TicketService.open(store, calendar, routing)
         return cls(store, tickets, tickets.calendar, clock)
 
+    def for_conversation(self, conversation_id: str) -> ActionContext:
+        """This context for one conversation's turn: the shallow copy ``dataclasses.replace``
+        makes, without its work per field (the engine needs one a turn)."""
+        context = object.__new__(type(self))
+        context.__dict__.update(self.__dict__, conversation_id=conversation_id)
+        return context
+
     async def conversation_for(self, sender_id: str | None) -> str:
         """The kcbot conversation an action works on."""
         if self.conversation_id:

@@ -123,6 +123,7 @@ class _Turn:
         self.raw = raw
         self.replies: list[Reply] = []
         self.events: list[dict[str, Any]] = []
+        self.context: ActionContext | None = None  # the actions' context, once it is needed
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -181,6 +182,22 @@ class Engine:
                 await store.close()
             raise
         engine.store_retry_seconds = settings.store_retry_seconds
+        return engine
+
+    async def on_store(self, settings: Settings) -> Engine:
+        """A new engine on the store ``settings`` name, sharing this one's loaded NLU, domain,
+        flows and actions: a conversation on it sees nothing another engine's store holds (no
+        tickets, numbers or conversations), without loading the dialogue data again."""
+        store = await Store.open(settings.store_target, self.clock,
+                                 busy_timeout_ms=settings.busy_timeout_ms)
+        try:
+            engine = type(self)(store, self.nlu, self.domain, self.flows, self.executor,
+                                ActionContext.build(store, self.clock), self.idle_timeout,
+                                self.care)
+        except BaseException:
+            await store.close()
+            raise
+        engine.store_retry_seconds = self.store_retry_seconds
         return engine
 
     async def close(self) -> None:
@@ -830,7 +847,9 @@ class Engine:
         slots = {**state.slots, "requested_slot": state.requested_slot}
         payload = action_call(name, turn.conversation_id, slots, turn.parse, self.domain.raw,
                               extra_events)
-        context = dataclasses.replace(self.context, conversation_id=turn.conversation_id)
+        context = turn.context
+        if context is None:  # built once a turn, for the turn's conversation
+            context = turn.context = self.context.for_conversation(turn.conversation_id)
         with using(context):
             result = await self.executor.run(payload)
         assert result is not None

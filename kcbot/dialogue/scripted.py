@@ -1,11 +1,12 @@
 """Scripted dialogue tests: YAML files of simulated citizens and what must come of them.
 
 The format is an interface (the README documents it). Each dialogue gets a fresh conversation
-with its own sender id and a clock frozen at ``now``; the scripted turns are sent in order, then
-the profile answers every slot the bot asks for, until the bot stops asking, asks for a slot the
-profile lacks (the citizen leaves), asks for the same slot a third time (a failure) or 25
-messages have been sent (a failure if the bot still asks). Then the conversation is closed and
-the expectations checked against what the store holds.
+on a store of its own (``run_files``, as the test suite does), with its own sender id and a
+clock frozen at ``now``; the scripted turns are sent in order, then the profile answers every
+slot the bot asks for, until the bot stops asking, asks for a slot the profile lacks (the
+citizen leaves), asks for the same slot a third time (a failure) or 25 messages have been sent
+(a failure if the bot still asks). Then the conversation is closed and the expectations checked
+against what the store holds.
 
 Every failure has a kind (``FAILURE_KINDS``), so a corpus can be summarised by what goes wrong
 (``kcbot test --summary``, ``kcbot.dialogue.summary``). Profile keys the bot never asks for are
@@ -332,21 +333,31 @@ def _check_ticket(expected: Any, ticket: dict[str, Any] | None) -> list[str]:
 async def run_files(files: list[Path], settings: Settings, nlu: NLU | None = None,
                     on_result: Callable[[DialogueResult], None] | None = None,
                     ) -> list[DialogueResult]:
-    """Run every dialogue of the files on a throw-away store; production data is not touched."""
+    """Run every dialogue of the files on a throw-away store; production data is not touched.
+
+    Each dialogue gets a store of its own, as in the test suite: what a dialogue sees (ticket
+    numbers, earlier conversations) never depends on which dialogues ran before it."""
     specs = [spec for path in files for spec in load_dialogues(path)]
     with tempfile.TemporaryDirectory(prefix="kcbot-test-") as folder:
         clock = FrozenClock()
-        engine = await Engine.open(
+        loaded = await Engine.open(
             settings.with_db(Path(folder) / "dialogues.sqlite3"), clock,
             nlu=nlu,
         )
         try:
             results = []
             for number, spec in enumerate(specs):
-                result = await run_dialogue(engine, spec, number)
+                db = Path(folder) / f"dialogue-{number}.sqlite3"
+                engine = await loaded.on_store(settings.with_db(db))
+                try:
+                    result = await run_dialogue(engine, spec, number)
+                finally:
+                    await engine.close()
+                for leftover in Path(folder).glob(f"{db.name}*"):
+                    leftover.unlink()
                 results.append(result)
                 if on_result:
                     on_result(result)
             return results
         finally:
-            await engine.close()
+            await loaded.close()
