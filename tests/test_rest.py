@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import asyncio
 import signal
 import socket
@@ -117,7 +118,7 @@ def test_a_citizen_who_writes_english_is_refused_in_english(server) -> None:
     assert long.status == 400 and "too long" in long.json()["error"]
     danish = post(srv, {"sender": "da-long", "message": "jeg er syg og kan ikke komme " * 100})
     assert danish.status == 400 and "for lang" in danish.json()["error"]
-    payload = ('{"sender": "en-eager", "message": "%s"}' % english).encode()
+    payload = json.dumps({"sender": "en-eager", "message": english}).encode()
     responses = call(srv, *[("POST", WEBHOOK, payload, {})] * 11)
     assert responses[-1].status == 429
     assert "Too many messages" in responses[-1].json()["error"]
