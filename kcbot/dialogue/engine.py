@@ -603,7 +603,8 @@ class Engine:
             return
         # Two requests in one message: the first now, the others offered afterwards. A
         # request beside facts is read without them.
-        asked = reading.topics(self.nlu, self.flows, parse, self.clock.now().date())
+        today = self.clock.now().date()
+        asked = reading.topics(self.nlu, self.flows, parse, today)
         if asked and (flow is None or len(asked) == 1
                       or flow.name in {name for name, _ in asked}):
             flow = self.flows[asked[0][0]]
@@ -611,7 +612,6 @@ class Engine:
             # Each later topic keeps what its own part said, and what the message said outside
             # the other topics' parts ("jeg er syg …, og jeg skal melde afbud i morgen": the
             # afbud is for i morgen, and the reason is the sickness).
-            today = self.clock.now().date()
             state.pending_facts = {}
             for name, (a, b) in asked[1:]:
                 uses = flow_uses(self.flows, self.flows[name])
