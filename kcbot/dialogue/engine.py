@@ -677,9 +677,11 @@ class Engine:
         if len(state.choices) == 1:
             return None  # a ja/nej offer: anything but ja is not taking it
         titles = {name: self._title(name) for name in state.choices}
-        described = {name: self.flows[name].description or name for name in state.choices}
-        picked = reading.pick_title(parse.text, titles) or reading.pick_title(parse.text,
-                                                                             described)
+        picked = reading.pick_title(parse.text, titles)
+        if not picked:  # the descriptions too, where a language's titles differ from them
+            described = {name: self.flows[name].description or name for name in state.choices}
+            if described != titles:
+                picked = reading.pick_title(parse.text, described)
         if picked:
             return picked
         flow = self.flows.for_intent(parse.intent)
