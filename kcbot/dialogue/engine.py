@@ -452,7 +452,7 @@ class Engine:
             topic = state.stack[0].flow if state.stack else None
         if not changed or topic is None:
             return False
-        uses = self._wanted(state) | flow_uses(self.flows, self.flows[topic])
+        uses = self._wanted(state) | self._flow_uses(topic)
         changed = {k: v for k, v in changed.items() if k in uses}
         if not changed:
             return False
@@ -614,7 +614,7 @@ class Engine:
             # afbud is for i morgen, and the reason is the sickness).
             state.pending_facts = {}
             for name, (a, b) in asked[1:]:
-                uses = flow_uses(self.flows, self.flows[name])
+                uses = self._flow_uses(name)
                 own = entity_candidates(self.domain, self.nlu.parse(parse.text[a:b], today), {},
                                         uses)
                 shared = dataclasses.replace(parse, entities=[
@@ -780,7 +780,7 @@ class Engine:
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
                     self._say(turn, "utter_ogsaa_emne")
                 kept = {k: v for k, v in state.slots.items()
-                        if k in flow_uses(self.flows, flow) - flow_uses(self.flows, nxt)}
+                        if k in self._flow_uses(flow.name) - self._flow_uses(nxt.name)}
                 state.facts.update(state.pending_facts.pop(nxt.name, {}))
                 await self._start(turn, nxt)
                 state.slots.update({k: v for k, v in kept.items() if state.slots.get(k) is None})
@@ -820,10 +820,15 @@ class Engine:
         """The slots the active flows use."""
         wanted: set[str] = set()
         for frame in state.stack:
-            if frame.flow not in self._uses:
-                self._uses[frame.flow] = flow_uses(self.flows, self.flows[frame.flow])
-            wanted |= self._uses[frame.flow]
+            wanted |= self._flow_uses(frame.flow)
         return wanted
+
+    def _flow_uses(self, name: str) -> set[str]:
+        """The slots a flow uses (``flow_uses``), computed once per flow; never to be changed."""
+        uses = self._uses.get(name)
+        if uses is None:
+            uses = self._uses[name] = flow_uses(self.flows, self.flows[name])
+        return uses
 
     async def _validate(self, turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
         """Run the slot validator on the candidates; returns and applies what it keeps."""
