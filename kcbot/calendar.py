@@ -16,7 +16,6 @@ The deadline rule is an interface that tests and reports rely on:
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -26,7 +25,7 @@ from pathlib import Path
 from kcbot.clock import TZ
 from kcbot.config import Settings, data_path, installed_version
 from kcbot.errors import DataError
-from kcbot.yamlio import load_yaml
+from kcbot.yamlio import load_yaml, write_cache_file
 
 __all__ = ["BusinessCalendar", "DayHours", "Holidays"]
 
@@ -75,14 +74,9 @@ class Holidays:
         return self._years[year]
 
     def _save(self) -> None:
-        """Written whole to a temporary file and renamed: a reader never sees half a file."""
-        try:
-            self._file.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._file.with_name(f"{self._file.name}.{os.getpid()}")
-            partial.write_text(json.dumps(self._years, ensure_ascii=False), encoding="utf-8")
-            partial.replace(self._file)
-        except OSError:  # a read-only cache folder: computed again next start
-            pass
+        """Written whole and renamed: a reader never sees half a file; a read-only cache folder
+        computes the years again next start."""
+        write_cache_file(self._file, json.dumps(self._years, ensure_ascii=False).encode("utf-8"))
 
 
 @dataclass(frozen=True)

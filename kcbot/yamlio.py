@@ -30,7 +30,7 @@ from kcbot.errors import DataError
 
 # The loaders are built on first use (``__getattr__``): a start served from the cache never
 # imports PyYAML.
-__all__ = ["KcbotLoader", "PureKcbotLoader", "check_keys", "load_yaml"]  # noqa: F822
+__all__ = ["KcbotLoader", "PureKcbotLoader", "check_keys", "load_yaml", "write_cache_file"]  # noqa: F822
 
 # Bump when a cache entry's layout changes (the rules are keyed by this file's source).
 CACHE_FORMAT = 1
@@ -118,15 +118,26 @@ def _cached(entry: Path, digest: bytes) -> tuple[bool, Any]:
         return False, None
 
 
-def _keep(entry: Path, digest: bytes, data: Any) -> None:
-    partial = entry.with_name(f"{entry.name}.{os.getpid()}")
+def write_cache_file(path: Path, content: bytes) -> None:
+    """Keep ``content`` at ``path`` in the cache folder: written whole to a file of this
+    process and renamed, so a reader never sees half an entry. A read-only or full cache folder
+    is no error (the work is done again next time)."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(digest + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        partial.replace(entry)
-    except (OSError, pickle.PicklingError):  # a read-only cache folder: parse next time too
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(content)
+        partial.replace(path)
+    except OSError:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
+
+
+def _keep(entry: Path, digest: bytes, data: Any) -> None:
+    try:
+        blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except pickle.PicklingError:  # not plain data: parse next time too
+        return
+    write_cache_file(entry, digest + blob)
 
 
 def load_yaml(path: Path, loader: type | None = None, cached: bool = True) -> Any:

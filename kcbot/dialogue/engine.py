@@ -452,7 +452,7 @@ class Engine:
             topic = state.stack[0].flow if state.stack else None
         if not changed or topic is None:
             return False
-        uses = self._wanted(state) | flow_uses(self.flows, self.flows[topic])
+        uses = self._wanted(state) | self._flow_uses(topic)
         changed = {k: v for k, v in changed.items() if k in uses}
         if not changed:
             return False
@@ -603,7 +603,8 @@ class Engine:
             return
         # Two requests in one message: the first now, the others offered afterwards. A
         # request beside facts is read without them.
-        asked = reading.topics(self.nlu, self.flows, parse, self.clock.now().date())
+        today = self.clock.now().date()
+        asked = reading.topics(self.nlu, self.flows, parse, today)
         if asked and (flow is None or len(asked) == 1
                       or flow.name in {name for name, _ in asked}):
             flow = self.flows[asked[0][0]]
@@ -611,10 +612,9 @@ class Engine:
             # Each later topic keeps what its own part said, and what the message said outside
             # the other topics' parts ("jeg er syg …, og jeg skal melde afbud i morgen": the
             # afbud is for i morgen, and the reason is the sickness).
-            today = self.clock.now().date()
             state.pending_facts = {}
             for name, (a, b) in asked[1:]:
-                uses = flow_uses(self.flows, self.flows[name])
+                uses = self._flow_uses(name)
                 own = entity_candidates(self.domain, self.nlu.parse(parse.text[a:b], today), {},
                                         uses)
                 shared = dataclasses.replace(parse, entities=[
@@ -677,9 +677,11 @@ class Engine:
         if len(state.choices) == 1:
             return None  # a ja/nej offer: anything but ja is not taking it
         titles = {name: self._title(name) for name in state.choices}
-        described = {name: self.flows[name].description or name for name in state.choices}
-        picked = reading.pick_title(parse.text, titles) or reading.pick_title(parse.text,
-                                                                             described)
+        picked = reading.pick_title(parse.text, titles)
+        if not picked:  # the descriptions too, where a language's titles differ from them
+            described = {name: self.flows[name].description or name for name in state.choices}
+            if described != titles:
+                picked = reading.pick_title(parse.text, described)
         if picked:
             return picked
         flow = self.flows.for_intent(parse.intent)
@@ -778,7 +780,7 @@ class Engine:
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
                     self._say(turn, "utter_ogsaa_emne")
                 kept = {k: v for k, v in state.slots.items()
-                        if k in flow_uses(self.flows, flow) - flow_uses(self.flows, nxt)}
+                        if k in self._flow_uses(flow.name) - self._flow_uses(nxt.name)}
                 state.facts.update(state.pending_facts.pop(nxt.name, {}))
                 await self._start(turn, nxt)
                 state.slots.update({k: v for k, v in kept.items() if state.slots.get(k) is None})
@@ -818,10 +820,15 @@ class Engine:
         """The slots the active flows use."""
         wanted: set[str] = set()
         for frame in state.stack:
-            if frame.flow not in self._uses:
-                self._uses[frame.flow] = flow_uses(self.flows, self.flows[frame.flow])
-            wanted |= self._uses[frame.flow]
+            wanted |= self._flow_uses(frame.flow)
         return wanted
+
+    def _flow_uses(self, name: str) -> set[str]:
+        """The slots a flow uses (``flow_uses``), computed once per flow; never to be changed."""
+        uses = self._uses.get(name)
+        if uses is None:
+            uses = self._uses[name] = flow_uses(self.flows, self.flows[name])
+        return uses
 
     async def _validate(self, turn: _Turn, candidates: dict[str, Any]) -> dict[str, Any]:
         """Run the slot validator on the candidates; returns and applies what it keeps."""

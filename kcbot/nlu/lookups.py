@@ -9,9 +9,7 @@ heads are not."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import pickle
 import re
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from rapidfuzz import fuzz, process
 
 from kcbot.nlu.data import TrainingData
 from kcbot.nlu.normalise import fold
+from kcbot.yamlio import write_cache_file
 
 __all__ = ["TOPIC_PREFIX", "LookupMatch", "LookupMatcher"]
 
@@ -161,12 +160,5 @@ def _prepared(data: TrainingData, cache_dir: Path | None) -> _Prepared:
     except Exception:  # noqa: BLE001 - missing or damaged: prepare and write it again
         pass
     prepared = _prepare(data)
-    partial = path.with_name(f"{path.name}.{os.getpid()}")
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
-        partial.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+    write_cache_file(path, pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
     return prepared

@@ -38,14 +38,16 @@ class TicketError(KcbotError):
 
 
 _INITIALS = re.compile(r"^[A-ZÆØÅÄÖÜ]{2,5}$")
-# Control characters (an ESC starts a sequence that retitles or rewrites the agent's terminal)
-# and format characters (bidi overrides reorder what is shown); a line break and a tab stay.
+
+
 def _masked(value: str | None) -> str | None:
     """A name or phone number as stored: a CPR number typed into it is masked, so neither the
     table nor the search index built from it (migration 7) holds one in clear."""
     return mask_cpr(value) if value else value
 
 
+# Control characters (an ESC starts a sequence that retitles or rewrites the agent's terminal)
+# and format characters (bidi overrides reorder what is shown); a line break and a tab stay.
 def _printable(text: str) -> str:
     return "".join(c for c in text
                    if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
