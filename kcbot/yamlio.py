@@ -140,11 +140,13 @@ def _keep(entry: Path, digest: bytes, data: Any) -> None:
     write_cache_file(entry, digest + blob)
 
 
-def load_yaml(path: Path, loader: type | None = None, cached: bool = True) -> Any:
+def load_yaml(path: Path, loader: type | None = None, cached: bool = True,
+              raw: bytes | None = None) -> Any:
     """A data file's content, read with kcbot's loader unless ``loader`` is given; with kcbot's
-    loader from the cache folder when the file is unchanged (``cached=False`` always parses)."""
+    loader from the cache folder when the file is unchanged (``cached=False`` always parses).
+    ``raw`` is the file's bytes when the caller has read them already."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(path, "-", f"filen er ikke gyldig UTF-8 ({exc.reason})") from None

@@ -73,8 +73,9 @@ def load_training_data(folder: Path) -> TrainingData:
     data = TrainingData()
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-        doc = load_yaml(path)
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        doc = load_yaml(path, raw=raw)
         if not isinstance(doc, dict) or not isinstance(doc.get("nlu"), list):
             raise DataError(path, "nlu", "filen skal have en liste under 'nlu:'")
         for index, item in enumerate(doc["nlu"]):
