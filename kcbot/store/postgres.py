@@ -47,6 +47,7 @@ from kcbot.store.db import (
     OUTCOMES,
     SQLiteStore,
     Turn,
+    _iso,
     message_digest,
     stored_sender,
 )
@@ -75,8 +76,14 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc[-1]}"))
 
 
-def _iso(at: datetime) -> str:
-    return at.isoformat(timespec="seconds")
+async def _insert_events(conn: asyncpg.Connection, conversation_id: str, now: str,
+                         events: Sequence[dict[str, Any]]) -> None:
+    """The turn's rasa-style events, masked, in one statement (none: no statement)."""
+    if events:
+        await conn.executemany(
+            "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
+            [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
+             for e in events])
 
 
 def _number(text: str) -> int | float:
@@ -397,11 +404,7 @@ class PostgresStore(OutboxMethods):
             await conn.executemany(
                 "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, "
                 "time) VALUES ($1, $2, $3, $4, $5, $6, $7)", rows)
-            if events:
-                await conn.executemany(
-                    "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
-                    [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
-                     for e in events])
+            await _insert_events(conn, conversation_id, now, events)
             await conn.execute(
                 "UPDATE conversations SET state = $1, last_activity = $2 WHERE id = $3",
                 mask_cpr(json.dumps(state, ensure_ascii=False)), now, conversation_id)
@@ -431,10 +434,7 @@ class PostgresStore(OutboxMethods):
             return
         now = _iso(self.clock.now())
         async with self._writing() as conn:
-            await conn.executemany(
-                "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
-                [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
-                 for e in events])
+            await _insert_events(conn, conversation_id, now, events)
 
     async def events(self, conversation_id: str) -> list[dict[str, Any]]:
         rows = await self._fetch(
