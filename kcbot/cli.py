@@ -715,6 +715,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     import asyncio
+    import contextlib
     from datetime import timedelta
 
     from kcbot.simulate import simulate
@@ -725,6 +726,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     end = make_clock(args).now()
     first = (end - timedelta(days=args.days)).date()
     settings = _settings(args)
+    shown: contextlib.AbstractContextManager[object]
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -732,19 +734,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                        TextColumn("dage"), console=Console(stderr=True), transient=True)
         task = bar.add_task("Simulerer …", total=args.days)
+        shown = bar
 
         def progress(day, result) -> None:  # type: ignore[no-untyped-def]
             bar.update(task, completed=(day - first).days,
                        description=f"{day:%d.%m.%Y}: {result.conversations} samtaler")
-
-        with bar:
-            result = asyncio.run(simulate(settings, args.days, args.per_day, args.seed, end,
-                                          progress))
     else:  # a log: one line a day
+        shown = contextlib.nullcontext()
+
         def progress(day, result) -> None:  # type: ignore[no-untyped-def]
             print(f"{day:%d.%m.%Y}: {result.conversations} samtaler", file=sys.stderr,
                   flush=True)
 
+    with shown:
         result = asyncio.run(simulate(settings, args.days, args.per_day, args.seed, end,
                                       progress))
     print(f"{result.conversations} samtaler, {result.turns} beskeder, "
