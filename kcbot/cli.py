@@ -563,12 +563,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                      webchat=WebchatSettings.from_env(),
                      retention=RetentionSettings.from_env() if purging else None,
                      name=f"kcbot{os.environ.get(WORKER_INDEX_ENV, '')}")
-    if sock is not None:
-        app.run(sock=sock, single_process=True, access_log=False, motd=False,
-                protocol=GuardedProtocol)
-    else:
-        app.run(host=args.host, port=args.port, single_process=True, access_log=False,
-                motd=False, protocol=GuardedProtocol)
+    where: dict[str, Any] = ({"sock": sock} if sock is not None
+                             else {"host": args.host, "port": args.port})
+    app.run(**where, single_process=True, access_log=False, motd=False,
+            protocol=GuardedProtocol)
     return 0
 
 
