@@ -811,10 +811,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.conversations < 1 or (args.concurrency is not None and args.concurrency < 1):
         raise KcbotError("--conversations og --concurrency skal være mindst 1.")
-    if args.rest and (args.workers is not None or _settings(args).database_url):
+    url = _settings(args).database_url if args.rest else None
+    if args.rest and (args.workers is not None or url):
         from kcbot.bench_scale import print_scale, run_scale_bench
 
-        url = _settings(args).database_url
         if url is None:
             raise KcbotError("--workers kræver --database-url (eller KCBOT_DATABASE_URL).")
         workers = 2 if args.workers is None else args.workers
