@@ -563,12 +563,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                      webchat=WebchatSettings.from_env(),
                      retention=RetentionSettings.from_env() if purging else None,
                      name=f"kcbot{os.environ.get(WORKER_INDEX_ENV, '')}")
-    if sock is not None:
-        app.run(sock=sock, single_process=True, access_log=False, motd=False,
-                protocol=GuardedProtocol)
-    else:
-        app.run(host=args.host, port=args.port, single_process=True, access_log=False,
-                motd=False, protocol=GuardedProtocol)
+    where: dict[str, Any] = ({"sock": sock} if sock is not None
+                             else {"host": args.host, "port": args.port})
+    app.run(**where, single_process=True, access_log=False, motd=False,
+            protocol=GuardedProtocol)
     return 0
 
 
@@ -715,6 +713,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     import asyncio
+    import contextlib
     from datetime import timedelta
 
     from kcbot.simulate import simulate
@@ -725,6 +724,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     end = make_clock(args).now()
     first = (end - timedelta(days=args.days)).date()
     settings = _settings(args)
+    shown: contextlib.AbstractContextManager[object]
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -732,19 +732,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                        TextColumn("dage"), console=Console(stderr=True), transient=True)
         task = bar.add_task("Simulerer …", total=args.days)
+        shown = bar
 
         def progress(day, result) -> None:  # type: ignore[no-untyped-def]
             bar.update(task, completed=(day - first).days,
                        description=f"{day:%d.%m.%Y}: {result.conversations} samtaler")
-
-        with bar:
-            result = asyncio.run(simulate(settings, args.days, args.per_day, args.seed, end,
-                                          progress))
     else:  # a log: one line a day
+        shown = contextlib.nullcontext()
+
         def progress(day, result) -> None:  # type: ignore[no-untyped-def]
             print(f"{day:%d.%m.%Y}: {result.conversations} samtaler", file=sys.stderr,
                   flush=True)
 
+    with shown:
         result = asyncio.run(simulate(settings, args.days, args.per_day, args.seed, end,
                                       progress))
     print(f"{result.conversations} samtaler, {result.turns} beskeder, "
@@ -811,10 +811,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.conversations < 1 or (args.concurrency is not None and args.concurrency < 1):
         raise KcbotError("--conversations og --concurrency skal være mindst 1.")
-    if args.rest and (args.workers is not None or _settings(args).database_url):
+    url = _settings(args).database_url if args.rest else None
+    if args.rest and (args.workers is not None or url):
         from kcbot.bench_scale import print_scale, run_scale_bench
 
-        url = _settings(args).database_url
         if url is None:
             raise KcbotError("--workers kræver --database-url (eller KCBOT_DATABASE_URL).")
         workers = 2 if args.workers is None else args.workers

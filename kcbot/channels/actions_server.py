@@ -103,13 +103,15 @@ def create_app(auto_reload: bool = False) -> Sanic:
         if request.headers.get("content-encoding") == "deflate":
             return None  # rasa-sdk inflates it; a body that does not inflate is a 400 below
         try:
-            problem = check_action_call(read_object(request.body, LIMITS,
-                                                    "et JSON-objekt med 'next_action'"))
+            call = read_object(request.body, LIMITS, "et JSON-objekt med 'next_action'")
+            problem = check_action_call(call)
         except BadRequest as exc:
             problem = str(exc)
         if problem:
             log.info("400 from %s: %s", request.ip, problem)
             return _error(400, problem)
+        # rasa-sdk reads ``request.json``: the body parsed here, not parsed a second time
+        request.parsed_json = call
         return None
 
     messages = {

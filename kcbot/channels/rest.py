@@ -41,7 +41,13 @@ from kcbot.channels.guard import (
     read_request,
     writes_english,
 )
-from kcbot.channels.webchat import SessionTokens, register_webchat, session_error
+from kcbot.channels.webchat import (
+    LANGUAGE_HEADER,
+    SessionTokens,
+    conversation_language,
+    register_webchat,
+    session_error,
+)
 from kcbot.clock import Clock
 from kcbot.config import (
     IdentitySettings,
@@ -254,9 +260,14 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
         except StoreUnavailable as exc:
             log.warning("503: %s", exc)
             return _error(503, str(exc), **{"Retry-After": STORE_RETRY_AFTER})
-        return _json(
+        response = _json(
             [{"recipient_id": sender, **reply.as_dict()} for reply in result.replies]
         )
+        if session_sender is not None:  # the page's own: its labels follow the conversation
+            sprog = await conversation_language(engine.store, sender, result)
+            if sprog:
+                response.headers[LANGUAGE_HEADER] = sprog
+        return response
 
     @app.exception(SanicException)
     async def client_error(request: Request, exc: SanicException) -> HTTPResponse:

@@ -48,9 +48,10 @@ from kcbot.config import WebchatSettings
 
 if TYPE_CHECKING:
     from kcbot.channels.rest import RateLimiter
+    from kcbot.dialogue.engine import TurnResult
     from kcbot.store import Store
 
-__all__ = ["SessionTokens", "page_csp", "register_webchat"]
+__all__ = ["SessionTokens", "conversation_language", "page_csp", "register_webchat"]
 
 PREFIX = "kcs1"
 MAX_EXPIRY_DIGITS = 12  # unix seconds: 11 digits until the year 5138
@@ -62,20 +63,26 @@ STATIC = {
 }
 
 
-WEBHOOK = "/webhooks/rest/webhook"
 LANGUAGE_HEADER = "X-Kcbot-Sprog"
 LANGUAGES = ("da", "en")
 
 
-async def _conversation_language(store: Store, sender: str) -> str | None:
-    """The ``sprog`` slot of the sender's open conversation (None when it has ended: the page
-    then keeps the language it has)."""
-    from kcbot.channels.rest import CHANNEL
+async def conversation_language(store: Store, sender: str, result: TurnResult) -> str | None:
+    """The ``sprog`` slot of the sender's conversation after the turn ``result`` answers (None
+    when it has ended: the page then keeps the language it has). Taken from the turn's own
+    state; a replayed turn carries none, so its state is read from the store."""
+    if result.replayed:
+        from kcbot.channels.rest import CHANNEL
 
-    conversation = await store.active_conversation(CHANNEL, sender)
-    if conversation is None:
+        conversation = await store.active_conversation(CHANNEL, sender)
+        if conversation is None:
+            return None
+        slots = (await store.load_state(conversation)).get("slots") or {}
+    elif result.ended:
         return None
-    sprog = ((await store.load_state(conversation)).get("slots") or {}).get("sprog")
+    else:
+        slots = result.state.slots
+    sprog = slots.get("sprog")
     return sprog if sprog in LANGUAGES else None
 
 
@@ -193,17 +200,6 @@ def register_webchat(app: Sanic, sessions: SessionTokens, settings: WebchatSetti
     @app.get("/chat/<name:(chat\\.js|chat\\.css|embed\\.js)>")
     async def chat_file(request: Request, name: str) -> HTTPResponse:
         return serve_file(name)
-
-    @app.on_response
-    async def conversation_language(request: Request, response: HTTPResponse) -> None:
-        if (request.path != WEBHOOK or request.method != "POST" or response.status != 200):
-            return
-        sender = sessions.authorize(request.headers.get("authorization") or "")
-        if not isinstance(sender, str):
-            return  # not the page (no session token): the answer is left as it was
-        sprog = await _conversation_language(request.app.ctx.engine.store, sender)
-        if sprog:
-            response.headers[LANGUAGE_HEADER] = sprog
 
     @app.post("/chat/session")
     async def chat_session(request: Request) -> HTTPResponse:

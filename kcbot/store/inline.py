@@ -90,7 +90,7 @@ class _Statement:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._cursor is not None:
-            self._cursor._cursor.close()
+            await self._cursor.close()
 
 
 class InlineConnection:

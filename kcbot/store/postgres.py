@@ -47,6 +47,8 @@ from kcbot.store.db import (
     OUTCOMES,
     SQLiteStore,
     Turn,
+    _iso,
+    _to_json,
     message_digest,
     stored_sender,
 )
@@ -75,8 +77,14 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc[-1]}"))
 
 
-def _iso(at: datetime) -> str:
-    return at.isoformat(timespec="seconds")
+async def _insert_events(conn: asyncpg.Connection, conversation_id: str, now: str,
+                         events: Sequence[dict[str, Any]]) -> None:
+    """The turn's rasa-style events, masked, in one statement (none: no statement)."""
+    if events:
+        await conn.executemany(
+            "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
+            [(conversation_id, now, mask_cpr(_to_json(e)))
+             for e in events])
 
 
 def _number(text: str) -> int | float:
@@ -365,7 +373,7 @@ class PostgresStore(OutboxMethods):
     async def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
         await self._execute(
             "UPDATE conversations SET state = $1, last_activity = $2 WHERE id = $3",
-            mask_cpr(json.dumps(state, ensure_ascii=False)), _iso(self.clock.now()),
+            mask_cpr(_to_json(state)), _iso(self.clock.now()),
             conversation_id)
 
     async def load_state(self, conversation_id: str) -> dict[str, Any]:
@@ -397,14 +405,10 @@ class PostgresStore(OutboxMethods):
             await conn.executemany(
                 "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, "
                 "time) VALUES ($1, $2, $3, $4, $5, $6, $7)", rows)
-            if events:
-                await conn.executemany(
-                    "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
-                    [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
-                     for e in events])
+            await _insert_events(conn, conversation_id, now, events)
             await conn.execute(
                 "UPDATE conversations SET state = $1, last_activity = $2 WHERE id = $3",
-                mask_cpr(json.dumps(state, ensure_ascii=False)), now, conversation_id)
+                mask_cpr(_to_json(state)), now, conversation_id)
 
     async def add_turn(self, conversation_id: str, speaker: str, text: str,
                        intent: str | None = None, confidence: float | None = None) -> Turn:
@@ -431,10 +435,7 @@ class PostgresStore(OutboxMethods):
             return
         now = _iso(self.clock.now())
         async with self._writing() as conn:
-            await conn.executemany(
-                "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
-                [(conversation_id, now, mask_cpr(json.dumps(e, ensure_ascii=False)))
-                 for e in events])
+            await _insert_events(conn, conversation_id, now, events)
 
     async def events(self, conversation_id: str) -> list[dict[str, Any]]:
         rows = await self._fetch(
@@ -492,7 +493,7 @@ class PostgresStore(OutboxMethods):
             "INSERT INTO processed_messages (channel, sender, message_id, replies, time, digest)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             channel, stored_sender(sender), message_id,
-            mask_cpr(json.dumps(list(replies), ensure_ascii=False)), _iso(self.clock.now()),
+            mask_cpr(_to_json(list(replies))), _iso(self.clock.now()),
             message_digest(sender, text) if text is not None else None)
 
 
