@@ -31,6 +31,7 @@ from kcbot.config import data_path
 from kcbot.labels import label
 from kcbot.store import Store
 from kcbot.store.topics import SMALL_TALK, TOPIC_SQL
+from kcbot.tickets.service import OPEN
 
 __all__ = ["PERIODS", "SMALL_TALK", "TOPIC_SQL", "Figures", "Report", "figures",
            "period_bounds", "render", "report", "rule_key", "rule_text", "trend"]
@@ -170,7 +171,7 @@ async def open_tickets(store: Store, now: datetime) -> dict[str, int]:
     """Tickets not closed: how many, due today, overdue."""
     # the open statuses by name, so the (status, due) index is read instead of every ticket
     rows = await store.fetchall(
-        "SELECT due FROM tickets WHERE status IN ('ny', 'i_gang', 'genaabnet')")
+        f"SELECT due FROM tickets WHERE status IN ({', '.join(repr(s) for s in OPEN)})")
     today = now.date().isoformat()
     overdue = sum(datetime.fromisoformat(r["due"]) < now for r in rows)
     due_today = sum(r["due"][:10] == today and datetime.fromisoformat(r["due"]) >= now
