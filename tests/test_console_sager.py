@@ -12,12 +12,12 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable, Input
 
 from kcbot.clock import TZ, FrozenClock
-from kcbot.config import Settings
 from kcbot.console import KcbotConsole
 from kcbot.console.screens.sager import Detail, Sager
 from kcbot.console.widgets import Confirm, HelpScreen, Prompt
 from kcbot.store import Store
 from kcbot.tickets import TicketService
+from tests.pg import settings_for
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 CITIZENS = [  # (category, name, phone, summary)
@@ -48,9 +48,7 @@ async def both_db(store_target: Path | str) -> Path | str:
 
 
 def _app(db: Path | str) -> KcbotConsole:
-    if isinstance(db, str):
-        return KcbotConsole(Settings(database_url=db), FrozenClock(NOW))
-    return KcbotConsole(Settings(db_path=db, database_url=None), FrozenClock(NOW))
+    return KcbotConsole(settings_for(db), FrozenClock(NOW))
 
 
 async def _sager(pilot) -> tuple[Sager, DataTable]:
