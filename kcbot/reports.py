@@ -92,6 +92,11 @@ class Figures:
         """The period's days as a report writes them: '01.12.2026–31.12.2026'."""
         return f"{self.first:%d.%m.%Y}–{self.last:%d.%m.%Y}"
 
+    def ranked_rules(self, before: Figures | None = None) -> list[str]:
+        """The rules with settlements in this period (or in ``before``), the most used first."""
+        keys = set(self.rules) | set(before.rules if before else ())
+        return sorted(keys, key=lambda r: (-self.rules.get(r, 0), r))
+
     @property
     def straksafklaringsprocent(self) -> float | None:
         return _share(self.straksafklaret, self.straksafklaret + self.overdraget)
@@ -323,8 +328,7 @@ def _rows(report: Report) -> list[tuple[str, str, str, str]]:
     for intent, count in sorted(cur.intents.items(), key=lambda kv: (-kv[1], kv[0])):
         rows.append(("Emne", label("topic", intent), num(count), num(prev.intents.get(intent, 0))))
     # Every settlement's journal note names its rule: a supervisor checks them rule by rule.
-    for rule in sorted(set(cur.rules) | set(prev.rules),
-                       key=lambda r: (-cur.rules.get(r, 0), r)):
+    for rule in cur.ranked_rules(prev):
         rows.append(("Afgørelser pr. regel", rule_label(rule, cur.last),
                      num(cur.rules.get(rule, 0)), num(prev.rules.get(rule, 0))))
     return rows

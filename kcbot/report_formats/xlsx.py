@@ -85,8 +85,7 @@ def render_xlsx(data: ReportData) -> bytes:
     # every settlement by the rule that decided it, in the rule table's own words
     rules = book.create_sheet("Afgørelser")
     _header(rules, ["Regel", "Regel-id", this, before])
-    for key in sorted(set(cur.rules) | set(prev.rules),
-                      key=lambda r: (-cur.rules.get(r, 0), r)):
+    for key in cur.ranked_rules(prev):
         rules.append([rule_text(key, cur.last), "" if key.startswith(GUIDANCE) else key,
                       cur.rules.get(key, 0), prev.rules.get(key, 0)])
 
