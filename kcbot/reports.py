@@ -31,6 +31,7 @@ from kcbot.config import data_path
 from kcbot.labels import label
 from kcbot.store import Store
 from kcbot.store.topics import SMALL_TALK, TOPIC_SQL
+from kcbot.tickets.service import OPEN
 
 __all__ = ["PERIODS", "SMALL_TALK", "TOPIC_SQL", "Figures", "Report", "figures",
            "period_bounds", "render", "report", "rule_key", "rule_text", "trend"]
@@ -90,6 +91,11 @@ class Figures:
     def span(self) -> str:
         """The period's days as a report writes them: '01.12.2026–31.12.2026'."""
         return f"{self.first:%d.%m.%Y}–{self.last:%d.%m.%Y}"
+
+    def ranked_rules(self, before: Figures | None = None) -> list[str]:
+        """The rules with settlements in this period (or in ``before``), the most used first."""
+        keys = set(self.rules) | set(before.rules if before else ())
+        return sorted(keys, key=lambda r: (-self.rules.get(r, 0), r))
 
     @property
     def straksafklaringsprocent(self) -> float | None:
@@ -170,7 +176,7 @@ async def open_tickets(store: Store, now: datetime) -> dict[str, int]:
     """Tickets not closed: how many, due today, overdue."""
     # the open statuses by name, so the (status, due) index is read instead of every ticket
     rows = await store.fetchall(
-        "SELECT due FROM tickets WHERE status IN ('ny', 'i_gang', 'genaabnet')")
+        f"SELECT due FROM tickets WHERE status IN ({', '.join(repr(s) for s in OPEN)})")
     today = now.date().isoformat()
     overdue = sum(datetime.fromisoformat(r["due"]) < now for r in rows)
     due_today = sum(r["due"][:10] == today and datetime.fromisoformat(r["due"]) >= now
@@ -322,8 +328,7 @@ def _rows(report: Report) -> list[tuple[str, str, str, str]]:
     for intent, count in sorted(cur.intents.items(), key=lambda kv: (-kv[1], kv[0])):
         rows.append(("Emne", label("topic", intent), num(count), num(prev.intents.get(intent, 0))))
     # Every settlement's journal note names its rule: a supervisor checks them rule by rule.
-    for rule in sorted(set(cur.rules) | set(prev.rules),
-                       key=lambda r: (-cur.rules.get(r, 0), r)):
+    for rule in cur.ranked_rules(prev):
         rows.append(("Afgørelser pr. regel", rule_label(rule, cur.last),
                      num(cur.rules.get(rule, 0)), num(prev.rules.get(rule, 0))))
     return rows

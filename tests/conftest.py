@@ -94,6 +94,6 @@ def store_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 @pytest.fixture
 def backend_settings(store_target: str | Path) -> Settings:
     """Settings on this test's store, either backend."""
-    if isinstance(store_target, str):
-        return Settings(database_url=store_target)
-    return Settings(db_path=store_target, database_url=None)
+    from tests.pg import settings_for
+
+    return settings_for(store_target)

@@ -9,9 +9,13 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from kcbot.config import Settings
 
 TEMPLATE = "kcbot_template"
 
@@ -102,3 +106,12 @@ def query(target: str | Path, sql: str, params: tuple = ()) -> list[tuple]:
 def where_args(target: str | Path) -> list[str]:
     """The command-line option naming this store."""
     return ["--database-url", target] if isinstance(target, str) else ["--db", str(target)]
+
+
+def settings_for(target: str | Path) -> Settings:
+    """Settings on this store, either backend: a URL is PostgreSQL, a path an SQLite file."""
+    from kcbot.config import Settings
+
+    if isinstance(target, str):
+        return Settings(database_url=target)
+    return Settings(db_path=target, database_url=None)

@@ -12,12 +12,13 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable, Input
 
 from kcbot.clock import TZ, FrozenClock
-from kcbot.config import Settings
 from kcbot.console import KcbotConsole
 from kcbot.console.screens.sager import Detail, Sager
 from kcbot.console.widgets import Confirm, HelpScreen, Prompt
 from kcbot.store import Store
 from kcbot.tickets import TicketService
+from tests.pg import settings_for
+from tests.test_console import _screen_text
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 CITIZENS = [  # (category, name, phone, summary)
@@ -48,9 +49,7 @@ async def both_db(store_target: Path | str) -> Path | str:
 
 
 def _app(db: Path | str) -> KcbotConsole:
-    if isinstance(db, str):
-        return KcbotConsole(Settings(database_url=db), FrozenClock(NOW))
-    return KcbotConsole(Settings(db_path=db, database_url=None), FrozenClock(NOW))
+    return KcbotConsole(settings_for(db), FrozenClock(NOW))
 
 
 async def _sager(pilot) -> tuple[Sager, DataTable]:
@@ -345,7 +344,7 @@ async def test_the_topic_is_readable_beside_the_detail_pane_and_at_80_columns(
     async with _app(db).run_test(size=size) as pilot:
         await _sager(pilot)
         await _settle(pilot)
-        lines = _screen_lines(pilot.app)
+        lines = _screen_text(pilot.app)
     for category, name, _, _ in CITIZENS:
         row = next((line for line in lines if name in line), None)
         assert row is not None, (name, lines)
@@ -353,8 +352,3 @@ async def test_the_topic_is_readable_beside_the_detail_pane_and_at_80_columns(
         assert "Ny" in row.split(name, 1)[1]  # the status after the citizen
     assert "i dag 16.00" in next(line for line in lines if "Ole Berg" in line)
     assert "! 23. nov. 12.00" in next(line for line in lines if "Anna Holm" in line)
-
-
-def _screen_lines(app) -> list[str]:
-    return ["".join(segment.text for segment in strip)
-            for strip in app.screen._compositor.render_strips()]

@@ -8,6 +8,7 @@ import pytest
 from kcbot.calendar import BusinessCalendar
 from kcbot.store import Store
 from kcbot.tickets import Routing, TicketError, TicketService
+from tests.pg import where_args
 from tests.test_cli import kcbot
 
 CAL = BusinessCalendar.load()
@@ -107,7 +108,7 @@ def test_agent_session_through_the_cli(store_target) -> None:
             await TicketService(store, CAL, Routing.load()).create(None, "ydelse", "penge")
 
     asyncio.run(seed())
-    where = ["--database-url", db] if isinstance(db, str) else ["--db", str(db)]
+    where = where_args(db)
     now = [*where, "--now", "2026-11-24T10:00"]
     listed = kcbot("tickets", "list", "--json", *now)
     assert listed.returncode == 0, listed.stderr.decode()

@@ -85,11 +85,9 @@ def render_xlsx(data: ReportData) -> bytes:
     # every settlement by the rule that decided it, in the rule table's own words
     rules = book.create_sheet("Afgørelser")
     _header(rules, ["Regel", "Regel-id", this, before])
-    for key in sorted(set(cur.rules) | set(prev.rules),
-                      key=lambda r: (-cur.rules.get(r, 0), r)):
+    for key in cur.ranked_rules(prev):
         rules.append([rule_text(key, cur.last), "" if key.startswith(GUIDANCE) else key,
                       cur.rules.get(key, 0), prev.rules.get(key, 0)])
-    rules.column_dimensions["A"].width = 80
 
     days = book.create_sheet("Dage")
     _header(days, ["Dato", "Samtaler", "Straksafklaringsprocent"])
@@ -99,10 +97,10 @@ def render_xlsx(data: ReportData) -> bytes:
         days.cell(days.max_row, 3).number_format = PERCENT
 
     for ws in book.worksheets:
-        if ws.title != "Afgørelser":
-            ws.column_dimensions["A"].width = 32
+        ws.column_dimensions["A"].width = 32
         for column in "BCD":
             ws.column_dimensions[column].width = 26
+    rules.column_dimensions["A"].width = 80  # a rule's words are a sentence
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -246,8 +246,8 @@ class Overblik(Pane, can_focus=True):
         self.query_one("#intents", Static).update(intents)
         # the settled cases per rule, in the rule table's own words (as in the report)
         rules = Text("Afgørelser pr. regel\n", style="bold", no_wrap=True, overflow="ellipsis")
-        for rule, count in sorted(fig.rules.items(), key=lambda kv: (-kv[1], kv[0]))[:8]:
-            rules.append(f"{num(count):>6}  {rule_text(rule, last)}\n")
+        for rule in fig.ranked_rules()[:8]:
+            rules.append(f"{num(fig.rules[rule]):>6}  {rule_text(rule, last)}\n")
         if not fig.rules:
             rules.append("Ingen afgørelser i perioden.\n", style="italic")
         self.query_one("#rules", Static).update(rules)
