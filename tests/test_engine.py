@@ -11,6 +11,7 @@ from kcbot.clock import FrozenClock
 from kcbot.config import Settings
 from kcbot.dialogue import Engine, TurnResult
 from kcbot.identity import Identity
+from tests.dump import dump_rows
 
 
 @pytest.fixture
@@ -91,8 +92,7 @@ async def test_before_a_registration_the_bot_says_why_and_asks_name_and_cpr(engi
     assert engine.store.open_cpr(row["cpr"]) == "150390-2468"
     # the full number lived in that one turn: state, turns and events have the masked form
     for table in ("conversations", "turns", "events"):
-        dump = " ".join(str(v) for r in await engine.store.fetchall(f"SELECT * FROM {table}")
-                        for v in tuple(r))
+        dump = dump_rows(await engine.store.fetchall(f"SELECT * FROM {table}"))
         assert "2468" not in dump and "150390-XXXX" in dump, table
 
 
@@ -283,7 +283,7 @@ async def test_a_rejected_answer_to_the_cpr_question_is_stored_masked(engine) ->
     await engine.turn("a", "150390-246")  # nine digits
     rows = [r for table in ("turns", "events", "conversations")
             for r in await engine.store.fetchall(f"SELECT * FROM {table}")]
-    dump = " ".join(str(v) for r in rows for v in tuple(r))
+    dump = dump_rows(rows)
     for secret in ("1111", "246"):
         assert secret not in dump
     assert "310290-XXXX" in dump and "150390-XXX" in dump

@@ -6,6 +6,7 @@ import pytest
 
 from kcbot.errors import StoreError
 from kcbot.store import MIGRATIONS, Store
+from tests.dump import dump_rows
 
 CPR = "240190-1234"
 
@@ -78,8 +79,7 @@ async def test_cpr_never_reaches_turns_events_state_or_journal(store_target, clo
         await store.add_outbox(conversation, "brev", "Ny adgangskode", f"til {CPR}", cpr=CPR)
         # every column of every row, as the database holds it
         for table in ("turns", "events", "conversations", "journal"):
-            dump = " ".join(str(v) for row in await store.fetchall(f"SELECT * FROM {table}")
-                            for v in row)
+            dump = dump_rows(await store.fetchall(f"SELECT * FROM {table}"))
             assert "1234" not in dump, table
             assert "240190-XXXX" in dump, table
         body, cpr, masked = await store.fetchone("SELECT body, cpr, cpr_maskeret FROM outbox")
