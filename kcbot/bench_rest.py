@@ -182,13 +182,10 @@ def print_rests(results: list[RestBench], as_json: bool) -> None:
     for number, result in enumerate(results):
         if number:
             print()
-        print_rest(result, False)
+        print_rest(result)
 
 
-def print_rest(result: RestBench, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(result.as_dict()))
-        return
+def print_rest(result: RestBench) -> None:
     print(f"{result.requests} forespørgsler pr. server, {result.concurrency} samtidige afsendere "
           f"(lukket sløjfe, ingen tænketid); belastning {result.load[0]:.1f} → "
           f"{result.load[1]:.1f} på {os.cpu_count()} kerner")
