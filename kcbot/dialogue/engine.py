@@ -28,10 +28,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 
+from kcbot import regexcache
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
@@ -156,6 +158,7 @@ class Engine:
         self.care = care or CareSignals.load(data_path("dialogues"))
         self._uses: dict[str, set[str]] = {}  # flow -> the slots it uses, computed once
         self.store_retry_seconds = 10.0
+        self.cache_dir: Path | None = None  # where start-up's compiled patterns are kept
 
     @property
     def clock(self) -> Clock:
@@ -182,6 +185,8 @@ class Engine:
                 await store.close()
             raise
         engine.store_retry_seconds = settings.store_retry_seconds
+        engine.cache_dir = settings.cache_dir
+        regexcache.save(engine.cache_dir)  # what start-up compiled, for the next start
         return engine
 
     async def on_store(self, settings: Settings) -> Engine:
@@ -202,6 +207,7 @@ class Engine:
 
     async def close(self) -> None:
         await self.store.close()
+        regexcache.save(self.cache_dir)  # and what the turns compiled
 
     # -- the turn ---------------------------------------------------------------------------
 
