@@ -114,3 +114,22 @@ def test_an_action_server_started_after_kcbot_still_has_rasa_sdks_plugin_hook() 
     assert seen["before"] is False and seen["after"] is True and seen["hook"] is True
     assert "webhook" in seen["routes"] and "health" in seen["routes"]
     assert "action_aabningstid" in seen["actions"]
+
+
+FIRST_REPLY_MODULES = FIRST_REPLY.replace(
+    '"modules": sorted(m.split(".")[0] for m in sys.modules)',
+    '"modules": sorted(sys.modules)')
+
+
+def test_the_first_reply_leaves_out_what_it_does_not_use(nlu, tmp_path) -> None:
+    """Start-up work a first reply does not need: the pure-Python stemmers of snowballstemmer's
+    30 languages (the C stemmer is used; kcbot stems Danish only)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", FIRST_REPLY_MODULES, str(tmp_path / "a.sqlite3")],
+                         capture_output=True, env=env, timeout=120, check=True)
+    seen = json.loads(out.stdout)
+    assert "åbent" in seen["reply"]
+    modules = set(seen["modules"])
+    assert "kcbot.dialogue.engine" in modules  # full names
+    assert "Stemmer" in modules
+    assert not {m for m in modules if m.startswith("snowballstemmer.")}
