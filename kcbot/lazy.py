@@ -22,8 +22,10 @@ from types import ModuleType
 __all__ = ["DEFERRED", "install"]
 
 # Modules executed on first use instead of on import: only ones whose importers bind the module
-# without reading from it (``import a.b``), else the deferral buys nothing.
-DEFERRED = frozenset({"rasa_sdk.plugin"})
+# without reading from it (``import a.b``), else the deferral buys nothing. ``logging.config``:
+# rasa_sdk's utils import it (with ``socketserver``, ``logging.handlers`` and ``queue``, ~5 ms)
+# for a command-line option of the action server.
+DEFERRED = frozenset({"rasa_sdk.plugin", "logging.config"})
 
 
 class _DeferredFinder:

@@ -123,7 +123,9 @@ FIRST_REPLY_MODULES = FIRST_REPLY.replace(
 
 def test_the_first_reply_leaves_out_what_it_does_not_use(nlu, tmp_path) -> None:
     """Start-up work a first reply does not need: the pure-Python stemmers of snowballstemmer's
-    30 languages (the C stemmer is used; kcbot stems Danish only)."""
+    30 languages (the C stemmer is used; kcbot stems Danish only), and ``logging.config`` with
+    its socket server (rasa_sdk imports it for an option of the action server; it is executed
+    on first use, ``kcbot/lazy.py``)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = subprocess.run([sys.executable, "-c", FIRST_REPLY_MODULES, str(tmp_path / "a.sqlite3")],
                          capture_output=True, env=env, timeout=120, check=True)
@@ -133,3 +135,25 @@ def test_the_first_reply_leaves_out_what_it_does_not_use(nlu, tmp_path) -> None:
     assert "kcbot.dialogue.engine" in modules  # full names
     assert "Stemmer" in modules
     assert not {m for m in modules if m.startswith("snowballstemmer.")}
+    assert "socketserver" not in modules and "logging.handlers" not in modules
+
+
+LOGGING_CONFIG_AFTER_KCBOT = """
+import json, logging, sys
+import kcbot.dialogue
+from rasa_sdk import utils
+utils.configure_logging_from_input_file(sys.argv[1])
+print(json.dumps({"level": logging.getLogger("kcbot-test").level,
+                  "socketserver": "socketserver" in sys.modules}))
+"""
+
+
+def test_rasa_sdks_logging_config_file_still_works_after_kcbot(tmp_path) -> None:
+    """The deferred ``logging.config`` is executed when rasa_sdk's option uses it."""
+    config = tmp_path / "logging.yml"
+    config.write_text("version: 1\nloggers:\n  kcbot-test:\n    level: WARNING\n",
+                      encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", LOGGING_CONFIG_AFTER_KCBOT, str(config)],
+                         capture_output=True, env=env, timeout=120, check=True)
+    assert json.loads(out.stdout) == {"level": 30, "socketserver": True}
