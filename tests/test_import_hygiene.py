@@ -157,3 +157,45 @@ def test_rasa_sdks_logging_config_file_still_works_after_kcbot(tmp_path) -> None
     out = subprocess.run([sys.executable, "-c", LOGGING_CONFIG_AFTER_KCBOT, str(config)],
                          capture_output=True, env=env, timeout=120, check=True)
     assert json.loads(out.stdout) == {"level": 30, "socketserver": True}
+
+
+GC_DURING_START = r"""
+import asyncio, gc, json, sys
+from pathlib import Path
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+if sys.argv[2] == "off":
+    gc.disable()
+import kcbot.dialogue
+after_import = (len(collections), gc.isenabled())
+from kcbot.clock import FrozenClock
+from kcbot.config import Settings
+from kcbot.dialogue import Engine
+
+async def main():
+    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock())
+    after_open = gc.isenabled()
+    reply = (await engine.turn("a", "hvornår har I åbent?")).replies[0].text
+    await engine.close()
+    print(json.dumps({"import": after_import, "open": after_open, "reply": reply}))
+
+asyncio.run(main())
+"""
+
+
+def test_start_up_pauses_the_garbage_collector_and_restores_it(nlu, tmp_path) -> None:
+    """Importing and opening the engine build long-lived objects only: collections then are
+    wasted work (kcbot.lazy.gc_paused). The collector is on again afterwards, or stays off
+    if the program had turned it off."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    seen = {}
+    for state in ("on", "off"):
+        out = subprocess.run(
+            [sys.executable, "-c", GC_DURING_START, str(tmp_path / f"{state}.sqlite3"), state],
+            capture_output=True, env=env, timeout=120, check=True)
+        seen[state] = json.loads(out.stdout)
+    collections, enabled = seen["on"]["import"]
+    assert enabled is True and seen["on"]["open"] is True
+    assert collections <= 5  # before the pause (kcbot's own package); ~120 without it
+    assert seen["off"]["import"] == [0, False] and seen["off"]["open"] is False
+    assert seen["on"]["reply"] == seen["off"]["reply"]

@@ -56,6 +56,7 @@ from kcbot.dialogue.versions import check_tables
 from kcbot.errors import KcbotError, StoreUnavailable
 from kcbot.identity import Identity
 from kcbot.language import COUNT_SLOT, LANGUAGE_SLOT, MIN_WORDS
+from kcbot.lazy import gc_paused
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
 from kcbot.privacy import mask_cpr, mask_number_answer
@@ -171,15 +172,16 @@ class Engine:
         store = store or await Store.open(settings.store_target, clock,
                                           busy_timeout_ms=settings.busy_timeout_ms)
         try:
-            folder = data_path("dialogues")
-            domain = load_domain(folder)
-            check_tables(folder)  # dated versions of the rule table and the registrations
-            executor = ActionExecutor()
-            executor.register_package("kcbot.actions")
-            flows = load_flows(folder / "flows", domain, executor.actions)
-            context = ActionContext.build(store, clock)
-            engine = cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
-                         timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
+            with gc_paused():  # what it loads lives as long as the engine
+                folder = data_path("dialogues")
+                domain = load_domain(folder)
+                check_tables(folder)  # dated versions of the rule table and the registrations
+                executor = ActionExecutor()
+                executor.register_package("kcbot.actions")
+                flows = load_flows(folder / "flows", domain, executor.actions)
+                context = ActionContext.build(store, clock)
+                engine = cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
+                             timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
         except BaseException:
             if owned:  # an open store's thread would keep the process from exiting
                 await store.close()
