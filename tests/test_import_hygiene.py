@@ -114,3 +114,88 @@ def test_an_action_server_started_after_kcbot_still_has_rasa_sdks_plugin_hook() 
     assert seen["before"] is False and seen["after"] is True and seen["hook"] is True
     assert "webhook" in seen["routes"] and "health" in seen["routes"]
     assert "action_aabningstid" in seen["actions"]
+
+
+FIRST_REPLY_MODULES = FIRST_REPLY.replace(
+    '"modules": sorted(m.split(".")[0] for m in sys.modules)',
+    '"modules": sorted(sys.modules)')
+
+
+def test_the_first_reply_leaves_out_what_it_does_not_use(nlu, tmp_path) -> None:
+    """Start-up work a first reply does not need: the pure-Python stemmers of snowballstemmer's
+    30 languages (the C stemmer is used; kcbot stems Danish only), and ``logging.config`` with
+    its socket server (rasa_sdk imports it for an option of the action server; it is executed
+    on first use, ``kcbot/lazy.py``)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", FIRST_REPLY_MODULES, str(tmp_path / "a.sqlite3")],
+                         capture_output=True, env=env, timeout=120, check=True)
+    seen = json.loads(out.stdout)
+    assert "åbent" in seen["reply"]
+    modules = set(seen["modules"])
+    assert "kcbot.dialogue.engine" in modules  # full names
+    assert "Stemmer" in modules
+    assert not {m for m in modules if m.startswith("snowballstemmer.")}
+    assert "socketserver" not in modules and "logging.handlers" not in modules
+
+
+LOGGING_CONFIG_AFTER_KCBOT = """
+import json, logging, sys
+import kcbot.dialogue
+from rasa_sdk import utils
+utils.configure_logging_from_input_file(sys.argv[1])
+print(json.dumps({"level": logging.getLogger("kcbot-test").level,
+                  "socketserver": "socketserver" in sys.modules}))
+"""
+
+
+def test_rasa_sdks_logging_config_file_still_works_after_kcbot(tmp_path) -> None:
+    """The deferred ``logging.config`` is executed when rasa_sdk's option uses it."""
+    config = tmp_path / "logging.yml"
+    config.write_text("version: 1\nloggers:\n  kcbot-test:\n    level: WARNING\n",
+                      encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", LOGGING_CONFIG_AFTER_KCBOT, str(config)],
+                         capture_output=True, env=env, timeout=120, check=True)
+    assert json.loads(out.stdout) == {"level": 30, "socketserver": True}
+
+
+GC_DURING_START = r"""
+import asyncio, gc, json, sys
+from pathlib import Path
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+if sys.argv[2] == "off":
+    gc.disable()
+import kcbot.dialogue
+after_import = (len(collections), gc.isenabled())
+from kcbot.clock import FrozenClock
+from kcbot.config import Settings
+from kcbot.dialogue import Engine
+
+async def main():
+    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock())
+    after_open = gc.isenabled()
+    reply = (await engine.turn("a", "hvornår har I åbent?")).replies[0].text
+    await engine.close()
+    print(json.dumps({"import": after_import, "open": after_open, "reply": reply}))
+
+asyncio.run(main())
+"""
+
+
+def test_start_up_pauses_the_garbage_collector_and_restores_it(nlu, tmp_path) -> None:
+    """Importing and opening the engine build long-lived objects only: collections then are
+    wasted work (kcbot.lazy.gc_paused). The collector is on again afterwards, or stays off
+    if the program had turned it off."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    seen = {}
+    for state in ("on", "off"):
+        out = subprocess.run(
+            [sys.executable, "-c", GC_DURING_START, str(tmp_path / f"{state}.sqlite3"), state],
+            capture_output=True, env=env, timeout=120, check=True)
+        seen[state] = json.loads(out.stdout)
+    collections, enabled = seen["on"]["import"]
+    assert enabled is True and seen["on"]["open"] is True
+    assert collections <= 5  # before the pause (kcbot's own package); ~120 without it
+    assert seen["off"]["import"] == [0, False] and seen["off"]["open"] is False
+    assert seen["on"]["reply"] == seen["off"]["reply"]

@@ -28,10 +28,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 
+from kcbot import regexcache
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
@@ -54,6 +56,7 @@ from kcbot.dialogue.versions import check_tables
 from kcbot.errors import KcbotError, StoreUnavailable
 from kcbot.identity import Identity
 from kcbot.language import COUNT_SLOT, LANGUAGE_SLOT, MIN_WORDS
+from kcbot.lazy import gc_paused
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
 from kcbot.privacy import mask_cpr, mask_number_answer
@@ -156,6 +159,7 @@ class Engine:
         self.care = care or CareSignals.load(data_path("dialogues"))
         self._uses: dict[str, set[str]] = {}  # flow -> the slots it uses, computed once
         self.store_retry_seconds = 10.0
+        self.cache_dir: Path | None = None  # where start-up's compiled patterns are kept
 
     @property
     def clock(self) -> Clock:
@@ -168,20 +172,23 @@ class Engine:
         store = store or await Store.open(settings.store_target, clock,
                                           busy_timeout_ms=settings.busy_timeout_ms)
         try:
-            folder = data_path("dialogues")
-            domain = load_domain(folder)
-            check_tables(folder)  # dated versions of the rule table and the registrations
-            executor = ActionExecutor()
-            executor.register_package("kcbot.actions")
-            flows = load_flows(folder / "flows", domain, executor.actions)
-            context = ActionContext.build(store, clock)
-            engine = cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
-                         timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
+            with gc_paused():  # what it loads lives as long as the engine
+                folder = data_path("dialogues")
+                domain = load_domain(folder)
+                check_tables(folder)  # dated versions of the rule table and the registrations
+                executor = ActionExecutor()
+                executor.register_package("kcbot.actions")
+                flows = load_flows(folder / "flows", domain, executor.actions)
+                context = ActionContext.build(store, clock)
+                engine = cls(store, nlu or NLU.load(settings), domain, flows, executor, context,
+                             timedelta(minutes=settings.idle_minutes), CareSignals.load(folder))
         except BaseException:
             if owned:  # an open store's thread would keep the process from exiting
                 await store.close()
             raise
         engine.store_retry_seconds = settings.store_retry_seconds
+        engine.cache_dir = settings.cache_dir
+        regexcache.save(engine.cache_dir)  # what start-up compiled, for the next start
         return engine
 
     async def on_store(self, settings: Settings) -> Engine:
@@ -202,6 +209,7 @@ class Engine:
 
     async def close(self) -> None:
         await self.store.close()
+        regexcache.save(self.cache_dir)  # and what the turns compiled
 
     # -- the turn ---------------------------------------------------------------------------
 
