@@ -17,13 +17,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
-from kcbot.dialogue.answers import (
-    FUNCTION_WORDS,
-    UNKNOWN,
-    looks_like_name,
-    read_polar,
-    strip_name_intro,
-)
+from kcbot.dialogue.answers import UNKNOWN, looks_like_name, read_polar, strip_name_intro
 from kcbot.language import languages
 from kcbot.nlu.negation import words
 from kcbot.nlu.normalise import fold
@@ -47,6 +41,8 @@ kan kunne komme kommer kom ikk ike afbud melde meld melder aflyse aflys aflyser 
 modet moder moede moedet samtale samtalen samtaler jobsamtale jobsamtalen jobcenter jobcentret
 desvere desverre desvaerre hej hejsa hallo tak kh mvh hilsen venlig venligst please sorry
 undskyld dag morgen imorgen idag cant cannot come meeting appointment hi hello cancel attend
+ikke not jeg mig min mit mine til pa i det den en et og at sa so a an the to my me for med af fra
+hos ved kl you your we
 """.split())
 
 
@@ -99,6 +95,8 @@ class ValidateSlots(ValidationAction):
         name = strip_name_intro(" ".join(str(value or "").split()))
         letters = len(_LETTER.findall(name))
         if letters < 2 or len(name) > NAME_MAX or not looks_like_name(name):
+            if tracker.get_slot("requested_slot") != "navn":
+                return {"navn": None}  # read in passing: no hint for a question not asked
             return _reject(dispatcher, "navn")
         return {"navn": name}
 
@@ -198,8 +196,8 @@ def _says_why(text: str, entities: list[dict[str, Any]], whole_message: bool) ->
                              key=lambda e: int(e.get("start", 0)), reverse=True):
             start, end = int(entity.get("start", 0)), int(entity.get("end", 0))
             text = text[:start] + " " + text[end:]
-    return any(w not in FUNCTION_WORDS and w not in _REQUEST_WORDS and not w.isdigit()
-               for w in words(fold(text)))
+    # "har det ikke så godt" is a reason of function words: only the request's own are left out
+    return any(w not in _REQUEST_WORDS and not w.isdigit() for w in words(fold(text)))
 
 
 def _free_text(value: Any) -> str | None:

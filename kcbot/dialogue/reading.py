@@ -97,6 +97,13 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
                                          or e.start == first and e.end >= span[1] - 1)
                 for e in parse.entities):
             continue  # too short to ask anything, or the reason for the first request
+        # a name says who writes, not what about ("hej det er Mikkel Rask.")
+        for name in (e for e in parse.entities if e.entity == "navn"):
+            if span[0] <= name.start and name.end <= span[1]:
+                part = (part[:name.start - span[0]] + " " * (name.end - name.start)
+                        + part[name.end - span[0]:])
+        if len(words(fold(part))) < _MIN_PART_WORDS:
+            continue
         sub = nlu.parse(part, today)
         if only_facts(sub):
             stated_facts = True
