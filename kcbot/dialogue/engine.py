@@ -461,6 +461,13 @@ class Engine:
                                   (await self._validate(turn, new_values)).values()):
             return False  # the validator said why
         settled_before = not state.stack and state.outcome == "straksafklaret"
+        # "undskyld, det var fredag, jeg skal arbejde" at the reason question: the correction,
+        # and the answer to the question asked, from the same message
+        asked = state.requested_slot
+        if asked and asked not in changed and state.slots.get(asked) is None:
+            answer = {k: v for k, v in self._entity_candidates(turn).items() if k == asked}
+            if answer:
+                await self._validate(turn, answer)
         for name in [k for k, v in changed.items() if v is None]:
             state.slots[name] = None
         for name, spec in self.domain.slots.items():  # decisions made on the old value
