@@ -35,9 +35,10 @@ TEXT_MAX = 1000
 _FACT_ENTITIES = frozenset({"borgergruppe", "moedetype", "dato", "tid", "navn", "telefon",
                             "sygemeldt_fra", "cpr"})
 # The words of the request itself: "kan ikke komme til mødet", "jeg melder afbud", "sorry I can't
-# come to the meeting". A message of only these, facts and function words says no reason.
+# come to the meeting". A message of only these and the facts says no reason.
 _REQUEST_WORDS = frozenset("""
-kan kunne komme kommer kom ik ikk ike ikek dont afbud melde meld melder aflyse aflys aflyser afmelde mode
+kan kunne komme kommer kom ik ikk ike ikek dont afbud melde meld melder aflyse aflys aflyser
+afmelde mode
 modet moder moede moedet samtale samtalen samtaler jobsamtale jobsamtalen jobcenter jobcentret
 desvere desverre desvaerre hej hejsa hallo tak kh mvh hilsen venlig venligst please sorry
 undskyld dag morgen imorgen idag cant cannot come meeting appointment hi hello cancel attend
