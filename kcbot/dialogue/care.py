@@ -90,6 +90,14 @@ class Signal:
                     return True
         return False
 
+    def without(self, text: str) -> str:
+        """The message (folded) with this signal's phrases blanked out."""
+        folded = f" {fold(text)} "
+        for pattern in self.patterns:
+            folded = pattern.sub(" ", folded)
+        return " ".join(w for w in folded.split()
+                        if not any(w.startswith(word) for word in self.words))
+
     def applies(self, intent: str | None, flow: str | None) -> bool:
         if intent in self.unless or (flow is not None and flow in self.unless):
             return False
