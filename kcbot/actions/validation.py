@@ -17,7 +17,13 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
-from kcbot.dialogue.answers import UNKNOWN, looks_like_name, read_polar, strip_name_intro
+from kcbot.dialogue.answers import (
+    UNKNOWN,
+    domain_words,
+    looks_like_name,
+    read_polar,
+    strip_name_intro,
+)
 from kcbot.language import languages
 from kcbot.nlu.negation import words
 from kcbot.nlu.normalise import fold
@@ -95,9 +101,13 @@ class ValidateSlots(ValidationAction):
         # "Jeg hedder Sara Jensen" is a name; "fra mit job" and "det ved jeg ikke" are not.
         name = strip_name_intro(" ".join(str(value or "").split()))
         letters = len(_LETTER.findall(name))
-        if letters < 2 or len(name) > NAME_MAX or not looks_like_name(name):
-            if tracker.get_slot("requested_slot") != "navn":
-                return {"navn": None}  # read in passing: no hint for a question not asked
+        asked = tracker.get_slot("requested_slot") == "navn"
+        if letters < 2 or len(name) > NAME_MAX or not looks_like_name(name) or not asked and any(
+                fold(w) in domain_words() and not w[:1].isupper() for w in name.split()):
+            # read in passing ("hej det er …", "mvh …"): no hint for a question not asked, and a
+            # domain word counts as a name only written as one ("Rask", not "afbud")
+            if not asked:
+                return {"navn": None}
             return _reject(dispatcher, "navn")
         return {"navn": name}
 

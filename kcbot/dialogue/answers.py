@@ -31,7 +31,7 @@ from kcbot.nlu.normalise import fold
 
 __all__ = [
     "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "choice_number", "correction",
-    "is_question",
+    "domain_words", "is_question",
     "looks_like_name", "named_option",
     "match_option", "read_polar", "strip_name_intro",
 ]
