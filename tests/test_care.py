@@ -217,3 +217,41 @@ def test_one_search_per_signal_finds_what_each_pattern_finds() -> None:
             assert signal.matches(folded) == expected, (signal.name, text)
             hits += expected
     assert hits > len(CRISES)  # the texts do reach the patterns
+
+
+@pytest.mark.parametrize("text", [
+    "ligegyldigt, jeg vil bare ikke leve mere",
+    "jeg orker simpelthen ikke at leve mere",
+    "jeg vil heller ikke leve længere",
+    "i really dont want to live anymore",
+])
+def test_particles_do_not_hide_a_crisis(text: str) -> None:
+    # fyldord (omsorg.yml): the message is also read without "bare", "simpelthen", "really"
+    signal = CARE.detect(text)
+    assert signal is not None and signal.name == "krise"
+
+
+@pytest.mark.parametrize("text", [
+    "hvis min sagsbehandler trækker mig igen så slår jeg hende ned",
+    "så stikker jeg ham",
+    "i morgen banker jeg min sagsbehandler",
+])
+def test_a_threat_with_the_verb_first_is_a_crisis(text: str) -> None:
+    signal = CARE.detect(text)
+    assert signal is not None and signal.name == "krise"
+
+
+@pytest.mark.parametrize("text", [
+    "jeg vil bare gerne vide hvornår I har åbent",
+    "jeg er faktisk syg i dag",
+    "jeg vil ikke bare leve af kontanthjælp",
+])
+def test_particles_left_out_make_no_crisis(text: str) -> None:
+    assert CARE.detect(text) is None
+
+
+def test_a_signal_without_its_phrases() -> None:
+    # what is left decides whether a request was made beside the angry words
+    frustration = next(s for s in CARE.signals if s.name == "frustration")
+    assert "darligt" not in frustration.without("det er sgu for dårligt, ingen svarer mig")
+    assert "syg" in frustration.without("for helvede, jeg er syg og kan ikke komme")

@@ -143,10 +143,25 @@ def test_entity_offsets_point_into_the_message(nlu) -> None:
         ("jeg har feber", "afbud_kategori", "sygdom"),
         ("toget er aflyst", "afbud_kategori", "transport"),
         ("jeg har tandlæge", "afbud_kategori", "laege"),
+        ("er på k-hjælp", "borgergruppe", "kontanthjaelp"),
+        # a negation does not reach past a comma; English "have no" negates
+        ("nej det kan jeg ikke, mitid virker ikke", "mitid", "ja"),
+        ("jeg har ikke mitid", "mitid", "nej"),
+        ("I have no MitID", "mitid", "nej"),
+        ("no, I have MitID", "mitid", "ja"),
+        # a full name in a greeting or a sign-off
+        ("hej, det er Mikkel Rask. jeg er syg", "navn", "Mikkel Rask"),
+        ("kan ikke komme i morgen. mvh Fatima Ali", "navn", "Fatima Ali"),
     ],
 )
 def test_lookups_and_synonyms(nlu, text: str, entity: str, value: str) -> None:
     assert value in nlu.parse(text, TUESDAY).values(entity)
+
+
+@pytest.mark.parametrize("text", ["hej det er min søn der er syg", "kh mikkel",
+                                  "hej, det er mig igen"])
+def test_no_full_name_is_read_from_other_words(nlu, text: str) -> None:
+    assert nlu.parse(text, TUESDAY).values("navn") == []
 
 
 def test_topic_keywords_are_not_entities(nlu) -> None:

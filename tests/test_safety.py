@@ -91,6 +91,10 @@ def test_the_rule_table_never_approves_what_a_careful_agent_would_not(group) -> 
     ("I'm not sick", False),
     ("jeg har ingen feber men er træt", False),
     ("jeg er aldrig syg, men i dag orker jeg ikke", False),
+    # the "I can't come" frame in other words, and a date taken back in a correction
+    ("det er ik muligt for mig at komme på fredag pga arbejde", True),
+    ("undskyld det var fredag ikke torsdag, jeg skal arbejde", True),
+    ("jeg er ikke syg i dag", False),
 ])
 def test_a_negated_reason_is_not_clear(text: str, clear: bool) -> None:
     assert reason_is_clear(text) is clear

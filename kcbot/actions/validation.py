@@ -17,8 +17,16 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from kcbot.actions.context import current
-from kcbot.dialogue.answers import UNKNOWN, looks_like_name, read_polar, strip_name_intro
+from kcbot.dialogue.answers import (
+    UNKNOWN,
+    domain_words,
+    looks_like_name,
+    read_polar,
+    strip_name_intro,
+)
 from kcbot.language import languages
+from kcbot.nlu.negation import words
+from kcbot.nlu.normalise import fold
 from kcbot.privacy import cpr_birth_date
 
 __all__ = ["ValidateSlots"]
@@ -29,6 +37,20 @@ _CAUSAL = re.compile(r"\b(?:fordi|pga\.?|p\.g\.a\.?|grund af|because|since|due t
 _LETTER = re.compile(r"[^\W\d_]")
 NAME_MAX = 80
 TEXT_MAX = 1000
+# Entities that state the request's own facts (who, which meeting, when), not why.
+_FACT_ENTITIES = frozenset({"borgergruppe", "moedetype", "dato", "tid", "navn", "telefon",
+                            "sygemeldt_fra", "cpr"})
+# The words of the request itself: "kan ikke komme til mødet", "jeg melder afbud", "sorry I can't
+# come to the meeting". A message of only these and the facts says no reason.
+_REQUEST_WORDS = frozenset("""
+kan kunne komme kommer kom ik ikk ike ikek dont afbud melde meld melder aflyse aflys aflyser
+afmelde mode
+modet moder moede moedet samtale samtalen samtaler jobsamtale jobsamtalen jobcenter jobcentret
+desvere desverre desvaerre hej hejsa hallo tak kh mvh hilsen venlig venligst please sorry
+undskyld dag morgen imorgen idag cant cannot come meeting appointment hi hello cancel attend
+ikke not jeg mig min mit mine til pa i det den en et og at sa so a an the to my me for med af fra
+hos ved kl you your we
+""".split())
 
 
 def _reject(dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any]:
@@ -79,7 +101,13 @@ class ValidateSlots(ValidationAction):
         # "Jeg hedder Sara Jensen" is a name; "fra mit job" and "det ved jeg ikke" are not.
         name = strip_name_intro(" ".join(str(value or "").split()))
         letters = len(_LETTER.findall(name))
-        if letters < 2 or len(name) > NAME_MAX or not looks_like_name(name):
+        asked = tracker.get_slot("requested_slot") == "navn"
+        if letters < 2 or len(name) > NAME_MAX or not looks_like_name(name) or not asked and any(
+                fold(w) in domain_words() and not w[:1].isupper() for w in name.split()):
+            # read in passing ("hej det er …", "mvh …"): no hint for a question not asked, and a
+            # domain word counts as a name only written as one ("Rask", not "afbud")
+            if not asked:
+                return {"navn": None}
             return _reject(dispatcher, "navn")
         return {"navn": name}
 
@@ -143,6 +171,14 @@ class ValidateSlots(ValidationAction):
         text = _free_text(value)
         if text is None:
             return _reject(dispatcher, "afbud_grund")
+        if not categories and not _says_why(text, entities, str(value) == str(
+                tracker.latest_message.get("text") or "")):
+            # "kan ikke komme til jobsamtale i morgen. dagpenge" or "jobsamtale" as the answer:
+            # the request and its facts, no reason, so the reason is asked (again), never
+            # guessed to be "andet"
+            if tracker.get_slot("requested_slot") == "afbud_grund":
+                return _reject(dispatcher, "afbud_grund")
+            return {"afbud_grund": None}
         # The first reason named decides; a reason the table does not know is 'andet', which a
         # person assesses: the bot never rejects an afbud on its own.
         return {"afbud_grund": text, "afbud_kategori": categories[0] if categories else "andet"}
@@ -161,6 +197,18 @@ class ValidateSlots(ValidationAction):
     ) -> dict[str, Any]:
         text = _free_text(value)
         return {"varighed": text} if text else _reject(dispatcher, "varighed")
+
+
+def _says_why(text: str, entities: list[dict[str, Any]], whole_message: bool) -> bool:
+    """Whether a reason says anything beyond the request and its facts. The facts' entity spans
+    are left out when the reason is the whole message (their offsets point into it)."""
+    if whole_message:
+        for entity in sorted((e for e in entities if e.get("entity") in _FACT_ENTITIES),
+                             key=lambda e: int(e.get("start", 0)), reverse=True):
+            start, end = int(entity.get("start", 0)), int(entity.get("end", 0))
+            text = text[:start] + " " + text[end:]
+    # "har det ikke så godt" is a reason of function words: only the request's own are left out
+    return any(w not in _REQUEST_WORDS and not w.isdigit() for w in words(fold(text)))
 
 
 def _free_text(value: Any) -> str | None:

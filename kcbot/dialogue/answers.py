@@ -31,7 +31,7 @@ from kcbot.nlu.normalise import fold
 
 __all__ = [
     "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "choice_number", "correction",
-    "is_question",
+    "domain_words", "is_question",
     "looks_like_name", "named_option",
     "match_option", "read_polar", "strip_name_intro",
 ]
@@ -90,14 +90,50 @@ _NAME_INTRO = re.compile(
     r"|my name is|my full name is|i am|i'm|im|name|navn)\s*[:,-]?\s+",
     re.IGNORECASE,
 )
-# Words that make an answer something other than a name ("fra mit job", "det ved jeg ikke").
+# Words that make an answer something other than a name wherever they stand ("Mette tak", "ok
+# Ali", "ring til mig"): function words and the small talk around an answer.
 _NOT_NAME = FUNCTION_WORDS | {
+    "hjelp", "tak", "hej", "farvel", "okay", "ok", "nummer", "cpr", "telefon", "ringe", "ring",
+    "know", "dont", "sorry", "undskyld", "hvorfor", "why",
+}
+# Domain words the lookup tables may not hold in every form. An answer made only of domain words
+# ("kommunen", "sygedagpenge", "a kassen", "jobcentret") is no name; a name with one ("Mikkel
+# Rask", "Lone Post") is, since surnames are ordinary words too.
+_DOMAIN_EXTRA = {
     "job", "arbejde", "arbejdet", "syg", "rask", "dagpenge", "kontanthjelp", "sygedagpenge",
     "jobsamtale", "samtale", "samtalen", "mode", "modet", "afbud", "ferie", "jobnet", "mitid",
     "tilbud", "kursus", "praktik", "jobklub", "ledighedsydelse", "revalidering", "sagsbehandler",
-    "jobcenter", "jobcentret", "hjelp", "tak", "hej", "farvel", "okay", "ok", "nummer", "cpr",
-    "telefon", "ringe", "ring", "know", "dont", "sorry", "undskyld", "hvorfor", "why",
+    "jobcenter", "jobcentret", "jobcentre", "kommune", "kommunen", "akasse", "akassen", "kasse",
+    "kassen", "borgerservice", "ydelsesservice", "kontaktcenter", "kontaktcentret",
 }
+# A word of the training examples counts as a domain word from this many examples on: names are
+# rare in them, "kommunen" and "jobcentret" are not. Two-letter words stay out ("bo", "Bo").
+_DOMAIN_MIN_EXAMPLES = 3
+_DOMAIN_MIN_LENGTH = 3
+
+
+@functools.cache
+def domain_words() -> frozenset[str]:
+    """Folded words the NLU knows as the domain's: every word of the lookup tables and synonyms
+    (``intents/``), the words of at least ``_DOMAIN_MIN_EXAMPLES`` training examples, and
+    ``_DOMAIN_EXTRA``. Read once per process, when a name is first checked."""
+    from collections import Counter
+
+    from kcbot.config import data_path
+    from kcbot.nlu.data import load_training_data
+
+    data = load_training_data(data_path("intents"))
+    vocabulary = set(_DOMAIN_EXTRA)
+    for phrase in [*(p for ps in data.lookups.values() for p in ps), *data.synonyms,
+                   *data.synonyms.values()]:
+        vocabulary.update(words(fold(str(phrase).lstrip("-"))))
+    counts: Counter[str] = Counter()
+    for text, _intent in data.examples:
+        counts.update(set(words(fold(text))))
+    vocabulary.update(w for w, n in counts.items() if n >= _DOMAIN_MIN_EXAMPLES)
+    return frozenset(w for w in vocabulary
+                     if len(w) >= _DOMAIN_MIN_LENGTH and w.isalpha())
+
 
 # "nej undskyld, det er torsdag", "jeg mente kontanthjælp", "forkert dato", "sorry I meant".
 _CORRECTION_STRONG = re.compile(
@@ -311,7 +347,8 @@ def strip_name_intro(text: str) -> str:
 
 
 def looks_like_name(text: str) -> bool:
-    """Letters in one to five words, none of them a function word or a topic word."""
+    """Letters in one to five words, none of them a function word, and not all of them words
+    the NLU knows from the domain ("kommunen", "a-kassen"; "Mikkel Rask" is a name)."""
     name = strip_name_intro(text)
     parts = name.split()
     if not 1 <= len(parts) <= 5 or any(ch.isdigit() for ch in name):
@@ -319,7 +356,10 @@ def looks_like_name(text: str) -> bool:
     if any(not re.fullmatch(r"[^\W\d_]+(?:[-'’.][^\W\d_]*)*", p) for p in parts):
         return False
     folded = words(fold(name))
-    return bool(folded) and not any(w in _NOT_NAME for w in folded)
+    if not folded or any(w in _NOT_NAME for w in folded):
+        return False
+    known = domain_words()
+    return not all(w.replace("-", "") in known or w in known for w in folded)
 
 
 def correction(text: str) -> bool:

@@ -13,6 +13,9 @@ message be read as usual: sympathy for a bereaved citizen before the afbud is ha
 ``not`` patterns are guards: the phrases they match ("ved at dø af kedsomhed", "min telefon er
 død") are blanked out before the signal's own patterns are tried, so a harmless phrase never
 triggers a signal but a real one elsewhere in the same message still does.
+``fyldord`` are particles that colour a sentence without changing what it says ("jeg vil *bare*
+ikke leve mere", "I *really* want to die"): a message is also tried with them left out, so a
+pattern need not allow for every particle a citizen may put between its words.
 """
 
 from __future__ import annotations
@@ -87,6 +90,14 @@ class Signal:
                     return True
         return False
 
+    def without(self, text: str) -> str:
+        """The message (folded) with this signal's phrases blanked out."""
+        folded = f" {fold(text)} "
+        for pattern in self.patterns:
+            folded = pattern.sub(" ", folded)
+        return " ".join(w for w in folded.split()
+                        if not any(w.startswith(word) for word in self.words))
+
     def applies(self, intent: str | None, flow: str | None) -> bool:
         if intent in self.unless or (flow is not None and flow in self.unless):
             return False
@@ -154,6 +165,7 @@ _Searcher = re.Pattern[str] | _Each
 @dataclass(frozen=True)
 class CareSignals:
     signals: tuple[Signal, ...]
+    fillers: re.Pattern[str] | None = None  # the particles a message is also read without
 
     @classmethod
     def load(cls, folder: Path) -> CareSignals:
@@ -195,14 +207,24 @@ class CareSignals:
                 unless=tuple(str(w) for w in spec.get("unless") or []),
                 yields=bool(spec.get("yields")),
             ))
-        return cls(tuple(signals))
+        fillers = [fold(str(w)) for w in (doc.get("fyldord") or []) if fold(str(w))]
+        pattern = (re.compile(r"(?<= )(?:" + "|".join(re.escape(w) for w in fillers) + r") ")
+                   if fillers else None)
+        return cls(tuple(signals), pattern)
 
     def detect(self, text: str, intent: str | None = None,
                flow: str | None = None) -> Signal | None:
         """The first signal (in file order, so a crisis comes first) this message carries."""
         folded = f" {fold(text)} "
+        views = [folded]
+        if self.fillers is not None:
+            plain = self.fillers.sub("", folded)
+            # twice: the lookbehind needs the space a removed particle took with it
+            plain = self.fillers.sub("", plain)
+            if plain != folded:
+                views.append(plain)
         for signal in self.signals:
-            if signal.applies(intent, flow) and signal.matches(folded):
+            if signal.applies(intent, flow) and any(signal.matches(v) for v in views):
                 return signal
         return None
 

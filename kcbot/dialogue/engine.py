@@ -375,7 +375,11 @@ class Engine:
         signal = self.care.detect(parse.text if parse else turn.raw[: 4 * MAX_CHARS],
                                   parse.intent if parse else None, state.flow)
         if signal is not None and signal.yields and parse is not None and self._clear_topic(parse):
-            signal = None  # angry words around a clear request: the request is answered
+            # angry words around a clear request: the request is answered, if it is still the
+            # request without them ("det er sgu for dårligt, ingen svarer" asks about no illness)
+            rest = self.nlu.parse(signal.without(parse.text), self.clock.now().date())
+            if rest.intent == parse.intent and self._clear_topic(rest):
+                signal = None
         if signal is not None and await self._care(turn, signal):
             return
         if parse is None:
@@ -469,6 +473,13 @@ class Engine:
                                   (await self._validate(turn, new_values)).values()):
             return False  # the validator said why
         settled_before = not state.stack and state.outcome == "straksafklaret"
+        # "undskyld, det var fredag, jeg skal arbejde" at the reason question: the correction,
+        # and the answer to the question asked, from the same message
+        asked = state.requested_slot
+        if asked and asked not in changed and state.slots.get(asked) is None:
+            answer = {k: v for k, v in self._entity_candidates(turn).items() if k == asked}
+            if answer:
+                await self._validate(turn, answer)
         for name in [k for k, v in changed.items() if v is None]:
             state.slots[name] = None
         for name, spec in self.domain.slots.items():  # decisions made on the old value
@@ -494,6 +505,21 @@ class Engine:
         slot = state.requested_slot
         if self._interrupts(parse, slot, state) and await self._interrupted(turn):
             return
+        # "ja. og hvordan melder jeg ferie?": the answer, then a question of another topic,
+        # taken when this one is done
+        current = {frame.flow for frame in state.stack}
+        today = self.clock.now().date()
+        later = [(name, span) for name, span in
+                 reading.questions_after_answer(self.nlu, self.flows, parse, today)
+                 if name not in current]
+        for name, (a, b) in later:
+            if name not in state.pending:
+                state.pending.append(name)
+            state.pending_facts[name] = entity_candidates(
+                self.domain, self.nlu.parse(parse.text[a:b], today), {}, self._flow_uses(name))
+        if later:  # what those parts name is theirs, not this answer's ("… afbud fredag")
+            parse = turn.parse = dataclasses.replace(parse, entities=[
+                e for e in parse.entities if not any(a <= e.start < b for _, (a, b) in later)])
         value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
         if value is None:
             others = self._entity_candidates(turn, exclude=slot)

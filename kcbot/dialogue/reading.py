@@ -23,7 +23,8 @@ from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 
-__all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "topics"]
+__all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "questions_after_answer",
+           "topics"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
@@ -45,6 +46,9 @@ _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(
                     r"|,\s*(?:og|men|and|but)\s+|\s(?:og så|og saa|og sa|og også|"
                     r"and also|also|desuden|derudover|plus)\s"
                     # "jeg er rask igen og vil gerne på ferie": "og" before a new wish or question
+                    # "er afmeldt og kan heller ikke logge på": a second problem
+                    r"|\s(?:og|and)\s(?=(?:jeg )?(?:kan|har|er|får|faar) (?:heller ikke|heller ik"
+                    r"|også|ogsaa)\b)"
                     r"|\s(?:og|and)\s(?=(?:jeg |i )?(?:vil gerne|vil også|vil osse|skal også|"
                     r"vil høre|vil spørge|hvordan|hvad|hvornår|hvornaar|hvorfor|kan jeg|må jeg|"
                     r"maa jeg|kan i|har i|would like|want to|how|what|when|can i)\b)",
@@ -97,6 +101,13 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
                                          or e.start == first and e.end >= span[1] - 1)
                 for e in parse.entities):
             continue  # too short to ask anything, or the reason for the first request
+        # a name says who writes, not what about ("hej det er Mikkel Rask.")
+        for name in (e for e in parse.entities if e.entity == "navn"):
+            if span[0] <= name.start and name.end <= span[1]:
+                part = (part[:name.start - span[0]] + " " * (name.end - name.start)
+                        + part[name.end - span[0]:])
+        if len(words(fold(part))) < _MIN_PART_WORDS:
+            continue
         sub = nlu.parse(part, today)
         if only_facts(sub):
             stated_facts = True
@@ -120,6 +131,33 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         elif flow.name not in {name for name, _ in found}:
             found.append((flow.name, span))
     return found if len(found) > 1 or found and stated_facts else []
+
+
+# A part that asks for something more: "og jeg skal også melde afbud", "and I also want to".
+_MORE = re.compile(r"\s*(?:(?:og|sa|and|men|but)\s+)*(?:jeg\s+|i\s+)?(?:skal|vil|ma|want|need)"
+                   r"\s+(?:ogsa|osse|gerne ogsa|also)\b")
+
+
+def questions_after_answer(nlu: NLU, flows: Flows, parse: ParseResult,
+                           today: date) -> list[tuple[str, tuple[int, int]]]:
+    """The topics later parts of an answer ask about, with their spans ("ja. og hvordan melder
+    jeg ferie?", "en uge, og jeg skal også melde afbud fredag"): only parts that ask a question
+    or for something more, so "nej, jeg er syg" stays an answer with its reason."""
+    found: list[tuple[str, tuple[int, int]]] = []
+    separators = list(_PARTS.finditer(parse.text))
+    for i, separator in enumerate(separators):
+        end = separators[i + 1].start() if i + 1 < len(separators) else len(parse.text)
+        part = parse.text[separator.end():end]
+        folded = fold(part)
+        if len(words(folded)) < _MIN_PART_WORDS or not (_QUESTION.match(folded)
+                                                        or _MORE.match(folded)):
+            continue
+        sub = nlu.parse(part, today)
+        flow = flows.for_intent(sub.intent)
+        if (flow is not None and flow.description and sub.confidence >= OTHER_TOPIC_CONFIDENCE
+                and flow.name not in {name for name, _ in found}):
+            found.append((flow.name, (separator.end(), end)))
+    return found
 
 
 # A part that asks is no reason: "Og hvordan er det med ferie?" (folded words).

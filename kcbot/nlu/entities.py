@@ -205,6 +205,32 @@ _NAME = re.compile(
     r"(?:\s+(?!(?:og|and|jeg|i|men|but|vil|skal|kan|har|er|fra|want|would)\b)[^\W\d_][\w'’-]*){0,3})",
     re.IGNORECASE,
 )
+_CLAUSE_END = re.compile(r"[,;:.!?\n]")
+
+
+def _negated_in_clause(text: str, start: int) -> bool:
+    """A negation folding found before a phrase counts only inside the phrase's own clause:
+    in "nej det kan jeg ikke, mitid virker ikke" the comma ends what "ikke" negates."""
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, start)]
+    if not ends:
+        return True
+    prefix = fold(text[ends[-1]:start])
+    return negated(prefix + " ", len(prefix) + 1)
+
+
+# A full name given in a greeting or a sign-off: "hej, det er Mikkel Rask.", "… kh Fatima Ali".
+# Two to four words, so "kh mikkel" (a first name) and "det er min søn" are not taken.
+_NAME_WORD = r"(?!(?:og|and|jeg|i|men|but|min|mit|mine|my|mig|me|her|der|det)\b)[^\W\d_][\w'’-]*"
+_NAME_GREETING = re.compile(
+    r"^\s*(?:hej|hejsa|hi|hello|goddag|godmorgen|dav)[\s,!.]+(?:det er|her er|this is|it is|it's)"
+    rf"\s+(?P<navn>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})\s*(?:[.,!\n]|$)",
+    re.IGNORECASE,
+)
+_NAME_SIGNOFF = re.compile(
+    r"(?:^|[\s,.!])(?:mvh|m v h|kh|k h|vh|hilsen|venlig hilsen|venligst|regards|best regards)"
+    rf"[\s,.]+(?P<navn>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})[\s.!]*$",
+    re.IGNORECASE,
+)
 # How long a sickness lasts, said in passing: "resten af ugen", "et par dage", "to uger", "til
 # mandag", "the rest of the week". On folded text ("måned" -> "maned").
 _DURATION = re.compile(
@@ -388,7 +414,8 @@ class EntityExtractor:
         near = self.lookups.near_matches(folded, [(m.start, m.end) for m in exact])
         for match in exact + near:
             value = match.value
-            if negated(folded, match.start) or after_clause_negation(text, spans[match.start][0]):
+            if (negated(folded, match.start) and _negated_in_clause(text, spans[match.start][0])
+                    or after_clause_negation(text, spans[match.start][0])):
                 # "jeg er ikke syg", "jeg får ikke dagpenge": a negated phrase names nothing,
                 # unless the table answers a yes/no question ("har ingen MitID" is "nej").
                 if value != "ja":
@@ -413,7 +440,7 @@ class EntityExtractor:
                     start, end = spans[body.start()][0], spans[body.end() - 1][1]
                     add("afbud_kategori", "sygdom", start, end)
                     break
-        name = _NAME.search(text)
+        name = _NAME.search(text) or _NAME_GREETING.search(text) or _NAME_SIGNOFF.search(text)
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
         reason = (_REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)

@@ -37,6 +37,8 @@ _LIGHT = frozenset({
     "really", "very", "i", "a", "an", "any", "my", "ogsa", "lige", "pa", "on", "fet", "faet",
     "endnu",
 })
+# English "no" negates what follows after these: "I have no MitID", "there is no bus".
+_HAVE = frozenset({"have", "has", "had", "got", "is", "are", "was", "get", "receive"})
 _NT = re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|ca|can|wo|could|would|should)n t\b")
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -58,6 +60,8 @@ def negated(folded: str, start: int) -> bool:
     """Is the phrase starting at ``start`` in ``folded`` in the scope of a negation?"""
     before = words(folded[:start])
     for i in range(len(before) - 1, max(len(before) - 6, -1), -1):
+        if before[i] == "no" and i > 0 and before[i - 1] in _HAVE:
+            return True  # "I have no MitID", "has no job"; a bare "no" answers a question
         if before[i] in NEGATORS:
             return _opens_scope(before, i)
         if before[i] not in _LIGHT:
