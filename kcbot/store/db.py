@@ -16,12 +16,13 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,26 @@ CHECKPOINT_EVERY = 100
 AUTOCHECKPOINT_BACKSTOP = 10_000
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # a log that grew once is cut back to this when it restarts
 
-# json.dumps(..., ensure_ascii=False) builds an encoder on every call; a turn stores several.
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
+def _json_encoder() -> Callable[[Any], str]:
+    """``json.dumps(value, ensure_ascii=False)``, for the several values a turn stores.
+
+    ``JSONEncoder.encode`` builds the C encoder on every call; that costs as much as encoding
+    an event, so the C encoder is built once here. It is built without the check for circular
+    references (a stored value is plain data the engine built; a circular one would fail with
+    ``RecursionError`` instead of ``ValueError``)."""
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    if c_make_encoder is None:  # a Python without the C accelerator
+        return encoder.encode
+    encode = c_make_encoder(None, encoder.default, encode_basestring, None, ": ", ", ",
+                            False, False, True)
+
+    def to_json(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return to_json
+
+
+_to_json = _json_encoder()
 
 
 class _Joined:
