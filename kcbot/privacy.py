@@ -108,7 +108,10 @@ def _birth_date(dd: str, mm: str, yy: str, first_serial_digit: str) -> date | No
 
 # Ten digits (any script) close together: a text without them holds no CPR number, however it
 # is written, and needs no normalising (most turns, and the dialogue state, are such texts).
-_TEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){9}")
+# The non-digits between two digits are taken possessively (``{0,4}+``): giving one back could
+# only put a non-digit where a digit must come, so the search finds the same, without trying
+# every shorter gap again before a failure (a stored state's dates and numbers).
+_TEN_DIGITS = re.compile(r"\d(?:\D{0,4}+\d){9}")
 
 
 # Ten single digits with a space, a dot or " - " between each (a number read off a card digit
