@@ -240,7 +240,7 @@ def _number_in_context(rng: random.Random) -> str:
 
 
 def test_the_fast_patterns_match_what_the_plain_ones_match() -> None:
-    """2,000 seeded texts, every start position searched (each of five deliberate breaks of
+    """2,000 seeded texts, every start position searched (each of six deliberate breaks of
     the fast patterns makes this fail)."""
     from kcbot.privacy import _SPELLED, CPR_RE
 
