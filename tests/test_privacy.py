@@ -4,6 +4,8 @@ dates untouched."""
 from __future__ import annotations
 
 import logging
+import random
+import re
 from datetime import date
 
 import pytest
@@ -211,3 +213,54 @@ def test_a_ten_digit_number_is_masked_exactly_when_it_starts_with_a_date(number:
     digits = f"{number:010d}"
     is_date = cpr_birth_date(f"{digits[:6]}-{digits[6:]}") is not None
     assert (mask_cpr(digits) != digits) == is_date
+
+
+# The patterns as first written (a lookbehind first); kcbot.privacy writes them digit first so
+# the regex engine can skip to the next digit. Both must find the same numbers.
+_PLAIN_CPR = re.compile(
+    r"(?<!\d)(?P<dd>0[1-9]|[12]\d|3[01])(?:[ ./-] ?)?(?P<mm>0[1-9]|1[0-2])(?:[ ./-] ?)?"
+    r"(?:19|20)?(?P<yy>\d{2})(?P<sep> ?[-./_]? ?)(?P<s1>\d{2}) ?(?P<s2>\d{2})(?!\d)")
+_PLAIN_SPELLED = re.compile(r"(?<!\d[ .])(?<!\d)\d(?:(?: - |[ .])\d){9}(?![ .]?\d)")
+
+
+def _number_in_context(rng: random.Random) -> str:
+    """A text around a CPR-shaped number whose every part may be out of range, or around a
+    number spelled digit by digit, with a digit, a separator or nothing on either side."""
+    sep = ["", "", " ", ".", "-", "/", "_", " - ", ". "]
+    side = ["", "", "x", "7", "7 ", "7.", " ", '"', "\u0663"]
+    if rng.random() < 0.6:
+        number = (f"{rng.randrange(40):02d}{rng.choice(sep)}{rng.randrange(20):02d}"
+                  f"{rng.choice(sep)}{rng.choice(['', '19', '20'])}{rng.randrange(100):02d}"
+                  f"{rng.choice(sep)}{rng.randrange(100):02d}{rng.choice(['', ' '])}"
+                  f"{rng.randrange(100):02d}")
+    else:
+        number = rng.choice([" ", ".", " - "]).join(
+            rng.choices("0123456789", k=rng.randint(8, 12)))
+    return rng.choice(side) + number + rng.choice(side)
+
+
+def test_the_fast_patterns_match_what_the_plain_ones_match() -> None:
+    """2,000 seeded texts, every start position searched (each of six deliberate breaks of
+    the fast patterns makes this fail)."""
+    from kcbot.privacy import _SPELLED, CPR_RE
+
+    rng = random.Random(16)
+    for _ in range(2000):
+        text = _number_in_context(rng)
+        for fast, plain in ((CPR_RE, _PLAIN_CPR), (_SPELLED, _PLAIN_SPELLED)):
+            for start in range(len(text) + 1):
+                a, b = fast.search(text, start), plain.search(text, start)
+                assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict())), \
+                    (text, start)
+
+
+def test_the_ten_digit_gate_finds_what_the_plain_pattern_finds() -> None:
+    from kcbot.privacy import _TEN_DIGITS
+
+    plain = re.compile(r"\d(?:\D{0,4}\d){9}")
+    rng = random.Random(16)
+    for _ in range(3000):
+        text = "".join(rng.choices('0123456789 -."x:\u0663\u00e6', k=rng.randint(0, 40)))
+        for start in range(0, len(text) + 1, 3):
+            a, b = _TEN_DIGITS.search(text, start), plain.search(text, start)
+            assert (a and a.span()) == (b and b.span()), text

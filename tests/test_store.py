@@ -150,3 +150,30 @@ async def test_a_sender_id_with_a_cpr_is_stored_masked_and_stays_apart(store_tar
     senders = [r["sender"] for r in rows]
     assert all(s.startswith("borger 240190-XXXX#") for s in senders)
     assert len(set(senders)) == 2 and not any("1234" in s or "5678" in s for s in senders)
+
+
+def test_stored_json_is_what_json_dumps_writes() -> None:
+    """The store's encoder (the C encoder built once) writes what ``json.dumps(value,
+    ensure_ascii=False)`` writes: Danish letters, escapes, floats, nesting, non-string keys."""
+    import json
+    import random
+
+    from kcbot.store.db import _to_json
+
+    rng = random.Random(16)
+    leaves = ["æøå", 'a "quoted"\n\\ line', "\u2028", "", 0, -7, 2.5, 0.1 + 0.2, 1e300, None,
+              True, False, float("inf")]
+
+    def value(depth: int) -> object:
+        if depth > 3 or rng.random() < 0.4:
+            return rng.choice(leaves)
+        if rng.random() < 0.5:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {rng.choice(["sag", "slots", "æ", 1, None]): value(depth + 1)
+                for _ in range(rng.randint(0, 4))}
+
+    for _ in range(500):
+        data = value(0)
+        assert _to_json(data) == json.dumps(data, ensure_ascii=False)
+    with pytest.raises(TypeError):
+        _to_json({"when": {1, 2}})

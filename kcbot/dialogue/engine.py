@@ -270,7 +270,7 @@ class Engine:
                 reply = self.domain.render("utter_teknisk_fejl", {})
             await self.store.record_turn(conversation_id, (_stored_text(text, parse), None,
                                                            None), [reply.text], [],
-                                         state.as_dict())
+                                         state.for_storing())
             return TurnResult(conversation_id, [reply], parse, state)
 
     async def _turn(self, channel: str, sender: str, text: str, parse: ParseResult | None,
@@ -322,7 +322,7 @@ class Engine:
              parse.confidence if parse else None),
             [reply.text for reply in turn.replies],
             turn.events,
-            state.as_dict(),
+            state.for_storing(),
         )
         if state.ended:
             await self.store.end_conversation(conversation_id, state.final_outcome)

@@ -16,12 +16,13 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,41 @@ CHECKPOINT_EVERY = 100
 AUTOCHECKPOINT_BACKSTOP = 10_000
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # a log that grew once is cut back to this when it restarts
 
-# json.dumps(..., ensure_ascii=False) builds an encoder on every call; a turn stores several.
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
+def _json_encoder() -> Callable[[Any], str]:
+    """``json.dumps(value, ensure_ascii=False)``, for the several values a turn stores.
+
+    ``JSONEncoder.encode`` builds the C encoder on every call; that costs as much as encoding
+    an event, so the C encoder is built once here. It is built without the check for circular
+    references (a stored value is plain data the engine built; a circular one would fail with
+    ``RecursionError`` instead of ``ValueError``)."""
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    if c_make_encoder is None:  # a Python without the C accelerator
+        return encoder.encode
+    encode = c_make_encoder(None, encoder.default, encode_basestring, None, ": ", ", ",
+                            False, False, True)
+
+    def to_json(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return to_json
+
+
+_to_json = _json_encoder()
+
+
+class _Joined:
+    """``transaction()`` inside the task's open transaction: its connection, nothing to do."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def __aenter__(self) -> Any:
+        return self.connection
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -350,8 +384,7 @@ class SQLiteStore(OutboxMethods):
         rows = await self._fetchall(f"PRAGMA table_info({table})", ())
         return any(row["name"] == column for row in rows)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
         """A write transaction; taken IMMEDIATE so two writers queue instead of deadlocking.
 
         Transactions nest: inside an open one (the engine wraps a whole turn, actions included,
@@ -363,40 +396,40 @@ class SQLiteStore(OutboxMethods):
         ends), whose ``COMMIT`` returning from here waits for.
         """
         if self._owner.get() is self:
-            yield self._inline or self._db
-            return
-        if self._inline is None:
-            async with self._lock, self._owned():
-                await self._db.execute("BEGIN IMMEDIATE")
+            # a turn joins its transaction five times or so: a plain object, not a generator
+            return _Joined(self._inline or self._db)
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Any]:
+        token = self._owner.set(self)
+        try:
+            if self._inline is None:
+                async with self._lock:
+                    await self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._db
+                    except BaseException:
+                        await self._db.execute("ROLLBACK")
+                        raise
+                    else:
+                        await self._db.execute("COMMIT")
+                return
+            inline, group = self._inline, self._group
+            assert group is not None
+            async with self._write_lock:
                 try:
-                    yield self._db
-                except BaseException:
-                    await self._db.execute("ROLLBACK")
+                    await group.start(lambda: self._begin(inline.raw))
+                    yield inline
+                    committed = group.end()
+                except BaseException as exc:
+                    group.undo(exc)
                     raise
-                else:
-                    await self._db.execute("COMMIT")
-            return
-        inline, group = self._inline, self._group
-        assert group is not None
-        async with self._write_lock, self._owned():
-            try:
-                await group.start(lambda: self._begin(inline.raw))
-                yield inline
-                committed = group.end()
-            except BaseException as exc:
-                group.undo(exc)
-                raise
+        finally:
+            self._owner.reset(token)
         # Outside the lock, so turns of other senders join this one's COMMIT (GroupCommit);
         # shielded, so a caller that goes away does not cancel the others' COMMIT.
         await asyncio.shield(committed)
-
-    @asynccontextmanager
-    async def _owned(self) -> AsyncIterator[None]:
-        token = self._owner.set(self)
-        try:
-            yield
-        finally:
-            self._owner.reset(token)
 
     async def _begin(self, raw: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE`` on the inline connection. Another process's write lock is waited
