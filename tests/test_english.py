@@ -16,7 +16,7 @@ from kcbot.config import Settings
 from kcbot.dialogue import Engine, load_domain
 from kcbot.dialogue.flows import load_flows
 from kcbot.dialogue.scripted import load_dialogues, run_dialogue
-from kcbot.language import MIN_WORDS, Languages, detect
+from kcbot.language import ALONE_MAX_WORDS, MIN_WORDS, Languages, detect
 from tests.conftest import REPO
 
 DIALOGUES = REPO / "dialogues"
@@ -166,6 +166,31 @@ def test_asking_for_a_language_switches_at_once(languages: Languages, text: str,
     assert slots["sprog"] == language
 
 
+@pytest.mark.parametrize("text", [
+    "i got a letter in danish from you and i dont understand it",
+    "the meeting was in danish and I did not understand anything",
+    "is there a course in english for foreigners",
+])
+def test_a_language_named_in_another_sentence_is_no_request(languages: Languages,
+                                                             text: str) -> None:
+    """A phrase without a verb ("in Danish") asks for the language only in a short message."""
+    assert languages.requested(text) is None
+    slots: dict = {"sprog": "en"}
+    assert languages.observe(slots, text).language == "en"
+    assert slots["sprog"] == "en"
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("in danish please", "da"),
+    ("sorry my danish is not good, can we write english", "en"),
+    ("english pls", "en"),
+])
+def test_short_and_whole_sentence_requests_still_ask(languages: Languages, text: str,
+                                                     language: str) -> None:
+    found = languages.requested(text)
+    assert found is not None and found[0] == language
+
+
 # -- whole conversations -----------------------------------------------------------------------
 
 @pytest.fixture
@@ -288,7 +313,18 @@ def test_one_search_for_all_language_requests_finds_what_each_request_finds(
 
     def one_by_one(text: str) -> str | None:
         folded = re.sub(r"(?<=\w)n t\b", "nt", fold(text))
-        return next((code for pattern, code in requests if pattern.search(folded)), None)
+        for pattern, code in requests:
+            if not pattern.search(folded):
+                continue
+            rest = folded
+            for other, other_code in requests:
+                if other_code == code:
+                    rest = other.sub(" ", rest)
+            if (pattern in languages._alone
+                    and len(re.findall(r"[^\W\d_]{2,}", rest)) > ALONE_MAX_WORDS):
+                continue
+            return code
+        return None
 
     words = sorted({w for lang in languages.by_code.values() for p in lang.requests
                     for w in fold(p).split()} | {"jeg", "please", "hej", "kan"})
