@@ -178,6 +178,30 @@ _THIRD_PARTY_BARE = re.compile(
     r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|are|been|fet|faet|fat)\s+)+"
     r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
 )
+# The citizen speaks of themself again, or the sentence ends: illness words after this are not
+# the relative's any more ("min mor er syg, og jeg har også feber").
+_NEW_SUBJECT = re.compile(
+    r"[.!?]|\b(?:jeg|mig|me|myself|i (?:am|m|have|ve|feel|got|was|had|also))\b")
+# A reason guessed about rather than stated ("I think I might get sick", "jeg bliver nok syg",
+# "maybe I have covid") is no reason a caseworker can sign: a hedge word earlier in the same
+# clause, at most five words before the reason, makes that clause the reason's words.
+_HEDGES = "|".join(fold(w) for w in (
+    "think", "might", "maybe", "probably", "perhaps", "possibly", "tror", "måske", "muligvis",
+    "nok", "formentlig", "sikkert"))
+_HEDGED = re.compile(rf"\b(?:{_HEDGES})\b(?:\s+[^\s.,;:!?]+){{0,5}}\s+$")
+_CLAUSE_MARK = re.compile(r"[.,;:!?\n]|\b(?:men|but|so|så)\b", re.IGNORECASE)
+
+
+def _hedged(text: str, start: int) -> tuple[int, int] | None:
+    """The clause (start, end in ``text``) of a reason named at ``start``, if it is hedged."""
+    clause = max((m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)), default=0)
+    if _HEDGED.search(f" {fold(text[clause:start])} ") is None:
+        return None
+    tail = _CLAUSE_MARK.search(text, start)
+    return clause, tail.start() if tail else len(text)
+
+
+_SOMEONE_ELSE_ILL = frozenset({"paaroerende", "barn_syg"})
 _ILL_BEFORE = re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|my|our|his|her)\s+$")
 _ILL_WORDS = frozenset({"syg", "syge", "sick", "ill"})
 _NOT_A_PERSON = re.compile(r"\s*(?:leave|days?|note|pay|report|periode|dage|melding|orlov)\b")
@@ -386,6 +410,9 @@ class EntityExtractor:
             found.append(Entity("varighed", text[start:end], start, end))
         exact = [m for m in self.lookups.matches(folded) if not m.is_topic]
         near = self.lookups.near_matches(folded, [(m.start, m.end) for m in exact])
+        other_ill: int | None = None  # where the last illness of someone else was named
+        hedged: tuple[int, int] | None = None  # the clause of a reason guessed about
+        other_value = "paaroerende"
         for match in exact + near:
             value = match.value
             if negated(folded, match.start) or after_clause_negation(text, spans[match.start][0]):
@@ -394,6 +421,8 @@ class EntityExtractor:
                 if value != "ja":
                     continue
                 value = "nej"
+            if match.name == "afbud_kategori" and hedged is None:
+                hedged = _hedged(text, spans[match.start][0])
             if match.name == "afbud_kategori" and value == "sygdom":
                 who = (_THIRD_PARTY.search(folded, 0, match.start)
                        or _THIRD_PARTY_BARE.search(folded, 0, match.start))
@@ -406,6 +435,13 @@ class EntityExtractor:
                         m.value == "sygdom" and m.start <= who.start("who") < m.end
                         for m in exact):
                     value = "paaroerende"
+                elif other_ill is not None and not _NEW_SUBJECT.search(
+                        folded, other_ill, match.start):
+                    # "my wife is very sick and in hospital": the illness words that follow
+                    # are still hers until the citizen speaks of themself or a sentence ends
+                    value = other_value
+            if match.name == "afbud_kategori" and value in _SOMEONE_ELSE_ILL:
+                other_ill, other_value = match.end, value
             add(match.name, value, spans[match.start][0], spans[match.end - 1][1])
         if not any(e.entity == "afbud_kategori" for e in found):
             for body in _OWN_BODY_SAID.finditer(folded):
@@ -424,6 +460,10 @@ class EntityExtractor:
             tail = _REASON_END.search(text, start, reason.end("grund"))
             end = tail.start() if tail else reason.end("grund")
             found.append(Entity("grund", text[start:end].strip(), start, end))
+        elif hedged is not None and text[hedged[0]:hedged[1]].strip():
+            # the reason in the citizen's own words, so that the hedge is judged
+            # (actions/afbud.py: a reason guessed about goes to a person), not a bare category
+            found.append(Entity("grund", text[hedged[0]:hedged[1]].strip(), *hedged))
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 
