@@ -110,6 +110,8 @@ class Languages:
     _requests: list[tuple[re.Pattern[str], str]] = field(default_factory=list, repr=False)
     # the patterns of the requests that ask only in a short message (Language.alone)
     _alone: frozenset[re.Pattern[str]] = field(default=frozenset(), repr=False)
+    # Danish words used as they are in other languages (sprog.yml ``laaneord``)
+    _loanwords: re.Pattern[str] | None = field(default=None, repr=False)
     # All requests in one pattern: most messages ask for no language, and one search says so.
     _any_request: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
@@ -158,7 +160,11 @@ class Languages:
         alone = frozenset(pattern for pattern, code in requests
                           if pattern.pattern[len(_BEFORE):-len(_AFTER)]
                           in {re.escape(p) for p in by_code[code].alone})
-        return cls(standard, by_code, requests, alone)
+        words = [str(w) for w in doc.get("laaneord") or ()]
+        loanwords = (re.compile(r"(?<![\w-])(?:" + "|".join(
+            re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])",
+            re.IGNORECASE) if words else None)
+        return cls(standard, by_code, requests, alone, loanwords)
 
     def get(self, code: Any) -> Language:
         return self.by_code.get(str(code), self.by_code[self.standard])
@@ -197,6 +203,8 @@ class Languages:
                                requested=True, words_besides_request=rest)
         # The first language is taken from a shorter message than a switch ("I have
         # recovered"): until one is clear the standard one is only a guess.
+        if self._loanwords is not None:  # "I get kontanthjælp" is English
+            text = self._loanwords.sub(" ", text)
         seen = detect(text, tuple(self.by_code),
                       MIN_FIRST_WORDS if current is None else MIN_WORDS)
         if current is None:

@@ -72,21 +72,36 @@ RELATIVE_DAYS = {
     "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
     "this afternoon": 0, "this evening": 0, "day after tomorrow": 2,
     "the day after tomorrow": 2, "day before yesterday": -2, "the day before yesterday": -2,
+    # as phones write them
+    "tomorow": 1, "tommorow": 1, "tommorrow": 1, "tomorrw": 1, "tomoro": 1, "tmrw": 1,
+    "tmr": 1, "2morrow": 1, "2morow": 1, "2moro": 1, "2day": 0, "2nite": 0, "yday": -1,
+}
+# English ordinal words for a day of the month ("the third of December"), folded.
+_ORDINAL_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                  "ninth")
+ORDINALS = {
+    **{w: i for i, w in enumerate(_ORDINAL_UNITS, 1)},
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20, **{f"twenty {w}": 20 + i for i, w in enumerate(_ORDINAL_UNITS, 1)},
+    "thirtieth": 30, "thirty first": 31,
 }
 
 _WD = "|".join(WEEKDAYS)
 _WD_EN = "|".join(WEEKDAYS_EN)
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = "|".join(NUMBER_WORDS)
+_ORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<y>20\d{2}) (?P<m>\d{1,2}) (?P<d>\d{1,2})\b")),
     ("named", re.compile(
-        rf"\b(?:(?:{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)? ?(?:of )?"
+        rf"\b(?:(?:{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)? ?(?:of )?"
         rf"(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
     )),
-    # "November 24", "december 3rd 2026"
+    # "November 24", "december 3rd 2026", "Dec the first"
     ("named", re.compile(
-        rf"\b(?P<mon>{_MON}) (?:the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?: (?P<y>20\d{{2}}))?"
+        rf"\b(?P<mon>{_MON}) (?:the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)?\b"
+        rf"(?: (?P<y>20\d{{2}}))?"
     )),
     # "onsdag i næste uge", "torsdag næste uge": that weekday of next week
     ("next_wd", re.compile(rf"\b(?:pa )?(?P<wd>{_WD})(?:en)? (?:i )?(?:den )?neste uge\b")),
@@ -97,6 +112,10 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     )),
     # "den 26", "d. 3": that day of this month, or of next month when it has passed
     ("day_of_month", re.compile(r"\b(?:den|d) (?P<d>[0-3]?\d)(?:\.|te|ende)?\b(?! \d)")),
+    # "on the 3rd", "the 30th", "on the third": that day of this month, or of the next
+    ("day_of_month", re.compile(
+        rf"\b(?:(?:on|by|until|from) )?the (?P<d>[0-3]?\d)(?:st|nd|rd|th)\b"
+        rf"|\b(?:on|by|until|from) the (?P<dw>{_ORD})\b")),
     ("in_n", re.compile(rf"\bom (?P<n>\d{{1,2}}|{_NUM}) (?P<unit>dag|dage|uge|uger)\b")),
     ("past_wd", re.compile(
         rf"\b(?:i (?P<a>{_WD})s|sidste (?P<b>{_WD})|siden (?:i |sidste )?(?P<c>{_WD})s?)\b"
@@ -306,6 +325,11 @@ def _make_date(day: int, month: int, year: int | None, today: date) -> date | No
         return None
 
 
+def _day(word: str) -> int:
+    """A day of the month written as digits or as an English ordinal ("third")."""
+    return int(word) if word.isdigit() else ORDINALS[word]
+
+
 def _next_weekday(today: date, weekday: int) -> date:
     return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
@@ -314,7 +338,7 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
     if kind == "iso":
         return _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
     if kind == "named":
-        return _make_date(int(m["d"]), MONTHS[m["mon"]], int(m["y"]) if m["y"] else None, today)
+        return _make_date(_day(m["d"]), MONTHS[m["mon"]], int(m["y"]) if m["y"] else None, today)
     if kind == "relative":
         return today + timedelta(days=RELATIVE_DAYS[m.group(0)])
     if kind == "in_n":
@@ -332,7 +356,7 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
     if kind == "wd_week_later":
         return _next_weekday(today, _weekday(m["wd"])) + timedelta(days=7)
     if kind == "day_of_month":
-        day = int(m["d"])
+        day = _day(m["d"] or m.groupdict().get("dw"))
         for months_ahead in (0, 1, 2):
             month = (today.month - 1 + months_ahead) % 12 + 1
             year = today.year + (today.month - 1 + months_ahead) // 12
