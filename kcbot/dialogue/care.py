@@ -69,6 +69,12 @@ class Signal:
         object.__setattr__(self, "_any_pattern", _alternation(self.patterns))
         object.__setattr__(self, "_any_guard", _alternation(self.guards))
 
+    def without(self, folded: str) -> str:
+        """``folded`` with the signal's own phrases blanked: what else the message says."""
+        for pattern in self.patterns:
+            folded = pattern.sub(" ", folded)
+        return folded
+
     def matches(self, folded: str) -> bool:
         if self.guards and self._any_guard.search(folded):
             for guard in self.guards:

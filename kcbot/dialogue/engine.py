@@ -366,8 +366,12 @@ class Engine:
         # (kcbot/dialogue/care.py), even in an over-long message.
         signal = self.care.detect(parse.text if parse else turn.raw[: 4 * MAX_CHARS],
                                   parse.intent if parse else None, state.flow)
-        if signal is not None and signal.yields and parse is not None and self._clear_topic(parse):
-            signal = None  # angry words around a clear request: the request is answered
+        if (signal is not None and signal.yields and parse is not None
+                and self._clear_topic(parse) and self._clear_topic(self.nlu.parse(
+                    signal.without(f" {fold(parse.text)} "), self.clock.now().date()))):
+            # angry words around a clear request: the request is answered. Clear without the
+            # angry words themselves: "det er fandme for dårligt" names no illness.
+            signal = None
         if signal is not None and await self._care(turn, signal):
             return
         if parse is None:
