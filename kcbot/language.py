@@ -52,6 +52,8 @@ COUNT_SLOT = "sprog_skift"
 SWITCH_AFTER = 2
 MIN_WORDS = 3
 MIN_FIRST_WORDS = 2
+# A request phrase without a verb ("in Danish") asks only in a message this short besides it.
+ALONE_MAX_WORDS = 2
 # How sure the detector must be (its probability between the configured languages).
 MIN_PROBABILITY = 0.75
 FILE = "sprog.yml"
@@ -77,6 +79,9 @@ class Language:
     dates: dict[str, str]
     requests: tuple[str, ...]  # folded phrases asking for this language
     texts: dict[str, str]
+    # of the requests, those that ask only in a short message: "in Danish" asks for Danish in
+    # "in Danish please", not in "I got a letter in Danish and don't understand it"
+    alone: frozenset[str] = frozenset()
 
     def date(self, day: date, style: str = "dag") -> str:
         return _format_date(day, self.dates[style], self.locale)
@@ -103,6 +108,10 @@ class Languages:
     standard: str
     by_code: dict[str, Language]
     _requests: list[tuple[re.Pattern[str], str]] = field(default_factory=list, repr=False)
+    # the patterns of the requests that ask only in a short message (Language.alone)
+    _alone: frozenset[re.Pattern[str]] = field(default=frozenset(), repr=False)
+    # Danish words used as they are in other languages (sprog.yml ``laaneord``)
+    _loanwords: re.Pattern[str] | None = field(default=None, repr=False)
     # All requests in one pattern: most messages ask for no language, and one search says so.
     _any_request: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
@@ -131,11 +140,14 @@ class Languages:
             for key in ("navn", "locale"):
                 if not str(spec.get(key) or "").strip():
                     raise DataError(path, where, f"mangler '{key}'")
+            alone = tuple(fold(str(p)) for p in spec.get("kun_alene") or ())
+            asks = tuple(fold(str(p)) for p in spec.get("skift_til") or ())
             by_code[str(code)] = Language(
                 str(code), str(spec["navn"]), str(spec["locale"]),
                 {str(k): str(v) for k, v in dates.items()},
-                tuple(fold(str(p)) for p in spec.get("skift_til") or ()),
-                {str(k): str(v) for k, v in (spec.get("tekster") or {}).items()})
+                asks + tuple(p for p in alone if p not in asks),
+                {str(k): str(v) for k, v in (spec.get("tekster") or {}).items()},
+                frozenset(alone))
         standard = str(doc.get("standard") or "")
         if standard not in by_code:
             raise DataError(path, "standard", f"'{standard}' er ikke et af sprogene")
@@ -145,7 +157,14 @@ class Languages:
         requests = [(re.compile(_BEFORE + re.escape(p) + _AFTER), code)
                     for code, lang in by_code.items() for p in lang.requests]
         requests.sort(key=lambda r: -len(r[0].pattern))
-        return cls(standard, by_code, requests)
+        alone = frozenset(pattern for pattern, code in requests
+                          if pattern.pattern[len(_BEFORE):-len(_AFTER)]
+                          in {re.escape(p) for p in by_code[code].alone})
+        words = [str(w) for w in doc.get("laaneord") or ()]
+        loanwords = (re.compile(r"(?<![\w-])(?:" + "|".join(
+            re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])",
+            re.IGNORECASE) if words else None)
+        return cls(standard, by_code, requests, alone, loanwords)
 
     def get(self, code: Any) -> Language:
         return self.by_code.get(str(code), self.by_code[self.standard])
@@ -167,7 +186,10 @@ class Languages:
                 for other, other_code in self._requests:
                     if other_code == code:
                         rest = other.sub(" ", rest)
-                return code, len(_WORD.findall(rest))
+                words = len(_WORD.findall(rest))
+                if pattern in self._alone and words > ALONE_MAX_WORDS:
+                    continue  # "a letter in Danish": words of another sentence
+                return code, words
         return None
 
     def observe(self, slots: dict[str, Any], text: str) -> Observation:
@@ -181,6 +203,8 @@ class Languages:
                                requested=True, words_besides_request=rest)
         # The first language is taken from a shorter message than a switch ("I have
         # recovered"): until one is clear the standard one is only a guess.
+        if self._loanwords is not None:  # "I get kontanthjælp" is English
+            text = self._loanwords.sub(" ", text)
         seen = detect(text, tuple(self.by_code),
                       MIN_FIRST_WORDS if current is None else MIN_WORDS)
         if current is None:

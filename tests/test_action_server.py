@@ -134,13 +134,18 @@ def _shapes() -> dict[str, bytes]:
     }
 
 
-def test_kcbot_actions_answers_a_malformed_call_with_a_danish_4xx(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["kcbot actions", "rasa_sdk"])
+def test_kcbot_actions_answers_a_malformed_call_with_a_danish_4xx(tmp_path: Path,
+                                                                  command: str) -> None:
     """Before: rasa-sdk answered a call of the wrong shape (a list, a tracker that is null, a
     number for a sender id) with a 500, a traceback in the log and the whole request echoed
-    back, CPR and all. ``kcbot actions`` checks the shape first and never echoes."""
+    back, CPR and all. ``kcbot actions`` checks the shape first and never echoes; under
+    rasa-sdk's own server (``python -m rasa_sdk --actions kcbot.actions``) the actions package
+    installs the same check through rasa-sdk's plugin hook."""
     db = tmp_path / "actions.sqlite3"
-    with running(["-m", "kcbot", "actions", "--db", str(db)], tmp_path, "/health",
-                 env={"KCBOT_DB": str(db)}) as server:
+    argv = (["-m", "kcbot", "actions", "--db", str(db)] if command == "kcbot actions"
+            else ["-m", "rasa_sdk", "--actions", "kcbot.actions"])
+    with running(argv, tmp_path, "/health", env={"KCBOT_DB": str(db)}) as server:
         for name, body in _shapes().items():
             status, answer = _raw(server.url, "POST", "/webhook", body)
             assert 400 <= status < 500, (name, status, answer)

@@ -55,11 +55,14 @@ def test_ranking_covers_every_intent_with_probabilities(nlu) -> None:
 
 
 def test_below_the_threshold_is_nlu_fallback_with_the_ranking_kept(nlu) -> None:
-    result = nlu.parse("qwpoeiru zxmvn", TODAY)
+    # words the bot knows, saying nothing it can act on ("qwpoeiru zxmvn", the example before
+    # stop 13, is no words at all and now gets no ranking: tests/test_nlu_readable.py)
+    result = nlu.parse("kan du sige mere", TODAY)
     assert result.intent == FALLBACK
     assert result.confidence == nlu.threshold
     assert result.ranking  # the engine can still offer the likeliest topics
     assert result.ranking[0][1] < nlu.threshold
+    assert nlu.parse("qwpoeiru zxmvn", TODAY).ranking == []
 
 
 def test_threshold_is_configurable(nlu, monkeypatch) -> None:

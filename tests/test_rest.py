@@ -220,3 +220,44 @@ def test_sigterm_finishes_the_turns_in_flight(tmp_path: Path) -> None:
         stored = {s for (s,) in con.execute("SELECT sender FROM conversations")}
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert answered <= stored
+
+
+def _post_whole_body_then_read(port: int, path: str, body: bytes) -> tuple[int, dict]:
+    """As curl and most HTTP clients do: write the whole request, then read the answer. A
+    server that closes while the body still arrives resets the connection, and the client never
+    reads the answer that was already sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        try:
+            sock.sendall(head + body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may stop reading once it has refused: its answer still counts
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data:
+                head_end = data.index(b"\r\n\r\n") + 4
+                length = next((int(line.split(b":")[1]) for line in data[:head_end].split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), None)
+                if length is not None and len(data) >= head_end + length:
+                    break
+    status = int(data.split(b" ", 2)[1])
+    return status, json.loads(data[data.index(b"\r\n\r\n") + 4:])
+
+
+@pytest.mark.parametrize("size", [17 * 1024, 200 * 1024, 20 * 1024 * 1024])
+def test_a_body_far_over_the_limit_gets_a_clean_413(server, size: int) -> None:
+    """Every oversized body gets the Danish 413, not a connection reset: Sanic answered and
+    closed while the body still arrived, the kernel then reset the connection, and a client
+    still writing (kcbot's own, most HTTP libraries) never read the answer."""
+    srv, _ = server
+    body = b'{"sender": "x", "message": "' + b"a" * size + b'"}'
+    status, answer = _post_whole_body_then_read(srv.port, WEBHOOK, body)
+    assert status == 413 and "for stor" in answer["error"]
+    response = post(srv, body)
+    assert response.status == 413
+    assert "for stor" in response.json()["error"]

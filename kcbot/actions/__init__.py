@@ -7,6 +7,8 @@ over HTTP for a Rasa assistant.
 
 from __future__ import annotations
 
+import sys
+
 from kcbot.actions.aabningstid import ActionAabningstid
 from kcbot.actions.afbud import ActionVurderAfbud
 from kcbot.actions.identitet import ActionIdentitetOplyst, ActionPrivatliv
@@ -20,3 +22,8 @@ __all__ = [
     "ActionOpretTilbagekald", "ActionPrivatliv", "ActionVurderAfbud", "Registrering",
     "ValidateSlots",
 ]
+
+if "rasa_sdk.endpoint" in sys.modules:  # served by rasa-sdk's own action server
+    from kcbot.actions.served import register
+
+    register()

@@ -29,7 +29,7 @@ from sanic.response import json as json_response
 from kcbot.channels.guard import BadRequest, RestLimits, check_sender, read_object
 from kcbot.privacy import mask_cpr
 
-__all__ = ["check_action_call", "create_app", "main"]
+__all__ = ["check_action_call", "create_app", "harden", "main"]
 
 log = logging.getLogger(__name__)
 ACTIONS = "kcbot.actions"
@@ -94,7 +94,16 @@ def create_app(auto_reload: bool = False) -> Sanic:
 
     executor = ActionExecutor()
     executor.register_package(ACTIONS)
-    app = create_app_for_serve(executor, auto_reload=auto_reload)
+    return harden(create_app_for_serve(executor, auto_reload=auto_reload))
+
+
+def harden(app: Sanic) -> Sanic:
+    """Check each call's shape before rasa-sdk reads it, and answer errors without echoing
+    the call: on ``kcbot actions``'s app and, through rasa-sdk's plugin hook, on the app of
+    ``python -m rasa_sdk --actions kcbot.actions`` (``kcbot.actions.served``). Once per app."""
+    if getattr(app.ctx, "kcbot_hardened", False):
+        return app
+    app.ctx.kcbot_hardened = True
 
     @app.on_request
     async def check_call(request: Request) -> HTTPResponse | None:

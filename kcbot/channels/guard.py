@@ -8,7 +8,8 @@ protection without touching it:
   address), so rotating sender ids does not evade the limit.
 - ``GuardedProtocol``: Sanic's HTTP protocol with a cap on open connections per IP address and
   a deadline for a request's head that trickling bytes cannot extend (Sanic's own request
-  timeout restarts with every byte, so a slowloris client never meets it).
+  timeout restarts with every byte, so a slowloris client never meets it); and a lingering
+  close after a refused body, so the client reads the 413 instead of a connection reset.
 - ``read_request`` and ``check_sender``: a body is parsed without recursion limits, lone
   surrogates or control characters reaching the engine; each refusal is a Danish 400.
 """
@@ -108,18 +109,34 @@ _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: 
             + f"Content-Length: {len(_REFUSED_BODY)}\r\n\r\n".encode() + _REFUSED_BODY)
 
 
+# A refused body is read and dropped for at most this long, and this much, before the close.
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 64 * 1024 * 1024
+
+
 class GuardedProtocol(HttpProtocol):
     """Sanic's HTTP protocol with a per-IP connection cap and a deadline for a request head.
 
     The limits come from ``app.ctx.limits``; the open connections per IP live in
-    ``app.ctx.connections``."""
+    ``app.ctx.connections``.
 
-    __slots__ = ("_ip", "_head_for", "_head_since", "_watch")
+    A body over the limit is answered with 413 at once, and Sanic then closes the connection
+    while the body is still arriving. Closing a socket with unread data makes the kernel send
+    a reset, and a client still writing its body (most HTTP clients write all of it before they
+    read) gets "connection reset" and never reads the 413. So after a refusal (``linger``) the
+    close is a lingering one, as web servers do it: the answer is sent, the writing side shut
+    (the client sees the end of the answer), and what still arrives is read and dropped until
+    the client closes, for at most ``LINGER_SECONDS`` and ``LINGER_BYTES``."""
+
+    __slots__ = ("_ip", "_head_for", "_head_since", "_watch", "_linger", "_lingering",
+                 "_dropped")
 
     def connection_made(self, transport: Any) -> None:
         peer = transport.get_extra_info("peername")
         self._ip = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         self._head_for, self._head_since, self._watch = -1, 0.0, None
+        self._linger = self._lingering = False
+        self._dropped = 0
         limits: RestLimits = self.app.ctx.limits
         counts: dict[str, int] = self.app.ctx.connections
         if counts.get(self._ip, 0) >= limits.connections_per_ip:
@@ -144,7 +161,45 @@ class GuardedProtocol(HttpProtocol):
             self._watch.cancel()
         super().connection_lost(exc)
 
+    def linger(self) -> None:
+        """The current request's body was refused: close the connection lingering."""
+        self._linger = True
+
+    def close(self, timeout: float | None = None) -> None:
+        transport = self.transport
+        if (not getattr(self, "_linger", False) or transport is None or transport.is_closing()
+                or not transport.can_write_eof()):
+            return super().close(timeout)
+        if self._lingering:
+            return None
+        self._lingering = True
+        try:
+            transport.write_eof()  # the 413 goes first, then the end of what we write
+            transport.resume_reading()  # Sanic pauses reading when its buffer is full
+        except (OSError, RuntimeError):
+            return super().close(timeout)
+        if self._watch is not None:
+            self._watch.cancel()
+        self._watch = self.loop.call_later(LINGER_SECONDS, self._stop_lingering)
+        return None
+
+    def _stop_lingering(self) -> None:
+        self._linger = self._lingering = False
+        self._watch = None
+        super().close()
+
+    def eof_received(self) -> bool | None:
+        if getattr(self, "_lingering", False):  # the client has sent all it will
+            self._stop_lingering()
+            return True
+        return super().eof_received()
+
     def data_received(self, data: bytes) -> None:
+        if getattr(self, "_lingering", False):
+            self._dropped += len(data)
+            if self._dropped > LINGER_BYTES:
+                self._stop_lingering()
+            return
         http = getattr(self, "_http", None)
         if http is not None and http.stage in (Stage.IDLE, Stage.REQUEST):
             count = self.state.get("requests_count", 0)

@@ -38,6 +38,9 @@ _FACT_WORDS = FUNCTION_WORDS | {
     "far", "fa", "fik", "fet", "modtager", "pa", "gar", "bare", "lige", "altsa", "ok", "okay",
     "hej",
     "get", "receive", "am", "on", "just", "tak", "sa", "ellers",
+    # English as citizens write it: "I'm on kontanthjælp", "i get money from the kommune"
+    "i", "im", "m", "my", "me", "from", "the", "a", "money", "getting", "receiving", "paid",
+    "kommune", "kommunen", "municipality",
 }
 # A full stop ends a part unless it belongs to a date, a time or a short abbreviation
 # ("d. 27/11", "kl. 10", "27. nov", "fx."): "mødet d. 27/11 da jeg er domsmand" is one request.

@@ -72,21 +72,36 @@ RELATIVE_DAYS = {
     "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
     "this afternoon": 0, "this evening": 0, "day after tomorrow": 2,
     "the day after tomorrow": 2, "day before yesterday": -2, "the day before yesterday": -2,
+    # as phones write them
+    "tomorow": 1, "tommorow": 1, "tommorrow": 1, "tomorrw": 1, "tomoro": 1, "tmrw": 1,
+    "tmr": 1, "2morrow": 1, "2morow": 1, "2moro": 1, "2day": 0, "2nite": 0, "yday": -1,
+}
+# English ordinal words for a day of the month ("the third of December"), folded.
+_ORDINAL_UNITS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                  "ninth")
+ORDINALS = {
+    **{w: i for i, w in enumerate(_ORDINAL_UNITS, 1)},
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20, **{f"twenty {w}": 20 + i for i, w in enumerate(_ORDINAL_UNITS, 1)},
+    "thirtieth": 30, "thirty first": 31,
 }
 
 _WD = "|".join(WEEKDAYS)
 _WD_EN = "|".join(WEEKDAYS_EN)
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = "|".join(NUMBER_WORDS)
+_ORD = "|".join(sorted(ORDINALS, key=len, reverse=True))
 _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<y>20\d{2}) (?P<m>\d{1,2}) (?P<d>\d{1,2})\b")),
     ("named", re.compile(
-        rf"\b(?:(?:{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)? ?(?:of )?"
+        rf"\b(?:(?:{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)? ?(?:of )?"
         rf"(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
     )),
-    # "November 24", "december 3rd 2026"
+    # "November 24", "december 3rd 2026", "Dec the first"
     ("named", re.compile(
-        rf"\b(?P<mon>{_MON}) (?:the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?: (?P<y>20\d{{2}}))?"
+        rf"\b(?P<mon>{_MON}) (?:the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)?\b"
+        rf"(?: (?P<y>20\d{{2}}))?"
     )),
     # "onsdag i næste uge", "torsdag næste uge": that weekday of next week
     ("next_wd", re.compile(rf"\b(?:pa )?(?P<wd>{_WD})(?:en)? (?:i )?(?:den )?neste uge\b")),
@@ -97,6 +112,10 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     )),
     # "den 26", "d. 3": that day of this month, or of next month when it has passed
     ("day_of_month", re.compile(r"\b(?:den|d) (?P<d>[0-3]?\d)(?:\.|te|ende)?\b(?! \d)")),
+    # "on the 3rd", "the 30th", "on the third": that day of this month, or of the next
+    ("day_of_month", re.compile(
+        rf"\b(?:(?:on|by|until|from) )?the (?P<d>[0-3]?\d)(?:st|nd|rd|th)\b"
+        rf"|\b(?:on|by|until|from) the (?P<dw>{_ORD})\b")),
     ("in_n", re.compile(rf"\bom (?P<n>\d{{1,2}}|{_NUM}) (?P<unit>dag|dage|uge|uger)\b")),
     ("past_wd", re.compile(
         rf"\b(?:i (?P<a>{_WD})s|sidste (?P<b>{_WD})|siden (?:i |sidste )?(?P<c>{_WD})s?)\b"
@@ -178,6 +197,30 @@ _THIRD_PARTY_BARE = re.compile(
     r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|are|been|fet|faet|fat)\s+)+"
     r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
 )
+# The citizen speaks of themself again, or the sentence ends: illness words after this are not
+# the relative's any more ("min mor er syg, og jeg har også feber").
+_NEW_SUBJECT = re.compile(
+    r"[.!?]|\b(?:jeg|mig|me|myself|i (?:am|m|have|ve|feel|got|was|had|also))\b")
+# A reason guessed about rather than stated ("I think I might get sick", "jeg bliver nok syg",
+# "maybe I have covid") is no reason a caseworker can sign: a hedge word earlier in the same
+# clause, at most five words before the reason, makes that clause the reason's words.
+_HEDGES = "|".join(fold(w) for w in (
+    "think", "might", "maybe", "probably", "perhaps", "possibly", "tror", "måske", "muligvis",
+    "nok", "formentlig", "sikkert"))
+_HEDGED = re.compile(rf"\b(?:{_HEDGES})\b(?:\s+[^\s.,;:!?]+){{0,5}}\s+$")
+_CLAUSE_MARK = re.compile(r"[.,;:!?\n]|\b(?:men|but|so|så)\b", re.IGNORECASE)
+
+
+def _hedged(text: str, start: int) -> tuple[int, int] | None:
+    """The clause (start, end in ``text``) of a reason named at ``start``, if it is hedged."""
+    clause = max((m.end() for m in _CLAUSE_MARK.finditer(text, 0, start)), default=0)
+    if _HEDGED.search(f" {fold(text[clause:start])} ") is None:
+        return None
+    tail = _CLAUSE_MARK.search(text, start)
+    return clause, tail.start() if tail else len(text)
+
+
+_SOMEONE_ELSE_ILL = frozenset({"paaroerende", "barn_syg"})
 _ILL_BEFORE = re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|my|our|his|her)\s+$")
 _ILL_WORDS = frozenset({"syg", "syge", "sick", "ill"})
 _NOT_A_PERSON = re.compile(r"\s*(?:leave|days?|note|pay|report|periode|dage|melding|orlov)\b")
@@ -308,6 +351,11 @@ def _make_date(day: int, month: int, year: int | None, today: date) -> date | No
         return None
 
 
+def _day(word: str) -> int:
+    """A day of the month written as digits or as an English ordinal ("third")."""
+    return int(word) if word.isdigit() else ORDINALS[word]
+
+
 def _next_weekday(today: date, weekday: int) -> date:
     return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
@@ -316,7 +364,7 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
     if kind == "iso":
         return _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
     if kind == "named":
-        return _make_date(int(m["d"]), MONTHS[m["mon"]], int(m["y"]) if m["y"] else None, today)
+        return _make_date(_day(m["d"]), MONTHS[m["mon"]], int(m["y"]) if m["y"] else None, today)
     if kind == "relative":
         return today + timedelta(days=RELATIVE_DAYS[m.group(0)])
     if kind == "in_n":
@@ -334,7 +382,7 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
     if kind == "wd_week_later":
         return _next_weekday(today, _weekday(m["wd"])) + timedelta(days=7)
     if kind == "day_of_month":
-        day = int(m["d"])
+        day = _day(m["d"] or m.groupdict().get("dw"))
         for months_ahead in (0, 1, 2):
             month = (today.month - 1 + months_ahead) % 12 + 1
             year = today.year + (today.month - 1 + months_ahead) // 12
@@ -412,6 +460,9 @@ class EntityExtractor:
             found.append(Entity("varighed", text[start:end], start, end))
         exact = [m for m in self.lookups.matches(folded) if not m.is_topic]
         near = self.lookups.near_matches(folded, [(m.start, m.end) for m in exact])
+        other_ill: int | None = None  # where the last illness of someone else was named
+        hedged: tuple[int, int] | None = None  # the clause of a reason guessed about
+        other_value = "paaroerende"
         for match in exact + near:
             value = match.value
             if (negated(folded, match.start) and _negated_in_clause(text, spans[match.start][0])
@@ -421,6 +472,8 @@ class EntityExtractor:
                 if value != "ja":
                     continue
                 value = "nej"
+            if match.name == "afbud_kategori" and hedged is None:
+                hedged = _hedged(text, spans[match.start][0])
             if match.name == "afbud_kategori" and value == "sygdom":
                 who = (_THIRD_PARTY.search(folded, 0, match.start)
                        or _THIRD_PARTY_BARE.search(folded, 0, match.start))
@@ -433,6 +486,13 @@ class EntityExtractor:
                         m.value == "sygdom" and m.start <= who.start("who") < m.end
                         for m in exact):
                     value = "paaroerende"
+                elif other_ill is not None and not _NEW_SUBJECT.search(
+                        folded, other_ill, match.start):
+                    # "my wife is very sick and in hospital": the illness words that follow
+                    # are still hers until the citizen speaks of themself or a sentence ends
+                    value = other_value
+            if match.name == "afbud_kategori" and value in _SOMEONE_ELSE_ILL:
+                other_ill, other_value = match.end, value
             add(match.name, value, spans[match.start][0], spans[match.end - 1][1])
         if not any(e.entity == "afbud_kategori" for e in found):
             for body in _OWN_BODY_SAID.finditer(folded):
@@ -451,6 +511,10 @@ class EntityExtractor:
             tail = _REASON_END.search(text, start, reason.end("grund"))
             end = tail.start() if tail else reason.end("grund")
             found.append(Entity("grund", text[start:end].strip(), start, end))
+        elif hedged is not None and text[hedged[0]:hedged[1]].strip():
+            # the reason in the citizen's own words, so that the hedge is judged
+            # (actions/afbud.py: a reason guessed about goes to a person), not a bare category
+            found.append(Entity("grund", text[hedged[0]:hedged[1]].strip(), *hedged))
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 

@@ -13,6 +13,8 @@ import numpy as np
 
 from kcbot.nlu.classifier import train
 from kcbot.nlu.data import TrainingData
+from kcbot.nlu.normalise import clean
+from kcbot.nlu.readable import readable
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -79,6 +81,8 @@ def evaluate(
         model = train(fold_data)
         for i in test_idx:
             ranking = model.rank(texts[i])
+            if ranking and not readable(clean(texts[i]), model.vocabulary, model.featurizer):
+                ranking = []  # as the pipeline reads it (kcbot/nlu/readable.py)
             predicted[i], confidence[i] = ranking[0] if ranking else ("", 0.0)
 
     correct = np.array([p == t for p, t in zip(predicted, truth, strict=True)])

@@ -11,6 +11,7 @@ from kcbot.nlu.classifier import IntentModel, load_or_train
 from kcbot.nlu.data import TrainingData, load_training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
 from kcbot.nlu.normalise import clean
+from kcbot.nlu.readable import readable
 from kcbot.privacy import mask_cpr
 
 __all__ = ["FALLBACK", "NLU", "ParseResult"]
@@ -79,6 +80,8 @@ class NLU:
 
     def _parse(self, cleaned: str, today: date) -> ParseResult:
         ranking = self.model.rank(cleaned, RANKING_SIZE) if cleaned else []
+        if ranking and not readable(cleaned, self.model.vocabulary, self.model.featurizer):
+            ranking = []  # random bytes, another script: nothing to guess from (readable.py)
         entities = self.extractor.extract(cleaned, today) if cleaned else []
         if ranking and ranking[0][1] >= self.threshold:
             intent, confidence = ranking[0]
