@@ -45,19 +45,33 @@ class IntentModel:
     temperature: float = 1.0
     digest: str = ""
 
+    def __post_init__(self) -> None:
+        # The idf folded into the weights once: a message's logits are then one gather and one
+        # product (tf · (idf × W)[idx] / ‖tf × idf‖), with the norm summed in the loop that
+        # already reads each feature. Same arithmetic as scikit-learn's, in another order:
+        # tests/test_nlu_shortcuts.py compares it with the plain computation.
+        self._scaled = np.ascontiguousarray(self.weights * self.idf[:, None])
+        self._idf = self.idf.tolist()
+
     def logits(self, text: str) -> np.ndarray | None:
-        counts = Counter(self.featurizer(text))
-        idx, tf = [], []
-        for feat, count in counts.items():
-            j = self.vocabulary.get(feat)
+        get, idf = self.vocabulary.get, self._idf
+        idx: list[int] = []
+        tf: list[float] = []
+        squares = 0.0
+        for feat, count in Counter(self.featurizer(text)).items():
+            j = get(feat)
             if j is not None:
+                t = 1.0 + math.log(count)
+                v = t * idf[j]
+                squares += v * v
                 idx.append(j)
-                tf.append(1.0 + math.log(count))
+                tf.append(t)
         if not idx:
             return None
-        values = np.asarray(tf, dtype=np.float64) * self.idf[idx]
-        values /= np.linalg.norm(values)
-        return values @ self.weights[idx] + self.bias
+        z = np.dot(tf, self._scaled.take(idx, axis=0))
+        z /= math.sqrt(squares)
+        z += self.bias
+        return z
 
     def rank(self, text: str, top: int | None = None) -> list[tuple[str, float]]:
         """The intents with calibrated confidences, best first (the ``top`` best, or all).
@@ -65,11 +79,14 @@ class IntentModel:
         z = self.logits(text)
         if z is None:
             return []
-        z = z / self.temperature
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        order = np.argsort(-p)[:top]
-        return [(self.classes[i], float(p[i])) for i in order.tolist()]
+        # A softmax over a few dozen classes: plain Python costs less than numpy's calls.
+        scaled = (z / self.temperature).tolist()
+        high = max(scaled)
+        exps = [math.exp(v - high) for v in scaled]
+        total = math.fsum(exps)
+        order = sorted(range(len(exps)), key=exps.__getitem__, reverse=True)[:top]
+        classes = self.classes
+        return [(classes[i], exps[i] / total) for i in order]
 
     # -- persistence ------------------------------------------------------------------------
 

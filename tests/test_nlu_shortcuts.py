@@ -1,0 +1,81 @@
+"""The NLU's per-message shortcuts give what the plain computation gives.
+
+Reading a message is on every turn's path, so its steps take shortcuts (issue 16): the
+classifier's idf folded into its weights and its softmax in plain Python, ... Each shortcut is
+compared here with the plain way of computing the same thing, written out in this file, over
+every training message, every citizen message of the scripted dialogues and the conversation
+corpus, and a few thousand random strings."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from functools import cache
+
+import numpy as np
+import pytest
+
+from kcbot.dialogue.scripted import load_dialogues
+from kcbot.nlu.data import load_training_data
+from kcbot.nlu.normalise import clean
+from tests.conftest import REPO
+
+
+@cache
+def corpus() -> tuple[str, ...]:
+    """Training messages, citizens' messages of every dialogue file, and random strings: of
+    the training data's words, and of letters chosen to fold (æøå, aa/ae/oe, runs, ß, accents,
+    punctuation, other scripts)."""
+    texts = [text for text, _ in load_training_data(REPO / "intents").examples]
+    for path in sorted((REPO / "tests").glob("*/*.yml")):
+        try:
+            specs = load_dialogues(path)
+        except Exception:  # noqa: BLE001 - a file of another shape (profiles only)
+            continue
+        texts += [turn.user for spec in specs for turn in spec.turns]
+    rng = random.Random(16)
+    words = sorted({w for text in texts for w in text.split()})
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 9))) for _ in range(2500)]
+    letters = "aaeeoo åæøÅÆØ äöüßéÉİ ..,,!?-/: 0123 xyz\t\nжω"
+    texts += ["".join(rng.choice(letters) for _ in range(rng.randint(0, 30)))
+              for _ in range(2500)]
+    return tuple(texts)
+
+
+# -- the classifier ------------------------------------------------------------------------------
+
+
+def plain_ranking(model, text: str) -> list[tuple[str, float]]:
+    """scikit-learn's arithmetic as written out before the shortcut: sublinear tf × idf, l2
+    norm, logits, temperature, softmax, all intents sorted."""
+    counts = Counter(model.featurizer(text))
+    idx, tf = [], []
+    for feat, count in counts.items():
+        j = model.vocabulary.get(feat)
+        if j is not None:
+            idx.append(j)
+            tf.append(1.0 + math.log(count))
+    if not idx:
+        return []
+    values = np.asarray(tf, dtype=np.float64) * model.idf[idx]
+    values /= np.linalg.norm(values)
+    z = (values @ model.weights[idx] + model.bias) / model.temperature
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    return [(model.classes[i], float(p[i])) for i in np.argsort(-p).tolist()]
+
+
+def test_classifier_ranking_is_the_plain_computation(nlu) -> None:
+    model = nlu.model
+    ranked = 0
+    for text in corpus():
+        cleaned = clean(text)
+        expected = plain_ranking(model, cleaned)
+        got = model.rank(cleaned)
+        assert [name for name, _ in got] == [name for name, _ in expected], text
+        for (_, p), (_, q) in zip(got, expected, strict=True):
+            assert p == pytest.approx(q, abs=1e-9), text
+        assert model.rank(cleaned, 10) == got[:10]
+        ranked += bool(expected)
+    assert ranked > 5000
