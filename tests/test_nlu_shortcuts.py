@@ -1,15 +1,16 @@
 """The NLU's per-message shortcuts give what the plain computation gives.
 
 Reading a message is on every turn's path, so its steps take shortcuts (issue 16): the
-classifier's idf folded into its weights and its softmax in plain Python, ... Each shortcut is
-compared here with the plain way of computing the same thing, written out in this file, over
-every training message, every citizen message of the scripted dialogues and the conversation
-corpus, and a few thousand random strings."""
+classifier's idf folded into its weights and its softmax in plain Python, folding by a
+character table, ... Each shortcut is compared here with the plain way of computing the same
+thing, written out in this file, over every training message, every citizen message of the
+scripted dialogues and the conversation corpus, and a few thousand random strings."""
 
 from __future__ import annotations
 
 import math
 import random
+import unicodedata
 from collections import Counter
 from functools import cache
 
@@ -18,7 +19,7 @@ import pytest
 
 from kcbot.dialogue.scripted import load_dialogues
 from kcbot.nlu.data import load_training_data
-from kcbot.nlu.normalise import clean
+from kcbot.nlu.normalise import clean, fold_with_spans
 from tests.conftest import REPO
 
 
@@ -41,6 +42,66 @@ def corpus() -> tuple[str, ...]:
     texts += ["".join(rng.choice(letters) for _ in range(rng.randint(0, 30)))
               for _ in range(2500)]
     return tuple(texts)
+
+
+# -- folding -------------------------------------------------------------------------------------
+
+_LETTERS = {"å": "a", "æ": "e", "ø": "o", "ä": "e", "ö": "o", "ü": "u", "ß": "ss"}
+_DIGRAPHS = {"aa": "a", "ae": "e", "oe": "o"}
+
+
+def plain_fold_with_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Folding as written before the shortcut: character by character, then runs, then the
+    digraphs merged as they are met, pass after pass until nothing changes."""
+    chars: list[tuple[str, int, int]] = []
+    for i, original in enumerate(text):
+        for ch in original.lower():
+            if ch in _LETTERS:
+                ch = _LETTERS[ch]
+            elif not ch.isalnum():
+                ch = " "
+            elif not ch.isascii():
+                base = unicodedata.normalize("NFKD", ch)[0]
+                ch = base if base.isascii() and base.isalnum() else ch
+            chars.extend((c, i, i + 1) for c in ch)
+    collapsed: list[tuple[str, int, int]] = []
+    i, n = 0, len(chars)
+    while i < n:
+        j = i
+        while j < n and chars[j][0] == chars[i][0]:
+            j += 1
+        if chars[i][0] == " " or j - i >= 3:
+            collapsed.append((chars[i][0], chars[i][1], chars[j - 1][2]))
+        else:
+            collapsed.extend(chars[i:j])
+        i = j
+    chars = collapsed
+    changed = True
+    while changed:
+        changed = False
+        out: list[tuple[str, int, int]] = []
+        for item in chars:
+            if out and (out[-1][0] + item[0]) in _DIGRAPHS:
+                prev = out.pop()
+                out.append((_DIGRAPHS[prev[0] + item[0]], prev[1], item[2]))
+                changed = True
+            else:
+                out.append(item)
+        chars = out
+    joined = "".join(c for c, _, _ in chars)
+    folded = joined.strip()
+    lead = len(joined) - len(joined.lstrip())
+    chars = chars[lead : lead + len(folded)]
+    return folded, [(a, b) for _, a, b in chars]
+
+
+def test_folding_by_table_gives_the_plain_folding_and_spans() -> None:
+    merged = 0
+    for text in corpus():
+        expected = plain_fold_with_spans(text)
+        assert fold_with_spans(text) == expected, text
+        merged += len(expected[0]) < len(text.strip())
+    assert merged > 1000  # runs and digraphs were exercised, not only one-to-one folding
 
 
 # -- the classifier ------------------------------------------------------------------------------
