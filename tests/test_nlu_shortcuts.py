@@ -2,14 +2,16 @@
 
 Reading a message is on every turn's path, so its steps take shortcuts (issue 16): the
 classifier's idf folded into its weights and its softmax in plain Python, folding by a
-character table, ... Each shortcut is compared here with the plain way of computing the same
-thing, written out in this file, over every training message, every citizen message of the
-scripted dialogues and the conversation corpus, and a few thousand random strings."""
+character table, lookup tables searched as trees of their phrases. Each shortcut is compared
+here with the plain way of computing the same thing, written out in this file, over every
+training message, every citizen message of the scripted dialogues and the conversation
+corpus, and a few thousand random strings."""
 
 from __future__ import annotations
 
 import math
 import random
+import re
 import unicodedata
 from collections import Counter
 from functools import cache
@@ -19,7 +21,7 @@ import pytest
 
 from kcbot.dialogue.scripted import load_dialogues
 from kcbot.nlu.data import load_training_data
-from kcbot.nlu.normalise import clean, fold_with_spans
+from kcbot.nlu.normalise import clean, fold, fold_with_spans
 from tests.conftest import REPO
 
 
@@ -140,3 +142,41 @@ def test_classifier_ranking_is_the_plain_computation(nlu) -> None:
         assert model.rank(cleaned, 10) == got[:10]
         ranked += bool(expected)
     assert ranked > 5000
+
+
+# -- lookup tables -------------------------------------------------------------------------------
+
+
+def plain_table_patterns() -> dict[str, re.Pattern[str]]:
+    """Each lookup table's pattern as written before the shortcut: its phrases as one
+    alternation, longest first, then the compound heads after any letters."""
+    from kcbot.nlu.lookups import _INFLECTION
+
+    data = load_training_data(REPO / "intents")
+    patterns = {}
+    for name, phrases in data.lookups.items():
+        values = {fold(p) for p in phrases if fold(p)}
+        heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
+        alternation = "|".join(re.escape(p) for p in sorted(values, key=len, reverse=True)
+                               if p not in heads)
+        compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
+        body = "|".join(filter(None, (alternation, compounds and rf"[a-z]*(?:{compounds})")))
+        patterns[name] = re.compile(r"\b(" + body + rf"){_INFLECTION}\b")
+    return patterns
+
+
+def test_lookup_patterns_as_trees_match_what_the_plain_alternations_match(nlu) -> None:
+    plain = plain_table_patterns()
+    tables = nlu.extractor.lookups._tables
+    assert sorted(name for name, *_ in tables) == sorted(plain)
+    phrases = [phrase for _, _, values, _ in tables for phrase in values]
+    # every phrase alone, with an inflection and inside a compound, beside the corpus
+    texts = [*corpus(), *phrases, *(p + "erne" for p in phrases), *("lunge" + p for p in phrases)]
+    found = 0
+    for text in texts:
+        folded = fold(text)
+        for name, pattern, _, _ in tables:
+            expected = [m.group(0, 1) + m.span() for m in plain[name].finditer(folded)]
+            assert [m.group(0, 1) + m.span() for m in pattern.finditer(folded)] == expected, text
+            found += len(expected)
+    assert found > len(phrases) * 2

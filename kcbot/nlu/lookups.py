@@ -115,11 +115,10 @@ def _prepare(data: TrainingData) -> _Prepared:
     for name, phrases in data.lookups.items():
         values = {fold(p): data.synonyms.get(p.lower(), p) for p in phrases if fold(p)}
         heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
-        alternatives = sorted(values, key=len, reverse=True)
-        alternation = "|".join(re.escape(p) for p in alternatives if p not in heads)
-        compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
-        body = "|".join(filter(None, (alternation, compounds and rf"[a-z]*(?:{compounds})")))
-        plain = [p for p in alternatives if p not in heads]
+        plain = [p for p in values if p not in heads]
+        compounds = _alternation(heads)
+        body = "|".join(filter(None, (_alternation(plain),
+                                      compounds and rf"[a-z]*(?:{compounds})")))
         # A match starts a word with one of the phrases: a message with none of their first
         # two letters at a word's start is not searched (a compound head may sit inside a
         # word, a one-letter phrase has no two letters: those tables always are).
@@ -135,6 +134,30 @@ def _prepare(data: TrainingData) -> _Prepared:
                     by_length.setdefault(length, []).append(phrase)
             words.append((name, by_length, values))
     return tables, words
+
+
+def _alternation(phrases: list[str] | set[str]) -> str:
+    """A regex that matches any of ``phrases``, the longest first where several match at one
+    place, as ``"|".join`` of them sorted longest first would, written as a tree of their
+    shared beginnings ("syg(?:dom|e(?:dagpenge)?)?"): re tries the alternatives of a plain
+    alternation one by one, and a table has up to 300 phrases. Where one phrase goes on from
+    another the longer is tried first (the ``?`` is greedy); the branches of a node begin with
+    different letters, so their order does not matter."""
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = None  # a phrase ends here
+
+    def written(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + written(child) for ch, child in node.items() if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return written(trie)
 
 
 class _PlainUnpickler(pickle.Unpickler):
