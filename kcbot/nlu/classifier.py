@@ -18,12 +18,13 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from kcbot.nlu.data import TrainingData
-from kcbot.nlu.features import FEATURE_VERSION, Featurizer
+from kcbot.nlu.features import FEATURE_VERSION, Featurizer, _char_grams
 from kcbot.nlu.lookups import LookupMatcher
 
 __all__ = ["IntentModel", "load_or_train", "train"]
@@ -52,20 +53,28 @@ class IntentModel:
         # tests/test_nlu_shortcuts.py compares it with the plain computation.
         self._scaled = np.ascontiguousarray(self.weights * self.idf[:, None])
         self._idf = self.idf.tolist()
+        # A word's character n-grams, as vocabulary indices: the same words come back all day.
+        self._gram_ids = lru_cache(maxsize=65536)(self._known_grams)
+
+    def _known_grams(self, word: str) -> tuple[int, ...]:
+        get = self.vocabulary.get
+        return tuple(j for j in map(get, _char_grams(word)) if j is not None)
 
     def logits(self, text: str) -> np.ndarray | None:
         get, idf = self.vocabulary.get, self._idf
         idx: list[int] = []
         tf: list[float] = []
         squares = 0.0
-        for feat, count in Counter(self.featurizer(text)).items():
-            j = get(feat)
-            if j is not None:
-                t = 1.0 + math.log(count)
-                v = t * idf[j]
-                squares += v * v
-                idx.append(j)
-                tf.append(t)
+        words, folded_words, lookups = self.featurizer.parts(text)
+        ids = [j for j in map(get, words + lookups) if j is not None]
+        for word in folded_words:
+            ids += self._gram_ids(word)
+        for j, count in Counter(ids).items():
+            t = 1.0 + math.log(count)
+            v = t * idf[j]
+            squares += v * v
+            idx.append(j)
+            tf.append(t)
         if not idx:
             return None
         z = np.dot(tf, self._scaled.take(idx, axis=0))
