@@ -170,9 +170,10 @@ def test_topic_keywords_are_not_entities(nlu) -> None:
 
 
 def test_lookup_tables_skipped_by_first_letters_miss_nothing(nlu) -> None:
-    """A lookup table is searched only when a word of the message starts with the first two
-    letters of one of its phrases (lookups.py): over every training message, every phrase and
-    random strings of phrase words, the matches are those of searching every table."""
+    """A lookup table is searched only when a word of the message starts with the first
+    letters (up to four) of one of its phrases' first word (lookups.py): over every training
+    message, every phrase and random strings of phrase words, the matches are those of
+    searching every table."""
     import random
 
     from kcbot.nlu.data import load_training_data

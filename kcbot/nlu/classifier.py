@@ -18,12 +18,13 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from kcbot.nlu.data import TrainingData
-from kcbot.nlu.features import FEATURE_VERSION, Featurizer
+from kcbot.nlu.features import FEATURE_VERSION, Featurizer, _char_grams
 from kcbot.nlu.lookups import LookupMatcher
 
 __all__ = ["IntentModel", "load_or_train", "train"]
@@ -45,19 +46,41 @@ class IntentModel:
     temperature: float = 1.0
     digest: str = ""
 
+    def __post_init__(self) -> None:
+        # The idf folded into the weights once: a message's logits are then one gather and one
+        # product (tf · (idf × W)[idx] / ‖tf × idf‖), with the norm summed in the loop that
+        # already reads each feature. Same arithmetic as scikit-learn's, in another order:
+        # tests/test_nlu_shortcuts.py compares it with the plain computation.
+        self._scaled = np.ascontiguousarray(self.weights * self.idf[:, None])
+        self._idf = self.idf.tolist()
+        # A word's character n-grams, as vocabulary indices: the same words come back all day.
+        self._gram_ids = lru_cache(maxsize=65536)(self._known_grams)
+
+    def _known_grams(self, word: str) -> tuple[int, ...]:
+        get = self.vocabulary.get
+        return tuple(j for j in map(get, _char_grams(word)) if j is not None)
+
     def logits(self, text: str) -> np.ndarray | None:
-        counts = Counter(self.featurizer(text))
-        idx, tf = [], []
-        for feat, count in counts.items():
-            j = self.vocabulary.get(feat)
-            if j is not None:
-                idx.append(j)
-                tf.append(1.0 + math.log(count))
+        get, idf = self.vocabulary.get, self._idf
+        idx: list[int] = []
+        tf: list[float] = []
+        squares = 0.0
+        words, folded_words, lookups = self.featurizer.parts(text)
+        ids = [j for j in map(get, words + lookups) if j is not None]
+        for word in folded_words:
+            ids += self._gram_ids(word)
+        for j, count in Counter(ids).items():
+            t = 1.0 + math.log(count)
+            v = t * idf[j]
+            squares += v * v
+            idx.append(j)
+            tf.append(t)
         if not idx:
             return None
-        values = np.asarray(tf, dtype=np.float64) * self.idf[idx]
-        values /= np.linalg.norm(values)
-        return values @ self.weights[idx] + self.bias
+        z = np.dot(tf, self._scaled.take(idx, axis=0))
+        z /= math.sqrt(squares)
+        z += self.bias
+        return z
 
     def rank(self, text: str, top: int | None = None) -> list[tuple[str, float]]:
         """The intents with calibrated confidences, best first (the ``top`` best, or all).
@@ -65,11 +88,14 @@ class IntentModel:
         z = self.logits(text)
         if z is None:
             return []
-        z = z / self.temperature
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        order = np.argsort(-p)[:top]
-        return [(self.classes[i], float(p[i])) for i in order.tolist()]
+        # A softmax over a few dozen classes: plain Python costs less than numpy's calls.
+        scaled = (z / self.temperature).tolist()
+        high = max(scaled)
+        exps = [math.exp(v - high) for v in scaled]
+        total = math.fsum(exps)
+        order = sorted(range(len(exps)), key=exps.__getitem__, reverse=True)[:top]
+        classes = self.classes
+        return [(classes[i], exps[i] / total) for i in order]
 
     # -- persistence ------------------------------------------------------------------------
 

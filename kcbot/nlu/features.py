@@ -28,21 +28,30 @@ class Featurizer:
         self.lookups = lookups
 
     def __call__(self, text: str) -> list[str]:
+        words, folded_words, lookups = self.parts(text)
+        feats = words
+        for word in folded_words:
+            feats += _char_grams(word)
+        return feats + lookups
+
+    def parts(self, text: str) -> tuple[list[str], list[str], list[str]]:
+        """The features in three parts: of the words (unigrams and bigrams), the folded words
+        whose character n-grams are features, and of the lookup matches. The classifier reads
+        a word's n-grams from a cache of its own (``IntentModel.logits``)."""
         words = mark_negated(tokens(text))
         folded = fold(text)
         feats = [f"w:{w}" for w in words]
         feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
-        for word in folded.split():
-            feats += _char_grams(word)
+        lookups: list[str] = []
         if self.lookups:
             for match in self.lookups.matches(folded):
                 if negated(folded, match.start):  # "jeg er ikke syg" is not about sickness
-                    feats.append(f"n:{match.name}")
+                    lookups.append(f"n:{match.name}")
                     continue
-                feats += [f"k:{match.name}"] * LOOKUP_WEIGHT
+                lookups += [f"k:{match.name}"] * LOOKUP_WEIGHT
                 if not match.is_topic:
-                    feats.append(f"k:{match.name}={match.value}")
-        return feats
+                    lookups.append(f"k:{match.name}={match.value}")
+        return feats, folded.split(), lookups
 
 
 @lru_cache(maxsize=65536)

@@ -60,54 +60,84 @@ def fold_with_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
 _last_folded: tuple[str | None, tuple[str, list[tuple[int, int]]]] = (None, ("", []))
 
 
+class _FoldTable(dict[int, str]):
+    """What each character folds to, worked out the first time it is seen: ``str.translate``
+    then folds a message in C, and the rules are written once (``_fold_char``)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+def _fold_char(original: str) -> str:
+    out = []
+    for ch in original.lower():
+        if ch in _LETTERS:
+            ch = _LETTERS[ch]
+        elif not ch.isalnum():
+            ch = " "
+        elif not ch.isascii():
+            # drop accents (é -> e); letters of other scripts stay as they are
+            base = unicodedata.normalize("NFKD", ch)[0]
+            ch = base if base.isascii() and base.isalnum() else ch
+        out.append(ch)
+    return "".join(out)
+
+
+_FOLD_TABLE = _FoldTable()
+# Three or more equal letters become one ("hejjjj", "neeej"); a run of spaces one space.
+_RUNS = re.compile(r" {2,}|([^ ])\1\1+")
+_DIGRAPH = re.compile("|".join(_DIGRAPHS))
+
+
 def _fold_with_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
-    chars: list[tuple[str, int, int]] = []
-    for i, original in enumerate(text):
-        for ch in original.lower():
-            if ch in _LETTERS:
-                ch = _LETTERS[ch]
-            elif not ch.isalnum():
-                ch = " "
-            elif not ch.isascii():
-                # drop accents (é -> e); letters of other scripts stay as they are
-                base = unicodedata.normalize("NFKD", ch)[0]
-                ch = base if base.isascii() and base.isalnum() else ch
-            chars.extend((c, i, i + 1) for c in ch)
-    chars = _collapse_runs(chars)
-    # Digraphs to a fixpoint, so "fået", "faaet" and "faet" all end as "fet".
-    changed = True
-    while changed:
-        changed = False
-        out: list[tuple[str, int, int]] = []
-        for item in chars:
-            if out and (out[-1][0] + item[0]) in _DIGRAPHS:
-                prev = out.pop()
-                out.append((_DIGRAPHS[prev[0] + item[0]], prev[1], item[2]))
-                changed = True
-            else:
-                out.append(item)
-        chars = out
-    folded = "".join(c for c, _, _ in chars).strip()
-    lead = len(chars) - len("".join(c for c, _, _ in chars).lstrip())
-    chars = chars[lead : lead + len(folded)]
-    return folded, [(a, b) for _, a, b in chars]
+    """Characters folded one by one (``str.translate``), then runs collapsed, then the
+    digraphs merged until none is left, each step on the string with the start and end in
+    ``text`` of each of its characters kept beside it; a step only touches the places its
+    pattern finds. The rewriting of digraphs ends in one string whichever pair is merged first
+    (aa/ae/oe overlap only as "aaa" and "aae"), so merging them pass by pass gives what
+    merging them as they are met gives."""
+    folded = text.translate(_FOLD_TABLE)
+    if len(folded) == len(text):  # every character folded to one: the common case
+        starts = list(range(len(text)))
+        ends = list(range(1, len(text) + 1))
+    else:  # a character folded to two ("ß" -> "ss"): both point to it
+        starts, ends = [], []
+        for i, original in enumerate(text):
+            width = len(_FOLD_TABLE[ord(original)])
+            starts += [i] * width
+            ends += [i + 1] * width
+    if _RUNS.search(folded):
+        folded, starts, ends = _merge(_RUNS, folded, starts, ends)
+    while _DIGRAPH.search(folded):
+        folded, starts, ends = _merge(_DIGRAPH, folded, starts, ends)
+    stripped = folded.strip()
+    lead = len(folded) - len(folded.lstrip())
+    last = lead + len(stripped)
+    return stripped, list(zip(starts[lead:last], ends[lead:last], strict=True))
 
 
-def _collapse_runs(chars: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Three or more equal letters become one ("hejjjj", "neeej"); spaces become one space."""
-    out: list[tuple[str, int, int]] = []
-    i, n = 0, len(chars)
-    while i < n:
-        j = i
-        while j < n and chars[j][0] == chars[i][0]:
-            j += 1
-        run = j - i
-        if chars[i][0] == " " or run >= 3:
-            out.append((chars[i][0], chars[i][1], chars[j - 1][2]))
-        else:
-            out.extend(chars[i:j])
-        i = j
-    return out
+def _merge(pattern: re.Pattern[str], text: str, starts: list[int],
+           ends: list[int]) -> tuple[str, list[int], list[int]]:
+    """Each match of ``pattern`` in ``text`` becomes one character (a run its letter, a
+    digraph its single letter) spanning from its first character's start to its last's end."""
+    parts: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    done = 0
+    for m in pattern.finditer(text):
+        a, b = m.span()
+        matched = m.group()
+        parts += (text[done:a], _DIGRAPHS.get(matched) or matched[0])
+        new_starts += starts[done:a]
+        new_starts.append(starts[a])
+        new_ends += ends[done:a]
+        new_ends.append(ends[b - 1])
+        done = b
+    parts.append(text[done:])
+    new_starts += starts[done:]
+    new_ends += ends[done:]
+    return "".join(parts), new_starts, new_ends
 
 
 @lru_cache(maxsize=65536)

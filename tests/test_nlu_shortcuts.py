@@ -1,0 +1,182 @@
+"""The NLU's per-message shortcuts give what the plain computation gives.
+
+Reading a message is on every turn's path, so its steps take shortcuts (issue 16): the
+classifier's idf folded into its weights and its softmax in plain Python, folding by a
+character table, lookup tables searched as trees of their phrases. Each shortcut is compared
+here with the plain way of computing the same thing, written out in this file, over every
+training message, every citizen message of the scripted dialogues and the conversation
+corpus, and a few thousand random strings."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import unicodedata
+from collections import Counter
+from functools import cache
+
+import numpy as np
+import pytest
+
+from kcbot.dialogue.scripted import load_dialogues
+from kcbot.nlu.data import load_training_data
+from kcbot.nlu.normalise import clean, fold, fold_with_spans
+from tests.conftest import REPO
+
+
+@cache
+def corpus() -> tuple[str, ...]:
+    """Training messages, citizens' messages of every dialogue file, and random strings: of
+    the training data's words, and of letters chosen to fold (æøå, aa/ae/oe, runs, ß, accents,
+    punctuation, other scripts)."""
+    texts = [text for text, _ in load_training_data(REPO / "intents").examples]
+    for path in sorted((REPO / "tests").glob("*/*.yml")):
+        try:
+            specs = load_dialogues(path)
+        except Exception:  # noqa: BLE001 - a file of another shape (profiles only)
+            continue
+        texts += [turn.user for spec in specs for turn in spec.turns]
+    rng = random.Random(16)
+    words = sorted({w for text in texts for w in text.split()})
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 9))) for _ in range(2500)]
+    letters = "aaeeoo åæøÅÆØ äöüßéÉİ ..,,!?-/: 0123 xyz\t\nжω"
+    texts += ["".join(rng.choice(letters) for _ in range(rng.randint(0, 30)))
+              for _ in range(2500)]
+    return tuple(texts)
+
+
+# -- folding -------------------------------------------------------------------------------------
+
+_LETTERS = {"å": "a", "æ": "e", "ø": "o", "ä": "e", "ö": "o", "ü": "u", "ß": "ss"}
+_DIGRAPHS = {"aa": "a", "ae": "e", "oe": "o"}
+
+
+def plain_fold_with_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Folding as written before the shortcut: character by character, then runs, then the
+    digraphs merged as they are met, pass after pass until nothing changes."""
+    chars: list[tuple[str, int, int]] = []
+    for i, original in enumerate(text):
+        for ch in original.lower():
+            if ch in _LETTERS:
+                ch = _LETTERS[ch]
+            elif not ch.isalnum():
+                ch = " "
+            elif not ch.isascii():
+                base = unicodedata.normalize("NFKD", ch)[0]
+                ch = base if base.isascii() and base.isalnum() else ch
+            chars.extend((c, i, i + 1) for c in ch)
+    collapsed: list[tuple[str, int, int]] = []
+    i, n = 0, len(chars)
+    while i < n:
+        j = i
+        while j < n and chars[j][0] == chars[i][0]:
+            j += 1
+        if chars[i][0] == " " or j - i >= 3:
+            collapsed.append((chars[i][0], chars[i][1], chars[j - 1][2]))
+        else:
+            collapsed.extend(chars[i:j])
+        i = j
+    chars = collapsed
+    changed = True
+    while changed:
+        changed = False
+        out: list[tuple[str, int, int]] = []
+        for item in chars:
+            if out and (out[-1][0] + item[0]) in _DIGRAPHS:
+                prev = out.pop()
+                out.append((_DIGRAPHS[prev[0] + item[0]], prev[1], item[2]))
+                changed = True
+            else:
+                out.append(item)
+        chars = out
+    joined = "".join(c for c, _, _ in chars)
+    folded = joined.strip()
+    lead = len(joined) - len(joined.lstrip())
+    chars = chars[lead : lead + len(folded)]
+    return folded, [(a, b) for _, a, b in chars]
+
+
+def test_folding_by_table_gives_the_plain_folding_and_spans() -> None:
+    merged = 0
+    for text in corpus():
+        expected = plain_fold_with_spans(text)
+        assert fold_with_spans(text) == expected, text
+        merged += len(expected[0]) < len(text.strip())
+    assert merged > 1000  # runs and digraphs were exercised, not only one-to-one folding
+
+
+# -- the classifier ------------------------------------------------------------------------------
+
+
+def plain_ranking(model, text: str) -> list[tuple[str, float]]:
+    """scikit-learn's arithmetic as written out before the shortcut: sublinear tf × idf, l2
+    norm, logits, temperature, softmax, all intents sorted."""
+    counts = Counter(model.featurizer(text))
+    idx, tf = [], []
+    for feat, count in counts.items():
+        j = model.vocabulary.get(feat)
+        if j is not None:
+            idx.append(j)
+            tf.append(1.0 + math.log(count))
+    if not idx:
+        return []
+    values = np.asarray(tf, dtype=np.float64) * model.idf[idx]
+    values /= np.linalg.norm(values)
+    z = (values @ model.weights[idx] + model.bias) / model.temperature
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    return [(model.classes[i], float(p[i])) for i in np.argsort(-p).tolist()]
+
+
+def test_classifier_ranking_is_the_plain_computation(nlu) -> None:
+    model = nlu.model
+    ranked = 0
+    for text in corpus():
+        cleaned = clean(text)
+        expected = plain_ranking(model, cleaned)
+        got = model.rank(cleaned)
+        assert [name for name, _ in got] == [name for name, _ in expected], text
+        for (_, p), (_, q) in zip(got, expected, strict=True):
+            assert p == pytest.approx(q, abs=1e-9), text
+        assert model.rank(cleaned, 10) == got[:10]
+        ranked += bool(expected)
+    assert ranked > 5000
+
+
+# -- lookup tables -------------------------------------------------------------------------------
+
+
+def plain_table_patterns() -> dict[str, re.Pattern[str]]:
+    """Each lookup table's pattern as written before the shortcut: its phrases as one
+    alternation, longest first, then the compound heads after any letters."""
+    from kcbot.nlu.lookups import _INFLECTION
+
+    data = load_training_data(REPO / "intents")
+    patterns = {}
+    for name, phrases in data.lookups.items():
+        values = {fold(p) for p in phrases if fold(p)}
+        heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
+        alternation = "|".join(re.escape(p) for p in sorted(values, key=len, reverse=True)
+                               if p not in heads)
+        compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
+        body = "|".join(filter(None, (alternation, compounds and rf"[a-z]*(?:{compounds})")))
+        patterns[name] = re.compile(r"\b(" + body + rf"){_INFLECTION}\b")
+    return patterns
+
+
+def test_lookup_patterns_as_trees_match_what_the_plain_alternations_match(nlu) -> None:
+    plain = plain_table_patterns()
+    tables = nlu.extractor.lookups._tables
+    assert sorted(name for name, *_ in tables) == sorted(plain)
+    phrases = [phrase for _, _, values, _ in tables for phrase in values]
+    # every phrase alone, with an inflection and inside a compound, beside the corpus
+    texts = [*corpus(), *phrases, *(p + "erne" for p in phrases), *("lunge" + p for p in phrases)]
+    found = 0
+    for text in texts:
+        folded = fold(text)
+        for name, pattern, _, _ in tables:
+            expected = [m.group(0, 1) + m.span() for m in plain[name].finditer(folded)]
+            assert [m.group(0, 1) + m.span() for m in pattern.finditer(folded)] == expected, text
+            found += len(expected)
+    assert found > len(phrases) * 2
