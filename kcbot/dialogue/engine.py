@@ -723,6 +723,11 @@ class Engine:
 
     def _farewell(self, turn: _Turn) -> None:
         state = turn.state
+        # "tak, farvel" before the topic was registered must not sound like it was
+        unfinished = any(self.flows[frame.flow].registers_from(frame.step)
+                         for frame in state.stack)
+        if unfinished:
+            self._say(turn, "utter_farvel_ikke_sendt")
         state.stack.clear()
         state.requested_slot = state.ask = None
         state.ended = True

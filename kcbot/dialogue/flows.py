@@ -44,6 +44,8 @@ END = "END"
 STEP_KINDS = ("collect", "say", "action", "set", "link", "call", "confirm")
 STEP_KEYS = {"id", "next", "ask", "always", "description", "no", *STEP_KINDS}
 CONFIRM_SLOT = "bekraeftelse"
+# Actions that send something to the jobcentre or make a ticket, by name.
+REGISTERING = ("action_registrer_", "action_opret_")
 FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps", "fills"}
 
 
@@ -85,6 +87,12 @@ class Flow:
     steps: list[Step]
     fills: tuple[str, ...] = ()  # slots taken from any message's entities, never asked
     _ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def registers_from(self, index: int) -> bool:
+        """Whether a step from ``index`` on sends something to the jobcentre or makes a ticket
+        (an action named ``action_registrer_…`` or ``action_opret_…``)."""
+        return any(step.kind == "action" and str(step.arg).startswith(REGISTERING)
+                   for step in self.steps[index:])
 
     def index_of(self, step_id: str) -> int:
         return len(self.steps) if step_id == END else self._ids[step_id]
