@@ -196,6 +196,8 @@ def test_start_up_pauses_the_garbage_collector_and_restores_it(nlu, tmp_path) ->
         seen[state] = json.loads(out.stdout)
     collections, enabled = seen["on"]["import"]
     assert enabled is True and seen["on"]["open"] is True
-    assert collections <= 5  # before the pause (kcbot's own package); ~120 without it
+    # a few before the pause takes hold (kcbot's own package: 5-6 as the code grows); ~120
+    # without it
+    assert collections <= 20
     assert seen["off"]["import"] == [0, False] and seen["off"]["open"] is False
     assert seen["on"]["reply"] == seen["off"]["reply"]
