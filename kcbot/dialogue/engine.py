@@ -818,8 +818,8 @@ class Engine:
                 if not nxt.digression:
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
                     self._say(turn, "utter_ogsaa_emne")
-                kept = {k: v for k, v in state.slots.items()
-                        if k in self._flow_uses(flow.name) - self._flow_uses(nxt.name)}
+                only_settled = self._flow_uses(flow.name) - self._flow_uses(nxt.name)
+                kept = {k: v for k, v in state.slots.items() if k in only_settled}
                 state.facts.update(state.pending_facts.pop(nxt.name, {}))
                 await self._start(turn, nxt)
                 state.slots.update({k: v for k, v in kept.items() if state.slots.get(k) is None})
