@@ -509,17 +509,17 @@ class Engine:
         # taken when this one is done
         current = {frame.flow for frame in state.stack}
         today = self.clock.now().date()
-        later = [(name, span) for name, span in
+        later = [found for found in
                  reading.questions_after_answer(self.nlu, self.flows, parse, today)
-                 if name not in current]
-        for name, (a, b) in later:
+                 if found[0] not in current]
+        for name, _, part in later:
             if name not in state.pending:
                 state.pending.append(name)
-            state.pending_facts[name] = entity_candidates(
-                self.domain, self.nlu.parse(parse.text[a:b], today), {}, self._flow_uses(name))
+            state.pending_facts[name] = entity_candidates(self.domain, part, {},
+                                                          self._flow_uses(name))
         if later:  # what those parts name is theirs, not this answer's ("… afbud fredag")
             parse = turn.parse = dataclasses.replace(parse, entities=[
-                e for e in parse.entities if not any(a <= e.start < b for _, (a, b) in later)])
+                e for e in parse.entities if not any(a <= e.start < b for _, (a, b), _ in later)])
         value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
         if value is None:
             others = self._entity_candidates(turn, exclude=slot)

@@ -142,11 +142,12 @@ _MORE = re.compile(r"\s*(?:(?:og|sa|and|men|but)\s+)*(?:jeg\s+|i\s+)?(?:skal|vil
 
 
 def questions_after_answer(nlu: NLU, flows: Flows, parse: ParseResult,
-                           today: date) -> list[tuple[str, tuple[int, int]]]:
-    """The topics later parts of an answer ask about, with their spans ("ja. og hvordan melder
-    jeg ferie?", "en uge, og jeg skal også melde afbud fredag"): only parts that ask a question
-    or for something more, so "nej, jeg er syg" stays an answer with its reason."""
-    found: list[tuple[str, tuple[int, int]]] = []
+                           today: date) -> list[tuple[str, tuple[int, int], ParseResult]]:
+    """The topics later parts of an answer ask about, with their spans and how each part
+    parses on its own ("ja. og hvordan melder jeg ferie?", "en uge, og jeg skal også melde afbud
+    fredag"): only parts that ask a question or for something more, so "nej, jeg er syg" stays
+    an answer with its reason."""
+    found: list[tuple[str, tuple[int, int], ParseResult]] = []
     separators = list(_PARTS.finditer(parse.text))
     for i, separator in enumerate(separators):
         end = separators[i + 1].start() if i + 1 < len(separators) else len(parse.text)
@@ -158,8 +159,8 @@ def questions_after_answer(nlu: NLU, flows: Flows, parse: ParseResult,
         sub = nlu.parse(part, today)
         flow = flows.for_intent(sub.intent)
         if (flow is not None and flow.description and sub.confidence >= OTHER_TOPIC_CONFIDENCE
-                and flow.name not in {name for name, _ in found}):
-            found.append((flow.name, (separator.end(), end)))
+                and flow.name not in {name for name, _, _ in found}):
+            found.append((flow.name, (separator.end(), end), sub))
     return found
 
 
