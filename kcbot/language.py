@@ -154,12 +154,11 @@ class Languages:
         keys = [set(lang.texts) for lang in by_code.values()]
         if any(k != keys[0] for k in keys):
             raise DataError(path, "sprog", "alle sprog skal have de samme 'tekster'")
-        requests = [(re.compile(_BEFORE + re.escape(p) + _AFTER), code)
+        compiled = [(re.compile(_BEFORE + re.escape(p) + _AFTER), code, p in lang.alone)
                     for code, lang in by_code.items() for p in lang.requests]
-        requests.sort(key=lambda r: -len(r[0].pattern))
-        alone = frozenset(pattern for pattern, code in requests
-                          if pattern.pattern[len(_BEFORE):-len(_AFTER)]
-                          in {re.escape(p) for p in by_code[code].alone})
+        compiled.sort(key=lambda r: -len(r[0].pattern))
+        requests = [(pattern, code) for pattern, code, _ in compiled]
+        alone = frozenset(pattern for pattern, _, only in compiled if only)
         words = [str(w) for w in doc.get("laaneord") or ()]
         loanwords = (re.compile(r"(?<![\w-])(?:" + "|".join(
             re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])",
