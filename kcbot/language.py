@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
+from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, lru_cache
@@ -266,8 +268,6 @@ def _model_folder() -> Path | None:
 
 
 def _cached_identifier() -> Any:
-    from array import array
-
     import numpy as np
 
     folder = _model_folder()
@@ -342,9 +342,6 @@ class _Transitions:
         return row[index & 0xFF]  # type: ignore[no-any-return]
 
     def _read(self, number: int) -> Any:
-        import sys
-        from array import array
-
         data = os.pread(self._fd, self.ROW * 4, self._offset + number * self.ROW * 4)
         if len(data) != self.ROW * 4:
             raise IndexError(number)
