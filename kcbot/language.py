@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
+from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, lru_cache
@@ -154,12 +156,11 @@ class Languages:
         keys = [set(lang.texts) for lang in by_code.values()]
         if any(k != keys[0] for k in keys):
             raise DataError(path, "sprog", "alle sprog skal have de samme 'tekster'")
-        requests = [(re.compile(_BEFORE + re.escape(p) + _AFTER), code)
+        compiled = [(re.compile(_BEFORE + re.escape(p) + _AFTER), code, p in lang.alone)
                     for code, lang in by_code.items() for p in lang.requests]
-        requests.sort(key=lambda r: -len(r[0].pattern))
-        alone = frozenset(pattern for pattern, code in requests
-                          if pattern.pattern[len(_BEFORE):-len(_AFTER)]
-                          in {re.escape(p) for p in by_code[code].alone})
+        compiled.sort(key=lambda r: -len(r[0].pattern))
+        requests = [(pattern, code) for pattern, code, _ in compiled]
+        alone = frozenset(pattern for pattern, _, only in compiled if only)
         words = [str(w) for w in doc.get("laaneord") or ()]
         loanwords = (re.compile(r"(?<![\w-])(?:" + "|".join(
             re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])",
@@ -267,8 +268,6 @@ def _model_folder() -> Path | None:
 
 
 def _cached_identifier() -> Any:
-    from array import array
-
     import numpy as np
 
     folder = _model_folder()
@@ -343,9 +342,6 @@ class _Transitions:
         return row[index & 0xFF]  # type: ignore[no-any-return]
 
     def _read(self, number: int) -> Any:
-        import sys
-        from array import array
-
         data = os.pread(self._fd, self.ROW * 4, self._offset + number * self.ROW * 4)
         if len(data) != self.ROW * 4:
             raise IndexError(number)

@@ -46,8 +46,7 @@ def test_random_bytes_get_no_intent(nlu) -> None:
 def test_every_training_example_is_readable(nlu) -> None:
     examples = load_training_data(data_path("intents")).examples
     model = nlu.model
-    unreadable = [t for t, _ in examples if not readable(clean(t), model.vocabulary,
-                                                         model.featurizer)]
+    unreadable = [t for t, _ in examples if not readable(clean(t), model.vocabulary)]
     assert unreadable == []
 
 

@@ -81,7 +81,7 @@ def evaluate(
         model = train(fold_data)
         for i in test_idx:
             ranking = model.rank(texts[i])
-            if ranking and not readable(clean(texts[i]), model.vocabulary, model.featurizer):
+            if ranking and not readable(clean(texts[i]), model.vocabulary):
                 ranking = []  # as the pipeline reads it (kcbot/nlu/readable.py)
             predicted[i], confidence[i] = ranking[0] if ranking else ("", 0.0)
 

@@ -80,7 +80,7 @@ class NLU:
 
     def _parse(self, cleaned: str, today: date) -> ParseResult:
         ranking = self.model.rank(cleaned, RANKING_SIZE) if cleaned else []
-        if ranking and not readable(cleaned, self.model.vocabulary, self.model.featurizer):
+        if ranking and not readable(cleaned, self.model.vocabulary):
             ranking = []  # random bytes, another script: nothing to guess from (readable.py)
         entities = self.extractor.extract(cleaned, today) if cleaned else []
         if ranking and ranking[0][1] >= self.threshold:

@@ -19,9 +19,10 @@ without the intent); of the 1,926 training examples none.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container
+from collections.abc import Container
 
-from kcbot.nlu.normalise import tokens
+from kcbot.nlu.features import _char_grams
+from kcbot.nlu.normalise import fold, tokens
 
 __all__ = ["MIN_GRAM_SHARE", "MIN_GRAM_SHARE_WORDS", "MIN_WORD_SHARE", "readable"]
 
@@ -40,8 +41,7 @@ def _known_word(word: str, vocabulary: Container[str]) -> bool:
     return len("".join(parts)) >= 2 and all(f"w:{p}" in vocabulary for p in parts)
 
 
-def readable(cleaned: str, vocabulary: Container[str],
-             features: Callable[[str], list[str]]) -> bool:
+def readable(cleaned: str, vocabulary: Container[str]) -> bool:
     """Is enough of ``cleaned`` (a message after ``normalise.clean``) known to classify it?"""
     raw = cleaned.split()
     if not raw:
@@ -56,7 +56,8 @@ def readable(cleaned: str, vocabulary: Container[str],
         return True
     if shaped < MIN_WORD_SHARE * len(raw):
         return False
-    grams = [f for f in features(cleaned) if f.startswith("c:")]
+    # the classifier's character n-gram features (features.py), without its other features
+    grams = [g for word in fold(cleaned).split() for g in _char_grams(word)]
     # a message of words only ("cheers", "godnat") needs fewer known n-grams than one with
     # tokens that are no words at all
     share = MIN_GRAM_SHARE_WORDS if shaped == len(raw) else MIN_GRAM_SHARE
