@@ -17,10 +17,15 @@ import platformdirs
 from kcbot.errors import ConfigError
 
 __all__ = ["IdentitySettings", "RetentionSettings", "Settings", "SmtpSettings", "WebchatSettings",
-           "config_dir", "data_path", "env_float", "env_int", "is_loopback"]
+           "cache_dir", "config_dir", "data_path", "env_float", "env_int", "is_loopback"]
 
 APP = "kcbot"
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path:
+    """The cache folder: ``KCBOT_CACHE_DIR``, else the user's cache folder for kcbot."""
+    return Path(os.environ.get("KCBOT_CACHE_DIR") or platformdirs.user_cache_dir(APP))
 
 
 def data_path(name: str) -> Path:
@@ -176,11 +181,7 @@ class Settings:
     # KCBOT_DATABASE_URL=postgresql://…: the shared PostgreSQL store instead of the SQLite
     # file (several workers or machines; README "Scaling beyond one machine").
     database_url: str | None = field(default_factory=lambda: default_database_url())
-    cache_dir: Path = field(
-        default_factory=lambda: Path(
-            os.environ.get("KCBOT_CACHE_DIR") or platformdirs.user_cache_dir(APP)
-        )
-    )
+    cache_dir: Path = field(default_factory=lambda: cache_dir())
     # Below this calibrated confidence the classifier answers nlu_fallback.
     nlu_threshold: float = field(
         default_factory=lambda: env_float("KCBOT_NLU_THRESHOLD", 0.45, minimum=0.0)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
 import re
 import sys
@@ -78,11 +77,9 @@ def _key() -> bytes:
 def cache_file(folder: Path | str | None = None) -> Path:
     """The file for this Python build in ``folder`` (default: the cache folder)."""
     if folder is None:
-        folder = os.environ.get("KCBOT_CACHE_DIR")
-        if not folder:
-            import platformdirs
+        from kcbot.config import cache_dir
 
-            folder = platformdirs.user_cache_dir("kcbot")
+        folder = cache_dir()
     return Path(folder) / f"regex-{sys.implementation.cache_tag or 'python'}.pickle"
 
 

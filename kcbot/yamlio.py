@@ -97,16 +97,11 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _cache_file(path: Path) -> Path:
-    folder = os.environ.get("KCBOT_CACHE_DIR")
-    if not folder:
-        import platformdirs
+    from kcbot.config import cache_dir
 
-        from kcbot.config import APP
-
-        folder = platformdirs.user_cache_dir(APP)
     # abspath, not resolve(): no system call per folder on the way (105 files a start)
     name = hashlib.blake2b(os.path.abspath(path).encode(), digest_size=12).hexdigest()
-    return Path(folder) / "yaml" / f"{path.stem[:40]}-{name}.pickle"
+    return cache_dir() / "yaml" / f"{path.stem[:40]}-{name}.pickle"
 
 
 def _cached(entry: Path, digest: bytes) -> tuple[bool, Any]:

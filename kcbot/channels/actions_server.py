@@ -160,10 +160,9 @@ def main(argv: list[str] | None = None) -> None:
                         "%(message)s")
     utils.update_sanic_log_level()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
-    loader_factory = functools.partial(create_app)
     from sanic.worker.loader import AppLoader
 
-    loader = AppLoader(factory=loader_factory)
+    loader = AppLoader(factory=create_app)
     app = loader.load()
     log.info("Action endpoint is up and running on http://%s:%s", host, args.port)
     app.prepare(host=host, port=args.port, workers=utils.number_of_sanic_workers())
