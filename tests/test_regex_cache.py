@@ -157,12 +157,17 @@ def test_a_few_new_characters_do_not_rewrite_the_file(tmp_path: Path,
     monkeypatch.setattr(regexcache, "_loaded", {})
     monkeypatch.setattr(regexcache, "_known", set())
     assert regexcache.save(tmp_path) is True  # no file yet: everything re holds is new
-    written = regexcache.cache_file(tmp_path).stat().st_mtime_ns
-    re.compile("kcbot-regexcache-test-" + "x" * 20)
+    written = regexcache.cache_file(tmp_path).read_bytes()
+    few = "kcbot-regexcache-test-" + "x" * 20
+    re.compile(few)
     assert regexcache.save(tmp_path) is False
-    re.compile("kcbot-regexcache-test-" + "y" * regexcache.MIN_NEW_CHARS)
+    assert regexcache.cache_file(tmp_path).read_bytes() == written  # not rewritten
+    many = "kcbot-regexcache-test-" + "y" * regexcache.MIN_NEW_CHARS
+    re.compile(many)
     assert regexcache.save(tmp_path) is True
-    assert regexcache.cache_file(tmp_path).stat().st_mtime_ns >= written
+    # rewritten, now holding the new pattern (and the few characters compiled before it)
+    sources = {entry[0] for entry in regexcache._read(regexcache.cache_file(tmp_path))}
+    assert many in sources and few in sources
     sources = {entry[0] for entry in regexcache._read(regexcache.cache_file(tmp_path))}
     assert "kcbot-regexcache-test-" + "y" * regexcache.MIN_NEW_CHARS in sources
     assert "kcbot-regexcache-test-" + "x" * 20 in sources  # came along with the rewrite
