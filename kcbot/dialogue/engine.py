@@ -379,6 +379,10 @@ class Engine:
             # request without them ("det er sgu for dårligt, ingen svarer" asks about no illness)
             rest = self.nlu.parse(signal.without(parse.text), self.clock.now().date())
             if rest.intent == parse.intent and self._clear_topic(rest):
+                if signal.say and signal.flow:
+                    # "er du en robot? jeg vil tale med en medarbejder": the question about
+                    # the bot is answered before the request
+                    self._say(turn, signal.say)
                 signal = None
         if signal is not None and await self._care(turn, signal):
             return
