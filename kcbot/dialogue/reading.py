@@ -192,6 +192,8 @@ _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
 # "forkert dato" names the slot without a new value; in a longer message the same words are
 # more likely part of the new value ("mødet er på torsdag").
 _NAMES_SLOT_MAX_WORDS = 4
+# A "nej …" or "ja men …" to a read-back with more words than this says something new.
+_READBACK_MORE_WORDS = 3
 
 
 def _negated_at(text: str, start: int) -> bool:
@@ -233,9 +235,17 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     if changed:
         return changed
     folded = words(fold(parse.text))
-    if len(folded) > _NAMES_SLOT_MAX_WORDS:
-        return {}
-    for name, named_by in domain.correction_words.items():
-        if slots.get(name) is not None and name != asked and named_by & set(folded):
-            return {name: None}
+    if len(folded) <= _NAMES_SLOT_MAX_WORDS:
+        for name, named_by in domain.correction_words.items():
+            if slots.get(name) is not None and name != asked and named_by & set(folded):
+                return {name: None}
+    if (asked == CONFIRM_SLOT and slots.get(REASON_SLOT) is not None
+            and len(folded) > _READBACK_MORE_WORDS):
+        # "nej, jeg er faktisk ikke syg, jeg skal til en fest", "ja men jeg er ikke syg" to the
+        # read-back: more than a yes or no that changes no value the bot can name is the reason
+        # in new words. Its category is taken from them (none when they name none, and a
+        # negated reason is unclear): never the reason read back before it was taken back.
+        return {REASON_SLOT: parse.text} | {
+            name: None for name in domain.slots[REASON_SLOT].entities()
+            if name in domain.slots and slots.get(name) is not None}
     return {}
