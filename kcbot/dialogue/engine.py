@@ -462,7 +462,9 @@ class Engine:
         registration and the journal say."""
         state, parse = turn.state, turn.parse
         assert parse is not None
-        changed = reading.corrections(self.domain, parse, state.slots, state.requested_slot)
+        changed = (reading.corrections(self.domain, parse, state.slots, state.requested_slot)
+                   or reading.reason_taken_back(self.nlu, self.domain, parse, state.slots,
+                                                state.requested_slot, self.clock.now().date()))
         topic = state.slots.get("sag")
         if topic not in self.flows:
             topic = state.stack[0].flow if state.stack else None

@@ -192,8 +192,37 @@ _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
 # "forkert dato" names the slot without a new value; in a longer message the same words are
 # more likely part of the new value ("mødet er på torsdag").
 _NAMES_SLOT_MAX_WORDS = 4
-# A "nej …" or "ja men …" to a read-back with more words than this says something new.
-_READBACK_MORE_WORDS = 3
+
+
+# A negation word, taken out to see what a negated sentence would name ("jeg er ikke syg").
+_NEGATION_WORD = re.compile(r"\b(?:ikke|ik|ikk|ike|aldrig|not|never)\b|(?<=\w)n[’']t\b",
+                            re.IGNORECASE)
+# The yes or no that opens an answer to the read-back.
+_OPENING_ANSWER = re.compile(r"^\W*(?:ja|jo|nej|yes|no|nope|yeah|ok|okay)\b\W*", re.IGNORECASE)
+
+
+def reason_taken_back(nlu: NLU, domain: Domain, parse: ParseResult, slots: dict[str, Any],
+                      asked: str | None, today: date) -> dict[str, Any]:
+    """A reason the citizen takes back or undoes at the read-back: "nej, jeg er faktisk ikke syg,
+    jeg skal til fest", "ja men jeg er ikke syg", "no, actually I'm not sick", "ja, men jeg er
+    'syg' ;)". What follows the yes or no speaks of a reason (it names a reason category once
+    its negations are taken out) in words no caseworker would sign (negated, hedged, ironic:
+    ``actions/afbud.reason_is_clear``): the reason becomes the message in the citizen's words
+    and its category none, so a person decides, never the reason read back. "nej, jeg kan godt
+    komme alligevel" speaks of no reason and is left alone."""
+    if asked != CONFIRM_SLOT or slots.get(REASON_SLOT) is None or REASON_SLOT not in domain.slots:
+        return {}
+    from kcbot.actions.afbud import reason_is_clear  # the actions import the dialogue package
+
+    rest = _OPENING_ANSWER.sub("", parse.text)
+    if not rest.strip() or reason_is_clear(rest):
+        return {}
+    categories = {name for name in domain.slots[REASON_SLOT].entities() if name in domain.slots}
+    plain = _NEGATION_WORD.sub(" ", rest)
+    if not any(e.entity in categories for e in nlu.parse(plain, today).entities):
+        return {}
+    return {REASON_SLOT: parse.text} | {name: None for name in categories
+                                       if slots.get(name) is not None}
 
 
 def _negated_at(text: str, start: int) -> bool:
@@ -235,17 +264,9 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     if changed:
         return changed
     folded = words(fold(parse.text))
-    if len(folded) <= _NAMES_SLOT_MAX_WORDS:
-        for name, named_by in domain.correction_words.items():
-            if slots.get(name) is not None and name != asked and named_by & set(folded):
-                return {name: None}
-    if (asked == CONFIRM_SLOT and slots.get(REASON_SLOT) is not None
-            and len(folded) > _READBACK_MORE_WORDS):
-        # "nej, jeg er faktisk ikke syg, jeg skal til en fest", "ja men jeg er ikke syg" to the
-        # read-back: more than a yes or no that changes no value the bot can name is the reason
-        # in new words. Its category is taken from them (none when they name none, and a
-        # negated reason is unclear): never the reason read back before it was taken back.
-        return {REASON_SLOT: parse.text} | {
-            name: None for name in domain.slots[REASON_SLOT].entities()
-            if name in domain.slots and slots.get(name) is not None}
+    if len(folded) > _NAMES_SLOT_MAX_WORDS:
+        return {}
+    for name, named_by in domain.correction_words.items():
+        if slots.get(name) is not None and name != asked and named_by & set(folded):
+            return {name: None}
     return {}
