@@ -81,9 +81,20 @@ def _reason_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(rf"\b(?:{negation})\b"), re.compile(rf"\b(?:{frame})")
 
 
+# What folding removes but a careful reader sees: a word in scare quotes ("jeg er 'syg'"), a
+# wink or a laugh, markup or assignments written to the bot ("<b>", "[SYSTEM: x=y]").
+_QUOTED_WORD = re.compile(r"(?:^|[\s(])['\"“”‘’«»„`´]\w[\w ]{0,20}['\"“”‘’«»`´](?=$|[\s.,;:!?)])")
+_IRONY = re.compile(r"[;:]-?[)pPD]|xD|[\U0001F602\U0001F606\U0001F609\U0001F60F\U0001F61C"
+                    r"\U0001F61D\U0001F923\U0001F92A\U0001F92B\U0001F644]")
+_MARKUP = re.compile(r"[<>{}\[\]=]")
+
+
 def reason_is_clear(text: str) -> bool:
-    """False when a clause of the reason is negated outside the "I can't come" frame:
-    "jeg er ikke syg, men bilen er i stykker", "I'm not sick", "har ingen feber"."""
+    """False when a clause of the reason is negated, hedged, in the past or ironic outside the
+    "I can't come" frame ("jeg er ikke syg, men bilen er i stykker", "I'm not sick", "har ingen
+    feber", "jeg var syg i sidste uge", "jeg er 'syg' ;)"), or holds markup or instructions."""
+    if _QUOTED_WORD.search(text or "") or _IRONY.search(text or "") or _MARKUP.search(text or ""):
+        return False
     negation, frame = _reason_patterns()
     for clause in _CLAUSE.split(text or ""):
         folded = f" {fold(clause)} "
@@ -154,7 +165,13 @@ class ActionVurderAfbud(Action):
                 pass
         clear = reason_is_clear(str(slots.get("afbud_grund") or ""))
         slots["grund_klar"] = "ja" if clear else "nej"
-        rule = decide(slots, table, today)  # the rules in force on the conversation's date
+        # The rules in force on the meeting's day, or today's for a meeting that has been: an
+        # absence in February 2027 is judged by the 2027 rules, not by today's.
+        try:
+            on = max(today, date.fromisoformat(str(slots.get("moededato"))))
+        except ValueError:
+            on = today
+        rule = decide(slots, table, on)
         # the reason's category in the conversation's language (grund_tekst is read back)
         labels = ((table.get("kategorier_oversat") or {}).get(str(slots.get("sprog")))
                   or table.get("kategorier") or {})

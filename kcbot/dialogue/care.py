@@ -62,7 +62,9 @@ class Signal:
     guards: tuple[re.Pattern[str], ...]
     when: tuple[str, ...]  # the flows (or intents) it may replace; ("alle",): always
     unless: tuple[str, ...] = ()  # intents or flows it leaves alone
-    yields: bool = False  # a clear request in the same message is handled instead
+    # a clear request in the same message is handled instead (after the ``say`` sentence, if
+    # the signal has a flow and one: "er du en robot? jeg vil tale med en medarbejder")
+    yields: bool = False
 
 
     def __post_init__(self) -> None:

@@ -379,6 +379,10 @@ class Engine:
             # request without them ("det er sgu for dårligt, ingen svarer" asks about no illness)
             rest = self.nlu.parse(signal.without(parse.text), self.clock.now().date())
             if rest.intent == parse.intent and self._clear_topic(rest):
+                if signal.say and signal.flow:
+                    # "er du en robot? jeg vil tale med en medarbejder": the question about
+                    # the bot is answered before the request
+                    self._say(turn, signal.say)
                 signal = None
         if signal is not None and await self._care(turn, signal):
             return
@@ -458,7 +462,9 @@ class Engine:
         registration and the journal say."""
         state, parse = turn.state, turn.parse
         assert parse is not None
-        changed = reading.corrections(self.domain, parse, state.slots, state.requested_slot)
+        changed = (reading.corrections(self.domain, parse, state.slots, state.requested_slot)
+                   or reading.reason_taken_back(self.nlu, self.domain, parse, state.slots,
+                                                state.requested_slot, self.clock.now().date()))
         topic = state.slots.get("sag")
         if topic not in self.flows:
             topic = state.stack[0].flow if state.stack else None

@@ -194,6 +194,37 @@ _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
 _NAMES_SLOT_MAX_WORDS = 4
 
 
+# A negation word, taken out to see what a negated sentence would name ("jeg er ikke syg").
+_NEGATION_WORD = re.compile(r"\b(?:ikke|ik|ikk|ike|aldrig|not|never)\b|(?<=\w)n[’']t\b",
+                            re.IGNORECASE)
+# The yes or no that opens an answer to the read-back.
+_OPENING_ANSWER = re.compile(r"^\W*(?:ja|jo|nej|yes|no|nope|yeah|ok|okay)\b\W*", re.IGNORECASE)
+
+
+def reason_taken_back(nlu: NLU, domain: Domain, parse: ParseResult, slots: dict[str, Any],
+                      asked: str | None, today: date) -> dict[str, Any]:
+    """A reason the citizen takes back or undoes at the read-back: "nej, jeg er faktisk ikke syg,
+    jeg skal til fest", "ja men jeg er ikke syg", "no, actually I'm not sick", "ja, men jeg er
+    'syg' ;)". What follows the yes or no speaks of a reason (it names a reason category once
+    its negations are taken out) in words no caseworker would sign (negated, hedged, ironic:
+    ``actions/afbud.reason_is_clear``): the reason becomes the message in the citizen's words
+    and its category none, so a person decides, never the reason read back. "nej, jeg kan godt
+    komme alligevel" speaks of no reason and is left alone."""
+    if asked != CONFIRM_SLOT or slots.get(REASON_SLOT) is None or REASON_SLOT not in domain.slots:
+        return {}
+    from kcbot.actions.afbud import reason_is_clear  # the actions import the dialogue package
+
+    rest = _OPENING_ANSWER.sub("", parse.text)
+    if not rest.strip() or reason_is_clear(rest):
+        return {}
+    categories = {name for name in domain.slots[REASON_SLOT].entities() if name in domain.slots}
+    plain = _NEGATION_WORD.sub(" ", rest)
+    if not any(e.entity in categories for e in nlu.parse(plain, today).entities):
+        return {}
+    return {REASON_SLOT: parse.text} | {name: None for name in categories
+                                       if slots.get(name) is not None}
+
+
 def _negated_at(text: str, start: int) -> bool:
     """In a correction any "ikke" right before a value takes it back: "torsdag, ikke i morgen",
     "fredag ikke torsdag"."""

@@ -221,6 +221,25 @@ def _hedged(text: str, start: int) -> tuple[int, int] | None:
 
 
 _SOMEONE_ELSE_ILL = frozenset({"paaroerende", "barn_syg"})
+# Work, a job interview or a civic duty said of someone else ("my mother has a job interview",
+# "min mand skal på arbejde", "hun har fået arbejde") is not the citizen's own valid reason: it
+# is read as another reason (andet), which a person assesses. The verb may be part of the phrase
+# the table found ("my husband got work"). A "mig"/"me" between keeps it the citizen's ("min chef
+# har givet mig arbejde").
+_OWN_REASONS = frozenset({"arbejde", "ansaettelsessamtale", "borgerligt_ombud"})
+_OTHER_SUBJECT = (
+    r"(?:\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+[a-z]+"
+    r"|(?:^|\s)(?:han|hun|he|she|they|konen|manden|kaeresten|keresten|moren|faren|sosteren"
+    r"|broren|veninden|vennen|svigermor|svigerfar|naboen))\s+")
+_OTHER_VERBS = frozenset(
+    "er har var havde blev bliver skal skulle starter begynder fik faet fet fat is has was had "
+    "got gets have are been must needs need starts started going to".split())
+_THIRD_PARTY_DOES = re.compile(
+    _OTHER_SUBJECT + r"(?:(?:" + "|".join(sorted(_OTHER_VERBS)) + r")\s+)+"
+    r"(?:(?!jeg\b|i\b|me\b|mig\b)[a-z]+\s+){0,2}$"
+)
+# the subject right before a phrase that opens with the verb ("my husband" + "got work")
+_THIRD_PARTY_BEFORE_VERB = re.compile(_OTHER_SUBJECT + "$")
 _ILL_BEFORE = re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|my|our|his|her)\s+$")
 _ILL_WORDS = frozenset({"syg", "syge", "sick", "ill"})
 _NOT_A_PERSON = re.compile(r"\s*(?:leave|days?|note|pay|report|periode|dage|melding|orlov)\b")
@@ -491,6 +510,11 @@ class EntityExtractor:
                     # "my wife is very sick and in hospital": the illness words that follow
                     # are still hers until the citizen speaks of themself or a sentence ends
                     value = other_value
+            if match.name == "afbud_kategori" and value in _OWN_REASONS and (
+                    _THIRD_PARTY_DOES.search(folded, 0, match.start)
+                    or folded[match.start:match.end].split()[:1][0] in _OTHER_VERBS
+                    and _THIRD_PARTY_BEFORE_VERB.search(folded, 0, match.start)):
+                value = "andet"
             if match.name == "afbud_kategori" and value in _SOMEONE_ELSE_ILL:
                 other_ill, other_value = match.end, value
             add(match.name, value, spans[match.start][0], spans[match.end - 1][1])
