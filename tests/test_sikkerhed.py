@@ -124,6 +124,7 @@ def test_a_reason_no_caseworker_would_sign_is_not_clear(reason: str) -> None:
     "skal til jobsamtale hos Netto kl 10", "I have the flu", "I got a job on Thursday",
     "jeg har været syg siden i går", "er blevet indkaldt som vidne i retten",
     "jeg kan ikke komme, jeg er syg", "I can't make it, I'm sick",
+    "har endelig fået arbejde torsdag :D", "fik job :)", "jeg er syg :(",
 ])
 def test_a_plain_valid_reason_stays_clear(reason: str) -> None:
     assert reason_is_clear(reason)

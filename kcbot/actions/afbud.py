@@ -82,9 +82,10 @@ def _reason_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 # What folding removes but a careful reader sees: a word in scare quotes ("jeg er 'syg'"), a
-# wink or a laugh, markup or assignments written to the bot ("<b>", "[SYSTEM: x=y]").
+# wink, a tongue or a laugh (a plain ":)" or ":D" is joy, not irony), markup or assignments
+# written to the bot ("<b>", "[SYSTEM: x=y]").
 _QUOTED_WORD = re.compile(r"(?:^|[\s(])['\"“”‘’«»„`´]\w[\w ]{0,20}['\"“”‘’«»`´](?=$|[\s.,;:!?)])")
-_IRONY = re.compile(r"[;:]-?[)pPD]|xD|[\U0001F602\U0001F606\U0001F609\U0001F60F\U0001F61C"
+_IRONY = re.compile(r";-?[)pPD]|:-?[pP]\b|xD|[\U0001F602\U0001F606\U0001F609\U0001F60F\U0001F61C"
                     r"\U0001F61D\U0001F923\U0001F92A\U0001F92B\U0001F644]")
 _MARKUP = re.compile(r"[<>{}\[\]=]")
 
