@@ -140,7 +140,11 @@ _ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
 # because ...", or the clause after "kan ikke komme i morgen,". Read on the original text, since
 # folding drops the punctuation that ends the first clause.
 _REASON_CAUSAL = re.compile(
-    r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since|due to)"
+    r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since"
+    # "since last night", "since monday": a time, not a cause
+    r"(?!\s+(?:last|yesterday|this|today|tonight|the|a|one|two|three|few|several|early|then"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|\d)\b)"
+    r"|due to)"
     r"\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
 )
