@@ -123,6 +123,11 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("next_wd", re.compile(rf"\bneste (?P<wd>{_WD})\b")),
     ("wd", re.compile(rf"\b(?:pa |om )?(?P<wd>{_WD})(?:en)?\b")),
     ("past_wd", re.compile(rf"\b(?:last|since|since last|from last) (?P<a>{_WD_EN})\b")),
+    # a weekday told in the past tense is the one that has been: "it started monday", "the
+    # meeting was on friday", "got sick tuesday"
+    ("past_wd", re.compile(
+        rf"\b(?:started|begun|began|was|were|got sick|fell ill|became ill) (?:on )?(?:last )?"
+        rf"(?P<a>{_WD_EN})\b")),
     ("next_wd", re.compile(rf"\b(?:on )?(?P<wd>{_WD_EN}) next week\b")),
     ("next_wd", re.compile(rf"\bnext week (?:on )?(?P<wd>{_WD_EN})\b")),
     ("next_wd", re.compile(rf"\bnext (?P<wd>{_WD_EN})\b")),
