@@ -230,6 +230,10 @@ def _hedged(text: str, start: int) -> tuple[int, int] | None:
 
 
 _SOMEONE_ELSE_ILL = frozenset({"paaroerende", "barn_syg"})
+# Who is a child, as the third-party patterns catch them (folded)
+_CHILDREN = frozenset({"son", "daughter", "child", "kid", "kids", "children", "baby", "boy",
+                       "girl", "datter", "barn", "barnet", "born", "bornene", "dreng",
+                       "drengen", "pige", "pigen", "sonnen"})
 _ILL_BEFORE = re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|my|our|his|her)\s+$")
 _ILL_WORDS = frozenset({"syg", "syge", "sick", "ill"})
 _NOT_A_PERSON = re.compile(r"\s*(?:leave|days?|note|pay|report|periode|dage|melding|orlov)\b")
@@ -494,7 +498,9 @@ class EntityExtractor:
                 if ill_first or who and who["who"] not in _OWN_BODY and not any(
                         m.value == "sygdom" and m.start <= who.start("who") < m.end
                         for m in exact):
-                    value = "paaroerende"
+                    # "my daughter has fever": a child's illness, which has its own rules
+                    value = ("barn_syg" if who is not None and who["who"] in _CHILDREN
+                             else "paaroerende")
                 elif other_ill is not None and not _NEW_SUBJECT.search(
                         folded, other_ill, match.start):
                     # "my wife is very sick and in hospital": the illness words that follow
