@@ -305,6 +305,14 @@ async def test_no_english_conversation_shows_a_danish_sentence(engine: Engine) -
     assert not found, found
 
 
+def opens_in_english(spec) -> bool:
+    """The citizen's first message is not Danish: not by the detector, not by a one-word guess
+    ("hi" is English, "hej" Danish). tests/test_conversations.py holds the English corpus's
+    conversations that open so, and stay in English, to ``danish_sentences``."""
+    first = spec.turns[0].user if spec.turns else ""
+    return detect(first, min_words=1) != "da" and Languages.load(DIALOGUES).guess(first) != "da"
+
+
 def test_the_danish_sentence_check_can_fail() -> None:
     assert danish_sentences("Thank you. Jeg har registreret din sygemelding fra i dag.")
     assert not danish_sentences("You get dagpenge (unemployment benefit from your a-kasse).")
