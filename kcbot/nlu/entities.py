@@ -128,6 +128,12 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("past_wd", re.compile(
         rf"\b(?:started|begun|began|was|were|got sick|fell ill|became ill) (?:on )?(?:last )?"
         rf"(?P<a>{_WD_EN})\b")),
+    # a meeting missed on a weekday is the one that has been: "I didn't show up to my meeting
+    # on monday", "missed the jobclub friday"
+    ("past_wd", re.compile(
+        rf"\b(?:(?:didn t|didnt|did not|couldn t|couldnt|could not) (?:come|show up|turn up"
+        rf"|attend|make it|go)|missed|wasn t at|was not at)\b[^.!?]{{0,40}}?\b(?:on )?(?:last )?"
+        rf"(?P<a>{_WD_EN})\b")),
     ("next_wd", re.compile(rf"\b(?:on )?(?P<wd>{_WD_EN}) next week\b")),
     ("next_wd", re.compile(rf"\bnext week (?:on )?(?P<wd>{_WD_EN})\b")),
     ("next_wd", re.compile(rf"\bnext (?P<wd>{_WD_EN})\b")),
