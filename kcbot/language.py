@@ -23,9 +23,9 @@ Rules (``Languages.observe``):
 - The first message that is clearly in a language sets it (two words are enough: "I have
   recovered"); until then the standard one is used.
 - An opening too short for the detector ("hi", "hello", "hej") is a guess: when all its words
-  are words the NLU's training data has in one language only (``intents/*_en.yml`` against the
-  rest), the conversation starts in that language, and the first clear message decides as if it
-  were the first.
+  are words the NLU's training data has far more often in one language (``intents/*_en.yml``
+  against the rest), the conversation starts in that language, and the first clear message
+  decides as if it were the first.
 - Later, ``SWITCH_AFTER`` messages in a row clearly in another language switch to it.
 """
 
@@ -71,7 +71,8 @@ MIN_PROBABILITY = 0.75
 FILE = "sprog.yml"
 DATE_STYLES = ("dag", "dag_aar", "ugedag", "aar", "tidspunkt")
 _WORD = re.compile(r"[^\W\d_]{2,}")
-# "don t" (a folded "don't"): the space to join
+_NT = re.compile(r"(?<=\w)n t\b")
+# the same space, found where it stands
 _NT_SPACE = re.compile(r" (?<=\wn )t\b")
 # What a cut request leaves between the words it stood among
 _BEFORE_MARK = re.compile(r"\s+(?=[,.;:!?])")
@@ -200,12 +201,13 @@ class Languages:
         """The language asked for, the number of other words and the message without the
         request phrases (cut from the original text, so what is left reads as written)."""
         folded, spans = fold_with_spans(text)
-        # "don't" folds to "don t": joined, keeping each character's place in the original
+        joined = _NT.sub("nt", folded)  # "don't" folds to "don t"
+        if self._any_request is None or self._any_request.search(joined) is None:
+            return None  # most messages: nothing more to do
+        # each joined character's place in the folded text, to cut the original by
         kept = [i for i in range(len(folded))
                 if not (folded[i] == " " and _NT_SPACE.match(folded, i))]
-        folded = "".join(folded[i] for i in kept)
-        if self._any_request is None or self._any_request.search(folded) is None:
-            return None
+        folded = joined
         for pattern, code in self._requests:
             if pattern.search(folded):
                 # every request for that language is taken out ("can you write in English?
@@ -260,9 +262,10 @@ class Languages:
 
     def guess(self, text: str) -> str | None:
         """The language of a message too short to detect ("hi", "hello there", "hej"): the one
-        whose training examples alone have every word of it, if there is one."""
+        whose training examples use every word of it far more often than the others', if
+        there is one."""
         found = _WORD.findall(fold(text))
-        if not found or len(found) >= MIN_FIRST_WORDS + 1:
+        if not found or len(found) > MIN_FIRST_WORDS:
             return None
         only = _words_only_in(tuple(self.by_code))
         for code, vocabulary in only.items():
