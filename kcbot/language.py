@@ -22,6 +22,10 @@ Rules (``Languages.observe``):
   answers and Danish terms are written the same in both languages.
 - The first message that is clearly in a language sets it (two words are enough: "I have
   recovered"); until then the standard one is used.
+- An opening too short for the detector ("hi", "hello", "hej") is a guess: when all its words
+  are words the NLU's training data has far more often in one language (``intents/*_en.yml``
+  against the rest), the conversation starts in that language, and the first clear message
+  decides as if it were the first.
 - Later, ``SWITCH_AFTER`` messages in a row clearly in another language switch to it.
 """
 
@@ -42,7 +46,7 @@ from babel.dates import format_date, format_datetime
 
 from kcbot.config import data_path
 from kcbot.errors import DataError
-from kcbot.nlu.normalise import fold
+from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.yamlio import load_yaml
 
 __all__ = ["LANGUAGE_SLOT", "Language", "Languages", "Observation", "detect", "languages",
@@ -51,6 +55,12 @@ __all__ = ["LANGUAGE_SLOT", "Language", "Languages", "Observation", "detect", "l
 LANGUAGE_SLOT = "sprog"
 # Messages in a row in another language that switch the conversation to it.
 COUNT_SLOT = "sprog_skift"
+# The counter's value while the language is only guessed from a one-word opening ("hi").
+GUESSED = -1
+# A word tells its language when that language's training examples have it in at least this
+# many examples, and this many times as often (per example) as any other language's.
+GUESS_MIN_EXAMPLES = 2
+GUESS_RATIO = 4
 SWITCH_AFTER = 2
 MIN_WORDS = 3
 MIN_FIRST_WORDS = 2
@@ -62,6 +72,11 @@ FILE = "sprog.yml"
 DATE_STYLES = ("dag", "dag_aar", "ugedag", "aar", "tidspunkt")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NT = re.compile(r"(?<=\w)n t\b")
+# the same space, found where it stands
+_NT_SPACE = re.compile(r" (?<=\wn )t\b")
+# What a cut request leaves between the words it stood among
+_BEFORE_MARK = re.compile(r"\s+(?=[,.;:!?])")
+_SPACES = re.compile(r"\s{2,}")
 # A request for a language is a phrase of its own words.
 _BEFORE, _AFTER = r"(?<!\S)", r"(?!\S)"
 
@@ -103,6 +118,9 @@ class Observation:
     switched: bool = False
     requested: bool = False  # the citizen asked for it
     words_besides_request: int = 0
+    # the message without the request ("can you write english? I get dagpenge" → "I get
+    # dagpenge"): what else the citizen said, to be read as a message of its own
+    rest: str = ""
 
 
 @dataclass
@@ -176,43 +194,61 @@ class Languages:
 
     def requested(self, text: str) -> tuple[str, int] | None:
         """The language a message asks for, and how many words it has besides the request."""
-        folded = _NT.sub("nt", fold(text))  # "don't" folds to "don t"
-        if self._any_request is None or self._any_request.search(folded) is None:
-            return None
+        found = self._request(text)
+        return None if found is None else found[:2]
+
+    def _request(self, text: str) -> tuple[str, int, str] | None:
+        """The language asked for, the number of other words and the message without the
+        request phrases (cut from the original text, so what is left reads as written)."""
+        folded, spans = fold_with_spans(text)
+        joined = _NT.sub("nt", folded)  # "don't" folds to "don t"
+        if self._any_request is None or self._any_request.search(joined) is None:
+            return None  # most messages: nothing more to do
+        # each joined character's place in the folded text, to cut the original by
+        kept = [i for i in range(len(folded))
+                if not (folded[i] == " " and _NT_SPACE.match(folded, i))]
+        folded = joined
         for pattern, code in self._requests:
             if pattern.search(folded):
                 # every request for that language is taken out ("can you write in English?
                 # I don't speak Danish"): what is left may be a message of its own
-                rest = folded
+                cut: list[tuple[int, int]] = []
                 for other, other_code in self._requests:
                     if other_code == code:
-                        rest = other.sub(" ", rest)
+                        cut += [m.span() for m in other.finditer(folded)]
+                rest = folded
+                for start, end in cut:
+                    rest = rest[:start] + " " * (end - start) + rest[end:]
                 words = len(_WORD.findall(rest))
                 if pattern in self._alone and words > ALONE_MAX_WORDS:
                     continue  # "a letter in Danish": words of another sentence
-                return code, words
+                return code, words, _cut(text, spans, kept, cut)
         return None
 
     def observe(self, slots: dict[str, Any], text: str) -> Observation:
         """Update the ``sprog`` slot (and its counter) for a citizen's message."""
         current = slots.get(LANGUAGE_SLOT)
-        asked = self.requested(text)
+        asked = self._request(text)
         if asked is not None:
-            code, rest = asked
+            code, words, rest = asked
             slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = code, 0
             return Observation(code, switched=code != (current or self.standard),
-                               requested=True, words_besides_request=rest)
+                               requested=True, words_besides_request=words, rest=rest)
         # The first language is taken from a shorter message than a switch ("I have
-        # recovered"): until one is clear the standard one is only a guess.
+        # recovered"): until one is clear the standard one, or a one-word guess, is only that.
+        first = current is None or slots.get(COUNT_SLOT) == GUESSED
         if self._loanwords is not None:  # "I get kontanthjælp" is English
             text = self._loanwords.sub(" ", text)
-        seen = detect(text, tuple(self.by_code),
-                      MIN_FIRST_WORDS if current is None else MIN_WORDS)
-        if current is None:
+        seen = detect(text, tuple(self.by_code), MIN_FIRST_WORDS if first else MIN_WORDS)
+        if first:
             if seen is not None:
                 slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = seen, 0
-                return Observation(seen, switched=seen != self.standard)
-            return Observation(self.standard)
+                return Observation(seen, switched=seen != (current or self.standard))
+            guess = self.guess(text) if current is None else None
+            if guess is not None:
+                slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = guess, GUESSED
+                return Observation(guess, switched=guess != self.standard)
+            return Observation(current or self.standard)
         if seen is None or seen == current:
             if seen == current:
                 slots[COUNT_SLOT] = 0
@@ -223,6 +259,56 @@ class Languages:
             return Observation(seen, switched=True)
         slots[COUNT_SLOT] = count
         return Observation(current)
+
+    def guess(self, text: str) -> str | None:
+        """The language of a message too short to detect ("hi", "hello there", "hej"): the one
+        whose training examples use every word of it far more often than the others', if
+        there is one."""
+        found = _WORD.findall(fold(text))
+        if not found or len(found) > MIN_FIRST_WORDS:
+            return None
+        only = _words_only_in(tuple(self.by_code))
+        for code, vocabulary in only.items():
+            if all(word in vocabulary for word in found):
+                return code
+        return None
+
+
+def _cut(text: str, spans: list[tuple[int, int]], kept: list[int],
+         cut: list[tuple[int, int]]) -> str:
+    """``text`` without the original characters behind the folded ranges ``cut``."""
+    drop = [False] * len(text)
+    for start, end in cut:
+        # the first character's start to the last one's end: the apostrophe of "don't" is
+        # not in the joined text, but it is in the phrase
+        for j in range(spans[kept[start]][0], spans[kept[end - 1]][1]):
+            drop[j] = True
+    rest = "".join(" " if gone else ch for ch, gone in zip(text, drop, strict=True))
+    return _SPACES.sub(" ", _BEFORE_MARK.sub("", rest)).strip(" ,.;:!?-")
+
+
+@cache
+def _words_only_in(codes: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Per language, the folded words its training examples (``intents/``) use far more often
+    than the other languages' do: "hello" is English although a Danish example has it too,
+    "hej" Danish, "ok" neither. Read once, on the first opening too short to detect."""
+    from collections import Counter
+
+    from kcbot.config import data_path
+    from kcbot.nlu.data import load_training_data
+
+    data = load_training_data(data_path("intents"))
+    counts: dict[str, Counter[str]] = {code: Counter() for code in codes}
+    for (example, _intent), code in zip(data.examples, data.languages, strict=True):
+        if code in counts:
+            counts[code].update(set(_WORD.findall(fold(example))))
+    sizes = {code: max(1, data.languages.count(code)) for code in codes}
+    return {code: frozenset(
+        word for word, n in counts[code].items()
+        if n >= GUESS_MIN_EXAMPLES and all(
+            n / sizes[code] >= GUESS_RATIO * counts[other][word] / sizes[other]
+            for other in codes if other != code))
+        for code in codes}
 
 
 @cache

@@ -20,6 +20,7 @@ from kcbot.dialogue import Engine
 from kcbot.dialogue.scripted import DialogueSpec, TurnSpec, load_dialogues, run_dialogue
 from kcbot.yamlio import load_yaml
 from tests.conftest import REPO
+from tests.test_english import danish_sentences, opens_in_english
 
 CORPUS = REPO / "tests" / "conversations"
 KNOWN_FAILURES = CORPUS / "known_failures.txt"
@@ -42,6 +43,11 @@ def known_failures(path: Path = KNOWN_FAILURES) -> dict[str, str]:
 
 
 KNOWN = known_failures()
+# The English red-team corpora's conversations that open in English and stay in it: no reply
+# may hold a Danish sentence, the welcome included ("hi" gets the English one).
+ENGLISH_ONLY = {spec.name for spec in SPECS if spec.path.stem.startswith("english")
+                and spec.expect.get("slots", {}).get("sprog") == "en"
+                and not spec.name.startswith("switch_") and opens_in_english(spec)}
 
 
 def _param(spec: DialogueSpec) -> object:
@@ -66,6 +72,15 @@ async def test_conversation(engine: Engine, spec: DialogueSpec) -> None:
     result = await run_dialogue(engine, spec, number)
     transcript = "\n".join(f"{t['from']}: {t['text']}" for t in result.transcript)
     assert result.passed, "\n".join(result.failures) + "\n\n" + transcript
+    if spec.name in ENGLISH_ONLY:
+        danish = [s for t in result.transcript if t["from"] == "bot"
+                  for s in danish_sentences(t["text"])]
+        assert not danish, f"Danish to an English writer: {danish}\n\n{transcript}"
+
+
+def test_the_english_corpus_is_checked_for_danish_replies() -> None:
+    assert len(ENGLISH_ONLY) >= 150
+    assert {"en3x_hi_one_word_english_welcome", "en3s_hi_then_afbud"} <= ENGLISH_ONLY
 
 
 def test_corpus_is_large_and_names_are_unique() -> None:

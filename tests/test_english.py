@@ -126,10 +126,39 @@ def languages() -> Languages:
 
 def test_the_first_clear_message_sets_the_language(languages: Languages) -> None:
     slots: dict = {}
-    assert languages.observe(slots, "hi").language == "da"  # too short: the standard one
+    assert languages.observe(slots, "ok").language == "da"  # says nothing: the standard one
     assert "sprog" not in slots
     seen = languages.observe(slots, "I need to cancel my appointment")
     assert (seen.language, seen.switched, slots["sprog"]) == ("en", True, "en")
+
+
+@pytest.mark.parametrize(("opening", "guess", "then", "language"), [
+    ("hi", "en", "I need to cancel my appointment", "en"),
+    ("Hello", "en", "jeg kan ikke komme til mødet i morgen", "da"),
+    ("hey", "en", "jeg er syg og kan ikke komme i dag", "da"),
+    ("hej", "da", "I need to cancel my appointment", "en"),
+    ("tak", "da", "hvornår har I åbent", "da"),
+])
+def test_a_one_word_opening_is_a_guess_the_next_clear_message_decides(
+        languages: Languages, opening: str, guess: str, then: str, language: str) -> None:
+    """An English "hi" gets the English welcome; a Dane who wrote "hello" is answered in Danish
+    from the first Danish sentence, not after two."""
+    slots: dict = {}
+    assert languages.observe(slots, opening).language == guess
+    assert languages.observe(slots, "dagpenge").language == guess  # still nothing clear
+    assert languages.observe(slots, then).language == language
+    assert slots["sprog"] == language
+    # decided now: one message in the other language does not switch any more
+    other = "I want to talk to a person" if language == "da" else "jeg vil tale med en person"
+    assert languages.observe(slots, other).language == language
+
+
+@pytest.mark.parametrize("text", ["ok", "2", "dagpenge", "afbud", "MitID", "ja tak?"])
+def test_a_short_opening_without_a_languages_own_words_guesses_nothing(
+        languages: Languages, text: str) -> None:
+    slots: dict = {}
+    languages.observe(slots, text)
+    assert slots.get("sprog") in (None, "da")
 
 
 def test_two_messages_in_the_other_language_switch(languages: Languages) -> None:
@@ -166,7 +195,21 @@ def test_asking_for_a_language_switches_at_once(languages: Languages, text: str,
     assert slots["sprog"] == language
 
 
+@pytest.mark.parametrize(("text", "rest"), [
+    ("can you write english? I get dagpenge", "I get dagpenge"),
+    ("kan du skrive dansk? jeg får kontanthjælp", "jeg får kontanthjælp"),
+    ("I don't speak danish. I am sick and can't come tomorrow",
+     "I am sick and can't come tomorrow"),
+    ("skriv på dansk. dagpenge", "dagpenge"),
+    ("answer in English", ""),
+])
+def test_what_a_language_request_leaves_is_the_rest_as_written(languages: Languages, text: str,
+                                                               rest: str) -> None:
+    assert languages.observe({}, text).rest == rest
+
+
 @pytest.mark.parametrize("text", [
+    "can I get a new caseworker? the one I have only speak danish with me",
     "i got a letter in danish from you and i dont understand it",
     "the meeting was in danish and I did not understand anything",
     "is there a course in english for foreigners",
@@ -260,6 +303,14 @@ async def test_no_english_conversation_shows_a_danish_sentence(engine: Engine) -
             if turn["from"] == "bot":
                 found += [(spec.name, s) for s in danish_sentences(turn["text"])]
     assert not found, found
+
+
+def opens_in_english(spec) -> bool:
+    """The citizen's first message is not Danish: not by the detector, not by a one-word guess
+    ("hi" is English, "hej" Danish). tests/test_conversations.py holds the English corpus's
+    conversations that open so, and stay in English, to ``danish_sentences``."""
+    first = spec.turns[0].user if spec.turns else ""
+    return detect(first, min_words=1) != "da" and Languages.load(DIALOGUES).guess(first) != "da"
 
 
 def test_the_danish_sentence_check_can_fail() -> None:

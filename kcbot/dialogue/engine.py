@@ -304,10 +304,18 @@ class Engine:
                                 "requested": language.requested})
         if language is not None and language.requested:
             self._say(turn, "utter_sprog_skiftet")
-        if language is not None and language.requested and \
-                language.words_besides_request < MIN_WORDS:
-            # "answer in English" and nothing more: the question open is asked again in it
-            self._ask_again(turn)
+            # What else the message said is read without the request ("can you write english?
+            # I get dagpenge": the group answers the open question); "answer in English" and
+            # nothing more, or a word that says nothing ("english please, thanks"), has the open
+            # question asked again in the new language.
+            rest = (self.nlu.parse(language.rest, self.clock.now().date())
+                    if language.rest and len(language.rest) <= MAX_CHARS else None)
+            if rest is not None and (language.words_besides_request >= MIN_WORDS
+                                     or rest.entities):
+                turn.parse = rest
+                await self._read(turn)
+            else:
+                self._ask_again(turn)
         else:
             await self._read(turn)
         stored = _stored_text(text, parse)

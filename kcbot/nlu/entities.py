@@ -123,6 +123,17 @@ _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("next_wd", re.compile(rf"\bneste (?P<wd>{_WD})\b")),
     ("wd", re.compile(rf"\b(?:pa |om )?(?P<wd>{_WD})(?:en)?\b")),
     ("past_wd", re.compile(rf"\b(?:last|since|since last|from last) (?P<a>{_WD_EN})\b")),
+    # a weekday told in the past tense is the one that has been: "it started monday", "the
+    # meeting was on friday", "got sick tuesday"
+    ("past_wd", re.compile(
+        rf"\b(?:started|begun|began|was|were|got sick|fell ill|became ill) (?:on )?(?:last )?"
+        rf"(?P<a>{_WD_EN})\b")),
+    # a meeting missed on a weekday is the one that has been: "I didn't show up to my meeting
+    # on monday", "missed the jobclub friday"
+    ("past_wd", re.compile(
+        rf"\b(?:(?:didn t|didnt|did not|couldn t|couldnt|could not) (?:come|show up|turn up"
+        rf"|attend|make it|go)|missed|wasn t at|was not at)\b[^.!?]{{0,40}}?\b(?:on )?(?:last )?"
+        rf"(?P<a>{_WD_EN})\b")),
     ("next_wd", re.compile(rf"\b(?:on )?(?P<wd>{_WD_EN}) next week\b")),
     ("next_wd", re.compile(rf"\bnext week (?:on )?(?P<wd>{_WD_EN})\b")),
     ("next_wd", re.compile(rf"\bnext (?P<wd>{_WD_EN})\b")),
@@ -140,7 +151,11 @@ _ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
 # because ...", or the clause after "kan ikke komme i morgen,". Read on the original text, since
 # folding drops the punctuation that ends the first clause.
 _REASON_CAUSAL = re.compile(
-    r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since|due to)"
+    r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since"
+    # "since last night", "since monday": a time, not a cause
+    r"(?!\s+(?:last|yesterday|this|today|tonight|the|a|one|two|three|few|several|early|then"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|\d)\b)"
+    r"|due to)"
     r"\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
 )
@@ -240,6 +255,10 @@ _THIRD_PARTY_DOES = re.compile(
 )
 # the subject right before a phrase that opens with the verb ("my husband" + "got work")
 _THIRD_PARTY_BEFORE_VERB = re.compile(_OTHER_SUBJECT + "$")
+# Who is a child, as the third-party patterns catch them (folded)
+_CHILDREN = frozenset({"son", "daughter", "child", "kid", "kids", "children", "baby", "boy",
+                       "girl", "datter", "barn", "barnet", "born", "bornene", "dreng",
+                       "drengen", "pige", "pigen", "sonnen"})
 _ILL_BEFORE = re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|my|our|his|her)\s+$")
 _ILL_WORDS = frozenset({"syg", "syge", "sick", "ill"})
 _NOT_A_PERSON = re.compile(r"\s*(?:leave|days?|note|pay|report|periode|dage|melding|orlov)\b")
@@ -504,7 +523,9 @@ class EntityExtractor:
                 if ill_first or who and who["who"] not in _OWN_BODY and not any(
                         m.value == "sygdom" and m.start <= who.start("who") < m.end
                         for m in exact):
-                    value = "paaroerende"
+                    # "my daughter has fever": a child's illness, which has its own rules
+                    value = ("barn_syg" if who is not None and who["who"] in _CHILDREN
+                             else "paaroerende")
                 elif other_ill is not None and not _NEW_SUBJECT.search(
                         folded, other_ill, match.start):
                     # "my wife is very sick and in hospital": the illness words that follow
