@@ -77,3 +77,14 @@ def test_kcbot_test_agrees_with_the_suite_on_a_file_whose_dialogues_make_tickets
     out = capsys.readouterr().out
     assert code == 0, out
     assert "FEJL" not in out
+
+
+def test_an_expected_number_is_matched_as_a_whole_number() -> None:
+    from kcbot.dialogue.scripted import normalise, says
+
+    # "not_says: 112" must not fail on a case number that happens to end in 112
+    assert not says(normalise("Dit sagsnummer er KC-2026-000112."), "112")
+    assert says(normalise("Ring 112, hvis det haster."), "112")
+    assert says(normalise("Ring til Livslinien på 70 201 201."), "70 201 201")
+    assert not says(normalise("Ring på 70 201 2010."), "70 201 201")
+    assert says(normalise("Jeg har registreret din sygemelding."), "sygemeld")

@@ -66,6 +66,15 @@ def normalise(text: str) -> str:
     return _DIGIT_SPACE.sub("", fold(text))
 
 
+def says(reply: str, text: str) -> bool:
+    """Whether a ``normalise``d reply says ``text``; a number only as a whole number, so "112"
+    is not found inside the case number KC-2026-000112."""
+    needle = normalise(text)
+    pattern = ((r"(?<!\d)" if needle[:1].isdigit() else "") + re.escape(needle)
+               + (r"(?!\d)" if needle[-1:].isdigit() else ""))
+    return re.search(pattern, reply) is not None
+
+
 @dataclass(frozen=True)
 class TurnSpec:
     user: str
@@ -239,7 +248,7 @@ async def run_dialogue(engine: Engine, spec: DialogueSpec, number: int = 0) -> D
             failures.add("intent", f"tur {i + 1}: intent {got}, ventede {turn.intent}")
         reply = normalise(" ".join(r.text for r in result.replies))
         for text in turn.says:
-            if normalise(text) not in reply:
+            if not says(reply, text):
                 failures.add("text", f"tur {i + 1}: svaret siger ikke {text!r}")
         if result.ended:
             break
@@ -291,10 +300,10 @@ async def _check(engine: Engine, spec: DialogueSpec, conversation_id: str,
     if "outcome" in expect and outcome != expect["outcome"]:
         failures.add("outcome", f"udfald {outcome}, ventede {expect['outcome']}")
     for text in expect.get("says", ()):
-        if normalise(text) not in bot_text:
+        if not says(bot_text, text):
             failures.add("text", f"botten sagde aldrig {text!r}")
     for text in expect.get("not_says", ()):
-        if normalise(text) in bot_text:
+        if says(bot_text, text):
             failures.add("text", f"botten sagde {text!r}")
     for name, value in (expect.get("slots") or {}).items():
         if str(slots.get(name)) != str(value):
