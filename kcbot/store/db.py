@@ -175,6 +175,9 @@ class SQLiteStore(OutboxMethods):
         self._commits = 0
         self._checkpointer: ThreadPoolExecutor | None = None
         self._checkpointing: Future[None] | None = None
+        # the checkpoint thread's own connection, opened on its first checkpoint and kept:
+        # opening one reads the whole schema (triggers, the FTS5 tables) again
+        self._checkpoint_db: sqlite3.Connection | None = None
         self._key: DataKey | None = None
         self._search = False  # the FTS5 index of migration 7 is there (``ticket_search``)
 
@@ -255,6 +258,7 @@ class SQLiteStore(OutboxMethods):
 
     async def close(self) -> None:
         if self._checkpointer is not None:
+            self._checkpointer.submit(self._close_checkpoint_db)
             await asyncio.to_thread(self._checkpointer.shutdown)
             self._checkpointer = None
         if self._group is not None:
@@ -469,14 +473,22 @@ class SQLiteStore(OutboxMethods):
         self._checkpointing = self._checkpointer.submit(self._passive_checkpoint)
 
     def _passive_checkpoint(self) -> None:
+        """On the checkpoint thread, the only one that uses ``_checkpoint_db``."""
         try:
-            con = sqlite3.connect(self.path, isolation_level=None, timeout=0)
+            if self._checkpoint_db is None:
+                self._checkpoint_db = sqlite3.connect(self.path, isolation_level=None,
+                                                      timeout=0, check_same_thread=False)
+            self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # busy or gone: the next one copies it, on a new connection
+            self._close_checkpoint_db()
+
+    def _close_checkpoint_db(self) -> None:
+        con, self._checkpoint_db = self._checkpoint_db, None
+        if con is not None:
             try:
-                con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            finally:
                 con.close()
-        except sqlite3.Error:  # busy or gone: the next one copies it
-            pass
+            except sqlite3.Error:
+                pass
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         if self._owner.get() is self:
