@@ -37,7 +37,7 @@ from kcbot.store.inline import GroupCommit, InlineConnection
 from kcbot.store.migrations import MIGRATIONS, SEARCH_MIGRATION, fts5_trigram_available
 from kcbot.store.outbox import OutboxMethods
 
-__all__ = ["SQLiteStore", "Turn"]
+__all__ = ["SQLiteStore", "Turn", "event_rows"]
 
 BUSY_TIMEOUT_MS = 5000
 OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
@@ -72,6 +72,18 @@ def _json_encoder() -> Callable[[Any], str]:
 
 
 _to_json = _json_encoder()
+
+
+def event_rows(conversation_id: str, now: str, events: Sequence[dict[str, Any]]
+               ) -> list[tuple[str, str, str, str | None]]:
+    """``events`` rows: the event as masked JSON and its type (``kind``, migration 8), which
+    the fallback index and the fallback counts read instead of parsing the JSON."""
+    rows = []
+    for event in events:
+        kind = event.get("event")
+        rows.append((conversation_id, now, mask_cpr(_to_json(event)),
+                     mask_cpr(kind) if isinstance(kind, str) else None))
+    return rows
 
 
 class _Joined:
@@ -601,9 +613,8 @@ class SQLiteStore(OutboxMethods):
             )
             if events:
                 await db.executemany(
-                    "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
-                    [(conversation_id, now, mask_cpr(_to_json(e)))
-                     for e in events],
+                    "INSERT INTO events (conversation_id, time, event, kind) VALUES (?, ?, ?, ?)",
+                    event_rows(conversation_id, now, events),
                 )
             await db.execute(
                 "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
@@ -651,11 +662,8 @@ class SQLiteStore(OutboxMethods):
         now = _iso(self.clock.now())
         async with self.transaction() as db:
             await db.executemany(
-                "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
-                [
-                    (conversation_id, now, mask_cpr(_to_json(event)))
-                    for event in events
-                ],
+                "INSERT INTO events (conversation_id, time, event, kind) VALUES (?, ?, ?, ?)",
+                event_rows(conversation_id, now, events),
             )
 
     async def events(self, conversation_id: str) -> list[dict[str, Any]]:
