@@ -89,6 +89,59 @@ def event_rows(conversation_id: str, now: str, events: Sequence[dict[str, Any]]
     return rows
 
 
+class _InlineTransaction:
+    """``SQLiteStore.transaction()`` on the inline connection, as a class rather than an
+    ``asynccontextmanager`` generator (every turn opens one; the generator's machinery cost
+    more than the bookkeeping). Under the store's write lock the transaction joins a
+    ``GroupCommit``; the task is marked as its owner, so the store's calls inside join it.
+    ``__aexit__`` ends or undoes it, lets the lock go, and then waits for its ``COMMIT``:
+    outside the lock, so turns of other senders may join the same ``COMMIT``, and shielded,
+    so a caller that goes away does not cancel the others' ``COMMIT``."""
+
+    __slots__ = ("_store", "_token")
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._token: Any = None
+
+    async def __aenter__(self) -> InlineConnection:
+        store = self._store
+        inline, group, lock = store._inline, store._group, store._write_lock
+        assert inline is not None and group is not None
+        self._token = store._owner.set(store)
+        try:
+            await lock.acquire()
+            try:
+                await group.start(lambda: store._begin(inline.raw))
+            except BaseException as exc:
+                group.undo(exc)
+                lock.release()
+                raise
+        except BaseException:
+            store._owner.reset(self._token)
+            raise
+        return inline
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: object) -> None:
+        store = self._store
+        group = store._group
+        assert group is not None
+        try:
+            if exc is not None:
+                group.undo(exc)
+                return
+            try:
+                committed = group.end()
+            except BaseException as error:
+                group.undo(error)
+                raise
+        finally:
+            store._write_lock.release()
+            store._owner.reset(self._token)
+        await asyncio.shield(committed)
+
+
 class _Joined:
     """``transaction()`` inside the task's open transaction: its connection, nothing to do."""
 
@@ -417,38 +470,26 @@ class SQLiteStore(OutboxMethods):
         if self._owner.get() is self:
             # a turn joins its transaction five times or so: a plain object, not a generator
             return _Joined(self._inline or self._db)
-        return self._transaction()
+        if self._inline is None:
+            return self._memory_transaction()
+        return _InlineTransaction(self)
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[Any]:
+    async def _memory_transaction(self) -> AsyncIterator[Any]:
+        """An in-memory store's transaction, on aiosqlite's one connection under the lock."""
         token = self._owner.set(self)
         try:
-            if self._inline is None:
-                async with self._lock:
-                    await self._db.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield self._db
-                    except BaseException:
-                        await self._db.execute("ROLLBACK")
-                        raise
-                    else:
-                        await self._db.execute("COMMIT")
-                return
-            inline, group = self._inline, self._group
-            assert group is not None
-            async with self._write_lock:
+            async with self._lock:
+                await self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    await group.start(lambda: self._begin(inline.raw))
-                    yield inline
-                    committed = group.end()
-                except BaseException as exc:
-                    group.undo(exc)
+                    yield self._db
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
                     raise
+                else:
+                    await self._db.execute("COMMIT")
         finally:
             self._owner.reset(token)
-        # Outside the lock, so turns of other senders join this one's COMMIT (GroupCommit);
-        # shielded, so a caller that goes away does not cancel the others' COMMIT.
-        await asyncio.shield(committed)
 
     async def _begin(self, raw: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE`` on the inline connection. Another process's write lock is waited
