@@ -218,3 +218,25 @@ async def test_migration_8_keeps_the_fallback_counts_of_older_events(tmp_path: P
                                    (conversation,))
         assert row["fallbacks"] == 4
         assert await store.events(conversation) == []
+
+
+async def test_a_turn_finds_its_open_conversation_without_a_sort(tmp_path: Path,
+                                                                clock) -> None:
+    """The read every turn starts with takes the sender's newest open conversation straight
+    from the index (migration 8), and it is the newest."""
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        from datetime import timedelta
+
+        first = await store.start_conversation("chat", "borger-1")
+        clock.advance(timedelta(minutes=5))
+        second = await store.start_conversation("chat", "borger-1")
+        await store.start_conversation("chat", "borger-2")
+        assert (await store.open_conversation("chat", "borger-1"))["id"] == second
+        await store.end_conversation(second, "afbrudt")
+        assert (await store.open_conversation("chat", "borger-1"))["id"] == first
+        plan = [r["detail"] for r in await store.fetchall(
+            "EXPLAIN QUERY PLAN SELECT id, last_activity, state FROM conversations "
+            "WHERE channel = ? AND sender = ? AND ended IS NULL ORDER BY started DESC LIMIT 1",
+            ("chat", "borger-1"))]
+        assert any("conversations_sender" in line for line in plan), plan
+        assert not any("TEMP B-TREE" in line for line in plan), plan
