@@ -47,12 +47,15 @@ _MASKED = re.compile(r"^\d{6}-XXXX$")
 # The write-ahead log is copied into the database by a passive checkpoint on a thread of its own
 # after this many write transactions (and by the REST channel's idle sweep), never on a commit
 # on the loop; the inline connection's own auto-checkpoint is only a backstop for a log that
-# nothing else empties (pages of 4 KiB: about 40 MB). A turn's commit appends about ten pages
+# nothing else empties (pages of 4 KiB: about 80 MB). A turn's commit appends about ten pages
 # (43 KB, `kcbot bench`), mostly the same leaf pages of the tables and indexes as the turn
 # before; a checkpoint copies each page once however often the log holds it, so fewer, larger
-# checkpoints copy less: 500 commits make a log of about 22 MB, under ``WAL_SIZE_LIMIT``.
+# checkpoints copy less, and each one's two fsyncs (the log before, the database after) stall
+# the commits that land beside them less often: 500 commits make a log of about 22 MB, under
+# ``WAL_SIZE_LIMIT``. The backstop stays well above what 500 commits of heavier turns write
+# (a turn that opens a ticket writes about 30 pages), so it never checkpoints on the loop.
 CHECKPOINT_EVERY = 500
-AUTOCHECKPOINT_BACKSTOP = 10_000
+AUTOCHECKPOINT_BACKSTOP = 20_000
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # a log that grew once is cut back to this when it restarts
 
 def _json_encoder() -> Callable[[Any], str]:
