@@ -240,3 +240,13 @@ async def test_a_turn_finds_its_open_conversation_without_a_sort(tmp_path: Path,
             ("chat", "borger-1"))]
         assert any("conversations_sender" in line for line in plan), plan
         assert not any("TEMP B-TREE" in line for line in plan), plan
+
+
+async def test_an_events_type_is_stored_masked_like_the_event(tmp_path: Path, clock) -> None:
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        conversation = await store.start_conversation("chat", "borger-1")
+        await store.add_events(conversation, [{"event": f"slot {CPR}"}, {"event": "slot"},
+                                              {"event": 7}])
+        rows = await store.fetchall("SELECT event, kind FROM events ORDER BY id")
+        assert [r["kind"] for r in rows] == ["slot 240190-XXXX", "slot", None]
+        assert all("1234" not in r["event"] for r in rows)
