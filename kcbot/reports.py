@@ -129,7 +129,7 @@ async def figures(store: Store, first: date, last: date, now: datetime,
         f"coalesce(c.topic, {TOPIC_SQL}) AS topic, coalesce(c.user_turns, "
         "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND t.speaker = 'user')) "
         "AS users, coalesce(c.fallbacks, (SELECT count(*) FROM events e WHERE "
-        "e.conversation_id = c.id AND json_extract(e.event, '$.event') = 'fallback')) "
+        "e.conversation_id = c.id AND e.kind = 'fallback')) "
         "AS fallbacks "
         "FROM conversations c WHERE c.started >= ? AND c.started < ?"
         + (" AND EXISTS (SELECT 1 FROM tickets k WHERE k.conversation_id = c.id AND "

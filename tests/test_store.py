@@ -177,3 +177,76 @@ def test_stored_json_is_what_json_dumps_writes() -> None:
         assert _to_json(data) == json.dumps(data, ensure_ascii=False)
     with pytest.raises(TypeError):
         _to_json({"when": {1, 2}})
+
+
+async def test_migration_8_keeps_the_fallback_counts_of_older_events(tmp_path: Path,
+                                                                     clock) -> None:
+    """Events written before migration 8 have their type read from the JSON once; events
+    written after carry it, and the reports and the purge count fallbacks from it alone."""
+    from datetime import timedelta
+
+    from kcbot.reports import figures
+
+    path = tmp_path / "kcbot.sqlite3"
+    async with Store.connect(path, clock, migrations=MIGRATIONS[:7]) as old:
+        conversation = await old.start_conversation("chat", "borger-1")
+        async with old.transaction() as db:  # as a kcbot of schema 7 stored them
+            await db.executemany(
+                "INSERT INTO events (conversation_id, time, event) VALUES (?, '', ?)",
+                [(conversation, '{"event": "fallback"}'), (conversation, '{"event": "user"}'),
+                 (conversation, '{"event": "fallback", "text": "øh"}')])
+    async with Store.connect(path, clock) as store:
+        assert await store.schema_version() == len(MIGRATIONS) == 8
+        kinds = [r[0] for r in await store.fetchall("SELECT kind FROM events ORDER BY id")]
+        assert kinds == ["fallback", "user", "fallback"]
+        await store.record_turn(conversation, ("hmm", None, None), ["Hvad mener du?"],
+                                [{"event": "user", "text": "hmm"}, {"event": "fallback"}], {})
+        await store.add_events(conversation, [{"event": "fallback"}, {"event": "slot",
+                                                                      "name": "x"}])
+        today = clock.now().date()
+        assert (await figures(store, today, today, clock.now())).fallback_turns == 4
+        plan = [r["detail"] for r in await store.fetchall(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM events e WHERE e.conversation_id = ? "
+            "AND e.kind = 'fallback'", (conversation,))]
+        assert any("events_fallback" in line for line in plan), plan
+        # the purge keeps the count in the conversation row before the events go
+        from kcbot.config import RetentionSettings
+        from kcbot.store import purge
+
+        await purge(store, clock.now() + timedelta(days=400), RetentionSettings())
+        row = await store.fetchone("SELECT fallbacks FROM conversations WHERE id = ?",
+                                   (conversation,))
+        assert row["fallbacks"] == 4
+        assert await store.events(conversation) == []
+
+
+async def test_a_turn_finds_its_open_conversation_without_a_sort(tmp_path: Path,
+                                                                clock) -> None:
+    """The read every turn starts with takes the sender's newest open conversation straight
+    from the index (migration 8), and it is the newest."""
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        from datetime import timedelta
+
+        first = await store.start_conversation("chat", "borger-1")
+        clock.advance(timedelta(minutes=5))
+        second = await store.start_conversation("chat", "borger-1")
+        await store.start_conversation("chat", "borger-2")
+        assert (await store.open_conversation("chat", "borger-1"))["id"] == second
+        await store.end_conversation(second, "afbrudt")
+        assert (await store.open_conversation("chat", "borger-1"))["id"] == first
+        plan = [r["detail"] for r in await store.fetchall(
+            "EXPLAIN QUERY PLAN SELECT id, last_activity, state FROM conversations "
+            "WHERE channel = ? AND sender = ? AND ended IS NULL ORDER BY started DESC LIMIT 1",
+            ("chat", "borger-1"))]
+        assert any("conversations_sender" in line for line in plan), plan
+        assert not any("TEMP B-TREE" in line for line in plan), plan
+
+
+async def test_an_events_type_is_stored_masked_like_the_event(tmp_path: Path, clock) -> None:
+    async with Store.connect(tmp_path / "kcbot.sqlite3", clock) as store:
+        conversation = await store.start_conversation("chat", "borger-1")
+        await store.add_events(conversation, [{"event": f"slot {CPR}"}, {"event": "slot"},
+                                              {"event": 7}])
+        rows = await store.fetchall("SELECT event, kind FROM events ORDER BY id")
+        assert [r["kind"] for r in rows] == ["slot 240190-XXXX", "slot", None]
+        assert all("1234" not in r["event"] for r in rows)

@@ -37,7 +37,7 @@ from kcbot.store.inline import GroupCommit, InlineConnection
 from kcbot.store.migrations import MIGRATIONS, SEARCH_MIGRATION, fts5_trigram_available
 from kcbot.store.outbox import OutboxMethods
 
-__all__ = ["SQLiteStore", "Turn"]
+__all__ = ["SQLiteStore", "Turn", "event_rows"]
 
 BUSY_TIMEOUT_MS = 5000
 OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
@@ -47,9 +47,15 @@ _MASKED = re.compile(r"^\d{6}-XXXX$")
 # The write-ahead log is copied into the database by a passive checkpoint on a thread of its own
 # after this many write transactions (and by the REST channel's idle sweep), never on a commit
 # on the loop; the inline connection's own auto-checkpoint is only a backstop for a log that
-# nothing else empties (pages of 4 KiB: about 40 MB).
-CHECKPOINT_EVERY = 100
-AUTOCHECKPOINT_BACKSTOP = 10_000
+# nothing else empties (pages of 4 KiB: about 80 MB). A turn's commit appends about ten pages
+# (43 KB, `kcbot bench`), mostly the same leaf pages of the tables and indexes as the turn
+# before; a checkpoint copies each page once however often the log holds it, so fewer, larger
+# checkpoints copy less, and each one's two fsyncs (the log before, the database after) stall
+# the commits that land beside them less often: 500 commits make a log of about 22 MB, under
+# ``WAL_SIZE_LIMIT``. The backstop stays well above what 500 commits of heavier turns write
+# (a turn that opens a ticket writes about 30 pages), so it never checkpoints on the loop.
+CHECKPOINT_EVERY = 500
+AUTOCHECKPOINT_BACKSTOP = 20_000
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # a log that grew once is cut back to this when it restarts
 
 def _json_encoder() -> Callable[[Any], str]:
@@ -72,6 +78,76 @@ def _json_encoder() -> Callable[[Any], str]:
 
 
 _to_json = _json_encoder()
+
+
+def event_rows(conversation_id: str, now: str, events: Sequence[dict[str, Any]]
+               ) -> list[tuple[str, str, str, str | None]]:
+    """``events`` rows: the event as masked JSON and its type (``kind``, migration 8), which
+    the fallback index and the fallback counts read instead of parsing the JSON."""
+    rows = []
+    for event in events:
+        kind = event.get("event")
+        if isinstance(kind, str):
+            # a name of letters and underscores ("slot", "flow_started") holds no digit, so
+            # no CPR number: masked only if it is something else
+            kind = kind if kind.replace("_", "").isalpha() else mask_cpr(kind)
+        else:
+            kind = None
+        rows.append((conversation_id, now, mask_cpr(_to_json(event)), kind))
+    return rows
+
+
+class _InlineTransaction:
+    """``SQLiteStore.transaction()`` on the inline connection, as a class rather than an
+    ``asynccontextmanager`` generator (every turn opens one; the generator's machinery cost
+    more than the bookkeeping). Under the store's write lock the transaction joins a
+    ``GroupCommit``; the task is marked as its owner, so the store's calls inside join it.
+    ``__aexit__`` ends or undoes it, lets the lock go, and then waits for its ``COMMIT``:
+    outside the lock, so turns of other senders may join the same ``COMMIT``, and shielded,
+    so a caller that goes away does not cancel the others' ``COMMIT``."""
+
+    __slots__ = ("_store", "_token")
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._token: Any = None
+
+    async def __aenter__(self) -> InlineConnection:
+        store = self._store
+        inline, group, lock = store._inline, store._group, store._write_lock
+        assert inline is not None and group is not None
+        self._token = store._owner.set(store)
+        try:
+            await lock.acquire()
+            try:
+                await group.start(lambda: store._begin(inline.raw))
+            except BaseException as exc:
+                group.undo(exc)
+                lock.release()
+                raise
+        except BaseException:
+            store._owner.reset(self._token)
+            raise
+        return inline
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: object) -> None:
+        store = self._store
+        group = store._group
+        assert group is not None
+        try:
+            if exc is not None:
+                group.undo(exc)
+                return
+            try:
+                committed = group.end()
+            except BaseException as error:
+                group.undo(error)
+                raise
+        finally:
+            store._write_lock.release()
+            store._owner.reset(self._token)
+        await asyncio.shield(committed)
 
 
 class _Joined:
@@ -175,6 +251,9 @@ class SQLiteStore(OutboxMethods):
         self._commits = 0
         self._checkpointer: ThreadPoolExecutor | None = None
         self._checkpointing: Future[None] | None = None
+        # the checkpoint thread's own connection, opened on its first checkpoint and kept:
+        # opening one reads the whole schema (triggers, the FTS5 tables) again
+        self._checkpoint_db: sqlite3.Connection | None = None
         self._key: DataKey | None = None
         self._search = False  # the FTS5 index of migration 7 is there (``ticket_search``)
 
@@ -255,6 +334,7 @@ class SQLiteStore(OutboxMethods):
 
     async def close(self) -> None:
         if self._checkpointer is not None:
+            self._checkpointer.submit(self._close_checkpoint_db)
             await asyncio.to_thread(self._checkpointer.shutdown)
             self._checkpointer = None
         if self._group is not None:
@@ -398,38 +478,26 @@ class SQLiteStore(OutboxMethods):
         if self._owner.get() is self:
             # a turn joins its transaction five times or so: a plain object, not a generator
             return _Joined(self._inline or self._db)
-        return self._transaction()
+        if self._inline is None:
+            return self._memory_transaction()
+        return _InlineTransaction(self)
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[Any]:
+    async def _memory_transaction(self) -> AsyncIterator[Any]:
+        """An in-memory store's transaction, on aiosqlite's one connection under the lock."""
         token = self._owner.set(self)
         try:
-            if self._inline is None:
-                async with self._lock:
-                    await self._db.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield self._db
-                    except BaseException:
-                        await self._db.execute("ROLLBACK")
-                        raise
-                    else:
-                        await self._db.execute("COMMIT")
-                return
-            inline, group = self._inline, self._group
-            assert group is not None
-            async with self._write_lock:
+            async with self._lock:
+                await self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    await group.start(lambda: self._begin(inline.raw))
-                    yield inline
-                    committed = group.end()
-                except BaseException as exc:
-                    group.undo(exc)
+                    yield self._db
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
                     raise
+                else:
+                    await self._db.execute("COMMIT")
         finally:
             self._owner.reset(token)
-        # Outside the lock, so turns of other senders join this one's COMMIT (GroupCommit);
-        # shielded, so a caller that goes away does not cancel the others' COMMIT.
-        await asyncio.shield(committed)
 
     async def _begin(self, raw: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE`` on the inline connection. Another process's write lock is waited
@@ -469,14 +537,22 @@ class SQLiteStore(OutboxMethods):
         self._checkpointing = self._checkpointer.submit(self._passive_checkpoint)
 
     def _passive_checkpoint(self) -> None:
+        """On the checkpoint thread, the only one that uses ``_checkpoint_db``."""
         try:
-            con = sqlite3.connect(self.path, isolation_level=None, timeout=0)
+            if self._checkpoint_db is None:
+                self._checkpoint_db = sqlite3.connect(self.path, isolation_level=None,
+                                                      timeout=0, check_same_thread=False)
+            self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # busy or gone: the next one copies it, on a new connection
+            self._close_checkpoint_db()
+
+    def _close_checkpoint_db(self) -> None:
+        con, self._checkpoint_db = self._checkpoint_db, None
+        if con is not None:
             try:
-                con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            finally:
                 con.close()
-        except sqlite3.Error:  # busy or gone: the next one copies it
-            pass
+            except sqlite3.Error:
+                pass
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         if self._owner.get() is self:
@@ -589,9 +665,8 @@ class SQLiteStore(OutboxMethods):
             )
             if events:
                 await db.executemany(
-                    "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
-                    [(conversation_id, now, mask_cpr(_to_json(e)))
-                     for e in events],
+                    "INSERT INTO events (conversation_id, time, event, kind) VALUES (?, ?, ?, ?)",
+                    event_rows(conversation_id, now, events),
                 )
             await db.execute(
                 "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
@@ -639,11 +714,8 @@ class SQLiteStore(OutboxMethods):
         now = _iso(self.clock.now())
         async with self.transaction() as db:
             await db.executemany(
-                "INSERT INTO events (conversation_id, time, event) VALUES (?, ?, ?)",
-                [
-                    (conversation_id, now, mask_cpr(_to_json(event)))
-                    for event in events
-                ],
+                "INSERT INTO events (conversation_id, time, event, kind) VALUES (?, ?, ?, ?)",
+                event_rows(conversation_id, now, events),
             )
 
     async def events(self, conversation_id: str) -> list[dict[str, Any]]:

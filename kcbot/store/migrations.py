@@ -291,4 +291,18 @@ MIGRATIONS: list[str] = [
     """,
     # 7: the Sager search on an index (above)
     SEARCH_MIGRATION,
+    # 8: an event's type in a column of its own, written by the store with the event. The
+    # fallback index of migration 6 ran ``json_extract`` on every event inserted (about five a
+    # turn) to decide whether the row belongs in it; now it compares a column. The reports and
+    # the purge count fallbacks by ``kind``. The index a turn finds its sender's open
+    # conversation by also holds the start, so the newest is read off the index without a
+    # sort (``open_conversation``, every turn).
+    """
+    ALTER TABLE events ADD COLUMN kind TEXT;
+    UPDATE events SET kind = json_extract(event, '$.event');
+    DROP INDEX events_fallback;
+    CREATE INDEX events_fallback ON events (conversation_id) WHERE kind = 'fallback';
+    DROP INDEX conversations_sender;
+    CREATE INDEX conversations_sender ON conversations (channel, sender, ended, started);
+    """,
 ]

@@ -49,6 +49,7 @@ from kcbot.store.db import (
     Turn,
     _iso,
     _to_json,
+    event_rows,
     message_digest,
     stored_sender,
 )
@@ -82,9 +83,8 @@ async def _insert_events(conn: asyncpg.Connection, conversation_id: str, now: st
     """The turn's rasa-style events, masked, in one statement (none: no statement)."""
     if events:
         await conn.executemany(
-            "INSERT INTO events (conversation_id, time, event) VALUES ($1, $2, $3)",
-            [(conversation_id, now, mask_cpr(_to_json(e)))
-             for e in events])
+            "INSERT INTO events (conversation_id, time, event, kind) VALUES ($1, $2, $3, $4)",
+            event_rows(conversation_id, now, events))
 
 
 def _number(text: str) -> int | float:

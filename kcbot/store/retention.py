@@ -62,7 +62,7 @@ async def purge(store: Store, now: datetime, settings: RetentionSettings) -> Pur
             f"UPDATE conversations AS c SET topic = {TOPIC_SQL}, "
             "user_turns = (SELECT count(*) FROM turns t WHERE t.conversation_id = c.id AND "
             "t.speaker = 'user'), fallbacks = (SELECT count(*) FROM events e WHERE "
-            "e.conversation_id = c.id AND json_extract(e.event, '$.event') = 'fallback') "
+            "e.conversation_id = c.id AND e.kind = 'fallback') "
             f"WHERE c.id IN ({old})",
             (*SMALL_TALK, transcripts),
         )
