@@ -180,3 +180,70 @@ def test_lookup_patterns_as_trees_match_what_the_plain_alternations_match(nlu) -
             assert [m.group(0, 1) + m.span() for m in pattern.finditer(folded)] == expected, text
             found += len(expected)
     assert found > len(phrases) * 2
+
+
+# -- date and time patterns ----------------------------------------------------------------------
+
+
+@cache
+def date_words_corpus() -> tuple[str, ...]:
+    """The corpus and strings made of what the date and time patterns read (weekdays, months,
+    relative days, ordinals, number words, digits, glue words), so that every pattern matches
+    often and its prefilter is tried at its edges ("1dec", "2day", "mandagen", "i torsdags")."""
+    from kcbot.nlu import entities as E
+
+    vocabulary = sorted({
+        *E.WEEKDAYS, *E.WEEKDAYS_EN, *E.MONTHS, *E.RELATIVE_DAYS, *E.ORDINALS, *E.NUMBER_WORDS,
+        "den", "d.", "the", "on", "om", "pa", "på", "i", "næste", "neste", "next", "week",
+        "last", "since", "sidste", "siden", "uge", "uger", "dag", "dage", "day", "days",
+        "weeks", "in", "kl", "kl.", "klokken", "at", "am", "pm", "halv", "half past", "kvart",
+        "over", "quarter", "to", "past", "of", "st", "nd", "th", "en", "s", "te", "2026", "20",
+        "24", "3", "03", "12", "1", "10:30", "24/11", "o clock", "tomorrow", "and", "jeg",
+        "kommer", "ikke", "x"})
+    rng = random.Random(1616)
+    texts = list(corpus())
+    for _ in range(6000):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(1, 6))]
+        glue = rng.choice([" ", " ", " ", "", "-"])
+        texts.append(glue.join(words) if rng.random() < 0.9 else " ".join(words).upper())
+    return tuple(texts)
+
+
+def test_date_and_time_prefilter_never_skips_a_pattern_that_matches() -> None:
+    from kcbot.nlu import entities as E
+
+    matched = skipped = 0
+    for text in date_words_corpus():
+        folded = fold(text)
+        present = E._TRIGGERS.present(folded)
+        for kind, pattern, needs in E._DATE_RES + E._TIME_RES:
+            if pattern.search(folded):
+                assert E._met(needs, present), (kind, pattern.pattern[:60], text)
+                matched += 1
+            else:
+                skipped += not E._met(needs, present)
+    assert matched > 5000 and skipped > 100000  # the patterns matched, the filter skipped
+
+
+def test_extraction_with_the_prefilter_is_extraction_with_every_pattern_run(
+        nlu, monkeypatch) -> None:
+    from datetime import date
+
+    from kcbot.nlu import entities as E
+
+    texts = date_words_corpus()[::3]
+    days = [date(2026, 12, 1), date(2026, 12, 28), date(2027, 2, 27)]
+    fast = [nlu.extractor.extract(clean(t), days[i % 3]) for i, t in enumerate(texts)]
+    monkeypatch.setattr(E, "_met", lambda needs, present: True)  # every pattern, every message
+    plain = [nlu.extractor.extract(clean(t), days[i % 3]) for i, t in enumerate(texts)]
+    assert fast == plain
+    assert sum(any(e.entity in ("dato", "tid") for e in found) for found in plain) > 1000
+
+
+def test_prefilter_lists_words_that_begin_where_a_longer_one_was_found() -> None:
+    from kcbot.nlu.entities import DIGIT, _needs, _Triggers
+
+    triggers = _Triggers([_needs(["next "]), _needs(["next week"]), _needs([DIGIT], ["2day"])])
+    assert triggers.present("see you next week") == {"next ", "next week"}
+    assert triggers.present("2day") == {"2day", DIGIT}
+    assert triggers.present("see you") == frozenset()
