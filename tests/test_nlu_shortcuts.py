@@ -247,3 +247,53 @@ def test_prefilter_lists_words_that_begin_where_a_longer_one_was_found() -> None
     assert triggers.present("see you next week") == {"next ", "next week"}
     assert triggers.present("2day") == {"2day", DIGIT}
     assert triggers.present("see you") == frozenset()
+
+
+# -- care signals --------------------------------------------------------------------------------
+
+
+def plain_signal_matches(signal, folded: str) -> bool:
+    """``Signal.matches`` as written before the shortcut: every word tried on every token."""
+    from rapidfuzz import fuzz
+
+    from kcbot.dialogue.care import FUZZY_MIN_LENGTH, FUZZY_RATIO
+
+    if signal.guards and signal._any_guard.search(folded):
+        for guard in signal.guards:
+            folded = guard.sub(" ", folded)
+    if signal.patterns and signal._any_pattern.search(folded):
+        return True
+    for token in folded.split():
+        for word in signal.words:
+            if token.startswith(word):
+                return True
+            if len(token) >= FUZZY_MIN_LENGTH and len(word) >= FUZZY_MIN_LENGTH and (
+                fuzz.ratio(token[: len(word) + 1], word) >= FUZZY_RATIO
+            ):
+                return True
+    return False
+
+
+def test_care_signal_words_read_as_the_plain_loop_reads_them() -> None:
+    from kcbot.config import data_path
+    from kcbot.dialogue.care import CareSignals
+
+    signals = CareSignals.load(data_path("dialogues")).signals
+    words = sorted({w for s in signals for w in s.words})
+    rng = random.Random(161)
+    texts = list(corpus())
+    for _ in range(4000):  # the words with typos, endings and in compounds, among other words
+        word = list(rng.choice(words))
+        for _ in range(rng.randint(0, 3)):
+            i = rng.randrange(len(word))
+            word[i:i + 1] = rng.choice(([], [word[i]] * 2, ["x"], [word[i], "e"]))
+        texts.append(f"{rng.choice(texts)} {rng.choice(['', 'min', 'tanker'])}{''.join(word)}"
+                     f"{rng.choice(['', 'er', 'stanker'])} {rng.choice(texts)}")
+    hits = 0
+    for text in texts:
+        folded = f" {fold(text)} "
+        for signal in signals:
+            expected = plain_signal_matches(signal, folded)
+            assert signal.matches(folded) == expected, (signal.name, text)
+            hits += expected and bool(signal.words)
+    assert hits > 1000
