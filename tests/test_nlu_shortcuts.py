@@ -297,3 +297,49 @@ def test_care_signal_words_read_as_the_plain_loop_reads_them() -> None:
             assert signal.matches(folded) == expected, (signal.name, text)
             hits += expected and bool(signal.words)
     assert hits > 1000
+
+
+def plain_near_matches(matcher, folded: str, taken: list[tuple[int, int]]) -> list:
+    """``LookupMatcher.near_matches`` as written before its words were cached."""
+    from rapidfuzz import fuzz, process
+
+    from kcbot.nlu.lookups import _LONG_WORD, FUZZY_MIN_SCORE, LookupMatch
+
+    found = []
+    for word in _LONG_WORD.finditer(folded):
+        if any(a < word.end() and word.start() < b for a, b in taken):
+            continue
+        for name, by_length, values in matcher._words:
+            near = by_length.get(len(word.group()))
+            if not near:
+                continue
+            hit = process.extractOne(word.group(), near, scorer=fuzz.ratio,
+                                     score_cutoff=FUZZY_MIN_SCORE)
+            if hit:
+                found.append(LookupMatch(name, values[hit[0]], word.start(), word.end()))
+                break
+    return found
+
+
+def test_typo_readings_kept_per_word_are_the_plain_readings(nlu, monkeypatch) -> None:
+    from kcbot.nlu import lookups
+
+    matcher = nlu.extractor.lookups
+    phrases = sorted({p for _, by_length, _ in matcher._words for ps in by_length.values()
+                      for p in ps})
+    rng = random.Random(1617)
+    texts = list(corpus())
+    for _ in range(3000):  # single-word phrases with a typo, among other words
+        word = list(rng.choice(phrases))
+        i = rng.randrange(len(word))
+        word[i:i + 1] = rng.choice(([], [word[i]] * 2, ["x"]))
+        texts.append(f"{rng.choice(texts)} {''.join(word)} {rng.choice(texts)}")
+    monkeypatch.setattr(lookups, "NEAR_CACHE_SIZE", 500)  # emptied when full, many times over
+    hits = 0
+    for text in texts * 2:  # the second time from the kept readings
+        folded = fold(text)
+        taken = [(m.start, m.end) for m in matcher.matches(folded) if not m.is_topic]
+        expected = plain_near_matches(matcher, folded, taken)
+        assert matcher.near_matches(folded, taken) == expected, text
+        hits += len(expected)
+    assert hits > 3000 and len(matcher._near) <= 500
