@@ -180,3 +180,166 @@ def test_lookup_patterns_as_trees_match_what_the_plain_alternations_match(nlu) -
             assert [m.group(0, 1) + m.span() for m in pattern.finditer(folded)] == expected, text
             found += len(expected)
     assert found > len(phrases) * 2
+
+
+# -- date and time patterns ----------------------------------------------------------------------
+
+
+@cache
+def date_words_corpus() -> tuple[str, ...]:
+    """The corpus and strings made of what the date and time patterns read (weekdays, months,
+    relative days, ordinals, number words, digits, glue words), so that every pattern matches
+    often and its prefilter is tried at its edges ("1dec", "2day", "mandagen", "i torsdags")."""
+    from kcbot.nlu import entities as E
+
+    vocabulary = sorted({
+        *E.WEEKDAYS, *E.WEEKDAYS_EN, *E.MONTHS, *E.RELATIVE_DAYS, *E.ORDINALS, *E.NUMBER_WORDS,
+        "den", "d.", "the", "on", "om", "pa", "på", "i", "næste", "neste", "next", "week",
+        "last", "since", "sidste", "siden", "uge", "uger", "dag", "dage", "day", "days",
+        "weeks", "in", "kl", "kl.", "klokken", "at", "am", "pm", "halv", "half past", "kvart",
+        "over", "quarter", "to", "past", "of", "st", "nd", "th", "en", "s", "te", "2026", "20",
+        "24", "3", "03", "12", "1", "10:30", "24/11", "o clock", "tomorrow", "and", "jeg",
+        "kommer", "ikke", "x"})
+    rng = random.Random(1616)
+    texts = list(corpus())
+    for _ in range(6000):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(1, 6))]
+        glue = rng.choice([" ", " ", " ", "", "-"])
+        texts.append(glue.join(words) if rng.random() < 0.9 else " ".join(words).upper())
+    return tuple(texts)
+
+
+def test_date_and_time_prefilter_never_skips_a_pattern_that_matches() -> None:
+    from kcbot.nlu import entities as E
+
+    matched = skipped = 0
+    for text in date_words_corpus():
+        folded = fold(text)
+        present = E._TRIGGERS.present(folded)
+        for kind, pattern, needs in E._DATE_RES + E._TIME_RES:
+            if pattern.search(folded):
+                assert E._met(needs, present), (kind, pattern.pattern[:60], text)
+                matched += 1
+            else:
+                skipped += not E._met(needs, present)
+    assert matched > 5000 and skipped > 100000  # the patterns matched, the filter skipped
+
+
+def test_extraction_with_the_prefilter_is_extraction_with_every_pattern_run(
+        nlu, monkeypatch) -> None:
+    from datetime import date
+
+    from kcbot.nlu import entities as E
+
+    texts = date_words_corpus()[::3]
+    days = [date(2026, 12, 1), date(2026, 12, 28), date(2027, 2, 27)]
+    fast = [nlu.extractor.extract(clean(t), days[i % 3]) for i, t in enumerate(texts)]
+    monkeypatch.setattr(E, "_met", lambda needs, present: True)  # every pattern, every message
+    plain = [nlu.extractor.extract(clean(t), days[i % 3]) for i, t in enumerate(texts)]
+    assert fast == plain
+    assert sum(any(e.entity in ("dato", "tid") for e in found) for found in plain) > 1000
+
+
+def test_prefilter_lists_words_that_begin_where_a_longer_one_was_found() -> None:
+    from kcbot.nlu.entities import DIGIT, _needs, _Triggers
+
+    triggers = _Triggers([_needs(["next "]), _needs(["next week"]), _needs([DIGIT], ["2day"])])
+    assert triggers.present("see you next week") == {"next ", "next week"}
+    assert triggers.present("2day") == {"2day", DIGIT}
+    assert triggers.present("see you") == frozenset()
+
+
+# -- care signals --------------------------------------------------------------------------------
+
+
+def plain_signal_matches(signal, folded: str) -> bool:
+    """``Signal.matches`` as written before the shortcut: every word tried on every token."""
+    from rapidfuzz import fuzz
+
+    from kcbot.dialogue.care import FUZZY_MIN_LENGTH, FUZZY_RATIO
+
+    if signal.guards and signal._any_guard.search(folded):
+        for guard in signal.guards:
+            folded = guard.sub(" ", folded)
+    if signal.patterns and signal._any_pattern.search(folded):
+        return True
+    for token in folded.split():
+        for word in signal.words:
+            if token.startswith(word):
+                return True
+            if len(token) >= FUZZY_MIN_LENGTH and len(word) >= FUZZY_MIN_LENGTH and (
+                fuzz.ratio(token[: len(word) + 1], word) >= FUZZY_RATIO
+            ):
+                return True
+    return False
+
+
+def test_care_signal_words_read_as_the_plain_loop_reads_them() -> None:
+    from kcbot.config import data_path
+    from kcbot.dialogue.care import CareSignals
+
+    signals = CareSignals.load(data_path("dialogues")).signals
+    words = sorted({w for s in signals for w in s.words})
+    rng = random.Random(161)
+    texts = list(corpus())
+    for _ in range(4000):  # the words with typos, endings and in compounds, among other words
+        word = list(rng.choice(words))
+        for _ in range(rng.randint(0, 3)):
+            i = rng.randrange(len(word))
+            word[i:i + 1] = rng.choice(([], [word[i]] * 2, ["x"], [word[i], "e"]))
+        texts.append(f"{rng.choice(texts)} {rng.choice(['', 'min', 'tanker'])}{''.join(word)}"
+                     f"{rng.choice(['', 'er', 'stanker'])} {rng.choice(texts)}")
+    hits = 0
+    for text in texts:
+        folded = f" {fold(text)} "
+        for signal in signals:
+            expected = plain_signal_matches(signal, folded)
+            assert signal.matches(folded) == expected, (signal.name, text)
+            hits += expected and bool(signal.words)
+    assert hits > 1000
+
+
+def plain_near_matches(matcher, folded: str, taken: list[tuple[int, int]]) -> list:
+    """``LookupMatcher.near_matches`` as written before its words were cached."""
+    from rapidfuzz import fuzz, process
+
+    from kcbot.nlu.lookups import _LONG_WORD, FUZZY_MIN_SCORE, LookupMatch
+
+    found = []
+    for word in _LONG_WORD.finditer(folded):
+        if any(a < word.end() and word.start() < b for a, b in taken):
+            continue
+        for name, by_length, values in matcher._words:
+            near = by_length.get(len(word.group()))
+            if not near:
+                continue
+            hit = process.extractOne(word.group(), near, scorer=fuzz.ratio,
+                                     score_cutoff=FUZZY_MIN_SCORE)
+            if hit:
+                found.append(LookupMatch(name, values[hit[0]], word.start(), word.end()))
+                break
+    return found
+
+
+def test_typo_readings_kept_per_word_are_the_plain_readings(nlu, monkeypatch) -> None:
+    from kcbot.nlu import lookups
+
+    matcher = nlu.extractor.lookups
+    phrases = sorted({p for _, by_length, _ in matcher._words for ps in by_length.values()
+                      for p in ps})
+    rng = random.Random(1617)
+    texts = list(corpus())
+    for _ in range(3000):  # single-word phrases with a typo, among other words
+        word = list(rng.choice(phrases))
+        i = rng.randrange(len(word))
+        word[i:i + 1] = rng.choice(([], [word[i]] * 2, ["x"]))
+        texts.append(f"{rng.choice(texts)} {''.join(word)} {rng.choice(texts)}")
+    monkeypatch.setattr(lookups, "NEAR_CACHE_SIZE", 500)  # emptied when full, many times over
+    hits = 0
+    for text in texts * 2:  # the second time from the kept readings
+        folded = fold(text)
+        taken = [(m.start, m.end) for m in matcher.matches(folded) if not m.is_topic]
+        expected = plain_near_matches(matcher, folded, taken)
+        assert matcher.near_matches(folded, taken) == expected, text
+        hits += len(expected)
+    assert hits > 3000 and len(matcher._near) <= 500

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -73,6 +74,8 @@ class Signal:
         # search per pattern, and finds the same.
         object.__setattr__(self, "_any_pattern", _alternation(self.patterns))
         object.__setattr__(self, "_any_guard", _alternation(self.guards))
+        object.__setattr__(self, "_long_words",
+                           tuple(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH))
 
     def matches(self, folded: str) -> bool:
         if self.guards and self._any_guard.search(folded):
@@ -82,15 +85,19 @@ class Signal:
             return True
         if not self.words:
             return False
-        for token in folded.split():
-            for word in self.words:
-                if token.startswith(word):
-                    return True
-                if len(token) >= FUZZY_MIN_LENGTH and len(word) >= FUZZY_MIN_LENGTH and (
-                    fuzz.ratio(token[: len(word) + 1], word) >= FUZZY_RATIO
-                ):
-                    return True
-        return False
+        # A word begins a token, or a long token is a long word with a typo. Which pair is
+        # found first does not matter, so the prefixes are tried in C first and the typos
+        # word by word, cached (issue 16: the same long words come back message after message).
+        tokens = folded.split()
+        if any(token.startswith(self.words) for token in tokens):
+            return True
+        long_words = self._long_words  # type: ignore[attr-defined]
+        if not long_words:
+            return False
+        # only a word's length and a letter more of a token is compared: the cache key
+        reach = max(map(len, long_words)) + 1
+        return any(_near(token[:reach], long_words)
+                   for token in tokens if len(token) >= FUZZY_MIN_LENGTH)
 
     def without(self, text: str) -> str:
         """The message (folded) with this signal's phrases blanked out."""
@@ -104,6 +111,13 @@ class Signal:
         if intent in self.unless or (flow is not None and flow in self.unless):
             return False
         return ALL in self.when or intent in self.when or (flow is not None and flow in self.when)
+
+
+@lru_cache(maxsize=4096)
+def _near(token: str, words: tuple[str, ...]) -> bool:
+    """Whether ``token`` (long) is one of the long ``words`` with a typo or two: its beginning
+    as long as the word and a letter more is at least ``FUZZY_RATIO`` alike."""
+    return any(fuzz.ratio(token[: len(word) + 1], word) >= FUZZY_RATIO for word in words)
 
 
 def _alternation(patterns: tuple[re.Pattern[str], ...]) -> _Searcher:

@@ -52,6 +52,10 @@ _LONG_WORD = re.compile(rf"[a-z]{{{FUZZY_MIN_LENGTH},}}")
 # How many first letters of a phrase's first word decide whether a table is searched: with 2,
 # 8.1 tables were searched a bench message, with 4, 3.9 (more letters gain almost nothing).
 PREFIX = 4
+# The typo readings kept (words of at most NEAR_CACHE_WORD letters; longer ones are read anew).
+NEAR_CACHE_SIZE = 4096
+NEAR_CACHE_WORD = 40
+_UNSEEN: Any = object()
 
 
 class LookupMatcher:
@@ -65,6 +69,9 @@ class LookupMatcher:
         self._words: list[tuple[str, dict[int, list[str]], dict[str, str]]] = words
         # The classifier's features and the entity extractor read the same message.
         self._last: tuple[str, list[LookupMatch]] = ("", [])
+        # A long word's typo reading (issue 16: a fifth of extracting entities, and the same
+        # long words come back message after message); bounded, emptied when full.
+        self._near: dict[str, tuple[str, str] | None] = {}
 
     def matches(self, folded: str) -> list[LookupMatch]:
         if self._last[0] == folded and folded:
@@ -83,19 +90,33 @@ class LookupMatcher:
         """Entity phrases written with a typo: long words outside ``taken`` (spans of the
         folded text already matched) that are close to one table's single-word phrase."""
         found = []
+        cache = self._near
         for word in _LONG_WORD.finditer(folded):
             if any(a < word.end() and word.start() < b for a, b in taken):
                 continue
-            for name, by_length, values in self._words:
-                near = by_length.get(len(word.group()))
-                if not near:
-                    continue
-                hit = process.extractOne(word.group(), near, scorer=fuzz.ratio,
-                                         score_cutoff=FUZZY_MIN_SCORE)
-                if hit:
-                    found.append(LookupMatch(name, values[hit[0]], word.start(), word.end()))
-                    break
+            text = word.group()
+            hit = cache.get(text, _UNSEEN)
+            if hit is _UNSEEN:
+                hit = self._near_word(text)
+                if len(text) <= NEAR_CACHE_WORD:
+                    if len(cache) >= NEAR_CACHE_SIZE:
+                        cache.clear()
+                    cache[text] = hit
+            if hit is not None:
+                found.append(LookupMatch(hit[0], hit[1], word.start(), word.end()))
         return found
+
+    def _near_word(self, word: str) -> tuple[str, str] | None:
+        """The first table (and its value) with a single-word phrase close to ``word``."""
+        for name, by_length, values in self._words:
+            near = by_length.get(len(word))
+            if not near:
+                continue
+            hit = process.extractOne(word, near, scorer=fuzz.ratio,
+                                     score_cutoff=FUZZY_MIN_SCORE)
+            if hit:
+                return name, values[hit[0]]
+        return None
 
     @staticmethod
     def _value(values: dict[str, str], matched: str) -> str:
