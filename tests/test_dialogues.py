@@ -80,11 +80,15 @@ def test_kcbot_test_agrees_with_the_suite_on_a_file_whose_dialogues_make_tickets
 
 
 def test_an_expected_number_is_matched_as_a_whole_number() -> None:
-    from kcbot.dialogue.scripted import normalise, says
+    from kcbot.dialogue.scripted import says
 
     # "not_says: 112" must not fail on a case number that happens to end in 112
-    assert not says(normalise("Dit sagsnummer er KC-2026-000112."), "112")
-    assert says(normalise("Ring 112, hvis det haster."), "112")
-    assert says(normalise("Ring til Livslinien på 70 201 201."), "70 201 201")
-    assert not says(normalise("Ring på 70 201 2010."), "70 201 201")
-    assert says(normalise("Jeg har registreret din sygemelding."), "sygemeld")
+    assert not says("Dit sagsnummer er KC-2026-000112.", "112")
+    assert says("Ring 112, hvis det haster.", "112")
+    assert says("Ring til Livslinien på 70 201 201.", "70 201 201")
+    assert not says("Ring på 70 201 2010.", "70 201 201")
+    assert says("Jeg har registreret din sygemelding.", "sygemeld")
+    assert says("I dag har vi åbent 07.30–15.00.", "15.00")
+    assert says("I dag har vi åbent 07.30–15.00.", "15")
+    assert says("Ring på 82565682.", "82 56 56 82")
+    assert says("Din sag har nummer KC-2026-000112.", "Din sag har nummer KC-2026-0")

@@ -67,12 +67,16 @@ def normalise(text: str) -> str:
 
 
 def says(reply: str, text: str) -> bool:
-    """Whether a ``normalise``d reply says ``text``; a number only as a whole number, so "112"
-    is not found inside the case number KC-2026-000112."""
-    needle = normalise(text)
-    pattern = ((r"(?<!\d)" if needle[:1].isdigit() else "") + re.escape(needle)
-               + (r"(?!\d)" if needle[-1:].isdigit() else ""))
-    return re.search(pattern, reply) is not None
+    """Whether ``reply`` says ``text``, as ``normalise`` compares them (case, æ/ø/å vs ae/oe/aa,
+    spaces between digits), with a number found only as a whole number: "112" is not said by
+    the case number KC-2026-000112, "15.00" is said by "07.30–15.00"."""
+    needle = normalise(text).strip()
+    number = bool(needle) and not any(c.isalpha() for c in needle)  # not "… nummer KC-2026-0"
+    parts = [r"(?<!\d)" if number else ""]
+    for here, after in zip(needle, needle[1:] + " "):
+        parts.append(re.escape(here) + (r"\s*" if here.isdigit() and after.isdigit() else ""))
+    parts.append(r"(?!\d)" if number else "")
+    return re.search("".join(parts), fold(reply)) is not None
 
 
 @dataclass(frozen=True)
@@ -246,7 +250,7 @@ async def run_dialogue(engine: Engine, spec: DialogueSpec, number: int = 0) -> D
         got = result.parse.intent if result.parse else None
         if turn.intent and got != turn.intent:
             failures.add("intent", f"tur {i + 1}: intent {got}, ventede {turn.intent}")
-        reply = normalise(" ".join(r.text for r in result.replies))
+        reply = " ".join(r.text for r in result.replies)
         for text in turn.says:
             if not says(reply, text):
                 failures.add("text", f"tur {i + 1}: svaret siger ikke {text!r}")
@@ -290,7 +294,8 @@ async def _check(engine: Engine, spec: DialogueSpec, conversation_id: str,
         "ORDER BY created LIMIT 1", (conversation_id,),
     )
     ticket = dict(ticket_row) if ticket_row else None
-    bot_text = normalise(" ".join(t["text"] for t in transcript if t["from"] == "bot"))
+    said = " ".join(t["text"] for t in transcript if t["from"] == "bot")
+    bot_text = normalise(said)
     flows = [e["name"] for e in await store.events(conversation_id)
              if e.get("event") == "flow_started"] if conversation_id else []
     error = normalise(engine.domain.render("utter_teknisk_fejl", {}).text)
@@ -300,10 +305,10 @@ async def _check(engine: Engine, spec: DialogueSpec, conversation_id: str,
     if "outcome" in expect and outcome != expect["outcome"]:
         failures.add("outcome", f"udfald {outcome}, ventede {expect['outcome']}")
     for text in expect.get("says", ()):
-        if not says(bot_text, text):
+        if not says(said, text):
             failures.add("text", f"botten sagde aldrig {text!r}")
     for text in expect.get("not_says", ()):
-        if says(bot_text, text):
+        if says(said, text):
             failures.add("text", f"botten sagde {text!r}")
     for name, value in (expect.get("slots") or {}).items():
         if str(slots.get(name)) != str(value):
