@@ -32,7 +32,8 @@ from kcbot.dialogue.versions import rules_in_force
 from kcbot.errors import DataError
 from kcbot.nlu.normalise import fold
 
-__all__ = ["ActionTjekMoede", "ActionVurderAfbud", "decide", "meeting_when", "reason_is_clear"]
+__all__ = ["ActionTjekMoede", "ActionVurderAfbud", "decide", "meeting_when", "reason_is_clear",
+           "says_cant_come"]
 
 RULES_FILE = "afbud_regler.yml"
 DECISIONS = ("godkendt", "videresendt", "overdrag")
@@ -79,6 +80,12 @@ def _reason_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     negation = "|".join(fold_pattern(str(p)) for p in spec.get("negation") or []) or r"(?!)"
     frame = "|".join(fold_pattern(str(p)) for p in spec.get("ramme") or []) or r"(?!)"
     return re.compile(rf"\b(?:{negation})\b"), re.compile(rf"\b(?:{frame})")
+
+
+def says_cant_come(text: str) -> bool:
+    """Whether the message says the citizen cannot come ("kan ik komme idag er syg", "når det
+    ikke i morgen"): the can't-come frame of ``uklar_grund.ramme`` in afbud_regler.yml."""
+    return _reason_patterns()[1].search(f" {fold(text or '')} ") is not None
 
 
 def reason_is_clear(text: str) -> bool:

@@ -34,6 +34,7 @@ from typing import Any
 from rasa_sdk.executor import ActionExecutor
 
 from kcbot import regexcache
+from kcbot.actions.afbud import says_cant_come
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
@@ -71,6 +72,10 @@ logging.getLogger("rasa_sdk.forms").setLevel(logging.ERROR)
 VALIDATE = "action_validate_slot_mappings"
 JOURNAL = "action_journal"
 OFFER_PERSON = "tilbyd_medarbejder"
+# "kan ik komme idag er syg": a topic without a reason of its own (a sick report) whose message
+# says a meeting is missed; its flow may then offer the afbud (a ``queue`` step)
+CANT_COME_SLOT = "kan_ikke_komme"
+REASON_CATEGORY = "afbud_kategori"
 FAREWELL = "farvel"
 MAX_TRIES = 2
 MAX_FALLBACKS = 2
@@ -758,7 +763,30 @@ class Engine:
             if candidates:
                 await self._validate(turn, candidates)
             state.facts = {}
+            self._note_offers(turn, flow)
         await self._advance(turn)
+
+    def _note_offers(self, turn: _Turn, flow: Flow) -> None:
+        """A topic that takes no reason itself but may offer one that does (a ``queue`` step:
+        the sick report offers the afbud) notes whether this message says a meeting is missed
+        ("kan ik komme idag er syg"), and keeps what it said about it (the day, the reason),
+        so an afbud the citizen says yes to asks neither again. Only an offer: a sick report
+        that also gives a person a case (sygedagpenge) must not become two callbacks."""
+        state, parse = turn.state, turn.parse
+        if parse is None or reading.REASON_SLOT in self._flow_uses(flow.name):
+            return
+        for step in flow.steps:
+            if step.kind != "queue" or step.arg in state.pending:
+                continue
+            uses = self._flow_uses(step.arg)
+            if reading.REASON_SLOT not in uses or not says_cant_come(parse.text):
+                continue
+            facts = entity_candidates(self.domain, parse, {}, uses)
+            if facts.get(REASON_CATEGORY) or facts.get(reading.REASON_SLOT):
+                # the whole message, as the afbud itself keeps it, so a hedge in it is seen
+                facts[reading.REASON_SLOT] = parse.text
+            state.slots[CANT_COME_SLOT] = "ja"
+            state.pending_facts[step.arg] = facts
 
     async def _advance(self, turn: _Turn) -> None:
         """Run steps until the bot needs an answer or no flow is left."""
@@ -790,6 +818,9 @@ class Engine:
                 state.stack[-1] = Frame(step.arg)
                 turn.events.append({"event": "flow_started", "name": step.arg})
                 continue
+            elif step.kind == "queue":  # taken when this topic is done (``_complete``)
+                if step.arg not in state.pending:
+                    state.pending.insert(0, step.arg)
             elif step.kind == "call":  # run the flow, then continue after this step
                 frame.step = self._next_index(flow, step, state.slots)
                 state.stack.append(Frame(step.arg))
@@ -821,11 +852,25 @@ class Engine:
                 only_settled = self._flow_uses(flow.name) - self._flow_uses(nxt.name)
                 kept = {k: v for k, v in state.slots.items() if k in only_settled}
                 state.facts.update(state.pending_facts.pop(nxt.name, {}))
+                self._carry_reason(state, flow, nxt)
                 await self._start(turn, nxt)
                 state.slots.update({k: v for k, v in kept.items() if state.slots.get(k) is None})
             else:
                 state.pending_facts = {}
                 self._say(turn, "utter_andet")
+
+    def _carry_reason(self, state: DialogueState, settled: Flow, nxt: Flow) -> None:
+        """ "er syg, …, og jeg skal også melde afbud til fredag": the sickness the settled sick
+        report was about is the reason of the afbud that follows it, unless its own part gave
+        one. Not after a handoff: what a person takes up is not a reason the bot may use."""
+        category = state.slots.get(REASON_CATEGORY)
+        if (not category or state.outcome == "overdraget" or not settled.settles
+                or reading.REASON_SLOT in self._flow_uses(settled.name)
+                or reading.REASON_SLOT not in self._flow_uses(nxt.name)
+                or state.facts.get(reading.REASON_SLOT) or state.facts.get(REASON_CATEGORY)):
+            return
+        state.facts[REASON_CATEGORY] = category
+        state.facts[reading.REASON_SLOT] = str(category)
 
     @staticmethod
     def _next_index(flow: Flow, step: Step, slots: dict[str, Any]) -> int:

@@ -8,6 +8,9 @@ A flow is started by one or more intents and is a list of steps, each exactly on
 ``set: {slot: v}``  set slots
 ``link: flow``      continue in another flow (this one ends)
 ``call: flow``      run another flow, then continue here (``identitet`` before a registration)
+``queue: flow``     take that topic when this one is done, as a second request in the first
+                    message is taken: with what that message said about it (an offer the
+                    citizen said yes to: "Skal jeg også melde afbud til dit møde?")
 ``confirm: utter_x`` read the facts back (``utter_x`` with Ja/Nej buttons) and go on to the next
                     step only after "ja"; "nej" goes to the step named by ``no:``. Nothing that
                     changes the citizen's status is registered without one.
@@ -41,7 +44,7 @@ from kcbot.yamlio import check_keys, load_yaml
 __all__ = ["END", "Flow", "Flows", "Step", "load_flows"]
 
 END = "END"
-STEP_KINDS = ("collect", "say", "action", "set", "link", "call", "confirm")
+STEP_KINDS = ("collect", "say", "action", "set", "link", "call", "confirm", "queue")
 STEP_KEYS = {"id", "next", "ask", "always", "description", "no", *STEP_KINDS}
 CONFIRM_SLOT = "bekraeftelse"
 # Actions that send something to the jobcentre or make a ticket, by name.
@@ -242,7 +245,7 @@ def _check_references(
             fail(f"svaret '{step.arg}' findes ikke i domænets responses")
         elif step.kind == "action" and step.arg not in actions:
             fail(f"handlingen '{step.arg}' findes ikke; kendte: {', '.join(sorted(actions))}")
-        elif step.kind in ("link", "call") and step.arg not in flows:
+        elif step.kind in ("link", "call", "queue") and step.arg not in flows:
             fail(f"flowet '{step.arg}' findes ikke")
         elif step.kind == "set":
             for slot in step.arg:
