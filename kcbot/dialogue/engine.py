@@ -34,7 +34,7 @@ from typing import Any
 from rasa_sdk.executor import ActionExecutor
 
 from kcbot import regexcache
-from kcbot.actions.afbud import says_cant_come
+from kcbot.actions import afbud as afbud_rules  # the module: kcbot.actions imports this one
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
@@ -76,6 +76,7 @@ OFFER_PERSON = "tilbyd_medarbejder"
 # says a meeting is missed; its flow may then offer the afbud (a ``queue`` step)
 CANT_COME_SLOT = "kan_ikke_komme"
 REASON_CATEGORY = "afbud_kategori"
+OWN_SICKNESS = "sygdom"
 FAREWELL = "farvel"
 MAX_TRIES = 2
 MAX_FALLBACKS = 2
@@ -479,12 +480,11 @@ class Engine:
             return False  # the validator said why
         settled_before = not state.stack and state.outcome == "straksafklaret"
         # "undskyld, det var fredag, jeg skal arbejde" at the reason question: the correction,
-        # and the answer to the question asked, from the same message
-        asked = state.requested_slot
-        if asked and asked not in changed and state.slots.get(asked) is None:
-            answer = {k: v for k, v in self._entity_candidates(turn).items() if k == asked}
-            if answer:
-                await self._validate(turn, answer)
+        # and what else the same message gives (the answer to the question asked, or one not
+        # asked yet: the reason, at the question about the kind of meeting)
+        answer = {k: v for k, v in self._entity_candidates(turn).items() if k not in changed}
+        if answer:
+            await self._validate(turn, answer)
         for name in [k for k, v in changed.items() if v is None]:
             state.slots[name] = None
         for name, spec in self.domain.slots.items():  # decisions made on the old value
@@ -508,6 +508,10 @@ class Engine:
         state, parse = turn.state, turn.parse
         assert parse is not None and state.requested_slot
         slot = state.requested_slot
+        about = reading.asks_about_question(self.domain, slot, state.ask, parse)
+        if about is not None:
+            self._explain(turn, slot, about)
+            return
         if self._interrupts(parse, slot, state) and await self._interrupted(turn):
             return
         # "ja. og hvordan melder jeg ferie?": the answer, then a question of another topic,
@@ -594,6 +598,16 @@ class Engine:
         state.tries = 0
         await self._start(turn, flow)
         return True
+
+    def _explain(self, turn: _Turn, slot: str, about: str) -> None:
+        """A question back about the question: why it is asked (``utter_hvorfor_<slot>``) or
+        what it means (the help for "ved ikke", else the hint), then the question again. Not a
+        failed answer, and not a new topic."""
+        names = ([f"utter_hvorfor_{slot}", "utter_hvorfor_generisk"] if about == "hvorfor"
+                 else [f"utter_hjaelp_{slot}", f"utter_hint_{slot}", "utter_hvorfor_generisk"])
+        turn.events.append({"event": "question_back", "slot": slot, "about": about})
+        self._say(turn, next(n for n in names if self.domain.has_response(n)))
+        self._ask_again(turn)
 
     async def _failed(self, turn: _Turn, rejected: str | None, *,
                       help_first: bool = False) -> None:
@@ -779,7 +793,7 @@ class Engine:
             if step.kind != "queue" or step.arg in state.pending:
                 continue
             uses = self._flow_uses(step.arg)
-            if reading.REASON_SLOT not in uses or not says_cant_come(parse.text):
+            if reading.REASON_SLOT not in uses or not afbud_rules.says_cant_come(parse.text):
                 continue
             facts = entity_candidates(self.domain, parse, {}, uses)
             if facts.get(REASON_CATEGORY) or facts.get(reading.REASON_SLOT):
@@ -787,6 +801,13 @@ class Engine:
                 facts[reading.REASON_SLOT] = parse.text
             state.slots[CANT_COME_SLOT] = "ja"
             state.pending_facts[step.arg] = facts
+            today = self.clock.now().date().isoformat()
+            for slot in flow.fills:
+                value = state.slots.get(slot)
+                if isinstance(value, str) and _ISO_DAY.fullmatch(value) and value > today:
+                    # "har influenza, kommer ikke på torsdag": a day ahead is the meeting's,
+                    # not the day the sickness began (the flow's own default applies)
+                    del state.slots[slot]
 
     async def _advance(self, turn: _Turn) -> None:
         """Run steps until the bot needs an answer or no flow is left."""
@@ -860,17 +881,18 @@ class Engine:
                 self._say(turn, "utter_andet")
 
     def _carry_reason(self, state: DialogueState, settled: Flow, nxt: Flow) -> None:
-        """ "er syg, …, og jeg skal også melde afbud til fredag": the sickness the settled sick
-        report was about is the reason of the afbud that follows it, unless its own part gave
-        one. Not after a handoff: what a person takes up is not a reason the bot may use."""
-        category = state.slots.get(REASON_CATEGORY)
-        if (not category or state.outcome == "overdraget" or not settled.settles
-                or reading.REASON_SLOT in self._flow_uses(settled.name)
-                or reading.REASON_SLOT not in self._flow_uses(nxt.name)
-                or state.facts.get(reading.REASON_SLOT) or state.facts.get(REASON_CATEGORY)):
+        """The citizen's own sickness, which the settled topic was about, is the next topic's
+        too, unless its own part said otherwise: "er syg, …, og jeg skal også melde afbud til
+        fredag" (the afbud's reason), or the sick report after an afbud for sickness. Not after
+        a handoff: what a person takes up is not a reason the bot may use."""
+        if (state.slots.get(REASON_CATEGORY) != OWN_SICKNESS or state.outcome == "overdraget"
+                or not settled.settles or state.facts.get(REASON_CATEGORY)):
             return
-        state.facts[REASON_CATEGORY] = category
-        state.facts[reading.REASON_SLOT] = str(category)
+        uses = self._flow_uses(nxt.name)
+        if REASON_CATEGORY in uses:
+            state.facts[REASON_CATEGORY] = OWN_SICKNESS
+        if reading.REASON_SLOT in uses and not state.facts.get(reading.REASON_SLOT):
+            state.facts[reading.REASON_SLOT] = OWN_SICKNESS
 
     @staticmethod
     def _next_index(flow: Flow, step: Step, slots: dict[str, Any]) -> int:

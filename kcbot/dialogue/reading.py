@@ -7,6 +7,8 @@
 - ``corrections``: "nej undskyld, det er torsdag" changes a slot already given, not the answer
   to the question now open.
 - ``pick_title``: a topic offered as a numbered choice, picked by its words.
+- ``asks_about_question``: "hvad betyder det?", "hvorfor skal du vide det?" asks about the
+  question just asked, not about a topic of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import re
 from datetime import date
 from typing import Any
 
-from kcbot.dialogue.answers import FUNCTION_WORDS, Option, correction, match_option
+from kcbot.dialogue.answers import (
+    FUNCTION_WORDS,
+    Option,
+    correction,
+    is_question,
+    match_option,
+)
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.dialogue.slots import flow_uses
@@ -23,8 +31,8 @@ from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 
-__all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "questions_after_answer",
-           "topics"]
+__all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "pick_title",
+           "questions_after_answer", "topics"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
@@ -194,6 +202,24 @@ _TAKEN_BACK = re.compile(r"\b(?:ikke|ik|ikk|not)(?: (?:pa|den|on|i))? ?$")
 _NAMES_SLOT_MAX_WORDS = 4
 
 
+def _own_entity(domain: Domain, slot: str) -> bool:
+    """A free-text slot also filled by one entity of its own ("navn": "nej undskyld, det er
+    Karin Holm" corrects the name), not by entities other slots read as well."""
+    entities = set(domain.slots[slot].entities())
+    return len(entities) == 1 and not any(
+        entities & set(spec.entities()) for name, spec in domain.slots.items() if name != slot)
+
+
+def _only_values(parse: ParseResult) -> bool:
+    """A message that names values (a date, a group) and has no other words but small ones."""
+    if not parse.entities:
+        return False
+    text = parse.text
+    for entity in sorted(parse.entities, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " + text[entity.end:]
+    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+
+
 def _negated_at(text: str, start: int) -> bool:
     """In a correction any "ikke" right before a value takes it back: "torsdag, ikke i morgen",
     "fredag ikke torsdag"."""
@@ -215,11 +241,15 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     # "ja men mødet er på fredag" to the read-back is no plain yes: a new value after "men"
     # corrects what was read back
     yes_but = asked == CONFIRM_SLOT and _CONTRAST.search(fold(parse.text)) is not None
-    if not correction(parse.text) and not answers_readback and not yes_but:
+    # "fra i morgen" to "Jeg melder dig rask fra tirsdag … Er det rigtigt?": a new value and
+    # nothing else answers the read-back by correcting it
+    bare = asked == CONFIRM_SLOT and _only_values(parse)
+    if not correction(parse.text) and not answers_readback and not yes_but and not bare:
         return {}
     changed: dict[str, Any] = {}
     for name, spec in domain.slots.items():
-        if name == asked or slots.get(name) is None or spec.from_text:
+        if name == asked or slots.get(name) is None or spec.from_text and not _own_entity(
+                domain, name):
             continue
         # The last value not negated wins: "ikke onsdag men torsdag", "fredag ikke onsdag".
         values = [e.value for e in sorted(parse.entities, key=lambda e: e.start)
@@ -228,7 +258,8 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
             changed[name] = values[-1]
     for name, spec in domain.slots.items():
         # The citizen's own words follow a corrected category ("undskyld, det er min søn").
-        if spec.from_text and slots.get(name) is not None and set(spec.entities()) & set(changed):
+        if (spec.from_text and name not in changed and slots.get(name) is not None
+                and set(spec.entities()) & set(changed)):
             changed[name] = parse.text
     if changed:
         return changed
@@ -239,3 +270,34 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
         if slots.get(name) is not None and name != asked and named_by & set(folded):
             return {name: None}
     return {}
+
+
+# The words a question about the question is made of, beside the question's own words and its
+# options': "hvad betyder det?", "hvad er forskellen (på dagpenge og kontanthjælp)?", "hvorfor
+# skal du vide det?", "hvad mener du?", "what does that mean?", "why do you need that?"
+_ABOUT_QUESTION = frozenset(fold(w) for w in """
+betyder betyde betyr mener menes forstår forstar forstå forskel forskellen forskellige spørger
+spørg spørgsmålet vide bruge brug behøver nødt hvorfor dette dit mit sådan saadan sa mean means
+meaning difference understand why need know ask asking question want does that those these
+""".split())
+_WHY = re.compile(r"\s*(?:(?:og|men|and|but)\s+)?(?:hvorfor|why|hvad skal (?:du|i) (?:bruge|med)"
+                  r"|what (?:do|does) (?:you|it) need)\b")
+
+
+def asks_about_question(domain: Domain, slot: str, ask: str | None,
+                        parse: ParseResult) -> str | None:
+    """``hvorfor`` when the answer asks why the question is asked ("hvorfor skal du vide
+    det?"), ``hvad`` when it asks what the question or its options mean ("hvad betyder det?",
+    "hvad er forskellen på dagpenge og kontanthjælp?"), else None: a question whose every word
+    is the question's own, its options' or words that ask about a question. A question with a
+    topic of its own ("hvornår har I åbent?") is not one."""
+    if not is_question(parse.text):
+        return None
+    allowed = set(FUNCTION_WORDS | _ABOUT_QUESTION) | set(words(fold(domain.text(ask))))
+    for option in domain.answer_options(slot, ask):
+        for phrase in option.phrases():
+            allowed.update(words(phrase))
+    folded = fold(parse.text)
+    if any(w not in allowed for w in words(folded)):
+        return None
+    return "hvorfor" if _WHY.match(folded) else "hvad"
