@@ -77,6 +77,7 @@ OFFER_PERSON = "tilbyd_medarbejder"
 CANT_COME_SLOT = "kan_ikke_komme"
 REASON_CATEGORY = "afbud_kategori"
 OWN_SICKNESS = "sygdom"
+QUEUED_BY = "tilbudt_af"
 FAREWELL = "farvel"
 MAX_TRIES = 2
 MAX_FALLBACKS = 2
@@ -488,7 +489,7 @@ class Engine:
         for name in [k for k, v in changed.items() if v is None]:
             state.slots[name] = None
         for name, spec in self.domain.slots.items():  # decisions made on the old value
-            if spec.custom and name not in PERSISTENT_SLOTS and name != "sag":
+            if spec.custom and name not in PERSISTENT_SLOTS and name not in ("sag", QUEUED_BY):
                 state.slots.pop(name, None)
         state.slots["rettelse"] = settled_before or bool(state.slots.get("rettelse"))
         # "til torsdag den 26. november", "til kontanthjælp": only values that read as words
@@ -654,9 +655,14 @@ class Engine:
             state.facts.update(facts)
             self._say(turn, "utter_fakta_noteret")
             return
+        today = self.clock.now().date()
+        if facts:  # "…, kontanthjælp": the request read without the facts, if that is surer
+            better = reading.without_facts(self.nlu, parse, today)
+            if better is not None:
+                parse = turn.parse = better
+                flow = self.flows.for_intent(parse.intent)
         # Two requests in one message: the first now, the others offered afterwards. A
         # request beside facts is read without them.
-        today = self.clock.now().date()
         asked = reading.topics(self.nlu, self.flows, parse, today)
         if asked and (flow is None or len(asked) == 1
                       or flow.name in {name for name, _ in asked}):
@@ -789,7 +795,8 @@ class Engine:
         state, parse = turn.state, turn.parse
         if parse is None or reading.REASON_SLOT in self._flow_uses(flow.name):
             return
-        for step in flow.steps:
+        offers = [self.flows[branch.target] for branch in flow.offer]
+        for step in (step for offer in offers for step in offer.steps):
             if step.kind != "queue" or step.arg in state.pending:
                 continue
             uses = self._flow_uses(step.arg)
@@ -842,6 +849,8 @@ class Engine:
             elif step.kind == "queue":  # taken when this topic is done (``_complete``)
                 if step.arg not in state.pending:
                     state.pending.insert(0, step.arg)
+                # the queued topic knows who offered it, and offers nothing back (no loop)
+                state.pending_facts.setdefault(step.arg, {})[QUEUED_BY] = flow.name
             elif step.kind == "call":  # run the flow, then continue after this step
                 frame.step = self._next_index(flow, step, state.slots)
                 state.stack.append(Frame(step.arg))
@@ -858,7 +867,13 @@ class Engine:
                 state.outcome = "straksafklaret"
         state.stack.pop()
         turn.events.append({"event": "flow_completed", "name": flow.name})
-        if not state.stack and (flow.settles or flow.handoff):
+        if not state.stack and (flow.settles or flow.handoff or flow.queues):
+            offer = flow.offered(state.slots) if not state.pending else None
+            if offer is not None:
+                # settled and noted; the offer is asked next, with what was kept for it
+                state.stack.append(Frame(offer))
+                turn.events.append({"event": "flow_started", "name": offer})
+                return
             pending = [name for name in state.pending if name != flow.name]
             state.pending = []
             nxt = self.flows[pending[0]] if pending else None
@@ -867,7 +882,8 @@ class Engine:
                 # taken now (a digression just answered), not offered as a question first.
                 # What the settled topic found stays known beside the new topic's own slots.
                 state.pending = pending[1:]
-                if not nxt.digression:
+                # (an offer the citizen just said yes to needs no "Du skrev også om …")
+                if not nxt.digression and QUEUED_BY not in state.pending_facts.get(nxt.name, {}):
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
                     self._say(turn, "utter_ogsaa_emne")
                 only_settled = self._flow_uses(flow.name) - self._flow_uses(nxt.name)

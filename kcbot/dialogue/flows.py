@@ -25,6 +25,11 @@ number instead of another offer of a person.
 ``fills: [slot]`` names slots the flow takes from a date or other entity in any message without
 ever asking ("rask fra mandag"); an action supplies the default.
 
+``offer:`` a list of ``{if: {slot: value-or-list}, then: flow}``: when the topic is done, the
+first that matches runs that flow (a question such as "Skal jeg også melde afbud til dit
+møde?" whose "ja" queues the topic) instead of "Er der andet, jeg kan hjælpe dig med?". The
+topic is settled and noted before the offer, so a citizen who leaves then loses nothing.
+
 Loading checks everything a flow refers to, and an error names the file, the flow and the step.
 """
 
@@ -49,7 +54,8 @@ STEP_KEYS = {"id", "next", "ask", "always", "description", "no", *STEP_KINDS}
 CONFIRM_SLOT = "bekraeftelse"
 # Actions that send something to the jobcentre or make a ticket, by name.
 REGISTERING = ("action_registrer_", "action_opret_")
-FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps", "fills"}
+FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps", "fills",
+             "offer"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,17 @@ class Flow:
     handoff: bool
     steps: list[Step]
     fills: tuple[str, ...] = ()  # slots taken from any message's entities, never asked
+    offer: tuple[Branch, ...] = ()  # flows offered when the topic is done (no else)
     _ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def queues(self) -> bool:
+        """Whether the flow takes a topic when it is done (a ``queue`` step: an offer)."""
+        return any(step.kind == "queue" for step in self.steps)
+
+    def offered(self, slots: dict[str, Any]) -> str | None:
+        """The flow to offer now the topic is done, if any."""
+        return next((branch.target for branch in self.offer if branch.matches(slots)), None)
 
     def registers_from(self, index: int) -> bool:
         """Whether a step from ``index`` on sends something to the jobcentre or makes a ticket
@@ -143,6 +159,18 @@ def _parse_next(path: Path, where: str, raw: Any) -> tuple[Branch, ...]:
     if branches[-1].when is not None:
         raise DataError(path, f"{where}.next", "den sidste gren skal være 'else'")
     return tuple(branches)
+
+
+def _parse_offer(path: Path, where: str, raw: Any) -> tuple[Branch, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(
+            isinstance(item, dict) and set(item) == {"if", "then"} and isinstance(item["if"], dict)
+            for item in raw):
+        raise DataError(path, f"{where}.offer",
+                        "skal være en liste af {if: {slot: værdi}, then: flow}")
+    return tuple(Branch({str(k): _values(v) for k, v in item["if"].items()}, str(item["then"]))
+                 for item in raw)
 
 
 def _parse_step(path: Path, where: str, index: int, raw: Any) -> Step:
@@ -219,6 +247,7 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
         handoff=bool(raw.get("handoff", False)),
         steps=steps,
         fills=tuple(str(f) for f in raw.get("fills") or []),
+        offer=_parse_offer(path, where, raw.get("offer")),
         _ids=ids,
     )
 
@@ -230,6 +259,14 @@ def _check_references(
         if slot not in domain.slots:
             raise DataError(flow.path, f"flows.{flow.name}.fills",
                             f"slotten '{slot}' findes ikke i domænet")
+    for branch in flow.offer:
+        if branch.target not in flows:
+            raise DataError(flow.path, f"flows.{flow.name}.offer",
+                            f"flowet '{branch.target}' findes ikke")
+        for slot in branch.when or ():
+            if slot not in domain.slots:
+                raise DataError(flow.path, f"flows.{flow.name}.offer",
+                                f"betingelsen bruger den ukendte slot '{slot}'")
     for step in flow.steps:
         def fail(problem: str, step: Step = step) -> None:
             where = f"flows.{flow.name}.steps[{step.index}] (id {step.id})"

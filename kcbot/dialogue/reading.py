@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 from typing import Any
@@ -32,7 +33,7 @@ from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 
 __all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "pick_title",
-           "questions_after_answer", "topics"]
+           "questions_after_answer", "topics", "without_facts"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
@@ -68,6 +69,10 @@ _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(
 # A first clause that may only state a fact about the citizen, before "og" or a comma.
 _FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)",
                           re.IGNORECASE)
+# A last clause that may only state a fact, after a comma or "og": "min datter er syg, jeg får
+# dagpenge", "har feber og kommer ikke fredag, kontanthjælp".
+_FACT_TAIL = re.compile(r"(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)(\S+(?:\s+\S+){0,4}?)[\s.!]*$",
+                        re.IGNORECASE)
 
 
 def _names_fact(parse: ParseResult, start: int, end: int) -> bool:
@@ -85,6 +90,26 @@ def only_facts(parse: ParseResult) -> bool:
     for entity in sorted(facts, key=lambda e: e.start, reverse=True):
         text = text[: entity.start] + " " + text[entity.end:]
     return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+
+
+def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | None:
+    """The message read without the facts it states about the citizen, when that reading is
+    surer of another intent: "har halsbetændelse og kommer ikke fredag. kontanthjælp" is no
+    question about payments because the benefit is named, nor "min datter er syg, jeg får
+    dagpenge" one about sygedagpenge. The whole message's entities are kept."""
+    facts = [e for e in parse.entities if e.entity in FACT_ENTITIES]
+    if not facts:
+        return None
+    text = parse.text
+    for entity in sorted(facts, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " * (entity.end - entity.start) + text[entity.end:]
+    if len(words(fold(text))) < _MIN_PART_WORDS:
+        return None
+    sub = nlu.parse(text, today)
+    if sub.intent == parse.intent or sub.confidence <= parse.confidence:
+        return None
+    return dataclasses.replace(parse, intent=sub.intent, confidence=sub.confidence,
+                               ranking=sub.ranking)
 
 
 def pick_title(text: str, titles: dict[str, str]) -> str | None:
@@ -111,7 +136,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
                 e.entity == "grund" and (e.start < first < e.end
                                          or e.start == first and e.end >= span[1] - 1)
                 for e in parse.entities):
-            continue  # too short to ask anything, or the reason for the first request
+            # too short to ask anything, or the reason for the first request; ". kontanthjælp"
+            # on its own states a fact, so the request is read without it
+            if _names_fact(parse, span[0], span[1]) and only_facts(nlu.parse(part, today)):
+                stated_facts = True
+            continue
         # a name says who writes, not what about ("hej det er Mikkel Rask.")
         for name in (e for e in parse.entities if e.entity == "navn"):
             if span[0] <= name.start and name.end <= span[1]:
@@ -131,6 +160,13 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             stated_facts = True
             span = (span[0] + head.end(), span[1])
             part = part[head.end():]
+            sub = nlu.parse(part, today)
+        tail = _FACT_TAIL.search(part)
+        if tail and _names_fact(parse, span[0] + tail.start(1), span[1]) and only_facts(
+                nlu.parse(tail.group(1), today)):
+            stated_facts = True  # "…, jeg får dagpenge": the request, then the fact
+            span = (span[0], span[0] + tail.start())
+            part = part[:tail.start()]
             sub = nlu.parse(part, today)
         flow = flows.for_intent(sub.intent)
         if flow is None or not flow.description or sub.confidence < OTHER_TOPIC_CONFIDENCE:
