@@ -886,10 +886,13 @@ class Engine:
                 if not nxt.digression and QUEUED_BY not in state.pending_facts.get(nxt.name, {}):
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
                     self._say(turn, "utter_ogsaa_emne")
-                only_settled = self._flow_uses(flow.name) - self._flow_uses(nxt.name)
+                # after an offer, the topic that made it is the one settled
+                settled = (self.flows[state.slots["sag"]] if flow.queues
+                           and state.slots.get("sag") in self.flows else flow)
+                only_settled = self._flow_uses(settled.name) - self._flow_uses(nxt.name)
                 kept = {k: v for k, v in state.slots.items() if k in only_settled}
                 state.facts.update(state.pending_facts.pop(nxt.name, {}))
-                self._carry_reason(state, flow, nxt)
+                self._carry_reason(state, settled, nxt)
                 await self._start(turn, nxt)
                 state.slots.update({k: v for k, v in kept.items() if state.slots.get(k) is None})
             else:

@@ -124,7 +124,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     that only state facts about the citizen is returned too, since the request is best read
     without them ("jeg får kontanthjælp, og jeg har fået et brev" -> brev). Else empty."""
     found: list[tuple[str, tuple[int, int]]] = []
-    stated_facts = False
+    stated_facts = unread = False
     start = 0
     for separator in [*_PARTS.finditer(parse.text), None]:
         end = separator.start() if separator else len(parse.text)
@@ -132,14 +132,18 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         span = (start, end)
         start = separator.end() if separator else end
         first = span[0] + len(part) - len(part.lstrip())  # where the part's words begin
-        if len(words(fold(part))) < _MIN_PART_WORDS or any(
-                e.entity == "grund" and (e.start < first < e.end
-                                         or e.start == first and e.end >= span[1] - 1)
-                for e in parse.entities):
-            # too short to ask anything, or the reason for the first request; ". kontanthjælp"
-            # on its own states a fact, so the request is read without it
+        if any(e.entity == "grund" and (e.start < first < e.end
+                                        or e.start == first and e.end >= span[1] - 1)
+               for e in parse.entities):
+            continue  # the reason for the first request
+        if len(words(fold(part))) < _MIN_PART_WORDS:
+            # too short to ask anything on its own: ". kontanthjælp" states a fact, so the
+            # request is read without it; "syg idag." may be the request itself, so another
+            # part alone is not
             if _names_fact(parse, span[0], span[1]) and only_facts(nlu.parse(part, today)):
                 stated_facts = True
+            elif [w for w in words(fold(part)) if w not in _FACT_WORDS]:
+                unread = True
             continue
         # a name says who writes, not what about ("hej det er Mikkel Rask.")
         for name in (e for e in parse.entities if e.entity == "navn"):
@@ -177,7 +181,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
             found.append((flow.name, span))
-    return found if len(found) > 1 or found and stated_facts else []
+    return found if len(found) > 1 or found and stated_facts and not unread else []
 
 
 # A part that asks for something more: "og jeg skal også melde afbud", "and I also want to".

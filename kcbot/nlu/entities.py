@@ -172,10 +172,18 @@ _REASON_MISSED = re.compile(
 # The reason before "så jeg kan ikke komme": "har fødselsdag i weekenden og er nok træt
 # mandag, så jeg springer samtalen over".
 _REASON_BEFORE = re.compile(
-    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:og )?(?:så|saa|derfor|so)\s+"
+    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:"
+    r"(?:og )?(?:så|saa|derfor|so)\s+"
     r"(?:jeg\s+|i\s+)?(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal|can|cannot"
     r"|can ?[’']?t"
-    r"|won ?[’']?t|will not|am not able|m not able)\b",
+    r"|won ?[’']?t|will not|am not able|m not able)\b"
+    # the same joined by "og" or a comma, or asked or doubted: "vi flytter på fredag og jeg kan
+    # ikke nå mødet", "er sløj, ved ikke om jeg kan komme", "…, kan jeg blive hjemme fra mødet?"
+    r"|(?:og\s+|,\s*)(?:jeg\s+)?(?:kan|kunne|når|naar|kommer) (?:ikke|ik|ikk|ike) "
+    r"(?:komme|deltage|møde|moede|mode|nå|naa)\b"
+    r"|(?:og\s+|,\s*)?(?:(?:jeg\s+)?ved (?:jeg\s+)?(?:ikke|ik|ikk|ike) om "
+    r"(?:jeg\s+)?(?:kan|når|naar)"
+    r"|(?:kan|må|maa) jeg (?:godt )?(?:blive hjemme|blive væk|blive vaek|springe))\b)",
     re.IGNORECASE,
 )
 # An illness said of someone else is not the citizen's sickness: "min hund er syg", "min bror
