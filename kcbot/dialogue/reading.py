@@ -98,8 +98,8 @@ def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | No
     question about payments because the benefit is named, nor "min datter er syg, jeg får
     dagpenge" one about sygedagpenge. The whole message's entities are kept."""
     facts = [e for e in parse.entities if e.entity in FACT_ENTITIES]
-    if not facts:
-        return None
+    if not facts or parse.confidence >= OTHER_TOPIC_CONFIDENCE:
+        return None  # only a reading the classifier was unsure of is read again
     text = parse.text
     for entity in sorted(facts, key=lambda e: e.start, reverse=True):
         text = text[: entity.start] + " " * (entity.end - entity.start) + text[entity.end:]
