@@ -58,15 +58,17 @@ def _replace(path: Path, old: str, new: str) -> None:
     ("old", "new", "where", "problem"),
     [
         ("      - collect: moededato\n", "      - collect: moedested\n",
-         "flows.afbud.steps[2]", "moedested"),
+         "flows.afbud.steps[3]", "moedested"),
         ("            then: godkendt\n", "            then: godkendtt\n",
-         "flows.afbud.steps[10]", "godkendtt"),
+         "flows.afbud.steps[11]", "godkendtt"),
         ("      - action: action_vurder_afbud\n", "      - action: action_vurder\n",
-         "flows.afbud.steps[6]", "action_vurder"),
+         "flows.afbud.steps[7]", "action_vurder"),
         ("          - if: {afbud_afgoerelse: [godkendt, videresendt]}\n",
-         "          - if: {afbud_afgoerelse: [godkendt, sendt]}\n", "flows.afbud.steps[6]",
+         "          - if: {afbud_afgoerelse: [godkendt, sendt]}\n", "flows.afbud.steps[7]",
          "sendt"),
         ("    intents: [afbud]\n", "    intents: [afbuds]\n", "flows.afbud.intents", "afbuds"),
+        ("        then: tilbyd_sygemelding\n", "        then: tilbyd_sygemeldingg\n",
+         "flows.afbud.offer", "tilbyd_sygemeldingg"),
     ],
 )
 def test_a_broken_flow_names_file_flow_and_step(

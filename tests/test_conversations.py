@@ -95,13 +95,14 @@ def test_known_failures_name_dialogues_of_the_corpus() -> None:
 
 def test_every_flow_is_covered() -> None:
     """Each flow is the topic of some dialogue, or only reached by a link or call from other
-    flows."""
+    flows, or offered when another is done (``offer``)."""
     domain_dir = data_path("dialogues")
     linked = set()
     for path in sorted((domain_dir / "flows").glob("*.yml")):
         for flow in (load_yaml(path).get("flows") or {}).values():
             linked |= {step[kind] for step in flow.get("steps", []) for kind in ("link", "call")
                        if kind in step}
+            linked |= {offer["then"] for offer in flow.get("offer", [])}
     flows = {
         name
         for path in sorted((domain_dir / "flows").glob("*.yml"))

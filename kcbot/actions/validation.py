@@ -50,6 +50,7 @@ desvere desverre desvaerre hej hejsa hallo tak kh mvh hilsen venlig venligst ple
 undskyld dag morgen imorgen idag cant cannot come meeting appointment hi hello cancel attend
 ikke not jeg mig min mit mine til pa i det den en et og at sa so a an the to my me for med af fra
 hos ved kl you your we
+har er skal have has is am far faar fa fik fet modtager get gets receive
 """.split())
 
 

@@ -317,9 +317,13 @@ _CARDINALS = {
     "fem": 5, "five": 5, "seks": 6, "six": 6,
 }
 _NUMBERED = re.compile(
-    r"^(?:(?:nummer|nr|number|no|option|valg|svar)\s*)?(?P<n>\d{1,2})\s*[).]?$"
-    r"|^(?:nummer|nr|number|no|option|valg|svar)\s+(?P<word>[a-z]+)$"
-    r"|^(?:(?:den|det|the)\s+)?(?P<ord>[a-z0-9]+)(?:\s+(?:mulighed|valg|option|one))?$"
+    # a whole sentence around the place: "det er den første", "jeg tager nr 2 tak"
+    r"^(?:(?:det er|det var|den er|jeg tager|jeg velger|jeg vil have|tager|velger|it is|its|it s"
+    r"|i ll take|ill take|i take|i choose|i pick)\s+)?"
+    r"(?:(?:(?:nummer|nr|number|no|option|valg|svar)\s*)?(?P<n>\d{1,2})\s*[).]?"
+    r"|(?:nummer|nr|number|no|option|valg|svar)\s+(?P<word>[a-z]+)"
+    r"|(?:(?:den|det|the)\s+)?(?P<ord>[a-z0-9]+)(?:\s+(?:mulighed|valg|option|one))?)"
+    r"(?:\s+(?:tak|please|thanks))?$"
 )
 
 

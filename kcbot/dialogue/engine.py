@@ -34,6 +34,7 @@ from typing import Any
 from rasa_sdk.executor import ActionExecutor
 
 from kcbot import regexcache
+from kcbot.actions import afbud as afbud_rules  # the module: kcbot.actions imports this one
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
@@ -71,6 +72,12 @@ logging.getLogger("rasa_sdk.forms").setLevel(logging.ERROR)
 VALIDATE = "action_validate_slot_mappings"
 JOURNAL = "action_journal"
 OFFER_PERSON = "tilbyd_medarbejder"
+# "kan ik komme idag er syg": a topic without a reason of its own (a sick report) whose message
+# says a meeting is missed; its flow may then offer the afbud (a ``queue`` step)
+CANT_COME_SLOT = "kan_ikke_komme"
+REASON_CATEGORY = "afbud_kategori"
+OWN_SICKNESS = "sygdom"
+QUEUED_BY = "tilbudt_af"
 FAREWELL = "farvel"
 MAX_TRIES = 2
 MAX_FALLBACKS = 2
@@ -488,16 +495,15 @@ class Engine:
             return False  # the validator said why
         settled_before = not state.stack and state.outcome == "straksafklaret"
         # "undskyld, det var fredag, jeg skal arbejde" at the reason question: the correction,
-        # and the answer to the question asked, from the same message
-        asked = state.requested_slot
-        if asked and asked not in changed and state.slots.get(asked) is None:
-            answer = {k: v for k, v in self._entity_candidates(turn).items() if k == asked}
-            if answer:
-                await self._validate(turn, answer)
+        # and what else the same message gives (the answer to the question asked, or one not
+        # asked yet: the reason, at the question about the kind of meeting)
+        answer = {k: v for k, v in self._entity_candidates(turn).items() if k not in changed}
+        if answer:
+            await self._validate(turn, answer)
         for name in [k for k, v in changed.items() if v is None]:
             state.slots[name] = None
         for name, spec in self.domain.slots.items():  # decisions made on the old value
-            if spec.custom and name not in PERSISTENT_SLOTS and name != "sag":
+            if spec.custom and name not in PERSISTENT_SLOTS and name not in ("sag", QUEUED_BY):
                 state.slots.pop(name, None)
         state.slots["rettelse"] = settled_before or bool(state.slots.get("rettelse"))
         # "til torsdag den 26. november", "til kontanthjælp": only values that read as words
@@ -517,6 +523,10 @@ class Engine:
         state, parse = turn.state, turn.parse
         assert parse is not None and state.requested_slot
         slot = state.requested_slot
+        about = reading.asks_about_question(self.domain, slot, state.ask, parse)
+        if about is not None:
+            self._explain(turn, slot, about)
+            return
         if self._interrupts(parse, slot, state) and await self._interrupted(turn):
             return
         # "ja. og hvordan melder jeg ferie?": the answer, then a question of another topic,
@@ -604,6 +614,16 @@ class Engine:
         await self._start(turn, flow)
         return True
 
+    def _explain(self, turn: _Turn, slot: str, about: str) -> None:
+        """A question back about the question: why it is asked (``utter_hvorfor_<slot>``) or
+        what it means (the help for "ved ikke", else the hint), then the question again. Not a
+        failed answer, and not a new topic."""
+        names = ([f"utter_hvorfor_{slot}", "utter_hvorfor_generisk"] if about == "hvorfor"
+                 else [f"utter_hjaelp_{slot}", f"utter_hint_{slot}", "utter_hvorfor_generisk"])
+        turn.events.append({"event": "question_back", "slot": slot, "about": about})
+        self._say(turn, next(n for n in names if self.domain.has_response(n)))
+        self._ask_again(turn)
+
     async def _failed(self, turn: _Turn, rejected: str | None, *,
                       help_first: bool = False) -> None:
         """An answer that does not fit: a hint and the question again; after two, a person.
@@ -649,9 +669,14 @@ class Engine:
             state.facts.update(facts)
             self._say(turn, "utter_fakta_noteret")
             return
+        today = self.clock.now().date()
+        if facts:  # "…, kontanthjælp": the request read without the facts, if that is surer
+            better = reading.without_facts(self.nlu, parse, today)
+            if better is not None:
+                parse = turn.parse = better
+                flow = self.flows.for_intent(parse.intent)
         # Two requests in one message: the first now, the others offered afterwards. A
         # request beside facts is read without them.
-        today = self.clock.now().date()
         asked = reading.topics(self.nlu, self.flows, parse, today)
         if asked and (flow is None or len(asked) == 1
                       or flow.name in {name for name, _ in asked}):
@@ -772,7 +797,38 @@ class Engine:
             if candidates:
                 await self._validate(turn, candidates)
             state.facts = {}
+            self._note_offers(turn, flow)
         await self._advance(turn)
+
+    def _note_offers(self, turn: _Turn, flow: Flow) -> None:
+        """A topic that takes no reason itself but may offer one that does (a ``queue`` step:
+        the sick report offers the afbud) notes whether this message says a meeting is missed
+        ("kan ik komme idag er syg"), and keeps what it said about it (the day, the reason),
+        so an afbud the citizen says yes to asks neither again. Only an offer: a sick report
+        that also gives a person a case (sygedagpenge) must not become two callbacks."""
+        state, parse = turn.state, turn.parse
+        if parse is None or reading.REASON_SLOT in self._flow_uses(flow.name):
+            return
+        offers = [self.flows[branch.target] for branch in flow.offer]
+        for step in (step for offer in offers for step in offer.steps):
+            if step.kind != "queue" or step.arg in state.pending:
+                continue
+            uses = self._flow_uses(step.arg)
+            if reading.REASON_SLOT not in uses or not afbud_rules.says_cant_come(parse.text):
+                continue
+            facts = entity_candidates(self.domain, parse, {}, uses)
+            if facts.get(REASON_CATEGORY) or facts.get(reading.REASON_SLOT):
+                # the whole message, as the afbud itself keeps it, so a hedge in it is seen
+                facts[reading.REASON_SLOT] = parse.text
+            state.slots[CANT_COME_SLOT] = "ja"
+            state.pending_facts[step.arg] = facts
+            today = self.clock.now().date().isoformat()
+            for slot in flow.fills:
+                value = state.slots.get(slot)
+                if isinstance(value, str) and _ISO_DAY.fullmatch(value) and value > today:
+                    # "har influenza, kommer ikke på torsdag": a day ahead is the meeting's,
+                    # not the day the sickness began (the flow's own default applies)
+                    del state.slots[slot]
 
     async def _advance(self, turn: _Turn) -> None:
         """Run steps until the bot needs an answer or no flow is left."""
@@ -804,6 +860,11 @@ class Engine:
                 state.stack[-1] = Frame(step.arg)
                 turn.events.append({"event": "flow_started", "name": step.arg})
                 continue
+            elif step.kind == "queue":  # taken when this topic is done (``_complete``)
+                if step.arg not in state.pending:
+                    state.pending.insert(0, step.arg)
+                # the queued topic knows who offered it, and offers nothing back (no loop)
+                state.pending_facts.setdefault(step.arg, {})[QUEUED_BY] = flow.name
             elif step.kind == "call":  # run the flow, then continue after this step
                 frame.step = self._next_index(flow, step, state.slots)
                 state.stack.append(Frame(step.arg))
@@ -820,7 +881,13 @@ class Engine:
                 state.outcome = "straksafklaret"
         state.stack.pop()
         turn.events.append({"event": "flow_completed", "name": flow.name})
-        if not state.stack and (flow.settles or flow.handoff):
+        if not state.stack and (flow.settles or flow.handoff or flow.queues):
+            offer = flow.offered(state.slots) if not state.pending else None
+            if offer is not None:
+                # settled and noted; the offer is asked next, with what was kept for it
+                state.stack.append(Frame(offer))
+                turn.events.append({"event": "flow_started", "name": offer})
+                return
             pending = [name for name in state.pending if name != flow.name]
             state.pending = []
             nxt = self.flows[pending[0]] if pending else None
@@ -829,17 +896,36 @@ class Engine:
                 # taken now (a digression just answered), not offered as a question first.
                 # What the settled topic found stays known beside the new topic's own slots.
                 state.pending = pending[1:]
-                if not nxt.digression:
+                # (an offer the citizen just said yes to needs no "Du skrev også om …")
+                if not nxt.digression and QUEUED_BY not in state.pending_facts.get(nxt.name, {}):
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
                     self._say(turn, "utter_ogsaa_emne")
-                only_settled = self._flow_uses(flow.name) - self._flow_uses(nxt.name)
+                # after an offer, the topic that made it is the one settled
+                settled = (self.flows[state.slots["sag"]] if flow.queues
+                           and state.slots.get("sag") in self.flows else flow)
+                only_settled = self._flow_uses(settled.name) - self._flow_uses(nxt.name)
                 kept = {k: v for k, v in state.slots.items() if k in only_settled}
                 state.facts.update(state.pending_facts.pop(nxt.name, {}))
+                self._carry_reason(state, settled, nxt)
                 await self._start(turn, nxt)
                 state.slots.update({k: v for k, v in kept.items() if state.slots.get(k) is None})
             else:
                 state.pending_facts = {}
                 self._say(turn, "utter_andet")
+
+    def _carry_reason(self, state: DialogueState, settled: Flow, nxt: Flow) -> None:
+        """The citizen's own sickness, which the settled topic was about, is the next topic's
+        too, unless its own part said otherwise: "er syg, …, og jeg skal også melde afbud til
+        fredag" (the afbud's reason), or the sick report after an afbud for sickness. Not after
+        a handoff: what a person takes up is not a reason the bot may use."""
+        if (state.slots.get(REASON_CATEGORY) != OWN_SICKNESS or state.outcome == "overdraget"
+                or not settled.settles or state.facts.get(REASON_CATEGORY)):
+            return
+        uses = self._flow_uses(nxt.name)
+        if REASON_CATEGORY in uses:
+            state.facts[REASON_CATEGORY] = OWN_SICKNESS
+        if reading.REASON_SLOT in uses and not state.facts.get(reading.REASON_SLOT):
+            state.facts[reading.REASON_SLOT] = OWN_SICKNESS
 
     @staticmethod
     def _next_index(flow: Flow, step: Step, slots: dict[str, Any]) -> int:

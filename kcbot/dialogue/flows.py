@@ -8,6 +8,9 @@ A flow is started by one or more intents and is a list of steps, each exactly on
 ``set: {slot: v}``  set slots
 ``link: flow``      continue in another flow (this one ends)
 ``call: flow``      run another flow, then continue here (``identitet`` before a registration)
+``queue: flow``     take that topic when this one is done, as a second request in the first
+                    message is taken: with what that message said about it (an offer the
+                    citizen said yes to: "Skal jeg også melde afbud til dit møde?")
 ``confirm: utter_x`` read the facts back (``utter_x`` with Ja/Nej buttons) and go on to the next
                     step only after "ja"; "nej" goes to the step named by ``no:``. Nothing that
                     changes the citizen's status is registered without one.
@@ -21,6 +24,11 @@ number instead of another offer of a person.
 
 ``fills: [slot]`` names slots the flow takes from a date or other entity in any message without
 ever asking ("rask fra mandag"); an action supplies the default.
+
+``offer:`` a list of ``{if: {slot: value-or-list}, then: flow}``: when the topic is done, the
+first that matches runs that flow (a question such as "Skal jeg også melde afbud til dit
+møde?" whose "ja" queues the topic) instead of "Er der andet, jeg kan hjælpe dig med?". The
+topic is settled and noted before the offer, so a citizen who leaves then loses nothing.
 
 Loading checks everything a flow refers to, and an error names the file, the flow and the step.
 """
@@ -41,12 +49,13 @@ from kcbot.yamlio import check_keys, load_yaml
 __all__ = ["END", "Flow", "Flows", "Step", "load_flows"]
 
 END = "END"
-STEP_KINDS = ("collect", "say", "action", "set", "link", "call", "confirm")
+STEP_KINDS = ("collect", "say", "action", "set", "link", "call", "confirm", "queue")
 STEP_KEYS = {"id", "next", "ask", "always", "description", "no", *STEP_KINDS}
 CONFIRM_SLOT = "bekraeftelse"
 # Actions that send something to the jobcentre or make a ticket, by name.
 REGISTERING = ("action_registrer_", "action_opret_")
-FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps", "fills"}
+FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps", "fills",
+             "offer"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,17 @@ class Flow:
     handoff: bool
     steps: list[Step]
     fills: tuple[str, ...] = ()  # slots taken from any message's entities, never asked
+    offer: tuple[Branch, ...] = ()  # flows offered when the topic is done (no else)
     _ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def queues(self) -> bool:
+        """Whether the flow takes a topic when it is done (a ``queue`` step: an offer)."""
+        return any(step.kind == "queue" for step in self.steps)
+
+    def offered(self, slots: dict[str, Any]) -> str | None:
+        """The flow to offer now the topic is done, if any."""
+        return next((branch.target for branch in self.offer if branch.matches(slots)), None)
 
     def registers_from(self, index: int) -> bool:
         """Whether a step from ``index`` on sends something to the jobcentre or makes a ticket
@@ -140,6 +159,18 @@ def _parse_next(path: Path, where: str, raw: Any) -> tuple[Branch, ...]:
     if branches[-1].when is not None:
         raise DataError(path, f"{where}.next", "den sidste gren skal være 'else'")
     return tuple(branches)
+
+
+def _parse_offer(path: Path, where: str, raw: Any) -> tuple[Branch, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(
+            isinstance(item, dict) and set(item) == {"if", "then"} and isinstance(item["if"], dict)
+            for item in raw):
+        raise DataError(path, f"{where}.offer",
+                        "skal være en liste af {if: {slot: værdi}, then: flow}")
+    return tuple(Branch({str(k): _values(v) for k, v in item["if"].items()}, str(item["then"]))
+                 for item in raw)
 
 
 def _parse_step(path: Path, where: str, index: int, raw: Any) -> Step:
@@ -216,6 +247,7 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
         handoff=bool(raw.get("handoff", False)),
         steps=steps,
         fills=tuple(str(f) for f in raw.get("fills") or []),
+        offer=_parse_offer(path, where, raw.get("offer")),
         _ids=ids,
     )
 
@@ -227,6 +259,14 @@ def _check_references(
         if slot not in domain.slots:
             raise DataError(flow.path, f"flows.{flow.name}.fills",
                             f"slotten '{slot}' findes ikke i domænet")
+    for branch in flow.offer:
+        if branch.target not in flows:
+            raise DataError(flow.path, f"flows.{flow.name}.offer",
+                            f"flowet '{branch.target}' findes ikke")
+        for slot in branch.when or ():
+            if slot not in domain.slots:
+                raise DataError(flow.path, f"flows.{flow.name}.offer",
+                                f"betingelsen bruger den ukendte slot '{slot}'")
     for step in flow.steps:
         def fail(problem: str, step: Step = step) -> None:
             where = f"flows.{flow.name}.steps[{step.index}] (id {step.id})"
@@ -242,7 +282,7 @@ def _check_references(
             fail(f"svaret '{step.arg}' findes ikke i domænets responses")
         elif step.kind == "action" and step.arg not in actions:
             fail(f"handlingen '{step.arg}' findes ikke; kendte: {', '.join(sorted(actions))}")
-        elif step.kind in ("link", "call") and step.arg not in flows:
+        elif step.kind in ("link", "call", "queue") and step.arg not in flows:
             fail(f"flowet '{step.arg}' findes ikke")
         elif step.kind == "set":
             for slot in step.arg:

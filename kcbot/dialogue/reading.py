@@ -7,15 +7,24 @@
 - ``corrections``: "nej undskyld, det er torsdag" changes a slot already given, not the answer
   to the question now open.
 - ``pick_title``: a topic offered as a numbered choice, picked by its words.
+- ``asks_about_question``: "hvad betyder det?", "hvorfor skal du vide det?" asks about the
+  question just asked, not about a topic of its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 from typing import Any
 
-from kcbot.dialogue.answers import FUNCTION_WORDS, Option, correction, match_option
+from kcbot.dialogue.answers import (
+    FUNCTION_WORDS,
+    Option,
+    correction,
+    is_question,
+    match_option,
+)
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.dialogue.slots import flow_uses
@@ -23,8 +32,8 @@ from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 
-__all__ = ["PERSON_FLOW", "corrections", "only_facts", "pick_title", "questions_after_answer",
-           "topics"]
+__all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "pick_title",
+           "questions_after_answer", "topics", "without_facts"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
@@ -60,6 +69,10 @@ _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(
 # A first clause that may only state a fact about the citizen, before "og" or a comma.
 _FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)",
                           re.IGNORECASE)
+# A last clause that may only state a fact, after a comma or "og": "min datter er syg, jeg får
+# dagpenge", "har feber og kommer ikke fredag, kontanthjælp".
+_FACT_TAIL = re.compile(r"(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)(\S+(?:\s+\S+){0,4}?)[\s.!]*$",
+                        re.IGNORECASE)
 
 
 def _names_fact(parse: ParseResult, start: int, end: int) -> bool:
@@ -79,6 +92,26 @@ def only_facts(parse: ParseResult) -> bool:
     return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
 
 
+def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | None:
+    """The message read without the facts it states about the citizen, when that reading is
+    surer of another intent: "har halsbetændelse og kommer ikke fredag. kontanthjælp" is no
+    question about payments because the benefit is named, nor "min datter er syg, jeg får
+    dagpenge" one about sygedagpenge. The whole message's entities are kept."""
+    facts = [e for e in parse.entities if e.entity in FACT_ENTITIES]
+    if not facts or parse.confidence >= OTHER_TOPIC_CONFIDENCE:
+        return None  # only a reading the classifier was unsure of is read again
+    text = parse.text
+    for entity in sorted(facts, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " * (entity.end - entity.start) + text[entity.end:]
+    if len(words(fold(text))) < _MIN_PART_WORDS:
+        return None
+    sub = nlu.parse(text, today)
+    if sub.intent == parse.intent or sub.confidence <= parse.confidence:
+        return None
+    return dataclasses.replace(parse, intent=sub.intent, confidence=sub.confidence,
+                               ranking=sub.ranking)
+
+
 def pick_title(text: str, titles: dict[str, str]) -> str | None:
     return match_option(text, [Option(name, title) for name, title in titles.items()])
 
@@ -91,7 +124,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     that only state facts about the citizen is returned too, since the request is best read
     without them ("jeg får kontanthjælp, og jeg har fået et brev" -> brev). Else empty."""
     found: list[tuple[str, tuple[int, int]]] = []
-    stated_facts = False
+    stated_facts = unread = False
     start = 0
     for separator in [*_PARTS.finditer(parse.text), None]:
         end = separator.start() if separator else len(parse.text)
@@ -99,11 +132,19 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         span = (start, end)
         start = separator.end() if separator else end
         first = span[0] + len(part) - len(part.lstrip())  # where the part's words begin
-        if len(words(fold(part))) < _MIN_PART_WORDS or any(
-                e.entity == "grund" and (e.start < first < e.end
-                                         or e.start == first and e.end >= span[1] - 1)
-                for e in parse.entities):
-            continue  # too short to ask anything, or the reason for the first request
+        if any(e.entity == "grund" and (e.start < first < e.end
+                                        or e.start == first and e.end >= span[1] - 1)
+               for e in parse.entities):
+            continue  # the reason for the first request
+        if len(words(fold(part))) < _MIN_PART_WORDS:
+            # too short to ask anything on its own: ". kontanthjælp" states a fact, so the
+            # request is read without it; "syg idag." may be the request itself, so another
+            # part alone is not
+            if _names_fact(parse, span[0], span[1]) and only_facts(nlu.parse(part, today)):
+                stated_facts = True
+            elif [w for w in words(fold(part)) if w not in _FACT_WORDS]:
+                unread = True
+            continue
         # a name says who writes, not what about ("hej det er Mikkel Rask.")
         for name in (e for e in parse.entities if e.entity == "navn"):
             if span[0] <= name.start and name.end <= span[1]:
@@ -124,6 +165,13 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             span = (span[0] + head.end(), span[1])
             part = part[head.end():]
             sub = nlu.parse(part, today)
+        tail = _FACT_TAIL.search(part)
+        if tail and _names_fact(parse, span[0] + tail.start(1), span[1]) and only_facts(
+                nlu.parse(tail.group(1), today)):
+            stated_facts = True  # "…, jeg får dagpenge": the request, then the fact
+            span = (span[0], span[0] + tail.start())
+            part = part[:tail.start()]
+            sub = nlu.parse(part, today)
         flow = flows.for_intent(sub.intent)
         if flow is None or not flow.description or sub.confidence < OTHER_TOPIC_CONFIDENCE:
             continue
@@ -133,7 +181,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
             found.append((flow.name, span))
-    return found if len(found) > 1 or found and stated_facts else []
+    return found if len(found) > 1 or found and stated_facts and not unread else []
 
 
 # A part that asks for something more: "og jeg skal også melde afbud", "and I also want to".
@@ -223,6 +271,22 @@ def reason_taken_back(nlu: NLU, domain: Domain, parse: ParseResult, slots: dict[
         return {}
     return {REASON_SLOT: parse.text} | {name: None for name in categories
                                        if slots.get(name) is not None}
+def _own_entity(domain: Domain, slot: str) -> bool:
+    """A free-text slot also filled by one entity of its own ("navn": "nej undskyld, det er
+    Karin Holm" corrects the name), not by entities other slots read as well."""
+    entities = set(domain.slots[slot].entities())
+    return len(entities) == 1 and not any(
+        entities & set(spec.entities()) for name, spec in domain.slots.items() if name != slot)
+
+
+def _only_values(parse: ParseResult) -> bool:
+    """A message that names values (a date, a group) and has no other words but small ones."""
+    if not parse.entities:
+        return False
+    text = parse.text
+    for entity in sorted(parse.entities, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + " " + text[entity.end:]
+    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
 
 
 def _negated_at(text: str, start: int) -> bool:
@@ -246,11 +310,15 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     # "ja men mødet er på fredag" to the read-back is no plain yes: a new value after "men"
     # corrects what was read back
     yes_but = asked == CONFIRM_SLOT and _CONTRAST.search(fold(parse.text)) is not None
-    if not correction(parse.text) and not answers_readback and not yes_but:
+    # "fra i morgen" to "Jeg melder dig rask fra tirsdag … Er det rigtigt?": a new value and
+    # nothing else answers the read-back by correcting it
+    bare = asked == CONFIRM_SLOT and _only_values(parse)
+    if not correction(parse.text) and not answers_readback and not yes_but and not bare:
         return {}
     changed: dict[str, Any] = {}
     for name, spec in domain.slots.items():
-        if name == asked or slots.get(name) is None or spec.from_text:
+        if name == asked or slots.get(name) is None or spec.from_text and not _own_entity(
+                domain, name):
             continue
         # The last value not negated wins: "ikke onsdag men torsdag", "fredag ikke onsdag".
         values = [e.value for e in sorted(parse.entities, key=lambda e: e.start)
@@ -259,7 +327,8 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
             changed[name] = values[-1]
     for name, spec in domain.slots.items():
         # The citizen's own words follow a corrected category ("undskyld, det er min søn").
-        if spec.from_text and slots.get(name) is not None and set(spec.entities()) & set(changed):
+        if (spec.from_text and name not in changed and slots.get(name) is not None
+                and set(spec.entities()) & set(changed)):
             changed[name] = parse.text
     if changed:
         return changed
@@ -270,3 +339,34 @@ def corrections(domain: Domain, parse: ParseResult, slots: dict[str, Any],
         if slots.get(name) is not None and name != asked and named_by & set(folded):
             return {name: None}
     return {}
+
+
+# The words a question about the question is made of, beside the question's own words and its
+# options': "hvad betyder det?", "hvad er forskellen (på dagpenge og kontanthjælp)?", "hvorfor
+# skal du vide det?", "hvad mener du?", "what does that mean?", "why do you need that?"
+_ABOUT_QUESTION = frozenset(fold(w) for w in """
+betyder betyde betyr mener menes forstår forstar forstå forskel forskellen forskellige spørger
+spørg spørgsmålet vide bruge brug behøver nødt hvorfor dette dit mit sådan saadan sa mean means
+meaning difference understand why need know ask asking question want does that those these
+""".split())
+_WHY = re.compile(r"\s*(?:(?:og|men|and|but)\s+)?(?:hvorfor|why|hvad skal (?:du|i) (?:bruge|med)"
+                  r"|what (?:do|does) (?:you|it) need)\b")
+
+
+def asks_about_question(domain: Domain, slot: str, ask: str | None,
+                        parse: ParseResult) -> str | None:
+    """``hvorfor`` when the answer asks why the question is asked ("hvorfor skal du vide
+    det?"), ``hvad`` when it asks what the question or its options mean ("hvad betyder det?",
+    "hvad er forskellen på dagpenge og kontanthjælp?"), else None: a question whose every word
+    is the question's own, its options' or words that ask about a question. A question with a
+    topic of its own ("hvornår har I åbent?") is not one."""
+    if not is_question(parse.text):
+        return None
+    allowed = set(FUNCTION_WORDS | _ABOUT_QUESTION) | set(words(fold(domain.text(ask))))
+    for option in domain.answer_options(slot, ask):
+        for phrase in option.phrases():
+            allowed.update(words(phrase))
+    folded = fold(parse.text)
+    if any(w not in allowed for w in words(folded)):
+        return None
+    return "hvorfor" if _WHY.match(folded) else "hvad"

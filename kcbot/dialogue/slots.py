@@ -132,6 +132,8 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
 def flow_uses(flows: Flows, flow: Flow, seen: frozenset[str] = frozenset()) -> set[str]:
     """The slots a flow (and the flows it links to) asks for, branches on or fills."""
     slots = {s.arg for s in flow.steps if s.kind == "collect"} | set(flow.fills)
+    for branch in flow.offer:  # "not when this topic was itself an offer" (tilbudt_af)
+        slots |= set(branch.when or ())
     for step in flow.steps:
         for branch in step.next:
             slots |= set(branch.when or ())

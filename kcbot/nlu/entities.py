@@ -277,10 +277,18 @@ _REASON_MISSED = re.compile(
 # The reason before "så jeg kan ikke komme": "har fødselsdag i weekenden og er nok træt
 # mandag, så jeg springer samtalen over".
 _REASON_BEFORE = re.compile(
-    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:og )?(?:så|saa|derfor|so)\s+"
+    r"(?:^|[.!?\n]\s*)(?P<grund>[^\W\d_][^.!?\n]{2,160}?),?\s+(?:"
+    r"(?:og )?(?:så|saa|derfor|so)\s+"
     r"(?:jeg\s+|i\s+)?(?:kan|kunne|kommer|springer|dropper|når|naar|må|maa|skal|can|cannot"
     r"|can ?[’']?t"
-    r"|won ?[’']?t|will not|am not able|m not able)\b",
+    r"|won ?[’']?t|will not|am not able|m not able)\b"
+    # the same joined by "og" or a comma, or asked or doubted: "vi flytter på fredag og jeg kan
+    # ikke nå mødet", "er sløj, ved ikke om jeg kan komme", "…, kan jeg blive hjemme fra mødet?"
+    r"|(?:og\s+|,\s*)(?:jeg\s+)?(?:kan|kunne|når|naar|kommer) (?:ikke|ik|ikk|ike) "
+    r"(?:komme|deltage|møde|moede|mode|nå|naa)\b"
+    r"|(?:og\s+|,\s*)?(?:(?:jeg\s+)?ved (?:jeg\s+)?(?:ikke|ik|ikk|ike) om "
+    r"(?:jeg\s+)?(?:kan|når|naar)"
+    r"|(?:kan|må|maa) jeg (?:godt )?(?:blive hjemme|blive væk|blive vaek|springe))\b)",
     re.IGNORECASE,
 )
 # An illness said of someone else is not the citizen's sickness: "min hund er syg", "min bror
@@ -397,6 +405,13 @@ _NAME_GREETING = re.compile(
     rf"\s+(?P<navn>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})\s*(?:[.,!\n]|$)",
     re.IGNORECASE,
 )
+# A name given again to correct it: "nej undskyld, det er Karin Holm", "sorry, it's Sam Okafor".
+_NAME_CORRECTED = re.compile(
+    r"^\s*(?:nej|no|undskyld|sorry|ups|hov)(?:[\s,!.]+(?:undskyld|sorry))?[\s,!.]+"
+    r"(?:det er|jeg hedder|mit navn er|it is|it's|my name is)"
+    rf"\s+(?P<navn>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})\s*(?:[.,!\n]|$)",
+    re.IGNORECASE,
+)
 _NAME_SIGNOFF = re.compile(
     r"(?:^|[\s,.!])(?:mvh|m v h|kh|k h|vh|hilsen|venlig hilsen|venligst|regards|best regards)"
     rf"[\s,.]+(?P<navn>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})[\s.!]*$",
@@ -406,7 +421,8 @@ _NAME_SIGNOFF = re.compile(
 # mandag", "the rest of the week". On folded text ("måned" -> "maned").
 _DURATION = re.compile(
     r"\b(?:resten af (?:ugen|maneden|dagen)|hele (?:ugen|maneden)|(?:en|et|et par|par|nogle|to"
-    r"|tre|fire|fem|seks|syv|otte|ni|ti|fjorten|\d{1,2}) (?:dag|dage|uge|uger|maned|maneder)"
+    r"|tre|fire|fem|seks|syv|otte|ni|ti|fjorten|(?:\d{1,2}(?: ?- ?| til | ))?\d{1,2}) "
+    r"(?:dag|dage|uge|uger|maned|maneder)"
     r"|(?:til|indtil|frem til) (?:og med )?(?:pa )?(?:mandag|tirsdag|onsdag|torsdag|fredag|lordag"
     r"|sondag|i morgen|overmorgen|nytar|weekenden|neste uge)|the rest of the week|a few days"
     r"|(?:a|one|two|three|\d{1,2}) (?:days?|weeks?))\b"
@@ -598,6 +614,10 @@ class EntityExtractor:
         for m in _DURATION.finditer(folded):
             start, end = orig(m)
             found.append(Entity("varighed", text[start:end], start, end))
+            if m[0][-1:] in "er" and m[0][:1].isdigit():
+                # "2-3 dage" is a duration, not the 2nd of March
+                found[:] = [e for e in found if e.entity != "dato"
+                            or not start <= e.start < end]
         exact = [m for m in self.lookups.matches(folded) if not m.is_topic]
         near = self.lookups.near_matches(folded, [(m.start, m.end) for m in exact])
         other_ill: int | None = None  # where the last illness of someone else was named
@@ -625,9 +645,14 @@ class EntityExtractor:
                 if ill_first or who and who["who"] not in _OWN_BODY and not any(
                         m.value == "sygdom" and m.start <= who.start("who") < m.end
                         for m in exact):
-                    # "my daughter has fever": a child's illness, which has its own rules
-                    value = ("barn_syg" if who is not None and who["who"] in _CHILDREN
-                             else "paaroerende")
+                    # "min søn er syg", "my daughter has fever": a child named as the subject
+                    # keeps its own reason (barn_syg, which has its own rules), so the message
+                    # names one reason, not two
+                    value = next((m.value for m in exact if who is not None
+                                  and m.value in _SOMEONE_ELSE_ILL
+                                  and m.start <= who.start("who") < m.end),
+                                 "barn_syg" if who is not None and who["who"] in _CHILDREN
+                                 else "paaroerende")
                 elif other_ill is not None and not _NEW_SUBJECT.search(
                         folded, other_ill, match.start):
                     # "my wife is very sick and in hospital": the illness words that follow
@@ -647,7 +672,8 @@ class EntityExtractor:
                     start, end = spans[body.start()][0], spans[body.end() - 1][1]
                     add("afbud_kategori", "sygdom", start, end)
                     break
-        name = _NAME.search(text) or _NAME_GREETING.search(text) or _NAME_SIGNOFF.search(text)
+        name = (_NAME.search(text) or _NAME_GREETING.search(text) or _NAME_CORRECTED.search(text)
+                or _NAME_SIGNOFF.search(text))
         if name:
             found.append(Entity("navn", name["navn"], name.start("navn"), name.end("navn")))
         reason = (_REASON_CAUSAL.search(text) or _REASON_AFTER.search(text)
