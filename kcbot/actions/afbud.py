@@ -104,7 +104,11 @@ def reason_is_clear(text: str) -> bool:
     negation, frame = _reason_patterns()
     for clause in _CLAUSE.split(text or ""):
         folded = f" {fold(clause)} "
-        if negation.search(frame.sub(" ", folded)):
+        # a negation inside the frame is the not-coming itself; one before it still sees it
+        # ("hvis jeg ikke kommer" is no condition on the reason)
+        framed = [m.span() for m in frame.finditer(folded)]
+        if any(not any(start <= m.start() < end for start, end in framed)
+               for m in negation.finditer(folded)):
             return False
     return True
 

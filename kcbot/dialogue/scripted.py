@@ -73,7 +73,7 @@ def says(reply: str, text: str) -> bool:
     needle = normalise(text).strip()
     number = bool(needle) and not any(c.isalpha() for c in needle)  # not "… nummer KC-2026-0"
     parts = [r"(?<!\d)" if number else ""]
-    for here, after in zip(needle, needle[1:] + " "):
+    for here, after in zip(needle, needle[1:] + " ", strict=True):
         parts.append(re.escape(here) + (r"\s*" if here.isdigit() and after.isdigit() else ""))
     parts.append(r"(?!\d)" if number else "")
     return re.search("".join(parts), fold(reply)) is not None
