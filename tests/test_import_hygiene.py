@@ -37,12 +37,14 @@ def test_core_imports_neither_textual_nor_sklearn_when_the_cache_is_warm(nlu) ->
 FIRST_REPLY = r"""
 import asyncio, json, sys
 from pathlib import Path
-from kcbot.clock import FrozenClock
+from datetime import datetime
+from kcbot.clock import TZ, FrozenClock
+OPEN = datetime(2026, 11, 24, 9, 15, tzinfo=TZ)  # a Tuesday morning: the reply says 'åbent'
 from kcbot.config import Settings
 from kcbot.dialogue import Engine
 
 async def main():
-    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock())
+    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock(OPEN))
     result = await engine.turn("a", "hvornår har I åbent?")
     await engine.close()
     print(json.dumps({"reply": "\n".join(r.text for r in result.replies),
@@ -168,12 +170,14 @@ if sys.argv[2] == "off":
     gc.disable()
 import kcbot.dialogue
 after_import = (len(collections), gc.isenabled())
-from kcbot.clock import FrozenClock
+from datetime import datetime
+from kcbot.clock import TZ, FrozenClock
+OPEN = datetime(2026, 11, 24, 9, 15, tzinfo=TZ)  # a Tuesday morning: the reply says 'åbent'
 from kcbot.config import Settings
 from kcbot.dialogue import Engine
 
 async def main():
-    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock())
+    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock(OPEN))
     after_open = gc.isenabled()
     reply = (await engine.turn("a", "hvornår har I åbent?")).replies[0].text
     await engine.close()

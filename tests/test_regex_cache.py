@@ -37,13 +37,15 @@ re._compiler.compile = counting
 import asyncio, json
 from pathlib import Path
 from kcbot import regexcache
-from kcbot.clock import FrozenClock
+from datetime import datetime
+from kcbot.clock import TZ, FrozenClock
+OPEN = datetime(2026, 11, 24, 9, 15, tzinfo=TZ)  # a Tuesday morning: the reply says 'åbent'
 from kcbot.config import Settings
 from kcbot.dialogue import Engine
 primed = len(regexcache._loaded)  # read from the file by ``import kcbot``
 
 async def main():
-    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock())
+    engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock(OPEN))
     replies = []
     for text in ("hvornår har I åbent?", "jeg kan ikke komme til min jobsamtale i morgen",
                  "dagpenge", "jeg er syg"):
