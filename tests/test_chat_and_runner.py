@@ -64,6 +64,7 @@ dialogues:
 FAILING = """
 dialogues:
   - name: forkert_forventning
+    now: "2026-11-24T09:15"
     turns:
       - user: "hvornår har I åbent"
         intent: afbud

@@ -344,7 +344,11 @@ async def test_the_topic_is_readable_beside_the_detail_pane_and_at_80_columns(
     async with _app(db).run_test(size=size) as pilot:
         await _sager(pilot)
         await _settle(pilot)
-        lines = _screen_text(pilot.app)
+        for _ in range(40):  # a loaded machine may paint the rows a few frames later
+            lines = _screen_text(pilot.app)
+            if all(any(c[1] in line for line in lines) for c in CITIZENS):
+                break
+            await pilot.pause(0.05)
     for category, name, _, _ in CITIZENS:
         row = next((line for line in lines if name in line), None)
         assert row is not None, (name, lines)
