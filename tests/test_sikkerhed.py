@@ -117,6 +117,8 @@ async def test_a_diagnosis_is_not_sent_with_the_registration(engine, messages, w
     # a condition is no reason yet
     "hvis jeg får en vagt på torsdag kan jeg ikke komme", "if my kid gets sick I can't come",
     "i tilfælde af at bussen strejker når jeg ikke mødet",
+    # the citizen can come after all: no afbud to approve
+    "jeg er syg men kan godt komme torsdag", "I have a cold but I can still make it",
 ])
 def test_a_reason_no_caseworker_would_sign_is_not_clear(reason: str) -> None:
     assert not reason_is_clear(reason)
@@ -130,6 +132,7 @@ def test_a_reason_no_caseworker_would_sign_is_not_clear(reason: str) -> None:
     "har endelig fået arbejde torsdag :D", "fik job :)", "jeg er syg :(",
     # a condition on the not-coming itself is no condition on the reason
     "mister jeg mine dagpenge hvis jeg ikke kommer? jeg er syg",
+    "I won't be able to come, I have the flu",
 ])
 def test_a_plain_valid_reason_stays_clear(reason: str) -> None:
     assert reason_is_clear(reason)
