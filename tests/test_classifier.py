@@ -76,8 +76,22 @@ def test_threshold_is_configurable(nlu, monkeypatch) -> None:
     assert Settings().nlu_threshold == 0.7
 
 
+# The cache tests train on a few intents' files: what they check (a model kept per exact
+# training data, retrained when it changes or is damaged) does not depend on the data's size,
+# and a full training takes several seconds each time.
+SMALL = ("hilsen.yml", "hilsen_en.yml", "tak.yml", "sygemelding.yml", "afbud.yml", "entities.yml")
+
+
+def _small_intents(folder: Path) -> Path:
+    folder.mkdir()
+    for name in SMALL:
+        source = data_path("intents") / name
+        (folder / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
 def test_cached_model_is_loaded_not_retrained(tmp_path: Path, monkeypatch) -> None:
-    data = load_training_data(data_path("intents"))
+    data = load_training_data(_small_intents(tmp_path / "intents"))
     first = classifier_module.load_or_train(data, tmp_path)
     assert list(tmp_path.glob("nlu-*.npz"))
 
@@ -90,10 +104,7 @@ def test_cached_model_is_loaded_not_retrained(tmp_path: Path, monkeypatch) -> No
 
 
 def test_changed_training_data_retrains(tmp_path: Path) -> None:
-    folder = tmp_path / "intents"
-    folder.mkdir()
-    for path in data_path("intents").glob("*.yml"):
-        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    folder = _small_intents(tmp_path / "intents")
     cache = tmp_path / "cache"
     classifier_module.load_or_train(load_training_data(folder), cache)
     with (folder / "tak.yml").open("a", encoding="utf-8") as f:
@@ -103,7 +114,7 @@ def test_changed_training_data_retrains(tmp_path: Path) -> None:
 
 
 def test_damaged_cache_is_retrained(tmp_path: Path) -> None:
-    data = load_training_data(data_path("intents"))
+    data = load_training_data(_small_intents(tmp_path / "intents"))
     path = classifier_module.cache_file(tmp_path, data)
     path.write_bytes(b"not a model")
     model = classifier_module.load_or_train(data, tmp_path)
