@@ -129,7 +129,7 @@ async def test_a_diagnosis_is_not_sent_with_the_registration(engine, messages, w
     "jeg leder efter arbejde", "I'm working on myself", "har arbejde og skal til frisør",
     "er sygdom en gyldig grund til afbud?", "er syg. ses torsdag",
     "har fået arbejde men kan godt passe jobsamtalen", "er syg, ej pjat", "I'm sick jk",
-    "er syg 🙃",
+    "er syg 🙃", "kan ikke komme til møde i a-kassen, er syg", "har arbejde i næste måned",
 ])
 def test_a_reason_no_caseworker_would_sign_is_not_clear(reason: str) -> None:
     assert not reason_is_clear(reason)
