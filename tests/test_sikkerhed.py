@@ -130,6 +130,7 @@ async def test_a_diagnosis_is_not_sent_with_the_registration(engine, messages, w
     "er sygdom en gyldig grund til afbud?", "er syg. ses torsdag",
     "har fået arbejde men kan godt passe jobsamtalen", "er syg, ej pjat", "I'm sick jk",
     "er syg 🙃", "kan ikke komme til møde i a-kassen, er syg", "har arbejde i næste måned",
+    "I'm sick and going on holiday",
 ])
 def test_a_reason_no_caseworker_would_sign_is_not_clear(reason: str) -> None:
     assert not reason_is_clear(reason)
