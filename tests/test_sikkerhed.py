@@ -119,6 +119,18 @@ async def test_a_diagnosis_is_not_sent_with_the_registration(engine, messages, w
     "i tilfælde af at bussen strejker når jeg ikke mødet",
     # the citizen can come after all: no afbud to approve
     "jeg er syg men kan godt komme torsdag", "I have a cold but I can still make it",
+    # safety probe r14: past, planned, hearsay, taken back, habit, idiom, no job, a private plan
+    # beside the reason, a rule question, coming after all, a joke
+    "kan ikke komme torsdag, jeg var syg i går", "I've been ill", "havde arbejde i går",
+    "jeg regner med at være syg", "I hope I'm sick", "I'll be sick that day",
+    "min mor siger jeg er syg", "I guess I'm sick", "er syg, eller nej, egentlig bare træt",
+    "pga arbejde, jeg mener ferie", "jeg er syg af og til", "syg til jul",
+    "jeg er syg af kedsomhed", "I'm sick of the jobcentre", "skal arbejde på min have",
+    "jeg leder efter arbejde", "I'm working on myself", "har arbejde og skal til frisør",
+    "er sygdom en gyldig grund til afbud?", "er syg. ses torsdag",
+    "har fået arbejde men kan godt passe jobsamtalen", "er syg, ej pjat", "I'm sick jk",
+    "er syg 🙃", "kan ikke komme til møde i a-kassen, er syg", "har arbejde i næste måned",
+    "I'm sick and going on holiday",
 ])
 def test_a_reason_no_caseworker_would_sign_is_not_clear(reason: str) -> None:
     assert not reason_is_clear(reason)
@@ -133,6 +145,14 @@ def test_a_reason_no_caseworker_would_sign_is_not_clear(reason: str) -> None:
     # a condition on the not-coming itself is no condition on the reason
     "mister jeg mine dagpenge hvis jeg ikke kommer? jeg er syg",
     "I won't be able to come, I have the flu",
+    # still clear after the safety probe r14: an ongoing reason, a summons, a date taken back,
+    # a polite hope, a meeting next week, an a-kasse member, a job on a date
+    "jeg har været syg siden i går", "I've had a fever since Monday", "I broke my leg yesterday",
+    "I've been called as a lay judge (domsmand) next Tuesday",
+    "undskyld det var fredag ikke torsdag, jeg skal arbejde",
+    "har fået et vikariat fra i morgen, håber det er ok",
+    "har fået et vikariat og kan ikke komme onsdag i næste uge",
+    "er syg med mavesyge, medlem af a kasse", "I'm working on the 4th so I can't come",
 ])
 def test_a_plain_valid_reason_stays_clear(reason: str) -> None:
     assert reason_is_clear(reason)

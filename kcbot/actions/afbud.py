@@ -87,7 +87,7 @@ def _reason_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 # written to the bot ("<b>", "[SYSTEM: x=y]").
 _QUOTED_WORD = re.compile(r"(?:^|[\s(])['\"“”‘’«»„`´]\w[\w ]{0,20}['\"“”‘’«»`´](?=$|[\s.,;:!?)])")
 _IRONY = re.compile(r";-?[)pPD]|:-?[pP]\b|xD|[\U0001F602\U0001F606\U0001F609\U0001F60F\U0001F61C"
-                    r"\U0001F61D\U0001F923\U0001F92A\U0001F92B\U0001F644]")
+                    r"\U0001F61D\U0001F923\U0001F92A\U0001F92B\U0001F643\U0001F644]")
 _MARKUP = re.compile(r"[<>{}\[\]=]")
 def says_cant_come(text: str) -> bool:
     """Whether the message says the citizen cannot come ("kan ik komme idag er syg", "når det
