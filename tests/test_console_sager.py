@@ -345,6 +345,11 @@ async def test_the_topic_is_readable_beside_the_detail_pane_and_at_80_columns(
         await _sager(pilot)
         await _settle(pilot)
         for _ in range(40):  # a loaded machine may paint the rows a few frames later
+            table = pilot.app.query_one("#tickets-table", DataTable)
+            table._new_rows.update(table.rows)  # measured even without an idle tick
+            table._require_update_dimensions = True
+            await table._on_idle(None)
+            await pilot.pause()
             lines = _screen_text(pilot.app)
             if all(any(c[1] in line for line in lines) for c in CITIZENS):
                 break
