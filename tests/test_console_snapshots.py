@@ -26,14 +26,6 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
         field.cursor_blink = False
     await pilot.app.workers.wait_for_complete()
     await pilot.wait_for_scheduled_animations()
-    # Once in a few hundred pictures a table showed its columns at the width of their headers
-    # ("KC-", "26. n"): the table's own measuring of its rows had not covered them all. Every
-    # row is measured again (the widget's own code, on its next idle tick) before the picture.
-    # (A busy message queue can keep the table from its idle tick, where it measures.)
-    for table in pilot.app.screen.query(DataTable):
-        table._new_rows.update(table.rows)
-        table._require_update_dimensions = True
-        await table._on_idle(None)
     before = None
     for _ in range(40):
         await pilot.pause()

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
 
 from kcbot.console.screens.base import Pane, when
+from kcbot.console.widgets import MeasuredTable
 from kcbot.labels import clock_time, label, short_when
 from kcbot.tickets import QUEUES, STATUSES, Ticket, TicketError, TicketService
 
@@ -57,7 +58,7 @@ class Filters:
     category: str | None = None
 
 
-class TicketTable(DataTable):
+class TicketTable(MeasuredTable):
     """The queue: Home/End go to the first and last ticket of the whole list, not the page."""
 
     # Textual's own table keys, described in Danish for the keys panel.

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from kcbot.console.screens.base import Pane, when
+from kcbot.console.widgets import MeasuredTable
 from kcbot.labels import clock_time, label
 from kcbot.nlu.data import INTENTS
 from kcbot.reports import SMALL_TALK, TOPIC_SQL
@@ -44,7 +45,7 @@ class Samtaler(Pane):
     def compose(self) -> ComposeResult:
         yield Label("", id="conversation-filters", classes="filters")
         with Horizontal(classes="split"):
-            yield DataTable(id="conversations-table", cursor_type="row", zebra_stripes=True)
+            yield MeasuredTable(id="conversations-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="conversation-detail"):
                 yield Static(id="conversation-text")
 

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Label, RichLog, Static
 
 from kcbot.clock import FrozenClock, parse_local
 from kcbot.console.screens.base import Pane, when
+from kcbot.console.widgets import MeasuredTable
 from kcbot.errors import KcbotError
 from kcbot.labels import label
 from kcbot.privacy import mask_cpr
@@ -58,7 +59,7 @@ class TestChat(Pane, can_focus=True):
         with Horizontal(classes="split"):
             with Vertical():
                 yield RichLog(id="chat-log", wrap=True, markup=False, min_width=20)
-                yield DataTable(id="test-results", cursor_type="row", zebra_stripes=True)
+                yield MeasuredTable(id="test-results", cursor_type="row", zebra_stripes=True)
                 yield Input(placeholder="Skriv som en borger og tryk Enter", id="chat-input")
                 yield Input(placeholder="Frossen tid, fx 2026-11-24T09:15 (tom: nu)",
                             id="test-time")
