@@ -74,8 +74,10 @@ class Signal:
         # search per pattern, and finds the same.
         object.__setattr__(self, "_any_pattern", _alternation(self.patterns))
         object.__setattr__(self, "_any_guard", _alternation(self.guards))
-        object.__setattr__(self, "_long_words",
-                           tuple(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH))
+        long_words = tuple(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH)
+        object.__setattr__(self, "_long_words", long_words)
+        # only a word's length and a letter more of a token is compared: the cache key
+        object.__setattr__(self, "_reach", max(map(len, long_words), default=0) + 1)
 
     def matches(self, folded: str) -> bool:
         if self.guards and self._any_guard.search(folded):
@@ -94,8 +96,7 @@ class Signal:
         long_words = self._long_words  # type: ignore[attr-defined]
         if not long_words:
             return False
-        # only a word's length and a letter more of a token is compared: the cache key
-        reach = max(map(len, long_words)) + 1
+        reach = self._reach  # type: ignore[attr-defined]
         return any(_near(token[:reach], long_words)
                    for token in tokens if len(token) >= FUZZY_MIN_LENGTH)
 
@@ -105,7 +106,7 @@ class Signal:
         for pattern in self.patterns:
             folded = pattern.sub(" ", folded)
         return " ".join(w for w in folded.split()
-                        if not any(w.startswith(word) for word in self.words))
+                        if not w.startswith(self.words))
 
     def applies(self, intent: str | None, flow: str | None) -> bool:
         if intent in self.unless or (flow is not None and flow in self.unless):
@@ -234,9 +235,8 @@ class CareSignals:
         folded = f" {fold(text)} "
         views = [folded]
         if self.fillers is not None:
-            plain = self.fillers.sub("", folded)
-            # twice: the lookbehind needs the space a removed particle took with it
-            plain = self.fillers.sub("", plain)
+            plain = self.fillers.sub("", folded)  # a run of particles too: the lookbehind
+            # reads the message as it was, so a removed particle's space still counts
             if plain != folded:
                 views.append(plain)
         for signal in self.signals:
