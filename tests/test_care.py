@@ -45,6 +45,15 @@ CRISES = [
     "selvmort",
     "jeg har selvmords tanker",
     "jeg har lyst til at slå min sagsbehandler ihjel",
+    # particles do not hide a crisis: the message is also read without the fyldord of omsorg.yml
+    "ligegyldigt, jeg vil bare ikke leve mere",
+    "jeg orker simpelthen ikke at leve mere",
+    "jeg vil heller ikke leve længere",
+    "i really dont want to live anymore",
+    # a threat with the verb first
+    "hvis min sagsbehandler trækker mig igen så slår jeg hende ned",
+    "så stikker jeg ham",
+    "i morgen banker jeg min sagsbehandler",
 ]
 
 NOT_CRISES = [
@@ -217,28 +226,6 @@ def test_one_search_per_signal_finds_what_each_pattern_finds() -> None:
             assert signal.matches(folded) == expected, (signal.name, text)
             hits += expected
     assert hits > len(CRISES)  # the texts do reach the patterns
-
-
-@pytest.mark.parametrize("text", [
-    "ligegyldigt, jeg vil bare ikke leve mere",
-    "jeg orker simpelthen ikke at leve mere",
-    "jeg vil heller ikke leve længere",
-    "i really dont want to live anymore",
-])
-def test_particles_do_not_hide_a_crisis(text: str) -> None:
-    # fyldord (omsorg.yml): the message is also read without "bare", "simpelthen", "really"
-    signal = CARE.detect(text)
-    assert signal is not None and signal.name == "krise"
-
-
-@pytest.mark.parametrize("text", [
-    "hvis min sagsbehandler trækker mig igen så slår jeg hende ned",
-    "så stikker jeg ham",
-    "i morgen banker jeg min sagsbehandler",
-])
-def test_a_threat_with_the_verb_first_is_a_crisis(text: str) -> None:
-    signal = CARE.detect(text)
-    assert signal is not None and signal.name == "krise"
 
 
 @pytest.mark.parametrize("text", [
