@@ -40,6 +40,16 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 11, 24, 9, 15, tzinfo=TZ))
 
 
+@pytest.fixture
+async def engine(tmp_path: Path, clock: FrozenClock, nlu):  # type: ignore[no-untyped-def]
+    """An engine on a fresh SQLite store in the test's folder, on the frozen clock."""
+    from kcbot.dialogue import Engine
+
+    engine = await Engine.open(Settings(db_path=tmp_path / "kcbot.sqlite3"), clock, nlu=nlu)
+    yield engine
+    await engine.close()
+
+
 @pytest.fixture(scope="session")
 def nlu(cache_dir: Path):
     from kcbot.nlu import NLU

@@ -143,15 +143,6 @@ def test_a_death_in_the_family_gets_sympathy_first(text: str) -> None:
 
 # -- through the engine ------------------------------------------------------------------------
 
-@pytest.fixture
-async def engine(tmp_path, clock, nlu):
-    from kcbot.config import Settings
-    from kcbot.dialogue import Engine
-
-    engine = await Engine.open(Settings(db_path=tmp_path / "care.sqlite3"), clock, nlu=nlu)
-    yield engine
-    await engine.close()
-
 
 async def test_a_crisis_is_flagged_and_its_ticket_tops_the_queue(engine) -> None:
     # an ordinary callback first, due in two business days
@@ -184,7 +175,6 @@ def test_no_training_example_reads_as_a_crisis_or_abuse() -> None:
     wrong = [(text, s.name) for text, intent in data.examples
              if (s := CARE.detect(text, intent)) and s.name in ("krise", "frustration")]
     assert wrong == []
-
 
 
 def _matches_pattern_by_pattern(signal, folded: str) -> bool:

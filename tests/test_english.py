@@ -5,14 +5,10 @@ switched as the citizen writes, and staff see which language the citizen wrote i
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from kcbot.clock import FrozenClock
-from kcbot.config import Settings
 from kcbot.dialogue import Engine, load_domain
 from kcbot.dialogue.flows import load_flows
 from kcbot.dialogue.scripted import load_dialogues, run_dialogue
@@ -260,12 +256,6 @@ def test_danish_benefit_words_do_not_decide_the_language(languages: Languages, t
 
 
 # -- whole conversations -----------------------------------------------------------------------
-
-@pytest.fixture
-async def engine(tmp_path: Path, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "e.sqlite3"), FrozenClock(), nlu=nlu)
-    yield engine
-    await engine.close()
 
 
 ENGLISH = [spec for path in sorted((REPO / "tests" / "dialogues").glob("*_en.yml"))

@@ -5,14 +5,11 @@ intent fits the few features it knows, not how much of the message it knows."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from kcbot.clock import FrozenClock
-from kcbot.config import Settings, data_path
+from kcbot.config import data_path
 from kcbot.dialogue import Engine
 from kcbot.nlu import FALLBACK
 from kcbot.nlu.data import load_training_data
@@ -63,13 +60,6 @@ def test_real_messages_with_rare_words_and_typos_are_still_read(nlu, text: str,
 @pytest.mark.parametrize("text", ["مرحبا كيف حالك", "ÑÒ¶ª¿ Ë¼¡ «Æ ·ÈÜ", "\udcd3AF\udce6 xq7#"])
 def test_other_scripts_and_symbols_get_no_intent(nlu, text: str) -> None:
     assert nlu.parse(text, TODAY).intent == FALLBACK
-
-
-@pytest.fixture
-async def engine(tmp_path: Path, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "r.sqlite3"), FrozenClock(), nlu=nlu)
-    yield engine
-    await engine.close()
 
 
 async def test_random_bytes_never_end_or_settle_a_conversation(engine: Engine) -> None:

@@ -5,26 +5,15 @@ question is explained instead of read as a topic."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from kcbot.clock import FrozenClock
-from kcbot.config import Settings
 from kcbot.dialogue import Engine, TurnResult
 from kcbot.dialogue.answers import choice_number
 
 OFFER_AFBUD = "Skal jeg også melde afbud til dit møde?"
 OFFER_SYG = "Skal jeg også sygemelde dig"
-
-
-@pytest.fixture
-async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "kcbot.sqlite3"), clock, nlu=nlu)
-    yield engine
-    await engine.close()
 
 
 def text(result: TurnResult) -> str:

@@ -4,16 +4,12 @@ from ``kcbot chat`` to a mailbox."""
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-from kcbot.clock import FrozenClock
-from kcbot.config import Settings
 from kcbot.datakey import DataKey, DataKeyError
-from kcbot.dialogue import Engine
 from kcbot.store import Store
 from tests.smtp import smtp_server
 from tests.test_cli import kcbot
@@ -38,13 +34,6 @@ def scan(db: Path) -> list[str]:
             raw = path.read_bytes()
             found += [f"{path.name}: {form!r}" for form in cpr_forms(CPR) if form in raw]
     return found
-
-
-@pytest.fixture
-async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "p.sqlite3"), clock, nlu=nlu)
-    yield engine
-    await engine.close()
 
 
 async def test_no_file_of_the_database_holds_the_full_cpr(engine, clock) -> None:

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from kcbot.actions.afbud import reason_is_clear
-from kcbot.clock import FrozenClock
-from kcbot.config import Settings
 from kcbot.dialogue import Engine
 from kcbot.tickets.service import TicketService
 from tests.dump import dump_rows
@@ -34,13 +30,6 @@ def holds_full_cpr(text: str) -> bool:
     in any of the forms above (the digits with everything else between them removed)."""
     digits = re.sub(r"\D", "", text.translate(_WIDE))
     return "1503902468" in digits
-
-
-@pytest.fixture
-async def engine(tmp_path: Path, clock: FrozenClock, nlu) -> AsyncIterator[Engine]:
-    engine = await Engine.open(Settings(db_path=tmp_path / "s.sqlite3"), clock, nlu=nlu)
-    yield engine
-    await engine.close()
 
 
 async def everything_stored(engine: Engine) -> str:
