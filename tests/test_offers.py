@@ -70,8 +70,21 @@ async def test_a_hedged_reason_kept_for_the_offered_afbud_goes_to_a_person(
 
 
 async def test_sygedagpenge_gets_one_callback_and_no_offer(engine: Engine) -> None:
-    replies = await chat(engine, "er syg igen og kan ik komme i morgen, sygedagpenge")
-    assert OFFER_AFBUD not in "".join(replies)
+    replies = await chat(engine, "er syg igen og kan ik komme i morgen, sygedagpenge",
+                         "jobsamtale", "Fatima Ali", "20304050", "ja")
+    assert "KC-2026-000001" in replies[-1]  # the callback, taken to its end
+    everything = "".join(replies)
+    assert OFFER_AFBUD not in everything and OFFER_SYG not in everything
+    assert await tickets(engine) == 1
+
+
+async def test_a_correction_of_the_sick_report_keeps_the_offer(engine: Engine) -> None:
+    replies = await chat(engine, "er syg kan ik komme i dag", "kontanthjaelp", "en uge",
+                         "nej undskyld, jeg har vaeret syg siden i gaar", "ja", "Anna Holm",
+                         "150390-2468")
+    assert "rettet det til mandag den 23. november" in replies[3]
+    assert "registreret din sygemelding fra mandag" in replies[-1]
+    assert OFFER_AFBUD in replies[-1]
 
 
 async def test_the_offered_afbud_offers_no_sick_report_back(engine: Engine) -> None:
