@@ -78,6 +78,9 @@ CANT_COME_SLOT = "kan_ikke_komme"
 REASON_CATEGORY = "afbud_kategori"
 OWN_SICKNESS = "sygdom"
 QUEUED_BY = "tilbudt_af"
+# Custom slots that are facts of the conversation, not decisions on a corrected value: a
+# correction keeps them (the topic, and what an offer after the topic rests on).
+KEPT_ON_CORRECTION = frozenset({"sag", QUEUED_BY, CANT_COME_SLOT})
 FAREWELL = "farvel"
 MAX_TRIES = 2
 MAX_FALLBACKS = 2
@@ -503,7 +506,7 @@ class Engine:
         for name in [k for k, v in changed.items() if v is None]:
             state.slots[name] = None
         for name, spec in self.domain.slots.items():  # decisions made on the old value
-            if spec.custom and name not in PERSISTENT_SLOTS and name not in ("sag", QUEUED_BY):
+            if spec.custom and name not in PERSISTENT_SLOTS and name not in KEPT_ON_CORRECTION:
                 state.slots.pop(name, None)
         state.slots["rettelse"] = settled_before or bool(state.slots.get("rettelse"))
         # "til torsdag den 26. november", "til kontanthjælp": only values that read as words
