@@ -166,22 +166,18 @@ class ActionVurderAfbud(Action):
         table = content(RULES_FILE)
         async with current() as context:
             today = context.clock.today()
-        if slots.get("moede_naar") is None and slots.get("moededato"):
+        try:
+            meeting: date | None = date.fromisoformat(str(slots.get("moededato")))
+        except ValueError:
+            meeting = None
+        if slots.get("moede_naar") is None and meeting is not None:
             # called on its own (Rasa's action server): where the meeting lies, from the clock
-            try:
-                slots["moede_naar"] = meeting_when(date.fromisoformat(str(slots["moededato"])),
-                                                   today)
-            except ValueError:
-                pass
+            slots["moede_naar"] = meeting_when(meeting, today)
         clear = reason_is_clear(str(slots.get("afbud_grund") or ""))
         slots["grund_klar"] = "ja" if clear else "nej"
         # The rules in force on the meeting's day, or today's for a meeting that has been: an
         # absence in February 2027 is judged by the 2027 rules, not by today's.
-        try:
-            on = max(today, date.fromisoformat(str(slots.get("moededato"))))
-        except ValueError:
-            on = today
-        rule = decide(slots, table, on)
+        rule = decide(slots, table, max(today, meeting) if meeting is not None else today)
         # the reason's category in the conversation's language (grund_tekst is read back)
         labels = ((table.get("kategorier_oversat") or {}).get(str(slots.get("sprog")))
                   or table.get("kategorier") or {})
