@@ -1,9 +1,10 @@
 """The dialogue state as stored: ``for_storing`` (no copy, encoded at once) writes the JSON that
-``as_dict`` (a copy) writes, and reads back as the same state."""
+``dataclasses.asdict`` (a copy) gives, and reads back as the same state."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 from kcbot.dialogue.state import DialogueState, Frame
 
@@ -21,5 +22,5 @@ def _state() -> DialogueState:
 def test_stored_state_is_as_dict_and_reads_back() -> None:
     for state in (DialogueState(), _state()):
         stored = json.dumps(state.for_storing(), ensure_ascii=False)
-        assert stored == json.dumps(state.as_dict(), ensure_ascii=False)
+        assert stored == json.dumps(asdict(state), ensure_ascii=False)
         assert DialogueState.from_dict(json.loads(stored)) == state

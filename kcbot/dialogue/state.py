@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -42,15 +41,9 @@ class DialogueState:
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def as_dict(self) -> dict[str, Any]:
-        """A copy as plain JSON values, fields in order (what ``dataclasses.asdict`` gives, at
-        a fraction of its cost: it is stored on every turn)."""
-        return {name: [{"flow": frame.flow, "step": frame.step} for frame in self.stack]
-                if name == "stack" else _plain(getattr(self, name)) for name in _FIELDS}
-
     def for_storing(self) -> dict[str, Any]:
-        """The fields as JSON values, for encoding at once (``Store.record_turn``): the same
-        JSON as ``as_dict``, without copying the slots, which it would encode straight away."""
+        """The fields as JSON values, for encoding at once (``Store.record_turn``): the JSON
+        ``dataclasses.asdict`` gives, without copying the slots first."""
         data = {name: getattr(self, name) for name in _FIELDS}
         data["stack"] = [{"flow": frame.flow, "step": frame.step} for frame in self.stack]
         return data
@@ -81,14 +74,3 @@ class DialogueState:
 
 
 _FIELDS = tuple(f.name for f in fields(DialogueState))
-
-
-def _plain(value: Any) -> Any:
-    """A deep copy of a JSON-like value; anything else is deep-copied as ``asdict`` does."""
-    if value is None or type(value) in (str, int, float, bool):
-        return value
-    if type(value) is dict:
-        return {k: _plain(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_plain(v) for v in value]
-    return copy.deepcopy(value)
