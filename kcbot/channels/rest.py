@@ -273,10 +273,8 @@ def create_app(settings: Settings, clock: Clock, *, token: str | None = None,
     async def client_error(request: Request, exc: SanicException) -> HTTPResponse:
         status = getattr(exc, "status_code", 400) or 400
         if status == 413:  # the body still arriving is read and dropped, not reset
-            get_protocol = getattr(getattr(request, "transport", None), "get_protocol", None)
-            protocol = get_protocol() if get_protocol is not None else None
-            if isinstance(protocol, GuardedProtocol):
-                protocol.linger()
+            if isinstance(request.protocol, GuardedProtocol):
+                request.protocol.linger()
         messages = {
             404: "Den adresse findes ikke.",
             405: "Den metode understøttes ikke her.",
