@@ -220,6 +220,12 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
 
+# The sender's newest conversation that has not ended, off the sender index (migration 8).
+OPEN_CONVERSATION_SQL = (
+    "SELECT id, last_activity, state FROM conversations WHERE channel = ? AND sender = ? "
+    "AND ended IS NULL ORDER BY started DESC LIMIT 1")
+
+
 class SQLiteStore(OutboxMethods):
     """Open with ``await Store.open(path, clock)`` or ``async with Store.connect(...)``
     (``kcbot.store.Store``, the protocol, picks this class for a path).
@@ -598,11 +604,7 @@ class SQLiteStore(OutboxMethods):
         return int(row["n"]) if row else 0
 
     async def active_conversation(self, channel: str, sender: str) -> str | None:
-        row = await self.fetchone(
-            "SELECT id FROM conversations WHERE channel = ? AND sender = ? AND ended IS NULL "
-            "ORDER BY started DESC LIMIT 1",
-            (channel, stored_sender(sender)),
-        )
+        row = await self.open_conversation(channel, sender)
         return row["id"] if row else None
 
     async def conversation(self, conversation_id: str) -> sqlite3.Row | None:
@@ -636,11 +638,7 @@ class SQLiteStore(OutboxMethods):
     async def open_conversation(self, channel: str, sender: str) -> sqlite3.Row | None:
         """The sender's conversation that has not ended: id, last_activity and state, in one
         read (the engine asks for it on every turn)."""
-        return await self.fetchone(
-            "SELECT id, last_activity, state FROM conversations WHERE channel = ? AND sender = ? "
-            "AND ended IS NULL ORDER BY started DESC LIMIT 1",
-            (channel, stored_sender(sender)),
-        )
+        return await self.fetchone(OPEN_CONVERSATION_SQL, (channel, stored_sender(sender)))
 
     async def record_turn(
         self,
