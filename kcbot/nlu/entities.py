@@ -244,7 +244,7 @@ _REASON_CAUSAL = re.compile(
     r"\b(?:fordi|pga\.?|p\.g\.a\.?|p[åa]a? grund af|da jeg|for jeg|idet|because|since"
     # "since last night", "since monday": a time, not a cause
     r"(?!\s+(?:last|yesterday|this|today|tonight|the|a|one|two|three|few|several|early|then"
-    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|\d)\b)"
+    rf"|{_WD_EN}|morning|\d)\b)"
     r"|due to)"
     r"\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
