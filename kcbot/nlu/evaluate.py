@@ -14,7 +14,7 @@ import numpy as np
 from kcbot.nlu.classifier import train
 from kcbot.nlu.data import TrainingData
 from kcbot.nlu.normalise import clean
-from kcbot.nlu.readable import readable
+from kcbot.nlu.readable import readable_ranking
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -80,9 +80,7 @@ def evaluate(
         fold_data = replace(data, examples=[data.examples[i] for i in train_idx])
         model = train(fold_data)
         for i in test_idx:
-            ranking = model.rank(texts[i])
-            if ranking and not readable(clean(texts[i]), model.vocabulary):
-                ranking = []  # as the pipeline reads it (kcbot/nlu/readable.py)
+            ranking = readable_ranking(model, clean(texts[i]))  # as the pipeline reads it
             predicted[i], confidence[i] = ranking[0] if ranking else ("", 0.0)
 
     correct = np.array([p == t for p, t in zip(predicted, truth, strict=True)])

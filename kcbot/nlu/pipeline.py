@@ -11,7 +11,7 @@ from kcbot.nlu.classifier import IntentModel, load_or_train
 from kcbot.nlu.data import TrainingData, load_training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
 from kcbot.nlu.normalise import clean
-from kcbot.nlu.readable import readable
+from kcbot.nlu.readable import readable_ranking
 from kcbot.privacy import mask_cpr
 
 __all__ = ["FALLBACK", "NLU", "ParseResult"]
@@ -79,9 +79,7 @@ class NLU:
         return result
 
     def _parse(self, cleaned: str, today: date) -> ParseResult:
-        ranking = self.model.rank(cleaned, RANKING_SIZE) if cleaned else []
-        if ranking and not readable(cleaned, self.model.vocabulary):
-            ranking = []  # random bytes, another script: nothing to guess from (readable.py)
+        ranking = readable_ranking(self.model, cleaned, RANKING_SIZE)
         entities = self.extractor.extract(cleaned, today) if cleaned else []
         if ranking and ranking[0][1] >= self.threshold:
             intent, confidence = ranking[0]

@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
+from typing import TYPE_CHECKING
 
 from kcbot.nlu.features import _char_grams
 from kcbot.nlu.normalise import fold, tokens
 
-__all__ = ["MIN_GRAM_SHARE", "MIN_GRAM_SHARE_WORDS", "MIN_WORD_SHARE", "readable"]
+if TYPE_CHECKING:
+    from kcbot.nlu.classifier import IntentModel
+
+__all__ = ["MIN_GRAM_SHARE", "MIN_GRAM_SHARE_WORDS", "MIN_WORD_SHARE", "readable",
+           "readable_ranking"]
 
 MIN_WORD_SHARE = 0.5
 MIN_GRAM_SHARE = 0.6
@@ -39,6 +44,16 @@ _WORD = re.compile(rf"^{_PUNCTUATION}([{_LETTERS}]+(?:[-'’][{_LETTERS}]+)*){_P
 def _known_word(word: str, vocabulary: Container[str]) -> bool:
     parts = tokens(word)
     return len("".join(parts)) >= 2 and all(f"w:{p}" in vocabulary for p in parts)
+
+
+def readable_ranking(model: IntentModel, cleaned: str,
+                     top: int | None = None) -> list[tuple[str, float]]:
+    """The model's ranking of ``cleaned``, or none when too little of it is known to guess
+    from (random bytes, another script): how the pipeline, and its evaluation, read a message."""
+    ranking = model.rank(cleaned, top) if cleaned else []
+    if ranking and not readable(cleaned, model.vocabulary):
+        return []
+    return ranking
 
 
 def readable(cleaned: str, vocabulary: Container[str]) -> bool:
