@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -29,6 +30,7 @@ from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.dialogue.slots import flow_uses
 from kcbot.nlu import NLU, ParseResult
+from kcbot.nlu.entities import Entity
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 
@@ -79,6 +81,18 @@ def _names_fact(parse: ParseResult, start: int, end: int) -> bool:
     return any(e.entity in FACT_ENTITIES and start <= e.start < end for e in parse.entities)
 
 
+def _blanked(text: str, entities: Iterable[Entity], *, keep_length: bool = False) -> str:
+    """``text`` with the entities' spans taken out (by as many spaces, to keep the offsets)."""
+    for entity in sorted(entities, key=lambda e: e.start, reverse=True):
+        gap = " " * (entity.end - entity.start) if keep_length else " "
+        text = text[: entity.start] + gap + text[entity.end:]
+    return text
+
+
+def _small_words_only(text: str) -> bool:
+    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+
+
 def only_facts(parse: ParseResult) -> bool:
     """True when every content word of the message belongs to a fact about the citizen it
     names (their group, where they are sick from, a phone number). "ferie" or "i morgen" alone
@@ -86,10 +100,7 @@ def only_facts(parse: ParseResult) -> bool:
     facts = [e for e in parse.entities if e.entity in FACT_ENTITIES]
     if not facts:
         return False
-    text = parse.text
-    for entity in sorted(facts, key=lambda e: e.start, reverse=True):
-        text = text[: entity.start] + " " + text[entity.end:]
-    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+    return _small_words_only(_blanked(parse.text, facts))
 
 
 def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | None:
@@ -100,9 +111,7 @@ def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | No
     facts = [e for e in parse.entities if e.entity in FACT_ENTITIES]
     if not facts or parse.confidence >= OTHER_TOPIC_CONFIDENCE:
         return None  # only a reading the classifier was unsure of is read again
-    text = parse.text
-    for entity in sorted(facts, key=lambda e: e.start, reverse=True):
-        text = text[: entity.start] + " " * (entity.end - entity.start) + text[entity.end:]
+    text = _blanked(parse.text, facts, keep_length=True)
     if len(words(fold(text))) < _MIN_PART_WORDS:
         return None
     sub = nlu.parse(text, today)
@@ -228,11 +237,8 @@ def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Fl
     if not reasons or _QUESTION.match(fold(parse.text)) or not any(
             REASON_SLOT in flow_uses(flows, flows[name]) for name, _ in found):
         return False
-    text = parse.text
-    for entity in sorted(reasons, key=lambda e: e.start, reverse=True):
-        text = text[: entity.start] + " " + text[entity.end:]
     # only the reason: "og jeg er syg og vil sygemelde mig" asks for a sick report as well
-    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+    return _small_words_only(_blanked(parse.text, reasons))
 
 
 _CONTRAST = re.compile(r"\b(?:men|but|bortset fra|except|dog)\b")
@@ -283,10 +289,7 @@ def _only_values(parse: ParseResult) -> bool:
     """A message that names values (a date, a group) and has no other words but small ones."""
     if not parse.entities:
         return False
-    text = parse.text
-    for entity in sorted(parse.entities, key=lambda e: e.start, reverse=True):
-        text = text[: entity.start] + " " + text[entity.end:]
-    return not [w for w in words(fold(text)) if w not in _FACT_WORDS]
+    return _small_words_only(_blanked(parse.text, parse.entities))
 
 
 def _negated_at(text: str, start: int) -> bool:
