@@ -21,6 +21,8 @@ years = st.integers(0, 99)
 seqs = st.integers(0, 3999)
 separators = st.sampled_from(["-", "", " ", " - ", "–"])
 date_spaces = st.sampled_from(["", " "])
+
+
 @st.composite
 def birth_dates(draw) -> tuple[int, int, int]:
     born = draw(st.dates(date(1900, 1, 1), date(1999, 12, 31)))

@@ -15,6 +15,7 @@ from kcbot.language import Language, languages
 
 __all__ = ["ActionAabningstid", "today_status"]
 
+
 def _hours(day: Any) -> str:
     return f"{day.opens:%H.%M}–{day.closes:%H.%M}"
 

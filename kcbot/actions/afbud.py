@@ -89,10 +89,6 @@ _QUOTED_WORD = re.compile(r"(?:^|[\s(])['\"“”‘’«»„`´]\w[\w ]{0,20}[
 _IRONY = re.compile(r";-?[)pPD]|:-?[pP]\b|xD|[\U0001F602\U0001F606\U0001F609\U0001F60F\U0001F61C"
                     r"\U0001F61D\U0001F923\U0001F92A\U0001F92B\U0001F643\U0001F644]")
 _MARKUP = re.compile(r"[<>{}\[\]=]")
-def says_cant_come(text: str) -> bool:
-    """Whether the message says the citizen cannot come ("kan ik komme idag er syg", "når det
-    ikke i morgen"): the can't-come frame of ``uklar_grund.ramme`` in afbud_regler.yml."""
-    return _reason_patterns()[1].search(f" {fold(text or '')} ") is not None
 
 
 def reason_is_clear(text: str) -> bool:
@@ -111,6 +107,12 @@ def reason_is_clear(text: str) -> bool:
                for m in negation.finditer(folded)):
             return False
     return True
+
+
+def says_cant_come(text: str) -> bool:
+    """Whether the message says the citizen cannot come ("kan ik komme idag er syg", "når det
+    ikke i morgen"): the can't-come frame of ``uklar_grund.ramme`` in afbud_regler.yml."""
+    return _reason_patterns()[1].search(f" {fold(text or '')} ") is not None
 
 
 def _on_or_after(day: date, start: object) -> str:

@@ -67,7 +67,6 @@ class Signal:
     # the signal has a flow and one: "er du en robot? jeg vil tale med en medarbejder")
     yields: bool = False
 
-
     def __post_init__(self) -> None:
         # Every message is tried against every signal: one search for all of a signal's
         # patterns (and one to see whether any guard applies) is several times cheaper than a

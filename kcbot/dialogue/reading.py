@@ -277,6 +277,8 @@ def reason_taken_back(nlu: NLU, domain: Domain, parse: ParseResult, slots: dict[
         return {}
     return {REASON_SLOT: parse.text} | {name: None for name in categories
                                        if slots.get(name) is not None}
+
+
 def _own_entity(domain: Domain, slot: str) -> bool:
     """A free-text slot also filled by one entity of its own ("navn": "nej undskyld, det er
     Karin Holm" corrects the name), not by entities other slots read as well."""

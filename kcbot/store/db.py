@@ -58,6 +58,7 @@ CHECKPOINT_EVERY = 500
 AUTOCHECKPOINT_BACKSTOP = 20_000
 WAL_SIZE_LIMIT = 32 * 1024 * 1024  # a log that grew once is cut back to this when it restarts
 
+
 def _json_encoder() -> Callable[[Any], str]:
     """``json.dumps(value, ensure_ascii=False)``, for the several values a turn stores.
 

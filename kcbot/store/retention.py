@@ -26,7 +26,6 @@ from kcbot.store.topics import SMALL_TALK, TOPIC_SQL
 __all__ = ["PurgeReport", "purge", "purge_due"]
 
 
-
 @dataclass
 class PurgeReport:
     conversations: int = 0
