@@ -294,10 +294,9 @@ def _words_only_in(codes: tuple[str, ...]) -> dict[str, frozenset[str]]:
     "hej" Danish, "ok" neither. Read once, on the first opening too short to detect."""
     from collections import Counter
 
-    from kcbot.config import data_path
-    from kcbot.nlu.data import load_training_data
+    from kcbot.nlu.data import training_data
 
-    data = load_training_data(data_path("intents"))
+    data = training_data()
     counts: dict[str, Counter[str]] = {code: Counter() for code in codes}
     for (example, _intent), code in zip(data.examples, data.languages, strict=True):
         if code in counts:

@@ -119,10 +119,9 @@ def domain_words() -> frozenset[str]:
     ``_DOMAIN_EXTRA``. Read once per process, when a name is first checked."""
     from collections import Counter
 
-    from kcbot.config import data_path
-    from kcbot.nlu.data import load_training_data
+    from kcbot.nlu.data import training_data
 
-    data = load_training_data(data_path("intents"))
+    data = training_data()
     vocabulary = set(_DOMAIN_EXTRA)
     for phrase in [*(p for ps in data.lookups.values() for p in ps), *data.synonyms,
                    *data.synonyms.values()]:

@@ -7,6 +7,7 @@ The same folder can train a Rasa assistant; kcbot reads the subset it uses: ``in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from kcbot.errors import DataError
 from kcbot.yamlio import load_yaml
 
-__all__ = ["INTENTS", "TrainingData", "load_training_data"]
+__all__ = ["INTENTS", "TrainingData", "load_training_data", "training_data"]
 
 # The intent catalogue: an interface that tests, flows and reports rely on.
 INTENTS: tuple[str, ...] = (
@@ -64,6 +65,15 @@ def _example_lines(path: Path, key: str, block: object) -> list[str]:
 def file_language(path: Path) -> str:
     suffix = _LANGUAGE_SUFFIX.search(path.stem)
     return suffix.group(1) if suffix else STANDARD_LANGUAGE
+
+
+@functools.cache
+def training_data() -> TrainingData:
+    """kcbot's own training data (``intents/``), read once per process: the NLU is built from
+    it, and the name check and the language guess count its words."""
+    from kcbot.config import data_path
+
+    return load_training_data(data_path("intents"))
 
 
 def load_training_data(folder: Path) -> TrainingData:

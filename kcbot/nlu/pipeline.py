@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kcbot.config import Settings, data_path
+from kcbot.config import Settings
 from kcbot.nlu.classifier import IntentModel, load_or_train
-from kcbot.nlu.data import TrainingData, load_training_data
+from kcbot.nlu.data import TrainingData, load_training_data, training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
 from kcbot.nlu.normalise import clean
 from kcbot.nlu.readable import readable_ranking
@@ -62,7 +62,7 @@ class NLU:
         data: TrainingData | None = None,
     ) -> NLU:
         settings = settings or Settings()
-        data = data or load_training_data(intents_dir or data_path("intents"))
+        data = data or (load_training_data(intents_dir) if intents_dir else training_data())
         model = load_or_train(data, settings.cache_dir)
         return cls(model, EntityExtractor(model.featurizer.lookups), settings.nlu_threshold)
 
