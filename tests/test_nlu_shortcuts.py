@@ -343,3 +343,53 @@ def test_typo_readings_kept_per_word_are_the_plain_readings(nlu, monkeypatch) ->
         assert matcher.near_matches(folded, taken) == expected, text
         hits += len(expected)
     assert hits > 3000 and len(matcher._near) <= 500
+
+
+# -- readings kept for common messages -----------------------------------------------------------
+
+def test_a_kept_reading_is_the_reading_of_the_day_it_is_asked_for(nlu) -> None:
+    from datetime import date, timedelta
+
+    days = (date(2026, 12, 1), date(2026, 12, 4))
+    texts = list(corpus())
+    assert sum(nlu.common(clean(text)) for text in texts) > 1000  # answers to the bot
+    for today in days:
+        for text in texts:
+            fresh = nlu._parse(clean(text), today).as_dict()
+            assert nlu.parse(text, today).as_dict() == fresh, text
+            reading = nlu.parse(text, today)  # from the kept readings, if it was common
+            assert reading.as_dict() == fresh, text
+            reading.entities.clear()  # a caller's change is its own
+            reading.ranking.clear()
+    # "i morgen" kept on Tuesday is Wednesday, asked on Friday it is Saturday
+    for today in days:
+        (tomorrow,) = nlu.parse("i morgen", today).values("dato")
+        assert tomorrow == (today + timedelta(days=1)).isoformat()
+
+
+def test_a_citizens_own_details_are_not_kept_past_the_turn(nlu) -> None:
+    from datetime import date
+
+    today = date(2026, 12, 1)
+    own = ["Sara Jensen", "20304050", "31 22 33 44", "mit cpr er 010203-1234",
+           "ring til mig på 20 30 40 50", "jeg hedder Mohammed",
+           "jeg kan ikke komme til min jobsamtale i morgen fordi min mor er indlagt"]
+    for text in [*own, "ja", "dagpenge", "jeg er syg"]:
+        nlu.parse(text, today)
+        nlu.parse("tak", today)  # another message between, as the next citizen's
+    kept = {key[0] for key in nlu._kept}
+    assert {"ja", "dagpenge", "jeg er syg", "tak"} <= kept
+    assert not kept & set(own)
+    assert all(sum(ch.isdigit() for ch in text) <= 2 for text in kept)  # "2", "d. 12"
+
+
+def test_kept_readings_are_bounded(nlu) -> None:
+    from datetime import date, timedelta
+
+    from kcbot.nlu.pipeline import PARSE_CACHE_SIZE
+
+    start = date(2026, 1, 1)
+    for n in range(PARSE_CACHE_SIZE + 50):  # a new day is a new reading
+        nlu.parse("ja tak", start + timedelta(days=n))
+    assert len(nlu._kept) == PARSE_CACHE_SIZE
+

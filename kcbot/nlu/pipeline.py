@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -10,7 +12,7 @@ from kcbot.config import Settings
 from kcbot.nlu.classifier import IntentModel, load_or_train
 from kcbot.nlu.data import TrainingData, load_training_data, training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
-from kcbot.nlu.normalise import clean
+from kcbot.nlu.normalise import clean, tokens
 from kcbot.nlu.readable import readable_ranking
 from kcbot.privacy import mask_cpr
 
@@ -18,6 +20,11 @@ __all__ = ["FALLBACK", "NLU", "ParseResult"]
 
 FALLBACK = "nlu_fallback"
 RANKING_SIZE = 10
+# Readings of common messages kept for the next citizen who writes the same (``NLU.common``):
+# the answers to the bot's questions ("ja", "dagpenge", "jeg er syg", "2") come back all day.
+PARSE_CACHE_SIZE = 1024
+COMMON_WORDS = 6
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -53,6 +60,8 @@ class NLU:
         self.extractor = extractor
         self.threshold = threshold
         self._last: tuple[tuple[str, date, float], ParseResult] | None = None
+        self._kept: OrderedDict[tuple[str, date, float], ParseResult] = OrderedDict()
+        self.hits = self.misses = 0
 
     @classmethod
     def load(
@@ -74,9 +83,32 @@ class NLU:
         last = self._last
         if last is not None and last[0] == key:
             return last[1].copy()
+        kept_readings = self._kept
+        kept = kept_readings.get(key)
+        if kept is not None:
+            kept_readings.move_to_end(key)
+            self.hits += 1
+            return kept.copy()
+        self.misses += 1
         result = self._parse(cleaned, today)
-        self._last = (key, result.copy())
+        if self.common(cleaned):
+            kept_readings[key] = result.copy()
+            if len(kept_readings) > PARSE_CACHE_SIZE:
+                kept_readings.popitem(last=False)
+        else:
+            self._last = (key, result.copy())
         return result
+
+    def common(self, cleaned: str) -> bool:
+        """Whether many citizens write this message alike: at most COMMON_WORDS words, each
+        one the classifier was trained on, and at most two digits. Its reading is kept for the
+        next citizen; a name, a phone or CPR number or a rare word makes a message the
+        citizen's own, and it is not kept past its turn."""
+        words = tokens(cleaned)
+        if not 0 < len(words) <= COMMON_WORDS or len(_DIGIT.findall(cleaned)) > 2:
+            return False
+        known = self.model.vocabulary
+        return all(f"w:{word}" in known for word in words)
 
     def _parse(self, cleaned: str, today: date) -> ParseResult:
         ranking = readable_ranking(self.model, cleaned, RANKING_SIZE)
