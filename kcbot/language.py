@@ -225,8 +225,10 @@ class Languages:
                 return code, words, _cut(text, spans, kept, cut)
         return None
 
-    def observe(self, slots: dict[str, Any], text: str) -> Observation:
-        """Update the ``sprog`` slot (and its counter) for a citizen's message."""
+    def observe(self, slots: dict[str, Any], text: str, *, common: bool = False
+                ) -> Observation:
+        """Update the ``sprog`` slot (and its counter) for a citizen's message. ``common``: a
+        message many citizens write alike (``NLU.common``), whose language may be kept."""
         current = slots.get(LANGUAGE_SLOT)
         asked = self._request(text)
         if asked is not None:
@@ -239,7 +241,8 @@ class Languages:
         first = current is None or slots.get(COUNT_SLOT) == GUESSED
         if self._loanwords is not None:  # "I get kontanthjælp" is English
             text = self._loanwords.sub(" ", text)
-        seen = detect(text, tuple(self.by_code), MIN_FIRST_WORDS if first else MIN_WORDS)
+        seen = detect(text, tuple(self.by_code), MIN_FIRST_WORDS if first else MIN_WORDS,
+                      keep=common)
         if first:
             if seen is not None:
                 slots[LANGUAGE_SLOT], slots[COUNT_SLOT] = seen, 0
@@ -474,9 +477,17 @@ def _restricted(codes: tuple[str, ...]) -> Any:
 
 
 def detect(text: str, codes: tuple[str, ...] = ("da", "en"),
-           min_words: int = MIN_WORDS) -> str | None:
-    """The language a message is clearly written in, or ``None`` (too short, or unsure)."""
+           min_words: int = MIN_WORDS, *, keep: bool = False) -> str | None:
+    """The language a message is clearly written in, or ``None`` (too short, or unsure).
+    ``keep``: the message is a common one, and its language is kept for the next citizen."""
     if len(_WORD.findall(text)) < min_words:
         return None
+    return (_detected_kept if keep else _detected)(text, codes)
+
+
+def _detected(text: str, codes: tuple[str, ...]) -> str | None:
     code, probability = _restricted(codes).classify(text)
     return str(code) if probability >= MIN_PROBABILITY else None
+
+
+_detected_kept = lru_cache(maxsize=1024)(_detected)

@@ -393,3 +393,12 @@ def test_kept_readings_are_bounded(nlu) -> None:
         nlu.parse("ja tak", start + timedelta(days=n))
     assert len(nlu._kept) == PARSE_CACHE_SIZE
 
+
+
+def test_a_kept_language_is_the_detected_language() -> None:
+    from kcbot.language import detect
+
+    for text in corpus():
+        for codes in (("da", "en"), ("da",)):
+            plain = detect(text, codes, 1)
+            assert detect(text, codes, 1, keep=True) == detect(text, codes, 1, keep=True) == plain

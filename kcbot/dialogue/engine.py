@@ -302,7 +302,8 @@ class Engine:
                                            DialogueState(), True)
         _apply_identity(state, identity)
         # The conversation's language first, so every reply of this turn is in it.
-        language = (self.domain.languages.observe(state.slots, parse.text if parse else text)
+        language = (self.domain.languages.observe(state.slots, parse.text if parse else text,
+                                                  common=bool(parse and parse.common))
                     if self.domain.languages is not None else None)
         self.domain.choose_for(state.slots)
         turn = _Turn(conversation_id, state, parse, text)

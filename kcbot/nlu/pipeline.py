@@ -34,10 +34,12 @@ class ParseResult:
     confidence: float
     ranking: list[tuple[str, float]] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    # a message many citizens write alike (``NLU.common``): what is read from it may be kept
+    common: bool = False
 
     def copy(self) -> ParseResult:
         return ParseResult(self.text, self.intent, self.confidence, list(self.ranking),
-                           list(self.entities))
+                           list(self.entities), self.common)
 
     def values(self, entity: str) -> list[str]:
         return [e.value for e in self.entities if e.entity == entity]
@@ -91,7 +93,8 @@ class NLU:
             return kept.copy()
         self.misses += 1
         result = self._parse(cleaned, today)
-        if self.common(cleaned):
+        result.common = self.common(cleaned)
+        if result.common:
             kept_readings[key] = result.copy()
             if len(kept_readings) > PARSE_CACHE_SIZE:
                 kept_readings.popitem(last=False)
