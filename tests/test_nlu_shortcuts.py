@@ -106,6 +106,18 @@ def test_folding_by_table_gives_the_plain_folding_and_spans() -> None:
     assert merged > 1000  # runs and digraphs were exercised, not only one-to-one folding
 
 
+def test_folded_messages_do_not_pile_up_in_memory() -> None:
+    from kcbot.nlu import normalise
+
+    words_kept = normalise._fold_word.cache_info().currsize
+    for n in range(5000):  # a day's distinct messages
+        text = f"jeg kan ikke komme til mødet nummer {n} fordi min datter er syg"
+        assert fold(text) == fold(text) == plain_fold_with_spans(text)[0]
+    assert normalise._fold_text.cache_info().currsize <= 64
+    assert normalise._fold_word.cache_info().currsize == words_kept
+    assert fold("Kontanthjælp") == fold("kontanthjaelp") == fold("KONTANTHJÆLP")
+
+
 # -- the classifier ------------------------------------------------------------------------------
 
 

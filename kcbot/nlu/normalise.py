@@ -140,9 +140,23 @@ def _merge(pattern: re.Pattern[str], text: str, starts: list[int],
     return "".join(parts), new_starts, new_ends
 
 
-@lru_cache(maxsize=65536)
+# A word or short phrase is folded once per process: the tokenizer folds every stemmed word, and
+# the same words come back all day. A longer text (a whole message) is kept among the last few
+# only, while its turn folds it again and again: messages do not pile up in memory.
+FOLDED_WORD_CHARS = 32
+
+
 def fold(text: str) -> str:
-    # Cached: the tokenizer folds every stemmed word, and the same words come back all day.
+    return (_fold_word if len(text) <= FOLDED_WORD_CHARS else _fold_text)(text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(text: str) -> str:
+    return fold_with_spans(text)[0]
+
+
+@lru_cache(maxsize=64)
+def _fold_text(text: str) -> str:
     return fold_with_spans(text)[0]
 
 
