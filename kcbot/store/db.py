@@ -652,14 +652,21 @@ class SQLiteStore(OutboxMethods):
         """Everything one turn adds, in a few statements: the citizen's message
         ``(text, intent, confidence)``, the bot's replies, the events and the new state."""
         now = _iso(self.clock.now())
-        rows = [(conversation_id, "user", mask_cpr(user[0]), user[1], user[2], now)]
-        rows += [(conversation_id, "bot", mask_cpr(text), None, None, now) for text in bot]
         async with self.transaction() as db:
-            # Each row numbers itself after the one before: the whole turn in one statement.
+            # The turn's rows are numbered after the conversation's last one, read once (an
+            # ``INSERT … SELECT max(seq)`` per row built a temporary table for each row).
+            async with db.execute(
+                "SELECT coalesce(max(seq), 0) FROM turns WHERE conversation_id = ?",
+                (conversation_id,),
+            ) as cur:
+                (last,) = await cur.fetchone()  # type: ignore[misc]
+            rows = [(conversation_id, last + 1, "user", mask_cpr(user[0]), user[1], user[2],
+                     now)]
+            rows += [(conversation_id, last + 2 + i, "bot", mask_cpr(text), None, None, now)
+                     for i, text in enumerate(bot)]
             await db.executemany(
                 "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, time)"
-                " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM turns"
-                " WHERE conversation_id = ?1",
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             if events:
