@@ -249,3 +249,24 @@ async def test_an_events_type_is_stored_masked_like_the_event(tmp_path: Path, cl
         rows = await store.fetchall("SELECT event, kind FROM events ORDER BY id")
         assert [r["kind"] for r in rows] == ["slot 240190-XXXX", "slot", None]
         assert all("1234" not in r["event"] for r in rows)
+
+
+async def test_a_cpr_after_a_control_character_is_masked_in_stored_json(store_target,
+                                                                        clock) -> None:
+    """JSON writes a control character as ``\\u00XX``; its digits ran on into the number
+    after it, so "cpr\\x012401901234" was stored in full in an event, the state and the
+    remembered replies (what the citizen typed reaches them masked, but the store masks
+    whatever its caller forgot)."""
+    text = f"cpr\x01{CPR.replace('-', '')} og\x1f{CPR}"
+    async with Store.connect(store_target, clock) as store:
+        conversation = await store.start_conversation("chat", "borger-1")
+        await store.add_events(conversation, [{"event": "user", "text": text}])
+        await store.record_turn(conversation, (text, None, None), [text],
+                                [{"event": "bot", "text": text}], {"slots": {"x": [text]}})
+        await store.remember_replies("chat", "borger-1", "m1", [{"text": text}], text)
+        for table in ("events", "conversations", "processed_messages", "turns"):
+            dump = dump_rows(await store.fetchall(f"SELECT * FROM {table}"))
+            assert "1234" not in dump, table
+            assert dump.count("240190-XXXX") >= 2, table
+        events = await store.events(conversation)
+    assert events[0] == {"event": "user", "text": "cpr\x01240190-XXXX og\x1f240190-XXXX"}

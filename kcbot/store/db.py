@@ -37,7 +37,7 @@ from kcbot.store.inline import GroupCommit, InlineConnection
 from kcbot.store.migrations import MIGRATIONS, SEARCH_MIGRATION, fts5_trigram_available
 from kcbot.store.outbox import OutboxMethods
 
-__all__ = ["SQLiteStore", "Turn", "event_rows"]
+__all__ = ["SQLiteStore", "Turn", "event_rows", "masked_json"]
 
 BUSY_TIMEOUT_MS = 5000
 OUTCOMES = ("straksafklaret", "overdraget", "afbrudt")
@@ -81,6 +81,29 @@ def _json_encoder() -> Callable[[Any], str]:
 _to_json = _json_encoder()
 
 
+def masked_json(value: Any) -> str:
+    """``value`` as the JSON the store keeps: every CPR number in it masked.
+
+    The JSON text is masked as a whole (one search for an event or a state). JSON writes a
+    control character in a string as ``\\u00XX``, whose digits run on into a number right
+    after it (``"cpr\\u00012401901234"`` reads as fourteen digits, no CPR number), so a value
+    with such a character has its strings masked one by one before it is encoded."""
+    text = _to_json(value)
+    if "\\u00" in text:
+        text = _to_json(_mask_strings(value))
+    return mask_cpr(text)
+
+
+def _mask_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_cpr(value)
+    if isinstance(value, dict):
+        return {_mask_strings(k): _mask_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_strings(v) for v in value]
+    return value
+
+
 def event_rows(conversation_id: str, now: str, events: Sequence[dict[str, Any]]
                ) -> list[tuple[str, str, str, str | None]]:
     """``events`` rows: the event as masked JSON and its type (``kind``, migration 8), which
@@ -94,7 +117,7 @@ def event_rows(conversation_id: str, now: str, events: Sequence[dict[str, Any]]
             kind = kind if kind.replace("_", "").isalpha() else mask_cpr(kind)
         else:
             kind = None
-        rows.append((conversation_id, now, mask_cpr(_to_json(event)), kind))
+        rows.append((conversation_id, now, masked_json(event), kind))
     return rows
 
 
@@ -615,7 +638,7 @@ class SQLiteStore(OutboxMethods):
         async with self.transaction() as db:
             await db.execute(
                 "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
-                (mask_cpr(_to_json(state)), _iso(self.clock.now()),
+                (masked_json(state), _iso(self.clock.now()),
                  conversation_id),
             )
 
@@ -652,14 +675,21 @@ class SQLiteStore(OutboxMethods):
         """Everything one turn adds, in a few statements: the citizen's message
         ``(text, intent, confidence)``, the bot's replies, the events and the new state."""
         now = _iso(self.clock.now())
-        rows = [(conversation_id, "user", mask_cpr(user[0]), user[1], user[2], now)]
-        rows += [(conversation_id, "bot", mask_cpr(text), None, None, now) for text in bot]
         async with self.transaction() as db:
-            # Each row numbers itself after the one before: the whole turn in one statement.
+            # The turn's rows are numbered after the conversation's last one, read once (an
+            # ``INSERT … SELECT max(seq)`` per row built a temporary table for each row).
+            async with db.execute(
+                "SELECT coalesce(max(seq), 0) FROM turns WHERE conversation_id = ?",
+                (conversation_id,),
+            ) as cur:
+                (last,) = await cur.fetchone()  # type: ignore[misc]
+            rows = [(conversation_id, last + 1, "user", mask_cpr(user[0]), user[1], user[2],
+                     now)]
+            rows += [(conversation_id, last + 2 + i, "bot", mask_cpr(text), None, None, now)
+                     for i, text in enumerate(bot)]
             await db.executemany(
                 "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, time)"
-                " SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM turns"
-                " WHERE conversation_id = ?1",
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             if events:
@@ -669,7 +699,7 @@ class SQLiteStore(OutboxMethods):
                 )
             await db.execute(
                 "UPDATE conversations SET state = ?, last_activity = ? WHERE id = ?",
-                (mask_cpr(_to_json(state)), now, conversation_id),
+                (masked_json(state), now, conversation_id),
             )
 
     async def add_turn(
@@ -806,7 +836,7 @@ class SQLiteStore(OutboxMethods):
                 "INSERT OR IGNORE INTO processed_messages (channel, sender, message_id, replies, "
                 "time, digest) VALUES (?, ?, ?, ?, ?, ?)",
                 (channel, stored_sender(sender), message_id,
-                 mask_cpr(_to_json(list(replies))),
+                 masked_json(list(replies)),
                  _iso(self.clock.now()),
                  message_digest(sender, text) if text is not None else None),
             )

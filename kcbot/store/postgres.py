@@ -48,8 +48,8 @@ from kcbot.store.db import (
     SQLiteStore,
     Turn,
     _iso,
-    _to_json,
     event_rows,
+    masked_json,
     message_digest,
     stored_sender,
 )
@@ -373,7 +373,7 @@ class PostgresStore(OutboxMethods):
     async def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
         await self._execute(
             "UPDATE conversations SET state = $1, last_activity = $2 WHERE id = $3",
-            mask_cpr(_to_json(state)), _iso(self.clock.now()),
+            masked_json(state), _iso(self.clock.now()),
             conversation_id)
 
     async def load_state(self, conversation_id: str) -> dict[str, Any]:
@@ -408,7 +408,7 @@ class PostgresStore(OutboxMethods):
             await _insert_events(conn, conversation_id, now, events)
             await conn.execute(
                 "UPDATE conversations SET state = $1, last_activity = $2 WHERE id = $3",
-                mask_cpr(_to_json(state)), now, conversation_id)
+                masked_json(state), now, conversation_id)
 
     async def add_turn(self, conversation_id: str, speaker: str, text: str,
                        intent: str | None = None, confidence: float | None = None) -> Turn:
@@ -493,7 +493,7 @@ class PostgresStore(OutboxMethods):
             "INSERT INTO processed_messages (channel, sender, message_id, replies, time, digest)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             channel, stored_sender(sender), message_id,
-            mask_cpr(_to_json(list(replies))), _iso(self.clock.now()),
+            masked_json(list(replies)), _iso(self.clock.now()),
             message_digest(sender, text) if text is not None else None)
 
 
