@@ -177,6 +177,13 @@ class Domain:
         """The slots an entity fills, in the domain's order."""
         return tuple(name for name, spec in self.slots.items() if spec.entities())
 
+    @cached_property
+    def choice_slots(self) -> frozenset[str]:
+        """The slots whose question (``utter_ask_<slot>``) has buttons in some variant: the
+        only slots ``answer_options(slot)`` can give options for, whatever the date or slots."""
+        return frozenset(name for name in self.slots if any(
+            variant.get("buttons") for variant in self.responses.get(f"utter_ask_{name}") or ()))
+
     def choose_for(self, slots: Mapping[str, Any]) -> None:
         """The rest of the turn chooses responses for these slots (a conversation's)."""
         selection = _SELECTION.get()

@@ -105,13 +105,23 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     In a message that corrects itself ("kontanthjælp, nej undskyld sygedagpenge") the last
     value counts."""
     found: dict[str, Any] = {}
-    last = correction(parse.text)
+    # Read once per call, not once per wanted slot: each entity's values in message order, the
+    # folded text, whether the message corrects itself (only when a slot has two values).
+    by_entity: dict[str, list[str]] = {}
+    for entity in parse.entities:
+        by_entity.setdefault(entity.entity, []).append(entity.value)
+    last: bool | None = None
+    folded: str | None = None
+    choices = domain.choice_slots
     for name in sorted(n for n in wanted if n):
         if slots.get(name) is not None or name == CPR_SLOT:
             continue
         spec = domain.slots[name]
-        values = [v for entity in spec.entities() for v in parse.values(entity)]
+        values = ([v for entity in spec.entities() for v in by_entity.get(entity, ())]
+                  if by_entity else None)
         if values:
+            if last is None:
+                last = correction(parse.text)
             if last:
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
@@ -119,9 +129,11 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
-        options = domain.answer_options(name)
+        options = domain.answer_options(name) if name in choices else ()
         if options and {o.payload for o in options} != {YES, NO}:
-            named = named_option(parse.text, options)
+            if folded is None:
+                folded = fold(parse.text)
+            named = named_option(parse.text, options, folded)
             if named is not None:
                 found[name] = named
         elif parse.intent in spec.text_intents() and _describes(parse.text):
