@@ -209,8 +209,11 @@ class Domain:
                       for v in current if v.get("condition")),
                 next((v for v in current if not v.get("condition")), current[0]))
         slots = selection.slots
-        for variant, condition in chosen[0]:  # as condition_holds
-            if all(str(slots.get(slot)) == value for slot, value in condition):
+        for variant, condition in chosen[0]:  # as condition_holds (a loop: no generator)
+            for slot, value in condition:
+                if str(slots.get(slot)) != value:
+                    break
+            else:
                 return variant
         return chosen[1]
 
