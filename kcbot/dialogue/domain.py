@@ -158,6 +158,9 @@ class Domain:
                                dict[str, Any]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _in_force_on: date | None = field(default=None, init=False, repr=False, compare=False)
+    # The slots entity_candidates reads, per set of wanted slots (kcbot.dialogue.slots).
+    reading_plans: dict[frozenset[str], tuple[Any, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
     # A variant's buttons (id of the variant -> its buttons), read at every rendering of it.
     _buttons: dict[int, tuple[Button, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
