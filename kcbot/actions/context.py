@@ -8,8 +8,8 @@ system clock, and a Rasa ``sender_id`` gets a conversation of its own (channel `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -64,13 +64,25 @@ class ActionContext:
 _current: ContextVar[ActionContext | None] = ContextVar("kcbot_action_context", default=None)
 
 
-@contextmanager
-def using(context: ActionContext) -> Iterator[ActionContext]:
-    token = _current.set(context)
-    try:
-        yield context
-    finally:
-        _current.reset(token)
+class _Using:
+    """``with using(context):`` a class, not a generator: the engine enters one per action."""
+
+    __slots__ = ("context", "token")
+
+    def __init__(self, context: ActionContext) -> None:
+        self.context = context
+
+    def __enter__(self) -> ActionContext:
+        self.token = _current.set(self.context)
+        return self.context
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self.token)
+
+
+def using(context: ActionContext) -> _Using:
+    """Within the block, the actions run with this context."""
+    return _Using(context)
 
 
 @asynccontextmanager

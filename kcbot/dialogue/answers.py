@@ -277,10 +277,11 @@ def _substantive(folded: str) -> bool:
     return len(content) >= 2 and read_polar(folded) is None
 
 
-def named_option(text: str, options: Sequence[Option]) -> str | None:
+def named_option(text: str, options: Sequence[Option], folded: str | None = None) -> str | None:
     """The one option whose title or phrases stand in a message that was not an answer to its
-    question (no numbers, no typos, no "andet": a first message names things plainly)."""
-    hits = _phrase_hits(fold(text), options, named=True)
+    question (no numbers, no typos, no "andet": a first message names things plainly).
+    ``folded``: ``fold(text)``, when the caller has it already."""
+    hits = _phrase_hits(fold(text) if folded is None else folded, options, named=True)
     return hits.pop() if len(hits) == 1 else None
 
 

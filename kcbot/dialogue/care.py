@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -41,6 +40,7 @@ ALL = "alle"
 # "selvmord" gives 0.93, an unrelated word sharing a prefix ("selvskat") stays below.
 FUZZY_RATIO = 85
 FUZZY_MIN_LENGTH = 6
+TYPO_CACHE = 4096  # tokens remembered per signal; emptied when full
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -77,27 +77,46 @@ class Signal:
         object.__setattr__(self, "_long_words", long_words)
         # only a word's length and a letter more of a token is compared: the cache key
         object.__setattr__(self, "_reach", max(map(len, long_words), default=0) + 1)
+        # token (cut to the reach) -> whether it is a long word with a typo: this signal's own
+        # answers, so the key is the token alone (a shared cache hashes the words every time)
+        object.__setattr__(self, "_typos", {})
 
-    def matches(self, folded: str) -> bool:
+    def matches(self, folded: str, tokens: list[str] | None = None) -> bool:
+        """``tokens``: ``folded.split()``, when the caller has it already (one message is tried
+        against every signal)."""
         if self.guards and self._any_guard.search(folded):
             for guard in self.guards:
                 folded = guard.sub(" ", folded)
+            tokens = None  # of the text before the guards
         if self.patterns and self._any_pattern.search(folded):
             return True
-        if not self.words:
+        words = self.words
+        if not words:
             return False
         # A word begins a token, or a long token is a long word with a typo. Which pair is
         # found first does not matter, so the prefixes are tried in C first and the typos
         # word by word, cached (issue 16: the same long words come back message after message).
-        tokens = folded.split()
-        if any(token.startswith(self.words) for token in tokens):
-            return True
+        if tokens is None:
+            tokens = folded.split()
+        for token in tokens:
+            if token.startswith(words):
+                return True
         long_words = self._long_words  # type: ignore[attr-defined]
         if not long_words:
             return False
         reach = self._reach  # type: ignore[attr-defined]
-        return any(_near(token[:reach], long_words)
-                   for token in tokens if len(token) >= FUZZY_MIN_LENGTH)
+        typos: dict[str, bool] = self._typos  # type: ignore[attr-defined]
+        for token in tokens:
+            if len(token) >= FUZZY_MIN_LENGTH:
+                key = token[:reach]
+                near = typos.get(key)
+                if near is None:
+                    if len(typos) >= TYPO_CACHE:
+                        typos.clear()
+                    near = typos[key] = _near(key, long_words)
+                if near:
+                    return True
+        return False
 
     def without(self, text: str) -> str:
         """The message (folded) with this signal's phrases blanked out."""
@@ -113,7 +132,6 @@ class Signal:
         return ALL in self.when or intent in self.when or (flow is not None and flow in self.when)
 
 
-@lru_cache(maxsize=4096)
 def _near(token: str, words: tuple[str, ...]) -> bool:
     """Whether ``token`` (long) is one of the long ``words`` with a typo or two: its beginning
     as long as the word and a letter more is at least ``FUZZY_RATIO`` alike."""
@@ -238,9 +256,12 @@ class CareSignals:
             # reads the message as it was, so a removed particle's space still counts
             if plain != folded:
                 views.append(plain)
+        split = [(view, view.split()) for view in views]  # once, for every signal
         for signal in self.signals:
-            if signal.applies(intent, flow) and any(signal.matches(v) for v in views):
-                return signal
+            if signal.applies(intent, flow):
+                for view, tokens in split:
+                    if signal.matches(view, tokens):
+                        return signal
         return None
 
     def flows(self) -> set[str]:

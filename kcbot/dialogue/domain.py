@@ -158,6 +158,12 @@ class Domain:
                                dict[str, Any]]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _in_force_on: date | None = field(default=None, init=False, repr=False, compare=False)
+    # The slots entity_candidates reads, per set of wanted slots (kcbot.dialogue.slots).
+    reading_plans: dict[frozenset[str], tuple[Any, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    # A variant's buttons (id of the variant -> its buttons), read at every rendering of it.
+    _buttons: dict[int, tuple[Button, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @contextmanager
     def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
@@ -176,6 +182,13 @@ class Domain:
     def entity_slots(self) -> tuple[str, ...]:
         """The slots an entity fills, in the domain's order."""
         return tuple(name for name, spec in self.slots.items() if spec.entities())
+
+    @cached_property
+    def choice_slots(self) -> frozenset[str]:
+        """The slots whose question (``utter_ask_<slot>``) has buttons in some variant: the
+        only slots ``answer_options(slot)`` can give options for, whatever the date or slots."""
+        return frozenset(name for name in self.slots if any(
+            variant.get("buttons") for variant in self.responses.get(f"utter_ask_{name}") or ()))
 
     def choose_for(self, slots: Mapping[str, Any]) -> None:
         """The rest of the turn chooses responses for these slots (a conversation's)."""
@@ -202,8 +215,11 @@ class Domain:
                       for v in current if v.get("condition")),
                 next((v for v in current if not v.get("condition")), current[0]))
         slots = selection.slots
-        for variant, condition in chosen[0]:  # as condition_holds
-            if all(str(slots.get(slot)) == value for slot, value in condition):
+        for variant, condition in chosen[0]:  # as condition_holds (a loop: no generator)
+            for slot, value in condition:
+                if str(slots.get(slot)) != value:
+                    break
+            else:
                 return variant
         return chosen[1]
 
@@ -272,15 +288,27 @@ class Domain:
             day = date.fromisoformat(value)
             today = (_SELECTION.get() or Selection()).on or date.today()
             return self.date_text(day, "dag" if day.year == today.year else "dag_aar")
-        for button in self.options(slot):
-            if button.payload == str(value):
-                return button.title[:1].lower() + button.title[1:]
+        for option in self.answer_options(slot):  # the options' titles, as ``options``
+            if option.payload == str(value):
+                return option.title[:1].lower() + option.title[1:]
         return str(value)
 
     def render(self, name: str, slots: dict[str, Any], **extra: Any) -> Reply:
         if name not in self.responses:
             raise KeyError(name)
+        return self._render(self.variant(name), slots, extra)
+
+    def render_cited(self, name: str, slots: dict[str, Any]) -> tuple[Reply, bool]:
+        """``render``, and whether the text is guidance with a ``source`` (as ``metadata``
+        says), from the one variant chosen."""
+        if name not in self.responses:
+            raise KeyError(name)
         variant = self.variant(name)
+        cited = bool((variant.get("metadata") or {}).get("source"))
+        return self._render(variant, slots, {}), cited
+
+    def _render(self, variant: dict[str, Any], slots: dict[str, Any],
+                extra: dict[str, Any]) -> Reply:
 
         def fill(match: re.Match[str]) -> str:  # only the placeholders the text has
             written = match.group(1)
@@ -293,8 +321,16 @@ class Domain:
                 value = self.label(key, slots.get(key))
             return value[:1].upper() + value[1:] if written != key else value
 
-        text = _PLACEHOLDER.sub(fill, str(variant.get("text", "")))
-        return numbered(text.strip(), _buttons(variant))
+        text = str(variant.get("text", ""))
+        if "{" in text:
+            text = _PLACEHOLDER.sub(fill, text)
+        if not variant.get("buttons"):
+            return Reply(text.strip())
+        # keyed by the variant itself, as the options: a variant lives as long as the domain
+        buttons = self._buttons.get(id(variant))
+        if buttons is None:
+            buttons = self._buttons[id(variant)] = _buttons(variant)
+        return numbered(text.strip(), buttons)
 
 
 def _buttons(raw: dict[str, Any]) -> tuple[Button, ...]:

@@ -1025,8 +1025,9 @@ class Engine:
 
     def _say(self, turn: _Turn, response: str) -> None:
         slots = turn.state.slots
-        turn.replies.append(self.domain.render(response, slots))
-        if self.domain.metadata(response).get("source"):  # guidance, cited in the journal
+        reply, cited = self.domain.render_cited(response, slots)
+        turn.replies.append(reply)
+        if cited:  # guidance, cited in the journal
             slots["vejledning"] = [*(slots.get("vejledning") or []), response]
 
 

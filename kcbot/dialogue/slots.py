@@ -25,7 +25,7 @@ from kcbot.dialogue.answers import (
     named_option,
     read_polar,
 )
-from kcbot.dialogue.domain import Domain
+from kcbot.dialogue.domain import Domain, SlotSpec
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.nlu import ParseResult
 from kcbot.nlu.normalise import fold
@@ -42,6 +42,7 @@ DATE_SLOTS = frozenset({"moededato", "afmeldingsdato", "fra_dato"})
 # A first message that asks for a person and goes on to say what about ("…, vi kan ikke
 # samarbejde", "… om min jobplan") is the description; "jeg vil tale med min sagsbehandler" is not.
 DESCRIBES = 6
+PLANS = 256  # sets of wanted slots whose reading plan is kept (per domain)
 _ABOUT = re.compile(r"[,;:.!?]\s*\w|\b(?:om|fordi|angående|vedr|vedrørende|about|because)\b",
                     re.IGNORECASE)
 
@@ -105,13 +106,23 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
     In a message that corrects itself ("kontanthjælp, nej undskyld sygedagpenge") the last
     value counts."""
     found: dict[str, Any] = {}
-    last = correction(parse.text)
-    for name in sorted(n for n in wanted if n):
-        if slots.get(name) is not None or name == CPR_SLOT:
+    # Read once per call, not once per wanted slot: each entity's values in message order, the
+    # folded text, whether the message corrects itself (only when a slot has two values).
+    by_entity: dict[str, list[str]] = {}
+    for entity in parse.entities:
+        by_entity.setdefault(entity.entity, []).append(entity.value)
+    last: bool | None = None
+    folded: str | None = None
+    for name, spec, entities, choice in _reading_plan(domain, wanted):
+        if slots.get(name) is not None:
             continue
-        spec = domain.slots[name]
-        values = [v for entity in spec.entities() for v in parse.values(entity)]
+        if spec is None:
+            raise KeyError(name)  # not a slot of the domain
+        values = ([v for entity in entities for v in by_entity.get(entity, ())]
+                  if by_entity else None)
         if values:
+            if last is None:
+                last = correction(parse.text)
             if last:
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
@@ -119,14 +130,42 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
-        options = domain.answer_options(name)
+        options = domain.answer_options(name) if choice else ()
         if options and {o.payload for o in options} != {YES, NO}:
-            named = named_option(parse.text, options)
+            if folded is None:
+                folded = fold(parse.text)
+            named = named_option(parse.text, options, folded)
             if named is not None:
                 found[name] = named
         elif parse.intent in spec.text_intents() and _describes(parse.text):
             found[name] = parse.text  # "jeg vil skifte sagsbehandler, vi kan ikke samarbejde"
     return found
+
+
+_Reading = tuple[str, SlotSpec | None, tuple[str, ...], bool]
+
+
+def _reading_plan(domain: Domain, wanted: Iterable[str | None]) -> tuple[_Reading, ...]:
+    """The wanted slots ``entity_candidates`` may fill, in its (sorted) order, each with its
+    spec, entities and whether its question has options: worked out once per set of wanted
+    slots and domain (a handful of flow combinations). A slot no entity, option or intent
+    fills is left out (it would be skipped); CPR is never filled in passing."""
+    key = frozenset(n for n in wanted if n)
+    plans = domain.reading_plans
+    plan = plans.get(key)
+    if plan is None:
+        readings = []
+        for name in sorted(key):
+            spec = domain.slots.get(name)
+            if name == CPR_SLOT:
+                continue
+            choice = name in domain.choice_slots
+            if spec is None or spec.entities() or choice or spec.text_intents():
+                readings.append((name, spec, spec.entities() if spec else (), choice))
+        if len(plans) >= PLANS:
+            plans.clear()
+        plan = plans[key] = tuple(readings)
+    return plan
 
 
 def flow_uses(flows: Flows, flow: Flow, seen: frozenset[str] = frozenset()) -> set[str]:

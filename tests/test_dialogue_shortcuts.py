@@ -1,0 +1,187 @@
+"""The dialogue's per-turn shortcuts give what the plain computation gives.
+
+Issue 16 made a turn's slot reading, response choice and deadline text cheaper: a reading plan
+per set of wanted slots, the options looked up only for slots whose question has buttons, a
+variant's condition checked in a loop, a reply's variant chosen once for its text and its
+source, a deadline's text kept. Each is compared here with the plain way of computing the same
+thing, written out in this file, over the training messages and the citizens' messages of the
+scripted dialogues and the conversation corpus, in Danish and in English. The care signals'
+shared split and per-signal typo answers are compared with each signal tried on its own."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from kcbot.actions.tilbagekald import format_frist
+from kcbot.clock import TZ
+from kcbot.config import data_path
+from kcbot.dialogue.answers import NO, YES, correction, named_option
+from kcbot.dialogue.care import CareSignals, Signal
+from kcbot.dialogue.domain import condition_holds, variant_in_force
+from kcbot.dialogue.scripted import load_dialogues
+from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
+from kcbot.language import languages
+from kcbot.nlu.data import load_training_data
+from kcbot.nlu.normalise import fold
+from tests.conftest import REPO
+from tests.test_nlu_shortcuts import plain_signal_matches
+
+TODAY = date(2026, 11, 24)
+
+
+def messages(count: int) -> list[str]:
+    texts = [text for text, _ in load_training_data(REPO / "intents").examples]
+    for path in sorted((REPO / "tests").glob("*/*.yml")):
+        try:
+            specs = load_dialogues(path)
+        except Exception:  # noqa: BLE001 - a file of another shape (profiles only)
+            continue
+        texts += [turn.user for spec in specs for turn in spec.turns]
+    texts = sorted(set(texts))
+    return random.Random(16).sample(texts, min(count, len(texts)))
+
+
+def plain_entity_candidates(domain: Any, parse: Any, slots: dict[str, Any],
+                            wanted: Any) -> dict[str, Any]:
+    """``entity_candidates`` as written before the shortcuts: every wanted slot in turn, its
+    entities read from the message, its options looked up, the text folded each time."""
+    found: dict[str, Any] = {}
+    last = correction(parse.text)
+    for name in sorted(n for n in wanted if n):
+        if slots.get(name) is not None or name == CPR_SLOT:
+            continue
+        spec = domain.slots[name]
+        values = [v for entity in spec.entities() for v in parse.values(entity)]
+        if values:
+            if last:
+                found[name] = values[-1]
+            elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
+                found[name] = values[0]
+            continue
+        options = domain.answer_options(name)
+        if options and {o.payload for o in options} != {YES, NO}:
+            named = named_option(parse.text, options)
+            if named is not None:
+                found[name] = named
+        elif parse.intent in spec.text_intents() and _describes(parse.text):
+            found[name] = parse.text
+    return found
+
+
+async def test_slots_read_from_a_message_as_the_plain_loop_reads_them(engine) -> None:
+    domain, flows, nlu = engine.domain, engine.flows, engine.nlu
+    wanted_sets = {frozenset(flow_uses(flows, flow)) for flow in flows.flows.values()}
+    wanted_sets |= {frozenset(domain.entity_slots), frozenset(domain.slots)}
+    rng = random.Random(161)
+    found = 0
+    for text in messages(600):
+        parse = nlu.parse(text, TODAY)
+        for language in ("da", "en"):
+            with domain.selecting(TODAY, {"sprog": language}):
+                for wanted in sorted(wanted_sets, key=sorted):
+                    names = sorted(wanted)
+                    filled = {n: "x" for n in rng.sample(names, len(names) // 3)}
+                    for slots in ({}, filled):
+                        expected = plain_entity_candidates(domain, parse, slots, wanted)
+                        assert entity_candidates(domain, parse, slots, set(wanted)) == expected, (
+                            text, language, names)
+                        found += bool(expected)
+    assert found > 1000  # the messages do fill slots
+
+
+def plain_variant(variants: list[dict[str, Any]], on: date,
+                  slots: dict[str, Any]) -> dict[str, Any]:
+    current = [v for v in variants if variant_in_force(v, on)] or variants[:1]
+    for variant in current:
+        if variant.get("condition") and condition_holds(variant, slots):
+            return variant
+    return next((v for v in current if not v.get("condition")), current[0])
+
+
+async def test_responses_chosen_and_rendered_as_the_plain_way(engine) -> None:
+    domain = engine.domain
+    days = {TODAY}
+    for variants in domain.responses.values():  # either side of every dated version's window
+        for variant in variants:
+            meta = variant.get("metadata") or {}
+            for key in ("valid_from", "valid_to"):
+                if isinstance(meta.get(key), date):
+                    day = meta[key]
+                    days |= {day - timedelta(days=1), day, day + timedelta(days=1)}
+    slots = {"sprog": None, "borgergruppe": "dagpenge", "moededato": "2026-11-26",
+             "frist": "torsdag den 26. november 2026 kl. 15.00", "telefon": "12345678"}
+    cited = 0
+    for day in sorted(days):
+        for language in (None, "da", "en", "xx"):
+            slots["sprog"] = language
+            with domain.selecting(day, slots):
+                for name, variants in domain.responses.items():
+                    expected = plain_variant(variants, day, slots)
+                    assert domain.variant(name) is expected, (name, day, language)
+                    reply, source = domain.render_cited(name, slots)
+                    assert reply == domain.render(name, slots)
+                    assert source == bool(domain.metadata(name).get("source")), name
+                    cited += source
+    assert cited > 0  # guidance texts are among them
+
+
+def test_a_deadline_reads_as_the_language_writes_it_however_often_it_is_told() -> None:
+    due = datetime(2026, 11, 26, 15, 0, tzinfo=TZ)
+    same_instant = due.astimezone(UTC)
+    for _ in range(2):  # told again: the kept text
+        for language in (None, "da", "en"):
+            expected = languages().get(language).moment(due)
+            assert format_frist(due, language) == expected
+            assert format_frist(same_instant, language) == expected
+    assert "november" in format_frist(due, "da") and "November" in format_frist(due, "en")
+    assert "15.00" in format_frist(due)
+    assert format_frist(due + timedelta(hours=1)) != format_frist(due)
+
+
+def test_care_signals_found_as_each_signal_alone_finds_them() -> None:
+    """The message split once for all signals, and each signal's own typo answers, find the
+    signal that every word tried on every token finds (``plain_signal_matches``)."""
+    care = CareSignals.load(data_path("dialogues"))
+    rng = random.Random(16)
+    # the guards' and patterns' own words beside the concept words, some with a typo, so the
+    # guards blank out words the signals look for and the typo answers are asked and kept
+    words = sorted({w for s in care.signals for p in (*s.patterns, *s.guards)
+                    for w in re.findall(r"[a-z]+", p.pattern)}
+                   | {w for s in care.signals for w in s.words})
+
+    def typo(word: str) -> str:
+        letters = list(word)
+        i = rng.randrange(len(letters))
+        letters[i:i + 1] = rng.choice(([], [letters[i]] * 2, ["x"], [letters[i], "e"]))
+        return "".join(letters) + rng.choice(["", "er", "stanker"])
+
+    texts = messages(2000) + [
+        " ".join(typo(w) if rng.random() < 0.3 else w
+                 for w in (rng.choice(words) for _ in range(rng.randint(2, 7))))
+        for _ in range(6000)]
+    found = 0
+    for text in texts:
+        folded = f" {fold(text)} "
+        views = [folded]
+        if care.fillers is not None and care.fillers.sub("", folded) != folded:
+            views.append(care.fillers.sub("", folded))
+        for _ in range(2):  # the second time from the signals' kept typo answers
+            expected = next((s for s in care.signals
+                             if any(plain_signal_matches(s, v) for v in views)), None)
+            assert care.detect(text) is expected, text
+        found += expected is not None
+    assert found > 1000
+
+
+def test_a_concept_word_inside_a_guarded_phrase_is_not_found_through_the_shared_split() -> None:
+    """The split shared by all signals is of the message before a signal's guards: a word the
+    guard blanked out ("dø af kedsomhed") must not be found in it."""
+    signal = Signal(name="test", flow=None, say="utter_test", set={}, sag=None, event="test",
+                    words=("kedsomhed",), patterns=(),
+                    guards=(re.compile(r"\bdo af kedsomhed\b"),), when=("alle",))
+    care = CareSignals((signal,))
+    assert care.detect("jeg er ved at dø af kedsomhed") is None
+    assert care.detect("jeg har kedsomhed") is signal
