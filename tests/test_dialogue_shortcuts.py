@@ -21,26 +21,16 @@ from kcbot.config import data_path
 from kcbot.dialogue.answers import NO, YES, correction, named_option
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import condition_holds, variant_in_force
-from kcbot.dialogue.scripted import load_dialogues
 from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
 from kcbot.language import languages
-from kcbot.nlu.data import load_training_data
 from kcbot.nlu.normalise import fold
-from tests.conftest import REPO
-from tests.test_nlu_shortcuts import plain_signal_matches
+from tests.test_nlu_shortcuts import plain_signal_matches, written_messages
 
 TODAY = date(2026, 11, 24)
 
 
 def messages(count: int) -> list[str]:
-    texts = [text for text, _ in load_training_data(REPO / "intents").examples]
-    for path in sorted((REPO / "tests").glob("*/*.yml")):
-        try:
-            specs = load_dialogues(path)
-        except Exception:  # noqa: BLE001 - a file of another shape (profiles only)
-            continue
-        texts += [turn.user for spec in specs for turn in spec.turns]
-    texts = sorted(set(texts))
+    texts = sorted(set(written_messages()))
     return random.Random(16).sample(texts, min(count, len(texts)))
 
 

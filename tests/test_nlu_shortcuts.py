@@ -26,10 +26,8 @@ from tests.conftest import REPO
 
 
 @cache
-def corpus() -> tuple[str, ...]:
-    """Training messages, citizens' messages of every dialogue file, and random strings: of
-    the training data's words, and of letters chosen to fold (æøå, aa/ae/oe, runs, ß, accents,
-    punctuation, other scripts)."""
+def written_messages() -> tuple[str, ...]:
+    """Training messages and the citizens' messages of every dialogue file."""
     texts = [text for text, _ in load_training_data(REPO / "intents").examples]
     for path in sorted((REPO / "tests").glob("*/*.yml")):
         try:
@@ -37,6 +35,14 @@ def corpus() -> tuple[str, ...]:
         except Exception:  # noqa: BLE001 - a file of another shape (profiles only)
             continue
         texts += [turn.user for spec in specs for turn in spec.turns]
+    return tuple(texts)
+
+
+@cache
+def corpus() -> tuple[str, ...]:
+    """The written messages and random strings: of the training data's words, and of letters
+    chosen to fold (æøå, aa/ae/oe, runs, ß, accents, punctuation, other scripts)."""
+    texts = list(written_messages())
     rng = random.Random(16)
     words = sorted({w for text in texts for w in text.split()})
     texts += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 9))) for _ in range(2500)]
