@@ -551,10 +551,16 @@ class Engine:
         value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
         if value is None:
             others = self._entity_candidates(turn, exclude=slot)
-            if others:  # "fra mit arbejde" to the group question: kept, not asked later
-                await self._validate(turn, others)
+            # "fra mit arbejde" to the group question: kept, not asked later
+            kept = await self._validate(turn, others) if others else {}
             if is_unknown(self.domain, slot, state.ask, parse):
                 await self._failed(turn, None, help_first=True)
+            elif any(v is not None for v in kept.values()):
+                # "jeg er syg" to the meeting-type question: what it said is noted, and the
+                # question asked again; no failed try, the answer was about this topic (each
+                # slot is kept once, so this cannot go round)
+                self._say(turn, "utter_noteret")
+                self._ask_again(turn)
             elif others or not await self._interrupted(turn):
                 # a message that gave this topic something is about this topic: no switch
                 await self._failed(turn, None)
