@@ -577,6 +577,17 @@ class Engine:
         frame.step = self._next_index(flow, flow.steps[frame.step], state.slots)
         await self._advance(turn)
 
+    def _restates(self, turn: _Turn) -> bool:
+        """Whether the message names a value a slot of the active flows already holds."""
+        assert turn.parse is not None
+        slots = turn.state.slots
+        named = {(e.entity, e.value) for e in turn.parse.entities}
+        return bool(named) and any(
+            (entity, str(slots[name])) in named
+            for name in self._wanted(turn.state) if slots.get(name) is not None
+            and name in self.domain.slots
+            for entity in self.domain.slots[name].entities())
+
     def _interrupts(self, parse: ParseResult, slot: str, state: DialogueState) -> bool:
         """A free-text slot takes any words, unless they clearly are something else: goodbye,
         a digression that names nothing the question asks for, or asking for a person outside
@@ -618,6 +629,8 @@ class Engine:
         if (parse.confidence < SWITCH_CONFIDENCE or not flow.description
                 or len(parse.text.split()) < SWITCH_MIN_WORDS):
             return False
+        if not flow.handoff and self._restates(turn):
+            return False  # "jeg er stadig syg" when the reason is illness: this topic again
         # A clear change of topic: the new flow starts; who the citizen is stays.
         state.requested_slot = state.ask = None
         state.tries = 0
