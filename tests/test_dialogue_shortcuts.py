@@ -15,6 +15,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from babel.dates import format_datetime
+
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
@@ -123,9 +125,13 @@ def test_a_deadline_reads_as_the_language_writes_it_however_often_it_is_told() -
     same_instant = due.astimezone(UTC)
     for _ in range(2):  # told again: the kept text
         for language in (None, "da", "en"):
-            expected = languages().get(language).moment(due)
+            lang = languages().get(language)
+            expected = format_datetime(due, lang.dates["tidspunkt"], locale=lang.locale)
             assert format_frist(due, language) == expected
             assert format_frist(same_instant, language) == expected
+            # the same instant in another zone reads in that zone, however often it is told
+            assert lang.moment(same_instant) == format_datetime(
+                same_instant, lang.dates["tidspunkt"], locale=lang.locale) != expected
     assert "november" in format_frist(due, "da") and "November" in format_frist(due, "en")
     assert "15.00" in format_frist(due)
     assert format_frist(due + timedelta(hours=1)) != format_frist(due)

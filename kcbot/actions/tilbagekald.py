@@ -25,27 +25,10 @@ SUMMARY_SLOTS = (
 )
 
 
-# Deadlines told, by what the text depends on: Babel's formatting is slow, and the same few
-# deadlines (the next working days at the callback hour) are told all day.
-_FRISTER: dict[tuple[Any, ...], str] = {}
-FRISTER_MAX = 512
-
-
 def format_frist(due: datetime, language: str | None = None) -> str:
     """'onsdag den 25. november 2026 kl. 15.00' (Babel, Copenhagen time), in the conversation's
     language ('Wednesday 25 November 2026 at 15:00')."""
-    lang = languages().get(language)
-    local = due.astimezone(TZ)
-    # the moment and its zone (equal datetimes in two zones read differently), the language's
-    # pattern and locale: everything Language.moment reads
-    key = (local, local.tzinfo, local.utcoffset(), lang.code, lang.locale,
-           lang.dates.get("tidspunkt"))
-    told = _FRISTER.get(key)
-    if told is None:
-        if len(_FRISTER) >= FRISTER_MAX:
-            _FRISTER.clear()
-        told = _FRISTER[key] = lang.moment(local)
-    return told
+    return languages().get(language).moment(due.astimezone(TZ))
 
 
 def _language_note(slots: dict[str, Any]) -> str:
