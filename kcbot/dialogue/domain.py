@@ -261,8 +261,17 @@ class Domain:
         if options is None:
             phrases = self.answers.get(slot, {})
             options = self._options[key] = tuple(
-                Option(b.payload, b.title, phrases.get(b.payload, ())) for b in _buttons(variant))
+                Option(b.payload, b.title, phrases.get(b.payload, ()))
+                for b in self._variant_buttons(variant))
         return options
+
+    def _variant_buttons(self, variant: dict[str, Any]) -> tuple[Button, ...]:
+        """A variant's buttons, built once: keyed by the variant itself, which lives as long
+        as the domain."""
+        buttons = self._buttons.get(id(variant))
+        if buttons is None:
+            buttons = self._buttons[id(variant)] = _buttons(variant)
+        return buttons
 
     def chosen_text(self, name: str) -> str | None:
         """The text of a response's variant for now, or ``None`` when its only variants are for
@@ -294,18 +303,19 @@ class Domain:
         return str(value)
 
     def render(self, name: str, slots: dict[str, Any], **extra: Any) -> Reply:
-        if name not in self.responses:
-            raise KeyError(name)
-        return self._render(self.variant(name), slots, extra)
+        return self._render(self._existing_variant(name), slots, extra)
 
     def render_cited(self, name: str, slots: dict[str, Any]) -> tuple[Reply, bool]:
         """``render``, and whether the text is guidance with a ``source`` (as ``metadata``
         says), from the one variant chosen."""
-        if name not in self.responses:
-            raise KeyError(name)
-        variant = self.variant(name)
+        variant = self._existing_variant(name)
         cited = bool((variant.get("metadata") or {}).get("source"))
         return self._render(variant, slots, {}), cited
+
+    def _existing_variant(self, name: str) -> dict[str, Any]:
+        if name not in self.responses:
+            raise KeyError(name)
+        return self.variant(name)
 
     def _render(self, variant: dict[str, Any], slots: dict[str, Any],
                 extra: dict[str, Any]) -> Reply:
@@ -326,11 +336,7 @@ class Domain:
             text = _PLACEHOLDER.sub(fill, text)
         if not variant.get("buttons"):
             return Reply(text.strip())
-        # keyed by the variant itself, as the options: a variant lives as long as the domain
-        buttons = self._buttons.get(id(variant))
-        if buttons is None:
-            buttons = self._buttons[id(variant)] = _buttons(variant)
-        return numbered(text.strip(), buttons)
+        return numbered(text.strip(), self._variant_buttons(variant))
 
 
 def _buttons(raw: dict[str, Any]) -> tuple[Button, ...]:
