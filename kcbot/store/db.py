@@ -104,6 +104,14 @@ def _mask_strings(value: Any) -> Any:
     return value
 
 
+async def _last_seq(db: Any, conversation_id: str) -> int:
+    """The number of the conversation's last turn row (0 before the first)."""
+    async with db.execute("SELECT coalesce(max(seq), 0) FROM turns WHERE conversation_id = ?",
+                          (conversation_id,)) as cur:
+        (last,) = await cur.fetchone()
+    return int(last)
+
+
 def event_rows(conversation_id: str, now: str, events: Sequence[dict[str, Any]]
                ) -> list[tuple[str, str, str, str | None]]:
     """``events`` rows: the event as masked JSON and its type (``kind``, migration 8), which
@@ -678,11 +686,7 @@ class SQLiteStore(OutboxMethods):
         async with self.transaction() as db:
             # The turn's rows are numbered after the conversation's last one, read once (an
             # ``INSERT … SELECT max(seq)`` per row built a temporary table for each row).
-            async with db.execute(
-                "SELECT coalesce(max(seq), 0) FROM turns WHERE conversation_id = ?",
-                (conversation_id,),
-            ) as cur:
-                (last,) = await cur.fetchone()  # type: ignore[misc]
+            last = await _last_seq(db, conversation_id)
             rows = [(conversation_id, last + 1, "user", mask_cpr(user[0]), user[1], user[2],
                      now)]
             rows += [(conversation_id, last + 2 + i, "bot", mask_cpr(text), None, None, now)
@@ -713,11 +717,7 @@ class SQLiteStore(OutboxMethods):
         now = _iso(self.clock.now())
         masked = mask_cpr(text)
         async with self.transaction() as db:
-            async with db.execute(
-                "SELECT coalesce(max(seq), 0) + 1 FROM turns WHERE conversation_id = ?",
-                (conversation_id,),
-            ) as cur:
-                (seq,) = await cur.fetchone()  # type: ignore[misc]
+            seq = await _last_seq(db, conversation_id) + 1
             await db.execute(
                 "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, time)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
