@@ -9,7 +9,6 @@ never from stored text, and never filled in passing.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -32,7 +31,7 @@ from kcbot.nlu.normalise import fold
 from kcbot.privacy import find_cpr
 
 __all__ = [
-    "answer_value", "cached_fold", "entity_candidates", "flow_uses", "is_unknown",
+    "answer_value", "entity_candidates", "flow_uses", "is_unknown",
     "message_facts",
 ]
 
@@ -49,12 +48,6 @@ _ABOUT = re.compile(r"[,;:.!?]\s*\w|\b(?:om|fordi|angående|vedr|vedrørende|abo
 
 def _describes(text: str) -> bool:
     return len(text.split()) >= DESCRIBES and _ABOUT.search(text) is not None
-
-
-@functools.lru_cache(maxsize=1024)
-def cached_fold(text: str) -> str:
-    """Folded option titles and topic names: the same few strings on every turn."""
-    return fold(text)
 
 
 def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
