@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -134,12 +135,8 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     without them ("jeg får kontanthjælp, og jeg har fået et brev" -> brev). Else empty."""
     found: list[tuple[str, tuple[int, int]]] = []
     stated_facts = unread = False
-    start = 0
-    for separator in [*_PARTS.finditer(parse.text), None]:
-        end = separator.start() if separator else len(parse.text)
-        part = parse.text[start:end]
+    for part, start, end in _parts(parse.text):
         span = (start, end)
-        start = separator.end() if separator else end
         first = span[0] + len(part) - len(part.lstrip())  # where the part's words begin
         if any(e.entity == "grund" and (e.start < first < e.end
                                         or e.start == first and e.end >= span[1] - 1)
@@ -181,8 +178,8 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             span = (span[0], span[0] + tail.start())
             part = part[:tail.start()]
             sub = nlu.parse(part, today)
-        flow = flows.for_intent(sub.intent)
-        if flow is None or not flow.description or sub.confidence < OTHER_TOPIC_CONFIDENCE:
+        flow = _asked_topic(flows, sub)
+        if flow is None:
             continue
         if found and flow.name != found[-1][0] and _reason_for(flows, found, flow, sub):
             continue  # "… hvis jeg ikke kommer til mødet i morgen? Jeg er syg": the reason
@@ -205,20 +202,33 @@ def questions_after_answer(nlu: NLU, flows: Flows, parse: ParseResult,
     fredag"): only parts that ask a question or for something more, so "nej, jeg er syg" stays
     an answer with its reason."""
     found: list[tuple[str, tuple[int, int], ParseResult]] = []
-    separators = list(_PARTS.finditer(parse.text))
-    for i, separator in enumerate(separators):
-        end = separators[i + 1].start() if i + 1 < len(separators) else len(parse.text)
-        part = parse.text[separator.end():end]
+    for part, start, end in itertools.islice(_parts(parse.text), 1, None):  # after the answer
         folded = fold(part)
         if len(words(folded)) < _MIN_PART_WORDS or not (_QUESTION.match(folded)
                                                         or _MORE.match(folded)):
             continue
         sub = nlu.parse(part, today)
-        flow = flows.for_intent(sub.intent)
-        if (flow is not None and flow.description and sub.confidence >= OTHER_TOPIC_CONFIDENCE
-                and flow.name not in {name for name, _, _ in found}):
-            found.append((flow.name, (separator.end(), end), sub))
+        flow = _asked_topic(flows, sub)
+        if flow is not None and flow.name not in {name for name, _, _ in found}:
+            found.append((flow.name, (start, end), sub))
     return found
+
+
+def _parts(text: str) -> Iterator[tuple[str, int, int]]:
+    """The parts of a message between the separators of ``_PARTS``, each with its span."""
+    start = 0
+    for separator in [*_PARTS.finditer(text), None]:
+        end = separator.start() if separator else len(text)
+        yield text[start:end], start, end
+        start = separator.end() if separator else end
+
+
+def _asked_topic(flows: Flows, part: ParseResult) -> Flow | None:
+    """The topic a part of a message asks about on its own, if it clearly asks one."""
+    flow = flows.for_intent(part.intent)
+    if flow is None or not flow.description or part.confidence < OTHER_TOPIC_CONFIDENCE:
+        return None
+    return flow
 
 
 # A part that asks is no reason: "Og hvordan er det med ferie?" (folded words).
