@@ -236,6 +236,7 @@ _NUMERIC_DATE = re.compile(
     r"(?<![\d.:/-])(?P<d>[0-3]?\d)(?P<sep>[/.-])(?P<m>[01]?\d)"
     r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![\d:]|[.,-]\d)"
 )
+_DIGIT = re.compile(r"\d")
 _ISO_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
 # A reason given in passing: "... fordi bilen er gået i stykker", "... pga min bil", "I can't come
 # because ...", or the clause after "kan ikke komme i morgen,". Read on the original text, since
@@ -568,23 +569,26 @@ class EntityExtractor:
 
         # Numbers first, on the original text: CPR, then dates, then phone numbers, so neither a
         # CPR number nor "2026-11-24" is read as a phone number.
-        for cpr in find_cprs(text):
-            add("cpr", cpr.masked, cpr.start, cpr.end)
-        for m in _ISO_DATE.finditer(text):
-            d = _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
-            if d and free(m.start(), m.end()):
-                add("dato", d.isoformat(), m.start(), m.end())
-        for m in _NUMERIC_DATE.finditer(text):
-            if not free(m.start(), m.end()) or _KL_BEFORE.search(text[: m.start()]):
-                continue
-            if m["sep"] == "." and m["y"] is None and int(m["m"]) > 12:
-                continue
-            d = _make_date(int(m["d"]), int(m["m"]), int(m["y"]) if m["y"] else None, today)
-            if d:
-                add("dato", d.isoformat(), m.start(), m.end())
-        for m in _PHONE.finditer(text):
-            if free(m.start(), m.end()):
-                add("telefon", re.sub(r"\D", "", m["n"]), m.start(), m.end())
+        # A message without a digit (most) has none of them: each pattern needs one.
+        digits = _DIGIT.search(text) is not None
+        if digits:
+            for cpr in find_cprs(text):
+                add("cpr", cpr.masked, cpr.start, cpr.end)
+            for m in _ISO_DATE.finditer(text):
+                d = _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
+                if d and free(m.start(), m.end()):
+                    add("dato", d.isoformat(), m.start(), m.end())
+            for m in _NUMERIC_DATE.finditer(text):
+                if not free(m.start(), m.end()) or _KL_BEFORE.search(text[: m.start()]):
+                    continue
+                if m["sep"] == "." and m["y"] is None and int(m["m"]) > 12:
+                    continue
+                d = _make_date(int(m["d"]), int(m["m"]), int(m["y"]) if m["y"] else None, today)
+                if d:
+                    add("dato", d.isoformat(), m.start(), m.end())
+            for m in _PHONE.finditer(text):
+                if free(m.start(), m.end()):
+                    add("telefon", re.sub(r"\D", "", m["n"]), m.start(), m.end())
         weekdays: list[tuple[Entity, int]] = []
         present = _TRIGGERS.present(folded)
         for kind, pattern, needs in _DATE_RES:
@@ -608,7 +612,7 @@ class EntityExtractor:
                     value = _time_value(kind, m)
                     if value:
                         add("tid", value, start, end)
-        for m in _CLOCK.finditer(text):
+        for m in _CLOCK.finditer(text) if digits else ():
             if free(m.start(), m.end()):
                 add("tid", f"{int(m['h']):02d}:{m['m']}", m.start(), m.end())
         for m in _DURATION.finditer(folded):
