@@ -70,19 +70,24 @@ def test_a_truncated_automaton_falls_back_to_the_packaged_model(fresh: Path) -> 
 
 def test_the_automaton_rows_kept_in_memory_are_bounded(
         fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whatever citizens write, the detector keeps at most ``MAX_ROWS`` rows of its automaton;
-    dropped rows are read again and the answers stay the packaged model's."""
+    """Whatever citizens write, the detector keeps at most ``MAX_ROWS`` rows of its automaton
+    and ``MAX_STEPS`` transitions taken; dropped ones are read again and the answers stay the
+    packaged model's."""
     monkeypatch.setattr(language._Transitions, "MAX_ROWS", 8)
+    monkeypatch.setattr(language._Transitions, "MAX_STEPS", 64)
     many = MESSAGES + ["Ærøskøbing æøå ÆØÅ ünïcødé ∑ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 日本語のテキスト", "x" * 300]
     identifier = language._restricted(("da", "en"))
     transitions = identifier.tk_nextmove
     assert isinstance(transitions, language._Transitions)
     kept = []
+    steps = []
     bounded = []
     for message in many * 2:
         bounded.append(identifier.classify(message))
         kept.append(len(transitions._rows))
+        steps.append(len(transitions))
     assert max(kept) <= 8 and max(kept) > 0
+    assert max(steps) <= 64 and max(steps) > 0
     language._detector = language._packaged_identifier()
     language._restricted.cache_clear()
     packaged = [language._restricted(("da", "en")).classify(m) for m in many * 2]
