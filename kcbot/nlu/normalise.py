@@ -163,13 +163,30 @@ def _fold_text(text: str) -> str:
 _stemmer = snowballstemmer.stemmer("danish")
 
 
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    return _stem_word(word) if len(word) <= FOLDED_WORD_CHARS else _stemmer.stemWord(word)
+
+
+@lru_cache(maxsize=65536)
+def _stem_word(word: str) -> str:
     return _stemmer.stemWord(word)
+
+
+_WORDS = re.compile(r"\w+")
 
 
 def tokens(text: str) -> list[str]:
     """Stemmed, folded word tokens. Stemming runs before folding, on the letters the Danish
     stemmer knows (æ/ø/å), and still trims common suffixes from ASCII spellings."""
-    words = re.findall(r"\w+", text.lower())
-    return [t for w in words for t in fold(stem(w)).split()]
+    return [t for w in _WORDS.findall(text.lower())
+            for t in (_word_tokens(w) if len(w) <= FOLDED_WORD_CHARS else _tokens_of(w))]
+
+
+def _tokens_of(word: str) -> tuple[str, ...]:
+    return tuple(fold(stem(word)).split())
+
+
+# A word's tokens (folding may split one), kept as a folded word is: the same words come back
+# all day, and a reading tokenizes a message's words up to three times (whether the reading may
+# be kept, the classifier's features, whether the message is readable).
+_word_tokens = lru_cache(maxsize=65536)(_tokens_of)
