@@ -177,6 +177,7 @@ def test_lookup_tables_skipped_by_first_letters_miss_nothing(nlu) -> None:
     import random
 
     from kcbot.nlu.data import load_training_data
+    from kcbot.nlu.lookups import _found
     from kcbot.nlu.normalise import fold
     from tests.conftest import REPO
 
@@ -189,8 +190,8 @@ def test_lookup_tables_skipped_by_first_letters_miss_nothing(nlu) -> None:
     found = 0
     for text in texts:
         folded = fold(text)
-        every_table = [(name, m.start(), m.end()) for name, pattern, _, _ in lookups._tables
-                       for m in pattern.finditer(folded)]
+        every_table = [(name, m.start(), m.end()) for name, pattern, _, first in lookups._tables
+                       for m in _found(pattern, first is not None, folded)]
         assert [(m.name, m.start, m.end) for m in lookups.matches(folded)] == every_table, text
         found += len(every_table)
     assert found > len(phrases)

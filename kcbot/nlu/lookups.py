@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,14 @@ _UNSEEN: Any = object()
 class LookupMatcher:
     def __init__(self, data: TrainingData, cache_dir: Path | None = None) -> None:
         tables, words = _prepared(data, cache_dir)
+        # A table's pattern begins with its phrases' first letters, so that re skips to where
+        # one of them stands; that the match begins a word is checked after (``_found``). A
+        # table with compound heads keeps its leading ``\b``: its ``[a-z]*`` would be tried
+        # inside every word.
         self._tables: list[tuple[str, re.Pattern[str], dict[str, str],
                                  frozenset[str] | None]] = [
-            (name, re.compile(source), values, None if starts is None else frozenset(starts))
+            (name, re.compile(source if starts is not None else rf"\b{source}"), values,
+             None if starts is None else frozenset(starts))
             for name, source, values, starts in tables]
         # per entity table: word length -> its single-word phrases within the typo margin
         self._words: list[tuple[str, dict[int, list[str]], dict[str, str]]] = words
@@ -81,7 +87,7 @@ class LookupMatcher:
             LookupMatch(name, self._value(values, m.group(1)), m.start(), m.end())
             for name, pattern, values, first in self._tables
             if first is None or not first.isdisjoint(starts)
-            for m in pattern.finditer(folded)
+            for m in _found(pattern, first is not None, folded)
         ]
         self._last = (folded, found)
         return found
@@ -126,6 +132,26 @@ class LookupMatcher:
         return next(v for p, v in values.items() if matched.endswith(p))
 
 
+_WORD_BOUNDARY = re.compile(r"\b")
+
+
+def _found(pattern: re.Pattern[str], at_word_starts: bool,
+           folded: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(folded)``, or with ``at_word_starts`` what ``\b`` + the pattern
+    would find: a match not at a word boundary is passed over and the search goes on from the
+    next character, as re would try the next position."""
+    if not at_word_starts:
+        yield from pattern.finditer(folded)
+        return
+    pos = 0
+    while (m := pattern.search(folded, pos)) is not None:
+        if _WORD_BOUNDARY.match(folded, m.start()) is None:
+            pos = m.start() + 1
+            continue
+        yield m
+        pos = max(m.end(), m.start() + 1)
+
+
 _Prepared = tuple[list[tuple[str, str, dict[str, str], list[str] | None]],
                   list[tuple[str, dict[int, list[str]], dict[str, str]]]]
 
@@ -146,7 +172,7 @@ def _prepare(data: TrainingData) -> _Prepared:
         # (up to PREFIX) of a phrase's first word is not searched. A compound head may sit
         # inside a word: those tables always are.
         starts = None if heads else sorted({p.split()[0][:PREFIX] for p in plain})
-        tables.append((name, r"\b(" + body + rf"){_INFLECTION}\b", values, starts))
+        tables.append((name, "(" + body + rf"){_INFLECTION}\b", values, starts))
         single = [p for p in values if p.isalpha() and len(p) >= FUZZY_MIN_LENGTH]
         if not name.startswith(TOPIC_PREFIX) and single:
             by_length: dict[int, list[str]] = {}
