@@ -20,7 +20,7 @@ from babel.dates import format_datetime
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
-from kcbot.dialogue.answers import NO, YES, correction, named_option
+from kcbot.dialogue.answers import NO, YES, Options, correction, match_option, named_option
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import condition_holds, variant_in_force
 from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
@@ -53,7 +53,7 @@ def plain_entity_candidates(domain: Any, parse: Any, slots: dict[str, Any],
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
             continue
-        options = domain.answer_options(name)
+        options = list(domain.answer_options(name))  # a plain list: no kept indexes
         if options and {o.payload for o in options} != {YES, NO}:
             named = named_option(parse.text, options)
             if named is not None:
@@ -82,6 +82,33 @@ async def test_slots_read_from_a_message_as_the_plain_loop_reads_them(engine) ->
                             text, language, names)
                         found += bool(expected)
     assert found > 1000  # the messages do fill slots
+
+
+async def test_answers_read_against_kept_options_as_against_a_plain_list(engine) -> None:
+    """A question's options as the domain keeps them (``Options``: payloads, whole phrases and
+    phrase patterns worked out once) pick what the same options as a plain list pick."""
+    domain = engine.domain
+    questions = [(slot, name) for slot in sorted(domain.slots)
+                 for name in (f"utter_ask_{slot}", *sorted(domain.responses))
+                 if name == f"utter_ask_{slot}" or name.startswith(f"utter_ask_{slot}_")]
+    texts = messages(400) + ["1", "2", "ja", "nej tak", "ved ikke", "dagpenge", "kontanthjalp",
+                             "sygedagpege", "jeg er på a-kassen", "andet", "fra mit arbejde"]
+    picked = 0
+    for language in ("da", "en"):
+        with domain.selecting(TODAY, {"sprog": language}):
+            for slot, ask in questions:
+                options = domain.answer_options(slot, ask)
+                if not options:
+                    continue
+                assert isinstance(options, Options)
+                plain = list(options)
+                question = domain.text(ask)
+                for text in texts:
+                    expected = match_option(text, plain, (), question)
+                    assert match_option(text, options, (), question) == expected, (text, ask)
+                    assert named_option(text, options) == named_option(text, plain), (text, ask)
+                    picked += expected is not None
+    assert picked > 100  # the messages do pick options
 
 
 def plain_variant(variants: list[dict[str, Any]], on: date,
