@@ -20,8 +20,8 @@ from babel.dates import format_datetime
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
-from kcbot.dialogue.answers import NO, YES, correction, named_option
-from kcbot.dialogue.care import CareSignals, Signal
+from kcbot.dialogue.answers import NO, YES, Options, correction, match_option, named_option
+from kcbot.dialogue.care import GROUPED_MIN, CareSignals, Signal, _first_letters
 from kcbot.dialogue.domain import condition_holds, variant_in_force
 from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
 from kcbot.language import languages
@@ -53,7 +53,7 @@ def plain_entity_candidates(domain: Any, parse: Any, slots: dict[str, Any],
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
             continue
-        options = domain.answer_options(name)
+        options = list(domain.answer_options(name))  # a plain list: no kept indexes
         if options and {o.payload for o in options} != {YES, NO}:
             named = named_option(parse.text, options)
             if named is not None:
@@ -82,6 +82,33 @@ async def test_slots_read_from_a_message_as_the_plain_loop_reads_them(engine) ->
                             text, language, names)
                         found += bool(expected)
     assert found > 1000  # the messages do fill slots
+
+
+async def test_answers_read_against_kept_options_as_against_a_plain_list(engine) -> None:
+    """A question's options as the domain keeps them (``Options``: payloads, whole phrases and
+    phrase patterns worked out once) pick what the same options as a plain list pick."""
+    domain = engine.domain
+    questions = [(slot, name) for slot in sorted(domain.slots)
+                 for name in (f"utter_ask_{slot}", *sorted(domain.responses))
+                 if name == f"utter_ask_{slot}" or name.startswith(f"utter_ask_{slot}_")]
+    texts = messages(400) + ["1", "2", "ja", "nej tak", "ved ikke", "dagpenge", "kontanthjalp",
+                             "sygedagpege", "jeg er på a-kassen", "andet", "fra mit arbejde"]
+    picked = 0
+    for language in ("da", "en"):
+        with domain.selecting(TODAY, {"sprog": language}):
+            for slot, ask in questions:
+                options = domain.answer_options(slot, ask)
+                if not options:
+                    continue
+                assert isinstance(options, Options)
+                plain = list(options)
+                question = domain.text(ask)
+                for text in texts:
+                    expected = match_option(text, plain, (), question)
+                    assert match_option(text, options, (), question) == expected, (text, ask)
+                    assert named_option(text, options) == named_option(text, plain), (text, ask)
+                    picked += expected is not None
+    assert picked > 100  # the messages do pick options
 
 
 def plain_variant(variants: list[dict[str, Any]], on: date,
@@ -181,3 +208,34 @@ def test_a_concept_word_inside_a_guarded_phrase_is_not_found_through_the_shared_
     care = CareSignals((signal,))
     assert care.detect("jeg er ved at dø af kedsomhed") is None
     assert care.detect("jeg har kedsomhed") is signal
+
+
+def test_a_signals_grouped_patterns_find_what_its_patterns_find_one_by_one() -> None:
+    """A signal with many patterns (the crisis signal) searches them as one alternation grouped
+    by the letter each can start with; it finds a match in just the texts one of its patterns
+    finds one in. The texts are built from the patterns' own words, so most of them hit."""
+    care = CareSignals.load(data_path("dialogues"))
+    grouped = [s for s in care.signals if len(s.patterns) >= GROUPED_MIN]
+    assert grouped and "(?=" in grouped[0]._any_pattern.pattern  # the crisis signal is grouped
+    rng = random.Random(17)
+    hits = 0
+    for signal in grouped:
+        words = sorted({w for p in signal.patterns for w in re.findall(r"[a-z]+", p.pattern)})
+        texts = [f" {fold(t)} " for t in messages(1000)] + [
+            " " + " ".join(rng.choice(words) for _ in range(rng.randint(2, 6))) + " "
+            for _ in range(20000)]
+        for text in texts:
+            expected = any(p.search(text) for p in signal.patterns)
+            assert bool(signal._any_pattern.search(text)) is expected, (signal.name, text)
+            hits += expected
+    assert hits > 200
+
+
+def test_the_first_letters_of_a_pattern_are_only_the_certain_ones() -> None:
+    assert _first_letters(r"(?:tage|tager|tog) mit liv\b") == {"t"}
+    assert _first_letters(r"(?:ende|slutte) (?:det|livet)") == {"e", "s"}
+    assert _first_letters(r"[a-c]z") == {"a", "b", "c"}
+    assert _first_letters(r"\bingen grund") == {"i"}
+    for unsure in (r"x?y", r"(?:a|)b", r"\wq", r"[^a]b", r"(?i)ab", r"(?i:a)b", r".a", r"a*b",
+                   r"(?=a)a", r"\d+"):
+        assert _first_letters(unsure) is None, unsure

@@ -209,9 +209,39 @@ class Option:
         return _folded_phrases(self.title, self.payload, self.synonyms)
 
 
+_Index = tuple[re.Pattern[str] | None, dict[str, set[str]]]
+
+
+class Options(tuple[Option, ...]):
+    """A question's options with what reading an answer against them needs, worked out once
+    (the domain builds one per question variant): the payloads, each whole phrase's option and
+    the phrase patterns. A plain sequence of options is read the same way, working it out
+    each time."""
+
+    payloads: frozenset[str]
+    polar: bool  # a ja/nej question
+    whole: dict[str, str]  # a phrase -> the first option it belongs to
+
+    def __new__(cls, options: Iterable[Option]) -> Options:
+        self = super().__new__(cls, options)
+        self.payloads = frozenset(o.payload for o in self)
+        self.polar = self.payloads == {YES, NO}
+        self.whole = {}
+        for option in self:
+            for phrase in option.phrases():
+                self.whole.setdefault(phrase, option.payload)
+        self._indexes: dict[bool, _Index] = {}
+        return self
+
+    def phrase_index(self, named: bool) -> _Index:
+        index = self._indexes.get(named)
+        if index is None:
+            index = self._indexes[named] = _phrase_index(tuple(self), named)
+        return index
+
+
 @functools.lru_cache(maxsize=256)
-def _phrase_index(options: tuple[Option, ...], named: bool) -> tuple[re.Pattern[str] | None,
-                                                                      dict[str, set[str]]]:
+def _phrase_index(options: tuple[Option, ...], named: bool) -> _Index:
     """One pattern for all phrases of a question's options (longest first), and the options
     each phrase belongs to. ``named``: only phrases plain enough to count in a message that
     was not an answer to the question (no "andet", no words of three letters or fewer)."""
@@ -231,7 +261,8 @@ def _phrase_index(options: tuple[Option, ...], named: bool) -> tuple[re.Pattern[
 def _phrase_hits(folded: str, options: Sequence[Option], named: bool = False) -> set[str]:
     """The options whose phrases stand in the text as whole words, not negated ("ikke en
     jobsamtale")."""
-    pattern, owners = _phrase_index(tuple(options), named)
+    pattern, owners = (options.phrase_index(named) if isinstance(options, Options)
+                       else _phrase_index(tuple(options), named))
     if pattern is None:
         return set()
     return {payload for m in pattern.finditer(folded) if not _near_negator(folded, m.start())
@@ -250,13 +281,22 @@ def match_option(text: str, options: Sequence[Option], entity_values: Iterable[s
     folded = fold(text)
     if not folded:
         return None
-    payloads = {o.payload for o in options}
-    if payloads == {YES, NO}:
-        polar = read_polar(text, question)
-        return polar if polar in payloads else None
-    for option in options:  # the whole answer is the option
-        if folded in option.phrases():
-            return option.payload
+    if isinstance(options, Options):
+        payloads: frozenset[str] | set[str] = options.payloads
+        if options.polar:
+            polar = read_polar(text, question)
+            return polar if polar in payloads else None
+        whole = options.whole.get(folded)  # the whole answer is the option
+        if whole is not None:
+            return whole
+    else:
+        payloads = {o.payload for o in options}
+        if payloads == {YES, NO}:
+            polar = read_polar(text, question)
+            return polar if polar in payloads else None
+        for option in options:  # the whole answer is the option
+            if folded in option.phrases():
+                return option.payload
     entity_hits = [v for v in entity_values if v in payloads]
     if entity_hits:
         return entity_hits[0]

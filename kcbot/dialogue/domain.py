@@ -30,7 +30,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from kcbot.dialogue.answers import Option
+from kcbot.dialogue.answers import Option, Options
 from kcbot.dialogue.versions import covers_every_day, in_force, no_overlap
 from kcbot.errors import DataError
 from kcbot.language import FILE as LANGUAGES_FILE
@@ -151,7 +151,7 @@ class Domain:
     # What the texts call the organisation ({org}, {org_navn}): organisation.yml, KCBOT_ORG…
     names: dict[str, str] = field(default_factory=dict, repr=False)
     # A question's options, per slot and variant: read on every turn, built once.
-    _options: dict[tuple[str, int], tuple[Option, ...]] = field(
+    _options: dict[tuple[str, int], Options] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     # Per response, for one date: its variants in force with a condition, and the default.
     _in_force: dict[str, tuple[tuple[tuple[dict[str, Any], tuple[tuple[Any, str], ...]], ...],
@@ -250,7 +250,7 @@ class Domain:
         """A choice slot's options: the buttons of the question asked (``utter_ask_<slot>``)."""
         return tuple(Button(o.title, o.payload) for o in self.answer_options(slot, ask))
 
-    def answer_options(self, slot: str, ask: str | None = None) -> tuple[Option, ...]:
+    def answer_options(self, slot: str, ask: str | None = None) -> Options | tuple[()]:
         """The options of the question asked, each with the phrases citizens answer it with."""
         variant = self.variant(ask or f"utter_ask_{slot}")
         if not variant.get("buttons"):
@@ -260,7 +260,7 @@ class Domain:
         options = self._options.get(key)
         if options is None:
             phrases = self.answers.get(slot, {})
-            options = self._options[key] = tuple(
+            options = self._options[key] = Options(
                 Option(b.payload, b.title, phrases.get(b.payload, ()))
                 for b in self._variant_buttons(variant))
         return options

@@ -14,9 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kcbot.dialogue.answers import (
-    NO,
     UNKNOWN,
-    YES,
     choice_number,
     correction,
     is_question,
@@ -124,7 +122,7 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
         options = domain.answer_options(name) if choice else ()
-        if options and {o.payload for o in options} != {YES, NO}:
+        if options and not options.polar:
             if folded is None:
                 folded = fold(parse.text)
             named = named_option(parse.text, options, folded)
