@@ -180,7 +180,8 @@ class _InlineTransaction:
         finally:
             store._write_lock.release()
             store._owner.reset(self._token)
-        await asyncio.shield(committed)
+        if committed is not None:  # a group's COMMIT, still to come
+            await asyncio.shield(committed)
 
 
 class _Joined:
