@@ -136,7 +136,8 @@ class _InlineTransaction:
     ``GroupCommit``; the task is marked as its owner, so the store's calls inside join it.
     ``__aexit__`` ends or undoes it, lets the lock go, and then waits for its ``COMMIT``:
     outside the lock, so turns of other senders may join the same ``COMMIT``, and shielded,
-    so a caller that goes away does not cancel the others' ``COMMIT``."""
+    so a caller that goes away does not cancel the others' ``COMMIT``. A group of one (the
+    default) has committed by the time ``end`` returns; nothing is left to wait for."""
 
     __slots__ = ("_store", "_token")
 

@@ -127,7 +127,9 @@ class GroupCommit:
     timer: a lone turn is committed on the next pass of the loop. A transaction's ``end``
     returns a future that its caller awaits before anything is answered, so no reply leaves
     before its turn is stored; if the ``COMMIT`` fails (a full disk), every transaction of the
-    group gets the error and none is stored, as each would have failed on its own.
+    group gets the error and none is stored, as each would have failed on its own. A group
+    that can hold one transaction only (``GROUP_LIMIT`` 1) is committed in ``end`` itself,
+    which then returns ``None`` or raises what ``COMMIT`` raised.
 
     Used under the store's write lock: ``start`` and ``end`` (or ``undo``) are called with it
     held, and the flush commits only while nobody holds it, so a transaction never commits
