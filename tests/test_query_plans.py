@@ -137,3 +137,32 @@ async def test_the_idle_sweep_reads_only_open_conversations(tmp_path: Path, nlu)
         assert any("conversations_open" in line for line in plan), plan
     finally:
         await engine.close()
+
+
+async def test_the_purge_finds_its_conversations_by_index(tmp_path: Path) -> None:
+    """The nightly purge's statements on conversations read the two indexes on last activity
+    (open, and ended but not purged: migration 9), not every conversation the store holds."""
+    from kcbot.config import RetentionSettings
+    from kcbot.store import purge
+
+    store = await _store(tmp_path / "plans.sqlite3")
+    still_open = await store.start_conversation("chat", "borger-9")
+    statements: list[str] = []
+    store._inline.raw.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+    try:
+        report = await purge(store, NOW + timedelta(days=400), RetentionSettings())
+        assert report.conversations == 4  # three ended and the one left open
+        on_conversations = [sql for sql in statements
+                            if re.search(r"\bconversations\b", sql) and "EXPLAIN" not in sql]
+        assert len(on_conversations) == 4
+        store._inline.raw.set_trace_callback(None)  # type: ignore[attr-defined]
+        for sql in on_conversations:
+            plan = [row["detail"] for row in await store.fetchall(f"EXPLAIN QUERY PLAN {sql}")]
+            assert not [line for line in plan if _FULL_SCAN.match(line)], (sql, plan)
+            assert any("conversations_open" in line for line in plan), plan
+            assert any("conversations_unpurged" in line for line in plan), plan
+        row = await store.fetchone("SELECT purged, ended FROM conversations WHERE id = ?",
+                                   (still_open,))
+        assert row["purged"] and row["ended"]
+    finally:
+        await store.close()

@@ -123,6 +123,35 @@ async def test_turns_are_numbered_in_order_and_times_come_from_the_clock(
             await store.end_conversation(conversation, "maybe")
 
 
+async def test_a_turns_rows_follow_what_its_transaction_and_others_wrote(tmp_path: Path,
+                                                                          clock) -> None:
+    """A turn numbers its rows after the last one its own read of the conversation saw; what
+    a failed turn wrote and what another process wrote in between are not miscounted."""
+    path = tmp_path / "kcbot.sqlite3"
+    async with Store.connect(path, clock) as store, Store.connect(path, clock) as other:
+        conversation = await store.start_conversation("chat", "borger-1")
+        async with store.transaction():
+            assert (await store.open_conversation("chat", "borger-1"))["id"] == conversation
+            await store.record_turn(conversation, ("hej", None, None), ["Hej!", "Hvad vil du?"],
+                                    [], {})
+            await store.add_turn(conversation, "user", "syg")
+            await store.record_turn(conversation, ("i dag", None, None), ["Tak"], [], {})
+        with pytest.raises(RuntimeError):
+            async with store.transaction():
+                await store.open_conversation("chat", "borger-1")
+                await store.record_turn(conversation, ("rullet", None, None), ["væk"], [], {})
+                raise RuntimeError("the turn fails after its rows")
+        await other.add_turn(conversation, "user", "fra en anden proces")
+        await store.record_turn(conversation, ("igen", None, None), ["Ja"], [], {})
+        async with store.transaction():
+            await store.open_conversation("chat", "borger-1")
+            await store.record_turn(conversation, ("sidst", None, None), [], [], {})
+        turns = await store.turns(conversation)
+        assert [(t.seq, t.text) for t in turns] == [
+            (1, "hej"), (2, "Hej!"), (3, "Hvad vil du?"), (4, "syg"), (5, "i dag"), (6, "Tak"),
+            (7, "fra en anden proces"), (8, "igen"), (9, "Ja"), (10, "sidst")]
+
+
 async def test_one_open_ticket_per_conversation_and_category(store_target, clock) -> None:
     async with Store.connect(store_target, clock) as store:
         conversation = await store.start_conversation("chat", "borger-1")

@@ -32,6 +32,19 @@ async def test_creation_is_idempotent_per_conversation_and_category(service) -> 
     assert len(await service.list()) == 2
 
 
+async def test_a_created_ticket_is_the_one_stored(service) -> None:
+    # the ticket create returns is built from what it wrote, not read back: it must be the row
+    conversation = await service.store.start_conversation("chat", "borger-1")
+    full, _ = await service.create(conversation, "menneske", "ring 240190-1234 op",
+                                   borgergruppe="dagpenge", navn="Ida 240190-1234",
+                                   telefon="12 34 56 78", cpr="240190-1234")
+    bare, _ = await service.create(None, "klage", "utilfreds")
+    for ticket in (full, bare):
+        assert ticket == await service.get(ticket.id)
+    assert (full.navn, full.cpr_maskeret, full.status) == ("Ida 240190-XXXX", "240190-XXXX",
+                                                           "ny")
+
+
 async def test_routing_and_deadlines(service) -> None:
     # the clock stands on Tuesday 24 November 2026 09:15
     payment, _ = await service.create(None, "ydelse", "mangler udbetaling")

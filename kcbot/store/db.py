@@ -136,7 +136,8 @@ class _InlineTransaction:
     ``GroupCommit``; the task is marked as its owner, so the store's calls inside join it.
     ``__aexit__`` ends or undoes it, lets the lock go, and then waits for its ``COMMIT``:
     outside the lock, so turns of other senders may join the same ``COMMIT``, and shielded,
-    so a caller that goes away does not cancel the others' ``COMMIT``."""
+    so a caller that goes away does not cancel the others' ``COMMIT``. A group of one (the
+    default) has committed by the time ``end`` returns; nothing is left to wait for."""
 
     __slots__ = ("_store", "_token")
 
@@ -153,6 +154,7 @@ class _InlineTransaction:
             await lock.acquire()
             try:
                 await group.start(lambda: store._begin(inline.raw))
+                store._last_seqs.clear()
             except BaseException as exc:
                 group.undo(exc)
                 lock.release()
@@ -179,7 +181,8 @@ class _InlineTransaction:
         finally:
             store._write_lock.release()
             store._owner.reset(self._token)
-        await asyncio.shield(committed)
+        if committed is not None:  # a group's COMMIT, still to come
+            await asyncio.shield(committed)
 
 
 class _Joined:
@@ -252,10 +255,13 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
 
-# The sender's newest conversation that has not ended, off the sender index (migration 8).
+# The sender's newest conversation that has not ended, off the sender index (migration 8),
+# with the number of its last turn row (off the turns' key), which the turn's ``record_turn``
+# numbers its rows after: one statement where a turn read the two separately.
 OPEN_CONVERSATION_SQL = (
-    "SELECT id, last_activity, state FROM conversations WHERE channel = ? AND sender = ? "
-    "AND ended IS NULL ORDER BY started DESC LIMIT 1")
+    "SELECT id, last_activity, state, (SELECT coalesce(max(seq), 0) FROM turns "
+    "WHERE conversation_id = c.id) AS last_seq FROM conversations AS c WHERE channel = ? "
+    "AND sender = ? AND ended IS NULL ORDER BY started DESC LIMIT 1")
 
 
 class SQLiteStore(OutboxMethods):
@@ -294,6 +300,11 @@ class SQLiteStore(OutboxMethods):
         self._checkpoint_db: sqlite3.Connection | None = None
         self._key: DataKey | None = None
         self._search = False  # the FTS5 index of migration 7 is there (``ticket_search``)
+        # The last turn row of each conversation the open transaction has read or written
+        # (``open_conversation``, ``start_conversation``, ``record_turn``): what the next
+        # ``record_turn`` of the same transaction numbers after instead of reading it again.
+        # Emptied when a transaction begins, so it only ever holds what that one saw.
+        self._last_seqs: dict[str, int] = {}
 
     @property
     def data_key(self) -> DataKey:
@@ -527,6 +538,7 @@ class SQLiteStore(OutboxMethods):
         try:
             async with self._lock:
                 await self._db.execute("BEGIN IMMEDIATE")
+                self._last_seqs.clear()
                 try:
                     yield self._db
                 except BaseException:
@@ -629,6 +641,7 @@ class SQLiteStore(OutboxMethods):
                 "VALUES (?, ?, ?, ?, ?)",
                 (conversation_id, channel, stored_sender(sender), now, now),
             )
+            self._last_seqs[conversation_id] = 0
         return conversation_id
 
     async def conversation_count(self) -> int:
@@ -669,8 +682,18 @@ class SQLiteStore(OutboxMethods):
 
     async def open_conversation(self, channel: str, sender: str) -> sqlite3.Row | None:
         """The sender's conversation that has not ended: id, last_activity and state, in one
-        read (the engine asks for it on every turn)."""
-        return await self.fetchone(OPEN_CONVERSATION_SQL, (channel, stored_sender(sender)))
+        read (the engine asks for it on every turn). Inside a transaction its last turn row's
+        number is kept for the transaction's ``record_turn``."""
+        row = await self.fetchone(OPEN_CONVERSATION_SQL, (channel, stored_sender(sender)))
+        if row is not None and self._owner.get() is self:
+            self._last_seqs[row["id"]] = row["last_seq"]
+        return row
+
+    async def _seen_seq(self, db: Any, conversation_id: str) -> int:
+        """The number of the conversation's last turn row (0 before the first), as this
+        transaction last saw it, or read now."""
+        last = self._last_seqs.get(conversation_id)
+        return await _last_seq(db, conversation_id) if last is None else last
 
     async def record_turn(
         self,
@@ -685,8 +708,9 @@ class SQLiteStore(OutboxMethods):
         now = _iso(self.clock.now())
         async with self.transaction() as db:
             # The turn's rows are numbered after the conversation's last one, read once (an
-            # ``INSERT … SELECT max(seq)`` per row built a temporary table for each row).
-            last = await _last_seq(db, conversation_id)
+            # ``INSERT … SELECT max(seq)`` per row built a temporary table for each row), or
+            # already read by this transaction's ``open_conversation``.
+            last = await self._seen_seq(db, conversation_id)
             rows = [(conversation_id, last + 1, "user", mask_cpr(user[0]), user[1], user[2],
                      now)]
             rows += [(conversation_id, last + 2 + i, "bot", mask_cpr(text), None, None, now)
@@ -696,6 +720,7 @@ class SQLiteStore(OutboxMethods):
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            self._last_seqs[conversation_id] = last + len(rows)
             if events:
                 await db.executemany(
                     "INSERT INTO events (conversation_id, time, event, kind) VALUES (?, ?, ?, ?)",
@@ -717,12 +742,13 @@ class SQLiteStore(OutboxMethods):
         now = _iso(self.clock.now())
         masked = mask_cpr(text)
         async with self.transaction() as db:
-            seq = await _last_seq(db, conversation_id) + 1
+            seq = await self._seen_seq(db, conversation_id) + 1
             await db.execute(
                 "INSERT INTO turns (conversation_id, seq, speaker, text, intent, confidence, time)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (conversation_id, seq, speaker, masked, intent, confidence, now),
             )
+            self._last_seqs[conversation_id] = seq
             await db.execute(
                 "UPDATE conversations SET last_activity = ? WHERE id = ?", (now, conversation_id)
             )

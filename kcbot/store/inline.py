@@ -127,7 +127,9 @@ class GroupCommit:
     timer: a lone turn is committed on the next pass of the loop. A transaction's ``end``
     returns a future that its caller awaits before anything is answered, so no reply leaves
     before its turn is stored; if the ``COMMIT`` fails (a full disk), every transaction of the
-    group gets the error and none is stored, as each would have failed on its own.
+    group gets the error and none is stored, as each would have failed on its own. A group
+    that can hold one transaction only (``GROUP_LIMIT`` 1) is committed in ``end`` itself,
+    which then returns ``None`` or raises what ``COMMIT`` raised.
 
     Used under the store's write lock: ``start`` and ``end`` (or ``undo``) are called with it
     held, and the flush commits only while nobody holds it, so a transaction never commits
@@ -150,19 +152,37 @@ class GroupCommit:
         """Join the open group, or open one with ``begin`` (``BEGIN IMMEDIATE``)."""
         if self._outcome is None:
             await begin()
-            self._outcome = asyncio.get_running_loop().create_future()
-            # a group whose members were all cancelled must not warn about its error
-            self._outcome.add_done_callback(_retrieve)
             # A group that can only hold this transaction needs no savepoint: undoing the
-            # transaction is rolling back the whole, two statements a turn fewer.
+            # transaction is rolling back the whole, two statements a turn fewer. Nor a future
+            # to wait on: ``end`` commits it there and then.
             self._alone = GROUP_LIMIT <= 1
+            if self._alone:
+                self._outcome = _ALONE
+            else:
+                self._outcome = asyncio.get_running_loop().create_future()
+                # a group whose members were all cancelled must not warn about its error
+                self._outcome.add_done_callback(_retrieve)
         if not self._alone:
             self._raw.execute("SAVEPOINT kcbot_turn")
 
-    def end(self) -> asyncio.Future[None]:
-        """The transaction's work is done: it is committed with its group. Await the result."""
+    def end(self) -> asyncio.Future[None] | None:
+        """The transaction's work is done: it is committed with its group. Await the result;
+        ``None``: committed already (a group of one commits here, and raises what COMMIT
+        raised)."""
         outcome = self._outcome
         assert outcome is not None
+        if self._alone:
+            self._outcome, self._members = None, 0
+            self.transactions += 1
+            try:
+                self._raw.execute("COMMIT")
+            except BaseException:
+                if self._raw.in_transaction:
+                    self._raw.execute("ROLLBACK")
+                raise
+            self.commits += 1
+            self._committed()
+            return None
         if not self._alone:
             self._raw.execute("RELEASE kcbot_turn")
         self.transactions += 1
@@ -229,6 +249,16 @@ class GroupCommit:
         if not outcome.done():
             outcome.set_result(None)
         self._committed()
+
+
+class _Alone:
+    """The open group's outcome when it holds one transaction: nobody waits for it."""
+
+    def done(self) -> bool:
+        return True
+
+
+_ALONE: Any = _Alone()
 
 
 def _copy(error: BaseException) -> BaseException:

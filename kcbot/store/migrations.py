@@ -305,4 +305,16 @@ MIGRATIONS: list[str] = [
     DROP INDEX conversations_sender;
     CREATE INDEX conversations_sender ON conversations (channel, sender, ended, started);
     """,
+    # 9: one index on last activity a turn keeps up to date, not two. Every turn moves its
+    # conversation's ``last_activity``, and each index on it is rewritten with it: about one
+    # page of the turn's ~11 in the write-ahead log apiece. The idle sweep reads the open
+    # conversations' index (migration 6); the nightly purge read the index of migration 5
+    # over every conversation. It now reads the open ones from the same index as the sweep,
+    # and the ended ones not yet purged from this one, which a conversation enters once, when
+    # it ends, and leaves when it is purged; a turn never touches it.
+    """
+    DROP INDEX conversations_activity;
+    CREATE INDEX conversations_unpurged ON conversations (last_activity)
+        WHERE ended IS NOT NULL AND purged IS NULL;
+    """,
 ]

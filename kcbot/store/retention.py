@@ -55,7 +55,11 @@ async def purge(store: Store, now: datetime, settings: RetentionSettings) -> Pur
     report = PurgeReport()
     stamp = _iso(now)
     async with store.transaction() as db:
-        old = ("SELECT id FROM conversations WHERE purged IS NULL AND last_activity < ?")
+        # ``purged IS NULL AND last_activity < ?`` as the two halves an index each holds
+        # (migration 9): the open conversations and the ended ones not yet purged
+        unpurged = ("((ended IS NULL AND purged IS NULL AND last_activity < ?) OR "
+                    "(ended IS NOT NULL AND purged IS NULL AND last_activity < ?))")
+        old = f"SELECT id FROM conversations WHERE {unpurged}"
         # the reports' figures first, while the turns are still there
         await db.execute(
             f"UPDATE conversations AS c SET topic = {TOPIC_SQL}, "
@@ -63,19 +67,19 @@ async def purge(store: Store, now: datetime, settings: RetentionSettings) -> Pur
             "t.speaker = 'user'), fallbacks = (SELECT count(*) FROM events e WHERE "
             "e.conversation_id = c.id AND e.kind = 'fallback') "
             f"WHERE c.id IN ({old})",
-            (*SMALL_TALK, transcripts),
+            (*SMALL_TALK, transcripts, transcripts),
         )
         cur = await db.execute(f"DELETE FROM turns WHERE conversation_id IN ({old})",
-                               (transcripts,))
+                               (transcripts, transcripts))
         report.turns = cur.rowcount
         cur = await db.execute(f"DELETE FROM events WHERE conversation_id IN ({old})",
-                               (transcripts,))
+                               (transcripts, transcripts))
         report.events = cur.rowcount
         cur = await db.execute(
             "UPDATE conversations SET sender = '', state = '{}', purged = ?, "
             "ended = coalesce(ended, last_activity), outcome = coalesce(outcome, 'afbrudt') "
-            "WHERE purged IS NULL AND last_activity < ?",
-            (stamp, transcripts),
+            f"WHERE {unpurged}",
+            (stamp, transcripts, transcripts),
         )
         report.conversations = cur.rowcount
         cur = await db.execute("DELETE FROM processed_messages WHERE time < ?", (retries,))

@@ -183,6 +183,8 @@ class TicketService:
             due = self.calendar.callback_due(now)
         queue = self.routing.queue(category)
         sealed, masked = self.store.seal_cpr(cpr)  # the full number only encrypted
+        created = now.isoformat(timespec="seconds")
+        navn, telefon, summary = _masked(navn), _masked(telefon), mask_cpr(summary)
         try:
             async with self.store.transaction() as db:
                 prefix = f"KC-{now.year}-"
@@ -193,9 +195,8 @@ class TicketService:
                     "INSERT INTO tickets (id, conversation_id, queue, category, borgergruppe, "
                     "navn, telefon, cpr, cpr_maskeret, summary, created, due, status) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ny')",
-                    (ticket_id, conversation_id, queue, category, borgergruppe,
-                     _masked(navn), _masked(telefon), sealed, masked, mask_cpr(summary),
-                     now.isoformat(timespec="seconds"), due.isoformat(timespec="seconds")),
+                    (ticket_id, conversation_id, queue, category, borgergruppe, navn, telefon,
+                     sealed, masked, summary, created, due.isoformat(timespec="seconds")),
                 )
                 # the deadline as staff read it: "26-11-2026 16:00" looked like a CPR number
                 # to mask_cpr and was stored as "261120-XXXX:00"
@@ -207,7 +208,11 @@ class TicketService:
             if existing:
                 return existing, False
             raise
-        return await self.get(ticket_id), True
+        # the row as written (every column the INSERT sets, the rest at their defaults), not
+        # read back: a turn that opens a ticket saves a query
+        return Ticket(ticket_id, conversation_id, queue, category, borgergruppe, navn, telefon,
+                      sealed, summary, created, due.isoformat(timespec="seconds"), None, "ny",
+                      None, None, masked), True
 
     async def add_contact(self, ticket_id: str, *, navn: str | None = None,
                           telefon: str | None = None, agent: str = "kcbot") -> Ticket:
