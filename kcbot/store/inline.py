@@ -183,8 +183,7 @@ class GroupCommit:
             self.commits += 1
             self._committed()
             return None
-        if not self._alone:
-            self._raw.execute("RELEASE kcbot_turn")
+        self._raw.execute("RELEASE kcbot_turn")
         self.transactions += 1
         self._members += 1
         if self._members >= GROUP_LIMIT:  # a full group is committed at once
