@@ -15,11 +15,13 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from babel.dates import format_datetime
 
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
+from kcbot.dialogue import care as care_module
 from kcbot.dialogue.answers import NO, YES, Options, correction, match_option, named_option
 from kcbot.dialogue.care import GROUPED_MIN, CareSignals, Signal, _first_letters
 from kcbot.dialogue.domain import condition_holds, variant_in_force
@@ -239,3 +241,13 @@ def test_the_first_letters_of_a_pattern_are_only_the_certain_ones() -> None:
     for unsure in (r"x?y", r"(?:a|)b", r"\wq", r"[^a]b", r"(?i)ab", r"(?i:a)b", r".a", r"a*b",
                    r"(?=a)a", r"\d+"):
         assert _first_letters(unsure) is None, unsure
+
+
+def test_without_res_parser_every_pattern_is_tried_everywhere(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``re``'s parser is not public API: on a Python without it (or where it reads otherwise)
+    no first letter is certain, and the signal's patterns are one plain alternation."""
+    monkeypatch.setattr(care_module, "_parser", None)
+    assert _first_letters(r"(?:tage|tager|tog) mit liv\b") is None
+    bodies = [r"tage mit liv", r"ende det", r"slutte livet"]
+    assert care_module._grouped(bodies) == "|".join(f"(?:{b})" for b in bodies)
