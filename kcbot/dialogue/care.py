@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ ALL = "alle"
 # "selvmord" gives 0.93, an unrelated word sharing a prefix ("selvskat") stays below.
 FUZZY_RATIO = 85
 FUZZY_MIN_LENGTH = 6
-TYPO_CACHE = 4096  # tokens remembered per signal; emptied when full
+TYPO_CACHE = 4096  # tokens remembered per signal (the least recently used go first)
 # A signal of this many patterns has them grouped by the letter they can start with (the crisis
 # signal has ~100: re tried each at every word start)
 GROUPED_MIN = 16
@@ -90,7 +91,8 @@ class Signal:
         object.__setattr__(self, "_reach", max(map(len, long_words), default=0) + 1)
         # token (cut to the reach) -> whether it is a long word with a typo: this signal's own
         # answers, so the key is the token alone (a shared cache hashes the words every time)
-        object.__setattr__(self, "_typos", {})
+        object.__setattr__(self, "_typo", lru_cache(maxsize=TYPO_CACHE)(
+            partial(_near, words=long_words)))
 
     def matches(self, folded: str, tokens: list[str] | None = None) -> bool:
         """``tokens``: ``folded.split()``, when the caller has it already (one message is tried
@@ -116,17 +118,10 @@ class Signal:
         if not long_words:
             return False
         reach = self._reach  # type: ignore[attr-defined]
-        typos: dict[str, bool] = self._typos  # type: ignore[attr-defined]
+        typo = self._typo  # type: ignore[attr-defined]
         for token in tokens:
-            if len(token) >= FUZZY_MIN_LENGTH:
-                key = token[:reach]
-                near = typos.get(key)
-                if near is None:
-                    if len(typos) >= TYPO_CACHE:
-                        typos.clear()
-                    near = typos[key] = _near(key, long_words)
-                if near:
-                    return True
+            if len(token) >= FUZZY_MIN_LENGTH and typo(token[:reach]):
+                return True
         return False
 
     def without(self, text: str) -> str:
