@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 import snowballstemmer
+
+T = TypeVar("T")
 
 __all__ = ["MAX_CHARS", "clean", "fold", "fold_with_spans", "stem", "tokens"]
 
@@ -140,53 +144,44 @@ def _merge(pattern: re.Pattern[str], text: str, starts: list[int],
     return "".join(parts), new_starts, new_ends
 
 
-# A word or short phrase is folded once per process: the tokenizer folds every stemmed word, and
-# the same words come back all day. A longer text (a whole message) is kept among the last few
-# only, while its turn folds it again and again: messages do not pile up in memory.
+# A word or short phrase is folded, stemmed and tokenized once per process: the same words come
+# back all day. A longer text (a whole message) is not kept with them (``fold`` keeps the last
+# few, while its turn folds it again and again): messages do not pile up in memory.
 FOLDED_WORD_CHARS = 32
+WORDS_KEPT = 65536
 
 
-def fold(text: str) -> str:
-    return (_fold_word if len(text) <= FOLDED_WORD_CHARS else _fold_text)(text)
+def _by_length(short: Callable[[str], T], long: Callable[[str], T]) -> Callable[[str], T]:
+    """``short`` for a text of at most ``FOLDED_WORD_CHARS`` characters, else ``long``."""
+
+    def call(text: str) -> T:
+        return (short if len(text) <= FOLDED_WORD_CHARS else long)(text)
+
+    return call
 
 
-@lru_cache(maxsize=65536)
-def _fold_word(text: str) -> str:
+def _folded(text: str) -> str:
     return fold_with_spans(text)[0]
 
 
-@lru_cache(maxsize=64)
-def _fold_text(text: str) -> str:
-    return fold_with_spans(text)[0]
-
-
+_fold_word = lru_cache(maxsize=WORDS_KEPT)(_folded)
+_fold_text = lru_cache(maxsize=64)(_folded)
+fold = _by_length(_fold_word, _fold_text)
 _stemmer = snowballstemmer.stemmer("danish")
-
-
-def stem(word: str) -> str:
-    return _stem_word(word) if len(word) <= FOLDED_WORD_CHARS else _stemmer.stemWord(word)
-
-
-@lru_cache(maxsize=65536)
-def _stem_word(word: str) -> str:
-    return _stemmer.stemWord(word)
-
-
+stem = _by_length(lru_cache(maxsize=WORDS_KEPT)(_stemmer.stemWord), _stemmer.stemWord)
 _WORDS = re.compile(r"\w+")
 
 
 def tokens(text: str) -> list[str]:
     """Stemmed, folded word tokens. Stemming runs before folding, on the letters the Danish
     stemmer knows (æ/ø/å), and still trims common suffixes from ASCII spellings."""
-    return [t for w in _WORDS.findall(text.lower())
-            for t in (_word_tokens(w) if len(w) <= FOLDED_WORD_CHARS else _tokens_of(w))]
+    return [t for w in _WORDS.findall(text.lower()) for t in _word_tokens(w)]
 
 
 def _tokens_of(word: str) -> tuple[str, ...]:
     return tuple(fold(stem(word)).split())
 
 
-# A word's tokens (folding may split one), kept as a folded word is: the same words come back
-# all day, and a reading tokenizes a message's words up to three times (whether the reading may
-# be kept, the classifier's features, whether the message is readable).
-_word_tokens = lru_cache(maxsize=65536)(_tokens_of)
+# A word's tokens (folding may split one): a reading tokenizes a message's words up to three
+# times (whether the reading may be kept, the classifier's features, whether it is readable).
+_word_tokens = _by_length(lru_cache(maxsize=WORDS_KEPT)(_tokens_of), _tokens_of)
