@@ -22,7 +22,15 @@ from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
 from kcbot.dialogue import care as care_module
-from kcbot.dialogue.answers import NO, YES, Options, correction, match_option, named_option
+from kcbot.dialogue.answers import (
+    NO,
+    YES,
+    Options,
+    _phrase_index,
+    correction,
+    match_option,
+    named_option,
+)
 from kcbot.dialogue.care import GROUPED_MIN, CareSignals, Signal, _first_letters
 from kcbot.dialogue.domain import condition_holds, variant_in_force
 from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
@@ -104,8 +112,16 @@ async def test_answers_read_against_kept_options_as_against_a_plain_list(engine)
                     continue
                 assert isinstance(options, Options)
                 plain = list(options)
+                # what Options works out once, against the plain computation
+                payloads = {o.payload for o in plain}
+                assert options.payloads == payloads and options.polar == (payloads == {YES, NO})
+                for named in (False, True):
+                    assert options.phrase_index(named) == _phrase_index(tuple(plain), named)
                 question = domain.text(ask)
                 for text in texts:
+                    folded = fold(text)
+                    whole = next((o.payload for o in plain if folded in o.phrases()), None)
+                    assert options.whole.get(folded) == whole, (text, ask)
                     expected = match_option(text, plain, (), question)
                     assert match_option(text, options, (), question) == expected, (text, ask)
                     assert named_option(text, options) == named_option(text, plain), (text, ask)

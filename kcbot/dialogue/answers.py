@@ -258,11 +258,15 @@ def _phrase_index(options: tuple[Option, ...], named: bool) -> _Index:
     return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])"), owners
 
 
-def _phrase_hits(folded: str, options: Sequence[Option], named: bool = False) -> set[str]:
+def _as_options(options: Sequence[Option]) -> Options:
+    """``options`` as ``Options`` (the domain's are already; a plain list is worked out now)."""
+    return options if isinstance(options, Options) else Options(options)
+
+
+def _phrase_hits(folded: str, options: Options, named: bool = False) -> set[str]:
     """The options whose phrases stand in the text as whole words, not negated ("ikke en
     jobsamtale")."""
-    pattern, owners = (options.phrase_index(named) if isinstance(options, Options)
-                       else _phrase_index(tuple(options), named))
+    pattern, owners = options.phrase_index(named)
     if pattern is None:
         return set()
     return {payload for m in pattern.finditer(folded) if not _near_negator(folded, m.start())
@@ -281,22 +285,14 @@ def match_option(text: str, options: Sequence[Option], entity_values: Iterable[s
     folded = fold(text)
     if not folded:
         return None
-    if isinstance(options, Options):
-        payloads: frozenset[str] | set[str] = options.payloads
-        if options.polar:
-            polar = read_polar(text, question)
-            return polar if polar in payloads else None
-        whole = options.whole.get(folded)  # the whole answer is the option
-        if whole is not None:
-            return whole
-    else:
-        payloads = {o.payload for o in options}
-        if payloads == {YES, NO}:
-            polar = read_polar(text, question)
-            return polar if polar in payloads else None
-        for option in options:  # the whole answer is the option
-            if folded in option.phrases():
-                return option.payload
+    options = _as_options(options)
+    payloads = options.payloads
+    if options.polar:
+        polar = read_polar(text, question)
+        return polar if polar in payloads else None
+    whole = options.whole.get(folded)  # the whole answer is the option
+    if whole is not None:
+        return whole
     entity_hits = [v for v in entity_values if v in payloads]
     if entity_hits:
         return entity_hits[0]
@@ -321,7 +317,8 @@ def named_option(text: str, options: Sequence[Option], folded: str | None = None
     """The one option whose title or phrases stand in a message that was not an answer to its
     question (no numbers, no typos, no "andet": a first message names things plainly).
     ``folded``: ``fold(text)``, when the caller has it already."""
-    hits = _phrase_hits(fold(text) if folded is None else folded, options, named=True)
+    hits = _phrase_hits(fold(text) if folded is None else folded, _as_options(options),
+                        named=True)
     return hits.pop() if len(hits) == 1 else None
 
 
