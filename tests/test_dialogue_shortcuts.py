@@ -15,13 +15,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pytest
 from babel.dates import format_datetime
 
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
-from kcbot.dialogue import care as care_module
 from kcbot.dialogue.answers import (
     NO,
     YES,
@@ -31,7 +29,7 @@ from kcbot.dialogue.answers import (
     match_option,
     named_option,
 )
-from kcbot.dialogue.care import GROUPED_MIN, CareSignals, Signal, _first_letters
+from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import condition_holds, variant_in_force
 from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
 from kcbot.language import languages
@@ -226,44 +224,3 @@ def test_a_concept_word_inside_a_guarded_phrase_is_not_found_through_the_shared_
     care = CareSignals((signal,))
     assert care.detect("jeg er ved at dø af kedsomhed") is None
     assert care.detect("jeg har kedsomhed") is signal
-
-
-def test_a_signals_grouped_patterns_find_what_its_patterns_find_one_by_one() -> None:
-    """A signal with many patterns (the crisis signal) searches them as one alternation grouped
-    by the letter each can start with; it finds a match in just the texts one of its patterns
-    finds one in. The texts are built from the patterns' own words, so most of them hit."""
-    care = CareSignals.load(data_path("dialogues"))
-    grouped = [s for s in care.signals if len(s.patterns) >= GROUPED_MIN]
-    assert grouped and "(?=" in grouped[0]._any_pattern.pattern  # the crisis signal is grouped
-    rng = random.Random(17)
-    hits = 0
-    for signal in grouped:
-        words = sorted({w for p in signal.patterns for w in re.findall(r"[a-z]+", p.pattern)})
-        texts = [f" {fold(t)} " for t in messages(1000)] + [
-            " " + " ".join(rng.choice(words) for _ in range(rng.randint(2, 6))) + " "
-            for _ in range(20000)]
-        for text in texts:
-            expected = any(p.search(text) for p in signal.patterns)
-            assert bool(signal._any_pattern.search(text)) is expected, (signal.name, text)
-            hits += expected
-    assert hits > 200
-
-
-def test_the_first_letters_of_a_pattern_are_only_the_certain_ones() -> None:
-    assert _first_letters(r"(?:tage|tager|tog) mit liv\b") == {"t"}
-    assert _first_letters(r"(?:ende|slutte) (?:det|livet)") == {"e", "s"}
-    assert _first_letters(r"[a-c]z") == {"a", "b", "c"}
-    assert _first_letters(r"\bingen grund") == {"i"}
-    for unsure in (r"x?y", r"(?:a|)b", r"\wq", r"[^a]b", r"(?i)ab", r"(?i:a)b", r".a", r"a*b",
-                   r"(?=a)a", r"\d+"):
-        assert _first_letters(unsure) is None, unsure
-
-
-def test_without_res_parser_every_pattern_is_tried_everywhere(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """``re``'s parser is not public API: on a Python without it (or where it reads otherwise)
-    no first letter is certain, and the signal's patterns are one plain alternation."""
-    monkeypatch.setattr(care_module, "_parser", None)
-    assert _first_letters(r"(?:tage|tager|tog) mit liv\b") is None
-    bodies = [r"tage mit liv", r"ende det", r"slutte livet"]
-    assert care_module._grouped(bodies) == "|".join(f"(?:{b})" for b in bodies)

@@ -24,7 +24,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -43,16 +42,6 @@ ALL = "alle"
 FUZZY_RATIO = 85
 FUZZY_MIN_LENGTH = 6
 TYPO_CACHE = 4096  # tokens remembered per signal (the least recently used go first)
-# A signal of this many patterns has them grouped by the letter they can start with (the crisis
-# signal has ~100: re tried each at every word start)
-GROUPED_MIN = 16
-try:  # re's own parser: not public API; without it every pattern is tried everywhere
-    from re import _constants as _C  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-
-    _PLAIN_FLAGS = _parser.parse("").state.flags
-except (ImportError, AttributeError):  # pragma: no cover - a Python whose re differs
-    _parser = None
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -156,83 +145,12 @@ def _alternation(patterns: tuple[re.Pattern[str], ...]) -> _Searcher:
         # alternatives only where a word starts (several times faster on these patterns)
         lead = r"\b" if all(src.startswith(r"\b") and not _alternatives(src)
                             for src in sources) else ""
-        bodies = [src[len(lead):] for src in sources]
         try:
-            if lead and len(bodies) >= GROUPED_MIN:
-                return re.compile(lead + "(?:" + _grouped(bodies) + ")")
-            return re.compile(lead + "(?:" + "|".join(f"(?:{b})" for b in bodies) + ")")
+            return re.compile(lead + "(?:" + "|".join(
+                f"(?:{src[len(lead):]})" for src in sources) + ")")
         except re.error:
             pass
     return _Each(patterns)
-
-
-def _grouped(bodies: list[str]) -> str:
-    """``bodies`` as one alternation that finds a match where any of them does, each tried only
-    where the text has a letter it can start with: a group per letter, behind a lookahead for
-    that letter (re passes a failing lookahead at once, where it tried every body before). A
-    body whose first letter re's own parser cannot tell for certain is tried everywhere."""
-    groups: dict[str, list[str]] = {}
-    everywhere: list[str] = []
-    for body in bodies:
-        starts = _first_letters(body)
-        if starts is None:
-            everywhere.append(body)
-            continue
-        for char in sorted(starts):
-            groups.setdefault(char, []).append(body)
-    alternatives = [f"(?={re.escape(char)})(?:" + "|".join(f"(?:{b})" for b in members) + ")"
-                    for char, members in sorted(groups.items())]
-    alternatives += [f"(?:{b})" for b in everywhere]
-    return "|".join(alternatives)
-
-
-def _first_letters(source: str) -> set[str] | None:
-    """The characters a match of ``source`` must start with, or None when that is not certain
-    (a flag, an optional or repeated first item, a class of categories or a negated one …)."""
-    if _parser is None:
-        return None
-    try:
-        parsed = _parser.parse(source)
-        if parsed.state.flags != _PLAIN_FLAGS:
-            return None
-        codes = _first_codes(parsed.data)
-    except (re.error, AttributeError, TypeError, ValueError):  # re's internals changed shape
-        return None
-    return None if codes is None else {chr(code) for code in codes}
-
-
-def _first_codes(items: Any) -> set[int] | None:
-    for op, arg in items:
-        if op is _C.AT:  # "\b", "^": consumes nothing
-            continue
-        if op is _C.LITERAL:
-            return {arg}
-        if op is _C.IN:
-            codes: set[int] = set()
-            for kind, value in arg:
-                if kind is _C.LITERAL:
-                    codes.add(value)
-                elif kind is _C.RANGE and value[1] - value[0] < 256:
-                    codes |= set(range(value[0], value[1] + 1))
-                else:
-                    return None
-            return codes
-        if op is _C.SUBPATTERN:
-            _group, add_flags, del_flags, sub = arg
-            if add_flags or del_flags or sub.getwidth()[0] == 0:
-                return None
-            return _first_codes(sub.data)
-        if op is _C.BRANCH:
-            codes = set()
-            for alternative in arg[1]:
-                found = (_first_codes(alternative.data) if alternative.getwidth()[0] > 0
-                         else None)
-                if found is None:
-                    return None
-                codes |= found
-            return codes
-        return None
-    return None
 
 
 def _alternatives(source: str) -> bool:
