@@ -170,6 +170,7 @@ if sys.argv[2] == "off":
     gc.disable()
 import kcbot.dialogue
 after_import = (len(collections), gc.isenabled())
+frozen = gc.get_freeze_count()
 from datetime import datetime
 from kcbot.clock import TZ, FrozenClock
 OPEN = datetime(2026, 11, 24, 9, 15, tzinfo=TZ)  # a Tuesday morning: the reply says 'åbent'
@@ -179,9 +180,11 @@ from kcbot.dialogue import Engine
 async def main():
     engine = await Engine.open(Settings(db_path=Path(sys.argv[1])), FrozenClock(OPEN))
     after_open = gc.isenabled()
+    frozen_by_open = gc.get_freeze_count() - frozen
     reply = (await engine.turn("a", "hvornår har I åbent?")).replies[0].text
     await engine.close()
-    print(json.dumps({"import": after_import, "open": after_open, "reply": reply}))
+    print(json.dumps({"import": after_import, "open": after_open, "reply": reply,
+                      "frozen": [frozen, frozen_by_open]}))
 
 asyncio.run(main())
 """
@@ -190,7 +193,8 @@ asyncio.run(main())
 def test_start_up_pauses_the_garbage_collector_and_restores_it(nlu, tmp_path) -> None:
     """Importing and opening the engine build long-lived objects only: collections then are
     wasted work (kcbot.lazy.gc_paused). The collector is on again afterwards, or stays off
-    if the program had turned it off."""
+    if the program had turned it off. What the import built is frozen, so no collection walks
+    it again; what opening an engine loads is not, as an engine may be closed and freed."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     seen = {}
     for state in ("on", "off"):
@@ -205,3 +209,7 @@ def test_start_up_pauses_the_garbage_collector_and_restores_it(nlu, tmp_path) ->
     assert collections <= 20
     assert seen["off"]["import"] == [0, False] and seen["off"]["open"] is False
     assert seen["on"]["reply"] == seen["off"]["reply"]
+    for state in ("on", "off"):
+        frozen, frozen_by_open = seen[state]["frozen"]
+        assert frozen > 20_000  # the imports' ~90,000 objects
+        assert frozen_by_open <= 0  # none added (a frozen object freed since leaves the count)
