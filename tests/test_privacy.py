@@ -266,3 +266,26 @@ def test_the_ten_digit_gate_finds_what_the_plain_pattern_finds() -> None:
         for start in range(0, len(text) + 1, 3):
             a, b = _TEN_DIGITS.search(text, start), plain.search(text, start)
             assert (a and a.span()) == (b and b.span()), text
+
+
+def test_the_ten_digit_gate_without_the_regex_engine_answers_as_the_pattern() -> None:
+    """``_has_ten_digits`` (Latin-1 marked by ``bytes.translate``, gaps of five cut)
+    against the plain pattern: digits of other scripts, wide non-digits (an en dash, a lone
+    surrogate), Latin-1 signs that are no decimal digits (superscripts), gaps of four and
+    five, newlines."""
+    from kcbot.privacy import _has_ten_digits
+
+    plain = re.compile(r"\d(?:\D{0,4}\d){9}")
+    rng = random.Random(17)
+    alphabets = ['0123456789 -."x:\u0663\u00e6', "0123456789 .\n\u2013\u00b2\u00b9",
+                 "0123456789 ab\ud800\uff11", "01234567890123456789 \u00e6\u00f8\u00e5", "0ab"]
+    seen = set()
+    for _ in range(20000):
+        text = "".join(rng.choices(rng.choice(alphabets), k=rng.randint(0, 60)))
+        expected = plain.search(text) is not None
+        assert _has_ten_digits(text) == expected, text
+        seen.add(expected)
+    assert seen == {True, False}
+    for text in ("1234 5 6789 0", "12345.....67890", "1234....56789.0", "\u0661" * 10,
+                 "\uff10" * 10, "0101901234", "01.01.90-1234\u2013x", "\u00b2" * 12):
+        assert _has_ten_digits(text) == (plain.search(text) is not None), text
