@@ -289,3 +289,15 @@ def test_the_ten_digit_gate_without_the_regex_engine_answers_as_the_pattern() ->
     for text in ("1234 5 6789 0", "12345.....67890", "1234....56789.0", "\u0661" * 10,
                  "\uff10" * 10, "0101901234", "01.01.90-1234\u2013x", "\u00b2" * 12):
         assert _has_ten_digits(text) == (plain.search(text) is not None), text
+
+
+def test_a_normalised_text_has_no_digit_but_0_to_9() -> None:
+    """What lets ``_join_spelled`` read ``\\d`` as ASCII: every character of every script,
+    normalised, holds no other decimal digit (Arabic-Indic, fullwidth, mathematical digits
+    become 0-9)."""
+    from kcbot.privacy import _normal_char, normalise_for_cpr
+
+    wide = [hex(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000
+            and any(c.isdecimal() and not c.isascii() for c in _normal_char(chr(code)))]
+    assert wide == []
+    assert normalise_for_cpr("\u0661\uff12\U0001d7ce")[0] == "120"
