@@ -21,6 +21,7 @@ shape (a dash before the last four digits) it is masked even there.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import logging
 import re
@@ -112,6 +113,35 @@ def _birth_date(dd: str, mm: str, yy: str, first_serial_digit: str) -> date | No
 # only put a non-digit where a digit must come, so the search finds the same, without trying
 # every shorter gap again before a failure (a stored state's dates and numbers).
 _TEN_DIGITS = re.compile(r"\d(?:\D{0,4}+\d){9}")
+# The same test without the regex engine, which checks ``\d`` character by character in the
+# Unicode database (~15 ns a character, and again from every digit; a stored state is ~550
+# characters). The text is encoded as Latin-1, whose only decimal digits are 0-9; a character
+# beyond it becomes ``0`` if it is a decimal digit (Arabic-Indic, fullwidth) and ``.`` if not
+# (an en dash), one run at a time, by the error handler below. One ``bytes.translate`` marks
+# each digit ``1`` and anything else ``.``; five or more non-digits in a row (a gap the pattern
+# cannot cross) become ``|`` and shorter gaps nothing, so ten ``1`` in a row is what the
+# pattern finds. Each step is a pass of C over the bytes. tests/test_privacy.py checks it
+# against the pattern.
+_DIGIT_MARKS = bytes(0x31 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
+_WIDE_DIGITS = "kcbot-cpr-wide-digits"
+
+
+def _wide_digits(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    run = error.object[error.start:error.end]
+    return "".join("0" if char.isdecimal() else "." for char in run), error.end
+
+
+codecs.register_error(_WIDE_DIGITS, _wide_digits)
+
+
+def _has_ten_digits(text: str) -> bool:
+    """Whether ``_TEN_DIGITS`` finds anything in ``text``."""
+    marks = text.encode("latin-1", _WIDE_DIGITS).translate(_DIGIT_MARKS)
+    if marks.count(b"1") < 10:
+        return False
+    return b"1111111111" in marks.replace(b".....", b"|").translate(None, b".")
 
 
 # Ten single digits with a space, a dot or " - " between each (a number read off a card digit
@@ -119,10 +149,15 @@ _TEN_DIGITS = re.compile(r"\d(?:\D{0,4}+\d){9}")
 # (``\d(?<!\d\d)(?<!\d[ .]\d)`` is ``(?<!\d[ .])(?<!\d)\d`` with the digit first, for the
 # regex engine's skip to the next digit; see CPR_RE.)
 _SPELLED = re.compile(r"\d(?<!\d\d)(?<!\d[ .]\d)(?:(?: - |[ .])\d){9}(?![ .]?\d)")
+# The same pattern for a normalised text, whose only decimal digits are 0-9 (every other one
+# became its 0-9; tests/test_privacy.py checks every character): ``\d`` as ASCII, so the
+# search for a first digit compares bytes instead of asking the Unicode database of each
+# character (a stored event is ~300 characters).
+_SPELLED_NORMAL = re.compile(_SPELLED.pattern, re.ASCII)
 
 
 def _join_spelled(normal: str, origin: Sequence[int]) -> tuple[str, Sequence[int]]:
-    runs = list(_SPELLED.finditer(normal))
+    runs = list(_SPELLED_NORMAL.finditer(normal))
     if not runs:
         return normal, origin
     drop = {i for m in runs for i in range(m.start(), m.end()) if not normal[i].isdigit()}
@@ -130,11 +165,12 @@ def _join_spelled(normal: str, origin: Sequence[int]) -> tuple[str, Sequence[int
     return "".join(normal[i] for i in kept), [origin[i] for i in kept]
 
 
-def _matches(text: str) -> list[tuple[int, int, re.Match[str]]]:
+def _matches(text: str, checked: bool = False) -> list[tuple[int, int, re.Match[str]]]:
     """Every CPR number in ``text``: (start, end) in the original text and the match in the
     normalised one. A candidate that is no date is skipped one character at a time, so it
-    cannot hide a real number it overlaps."""
-    if _TEN_DIGITS.search(text) is None:
+    cannot hide a real number it overlaps. ``checked``: the caller has found ten digits close
+    together already."""
+    if not checked and not _has_ten_digits(text):
         return []
     normal, origin = _join_spelled(*normalise_for_cpr(text))
     found: list[tuple[int, int, re.Match[str]]] = []
@@ -173,11 +209,11 @@ def find_cprs(text: str) -> list[CprMatch]:
 
 def mask_cpr(text: str) -> str:
     """Replace every CPR number in ``text``, however written, with ``ddmmyy-XXXX``."""
-    if not text or _TEN_DIGITS.search(text) is None:
+    if not text or not _has_ten_digits(text):
         return text
     parts: list[str] = []
     last = 0
-    for start, end, m in _matches(text):
+    for start, end, m in _matches(text, True):
         parts += [text[last:start], f"{m['dd']}{m['mm']}{m['yy']}-XXXX"]
         last = end
     if not parts:

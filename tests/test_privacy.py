@@ -266,3 +266,38 @@ def test_the_ten_digit_gate_finds_what_the_plain_pattern_finds() -> None:
         for start in range(0, len(text) + 1, 3):
             a, b = _TEN_DIGITS.search(text, start), plain.search(text, start)
             assert (a and a.span()) == (b and b.span()), text
+
+
+def test_the_ten_digit_gate_without_the_regex_engine_answers_as_the_pattern() -> None:
+    """``_has_ten_digits`` (Latin-1 marked by ``bytes.translate``, gaps of five cut)
+    against the plain pattern: digits of other scripts, wide non-digits (an en dash, a lone
+    surrogate), Latin-1 signs that are no decimal digits (superscripts), gaps of four and
+    five, newlines."""
+    from kcbot.privacy import _has_ten_digits
+
+    plain = re.compile(r"\d(?:\D{0,4}\d){9}")
+    rng = random.Random(17)
+    alphabets = ['0123456789 -."x:\u0663\u00e6', "0123456789 .\n\u2013\u00b2\u00b9",
+                 "0123456789 ab\ud800\uff11", "01234567890123456789 \u00e6\u00f8\u00e5", "0ab"]
+    seen = set()
+    for _ in range(20000):
+        text = "".join(rng.choices(rng.choice(alphabets), k=rng.randint(0, 60)))
+        expected = plain.search(text) is not None
+        assert _has_ten_digits(text) == expected, text
+        seen.add(expected)
+    assert seen == {True, False}
+    for text in ("1234 5 6789 0", "12345.....67890", "1234....56789.0", "\u0661" * 10,
+                 "\uff10" * 10, "0101901234", "01.01.90-1234\u2013x", "\u00b2" * 12):
+        assert _has_ten_digits(text) == (plain.search(text) is not None), text
+
+
+def test_a_normalised_text_has_no_digit_but_0_to_9() -> None:
+    """What lets ``_join_spelled`` read ``\\d`` as ASCII: every character of every script,
+    normalised, holds no other decimal digit (Arabic-Indic, fullwidth, mathematical digits
+    become 0-9)."""
+    from kcbot.privacy import _normal_char, normalise_for_cpr
+
+    wide = [hex(code) for code in range(0x110000) if not 0xD800 <= code < 0xE000
+            and any(c.isdecimal() and not c.isascii() for c in _normal_char(chr(code)))]
+    assert wide == []
+    assert normalise_for_cpr("\u0661\uff12\U0001d7ce")[0] == "120"

@@ -55,8 +55,8 @@ async def purge(store: Store, now: datetime, settings: RetentionSettings) -> Pur
     report = PurgeReport()
     stamp = _iso(now)
     async with store.transaction() as db:
-        # ``purged IS NULL AND last_activity < ?`` as the two halves an index each holds
-        # (migration 9): the open conversations and the ended ones not yet purged
+        # ``purged IS NULL AND last_activity < ?`` as the two halves an index each holds: the
+        # open conversations (migration 10) and the ended ones not yet purged (migration 9)
         unpurged = ("((ended IS NULL AND purged IS NULL AND last_activity < ?) OR "
                     "(ended IS NOT NULL AND purged IS NULL AND last_activity < ?))")
         old = f"SELECT id FROM conversations WHERE {unpurged}"
