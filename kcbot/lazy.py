@@ -13,6 +13,7 @@ rasa_sdk before kcbot (``python -m rasa_sdk --actions kcbot.actions``) is not af
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import importlib.machinery
@@ -62,7 +63,10 @@ def gc_paused(*, freeze: bool = False) -> Iterator[None]:
     the collector's sight for good). That is for the engine's imports, which live as long as the
     process: their first walk was ~5 % of a cold start's instructions (~90,000 objects). It is
     not for an engine's data, as a process may open and close engines (the tests, the console's
-    test chat), and frozen garbage is never freed.
+    test chat), and frozen garbage is never freed. The objects are given back to the collector
+    at exit: frozen, the program's own module could outlive the last collection, and with it a
+    file the program left open, whose buffered lines were then never written (seen after
+    ``asyncio.run``).
     The previous state is restored (pauses may nest, and a disabled collector stays off)."""
     enabled = gc.isenabled()
     gc.disable()
@@ -71,5 +75,6 @@ def gc_paused(*, freeze: bool = False) -> Iterator[None]:
     finally:
         if freeze:
             gc.freeze()
+            atexit.register(gc.unfreeze)
         if enabled:
             gc.enable()

@@ -213,3 +213,25 @@ def test_start_up_pauses_the_garbage_collector_and_restores_it(nlu, tmp_path) ->
         frozen, frozen_by_open = seen[state]["frozen"]
         assert frozen > 20_000  # the imports' ~90,000 objects
         assert frozen_by_open <= 0  # none added (a frozen object freed since leaves the count)
+
+
+OPEN_FILE_AT_EXIT = r"""
+import asyncio, sys
+import kcbot.dialogue
+out = open(sys.argv[1], "w", encoding="utf-8")
+async def main():
+    out.write("i løkken\n")
+asyncio.run(main())
+out.write("til sidst\n")
+"""
+
+
+def test_a_program_that_imports_the_engine_still_writes_its_open_files_at_exit(tmp_path) -> None:
+    """The engine's imports are frozen for the collector (kcbot.lazy.gc_paused), and given back
+    at exit: frozen, a program's module could outlive the last collection after
+    ``asyncio.run``, and a file it left open was never flushed (its lines lost)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    written = tmp_path / "out.txt"
+    subprocess.run([sys.executable, "-c", OPEN_FILE_AT_EXIT, str(written)], env=env,
+                   timeout=120, check=True)
+    assert written.read_text(encoding="utf-8") == "i løkken\ntil sidst\n"
