@@ -18,8 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -57,6 +56,22 @@ class Selection:
 
 
 _SELECTION: ContextVar[Selection | None] = ContextVar("kcbot_response_selection", default=None)
+
+
+class _Selecting:
+    """``with domain.selecting(...)``: a class, not a generator, as every turn enters one."""
+
+    __slots__ = ("selection", "token")
+
+    def __init__(self, selection: Selection) -> None:
+        self.selection = selection
+
+    def __enter__(self) -> Selection:
+        self.token = _SELECTION.set(self.selection)
+        return self.selection
+
+    def __exit__(self, *exc: object) -> None:
+        _SELECTION.reset(self.token)
 
 
 def variant_in_force(variant: dict[str, Any], on: date) -> bool:
@@ -165,18 +180,11 @@ class Domain:
     _buttons: dict[int, tuple[Button, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
-    @contextmanager
-    def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
-                  ) -> Iterator[Selection]:
+    def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None) -> _Selecting:
         """Within the block, responses are chosen for this date and these slots. The slots may
         be given later (``selection.slots = state.slots``, once the conversation is loaded);
         the mapping is read when a response is chosen, so a slot set during the turn counts."""
-        selection = Selection(on, slots if slots is not None else {})
-        token = _SELECTION.set(selection)
-        try:
-            yield selection
-        finally:
-            _SELECTION.reset(token)
+        return _Selecting(Selection(on, slots if slots is not None else {}))
 
     @cached_property
     def entity_slots(self) -> tuple[str, ...]:
