@@ -6,7 +6,8 @@ variant's condition checked in a loop, a reply's variant chosen once for its tex
 source, a deadline's text kept. Each is compared here with the plain way of computing the same
 thing, written out in this file, over the training messages and the citizens' messages of the
 scripted dialogues and the conversation corpus, in Danish and in English. The care signals'
-shared split and per-signal typo answers are compared with each signal tried on its own."""
+shared split and per-signal typo answers are compared with each signal tried on its own. A
+turn's kept readings of its text (question, ja/nej, correction) are compared with fresh ones."""
 
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ from kcbot.dialogue.answers import (
     Options,
     _phrase_index,
     correction,
+    forget_readings,
+    is_question,
     match_option,
     named_option,
+    read_polar,
 )
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import condition_holds, variant_in_force
@@ -224,3 +228,30 @@ def test_a_concept_word_inside_a_guarded_phrase_is_not_found_through_the_shared_
     care = CareSignals((signal,))
     assert care.detect("jeg er ved at dø af kedsomhed") is None
     assert care.detect("jeg har kedsomhed") is signal
+
+
+async def test_a_turns_kept_readings_of_a_text_are_its_fresh_readings_and_go_with_the_turn(
+        engine) -> None:
+    """``is_question``, ``read_polar`` and ``correction`` keep a turn's readings; read again, in
+    any order and after other texts, a text reads as it did fresh, and the engine's next turn
+    starts with nothing kept."""
+    texts = messages(400) + ["ja", "nej tak", "ved ikke", "hvad er mitid?", "nej, torsdag",
+                             "ja ja nej vent, det er i dag", "jeg bruger mitid"]
+    question = "Har du MitID?"
+    fresh = []
+    for text in texts:
+        forget_readings()
+        fresh.append((is_question(text), read_polar(text), read_polar(text, question),
+                      correction(text)))
+    forget_readings()
+    order = list(range(len(texts))) * 2
+    random.Random(16).shuffle(order)
+    for i in order:
+        text = texts[i]
+        assert (is_question(text), read_polar(text), read_polar(text, question),
+                correction(text)) == fresh[i], text
+    assert is_question.cache_info().currsize > 0
+    await engine.turn("kept-readings", "hej")
+    # what the turn itself read is kept; the texts read before it are not
+    assert is_question.cache_info().currsize <= 2
+    assert correction.cache_info().currsize <= 2

@@ -39,7 +39,14 @@ from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
 from kcbot.dialogue import reading
-from kcbot.dialogue.answers import NO, YES, choice_number, is_question, read_polar
+from kcbot.dialogue.answers import (
+    NO,
+    YES,
+    choice_number,
+    forget_readings,
+    is_question,
+    read_polar,
+)
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
@@ -229,6 +236,7 @@ class Engine:
         """``identity``: who the citizen is, verified by the channel for this message (a signed
         token from a MitID login); the bot then never asks for name or CPR number."""
         text = _whole_characters(text)
+        forget_readings()  # a turn's readings of its text are the turn's alone
         now = self.clock.now()
         parse = self.nlu.parse(text, now.date()) if len(text) <= MAX_CHARS else None
         # A locked, full or failing store is no bug in the dialogue: the turn is tried again
