@@ -29,7 +29,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from kcbot.dialogue.answers import Option, Options
+from kcbot.dialogue.answers import NO, YES, Option, Options
 from kcbot.dialogue.versions import covers_every_day, in_force, no_overlap
 from kcbot.errors import DataError
 from kcbot.language import FILE as LANGUAGES_FILE
@@ -197,6 +197,16 @@ class Domain:
         only slots ``answer_options(slot)`` can give options for, whatever the date or slots."""
         return frozenset(name for name in self.slots if any(
             variant.get("buttons") for variant in self.responses.get(f"utter_ask_{name}") or ()))
+
+    @cached_property
+    def named_choice_slots(self) -> frozenset[str]:
+        """The choice slots whose question has options other than ja/nej in some variant: the
+        only slots whose options a message can name in passing (``entity_candidates`` reads
+        no ja/nej out of a message that was not an answer)."""
+        polar = {YES, NO}
+        return frozenset(name for name in self.choice_slots if any(
+            variant.get("buttons") and {b.payload for b in self._variant_buttons(variant)} != polar
+            for variant in self.responses.get(f"utter_ask_{name}") or ()))
 
     def choose_for(self, slots: Mapping[str, Any]) -> None:
         """The rest of the turn chooses responses for these slots (a conversation's)."""
