@@ -27,6 +27,7 @@ from kcbot.dialogue.answers import (
     Options,
     _phrase_index,
     correction,
+    folded_words,
     forget_readings,
     is_question,
     match_option,
@@ -37,6 +38,7 @@ from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import condition_holds, variant_in_force
 from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
 from kcbot.language import languages
+from kcbot.nlu.negation import words
 from kcbot.nlu.normalise import fold
 from tests.test_nlu_shortcuts import plain_signal_matches, written_messages
 
@@ -232,9 +234,9 @@ def test_a_concept_word_inside_a_guarded_phrase_is_not_found_through_the_shared_
 
 async def test_a_turns_kept_readings_of_a_text_are_its_fresh_readings_and_go_with_the_turn(
         engine) -> None:
-    """``is_question``, ``read_polar`` and ``correction`` keep a turn's readings; read again, in
-    any order and after other texts, a text reads as it did fresh, and the engine's next turn
-    starts with nothing kept."""
+    """``is_question``, ``read_polar``, ``correction`` and ``folded_words`` keep a turn's
+    readings; read again, in any order and after other texts, a text reads as it did fresh, and
+    the engine's next turn starts with nothing kept."""
     texts = messages(400) + ["ja", "nej tak", "ved ikke", "hvad er mitid?", "nej, torsdag",
                              "ja ja nej vent, det er i dag", "jeg bruger mitid"]
     question = "Har du MitID?"
@@ -242,16 +244,17 @@ async def test_a_turns_kept_readings_of_a_text_are_its_fresh_readings_and_go_wit
     for text in texts:
         forget_readings()
         fresh.append((is_question(text), read_polar(text), read_polar(text, question),
-                      correction(text)))
+                      correction(text), tuple(words(fold(text)))))
     forget_readings()
     order = list(range(len(texts))) * 2
     random.Random(16).shuffle(order)
     for i in order:
         text = texts[i]
         assert (is_question(text), read_polar(text), read_polar(text, question),
-                correction(text)) == fresh[i], text
+                correction(text), folded_words(fold(text))) == fresh[i], text
     assert is_question.cache_info().currsize > 0
     await engine.turn("kept-readings", "hej")
     # what the turn itself read is kept; the texts read before it are not
     assert is_question.cache_info().currsize <= 2
     assert correction.cache_info().currsize <= 2
+    assert folded_words.cache_info().currsize < 16

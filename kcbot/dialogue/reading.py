@@ -24,6 +24,7 @@ from kcbot.dialogue.answers import (
     FUNCTION_WORDS,
     Option,
     correction,
+    folded_words,
     is_question,
     match_option,
 )
@@ -142,13 +143,13 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
                                         or e.start == first and e.end >= span[1] - 1)
                for e in parse.entities):
             continue  # the reason for the first request
-        if len(words(fold(part))) < _MIN_PART_WORDS:
+        if len(folded_words(fold(part))) < _MIN_PART_WORDS:
             # too short to ask anything on its own: ". kontanthjælp" states a fact, so the
             # request is read without it; "syg idag." may be the request itself, so another
             # part alone is not
             if _names_fact(parse, span[0], span[1]) and only_facts(nlu.parse(part, today)):
                 stated_facts = True
-            elif [w for w in words(fold(part)) if w not in _FACT_WORDS]:
+            elif [w for w in folded_words(fold(part)) if w not in _FACT_WORDS]:
                 unread = True
             continue
         # a name says who writes, not what about ("hej det er Mikkel Rask.")
@@ -156,7 +157,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             if span[0] <= name.start and name.end <= span[1]:
                 part = (part[:name.start - span[0]] + " " * (name.end - name.start)
                         + part[name.end - span[0]:])
-        if len(words(fold(part))) < _MIN_PART_WORDS:
+        if len(folded_words(fold(part))) < _MIN_PART_WORDS:
             continue
         sub = nlu.parse(part, today)
         if only_facts(sub):
@@ -382,6 +383,6 @@ def asks_about_question(domain: Domain, slot: str, ask: str | None,
         for phrase in option.phrases():
             allowed.update(words(phrase))
     folded = fold(parse.text)
-    if any(w not in allowed for w in words(folded)):
+    if any(w not in allowed for w in folded_words(folded)):
         return None
     return "hvorfor" if _WHY.match(folded) else "hvad"
