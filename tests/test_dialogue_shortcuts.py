@@ -7,7 +7,8 @@ source, a deadline's text kept. Each is compared here with the plain way of comp
 thing, written out in this file, over the training messages and the citizens' messages of the
 scripted dialogues and the conversation corpus, in Danish and in English. The care signals'
 shared split and per-signal typo answers are compared with each signal tried on its own. A
-turn's kept readings of its text (question, ja/nej, correction) are compared with fresh ones."""
+turn's kept readings of its text (question, ja/nej, correction) are compared with fresh ones,
+and a message's parts with the parts its separators alone give."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from babel.dates import format_datetime
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
+from kcbot.dialogue import reading
 from kcbot.dialogue.answers import (
     NO,
     YES,
@@ -258,3 +260,31 @@ async def test_a_turns_kept_readings_of_a_text_are_its_fresh_readings_and_go_wit
     assert is_question.cache_info().currsize <= 2
     assert correction.cache_info().currsize <= 2
     assert folded_words.cache_info().currsize < 16
+
+
+def plain_parts(text: str) -> list[tuple[str, int, int]]:
+    """A message's parts as ``reading._parts`` split it before the hint: the separators
+    searched for in every message."""
+    parts, start = [], 0
+    for separator in [*reading._PARTS.finditer(text), None]:
+        end = separator.start() if separator else len(text)
+        parts.append((text[start:end], start, end))
+        start = separator.end() if separator else end
+    return parts
+
+
+def test_a_message_is_split_into_parts_as_the_separators_alone_split_it() -> None:
+    """The hint lets a message without any separator's beginning be one part at once; every
+    message splits as before, also ones made of the separators' own letters, cases and
+    look-alikes ("ſ" and "K" read as s and k when case is ignored)."""
+    rng = random.Random(16)
+    pieces = ["og", "OG", "and", "also", "ALSO", "desuden", "derudover", "plus", "pluſ", "så",
+              "saa", "sa", "også", "jeg", "vil gerne", "kan", "hvordan", "d", "kl", "27", "nov",
+              " ", "  ", "\t", "\n", ".", ",", "!", "?", ";", "æ", "K"]
+    texts = messages(2000) + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+                              for _ in range(20000)]
+    whole = 0
+    for text in texts:
+        assert list(reading._parts(text)) == plain_parts(text), text
+        whole += reading._PART_HINT.search(text) is None
+    assert whole > 1000  # the shortcut is taken, not only checked

@@ -69,6 +69,10 @@ _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(
                     r"vil høre|vil spørge|hvordan|hvad|hvornår|hvornaar|hvorfor|kan jeg|må jeg|"
                     r"maa jeg|kan i|har i|would like|want to|how|what|when|can i)\b)",
                     re.IGNORECASE)
+# What every separator of ``_PARTS`` begins with (or is): its punctuation, or a space and the
+# first letters of its words, with the same flags. A message without any (most answers, many
+# requests) is one part, found without trying ``_PARTS``' alternatives at every space.
+_PART_HINT = re.compile(r"[!?;\n.,]|\s(?:og|and|also|desuden|derudover|plus)", re.IGNORECASE)
 
 # A first clause that may only state a fact about the citizen, before "og" or a comma.
 _FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)",
@@ -217,6 +221,9 @@ def questions_after_answer(nlu: NLU, flows: Flows, parse: ParseResult,
 
 def _parts(text: str) -> Iterator[tuple[str, int, int]]:
     """The parts of a message between the separators of ``_PARTS``, each with its span."""
+    if _PART_HINT.search(text) is None:  # no separator can stand in it: one part
+        yield text, 0, len(text)
+        return
     start = 0
     for separator in [*_PARTS.finditer(text), None]:
         end = separator.start() if separator else len(text)
