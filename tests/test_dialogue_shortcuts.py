@@ -6,7 +6,9 @@ variant's condition checked in a loop, a reply's variant chosen once for its tex
 source, a deadline's text kept. Each is compared here with the plain way of computing the same
 thing, written out in this file, over the training messages and the citizens' messages of the
 scripted dialogues and the conversation corpus, in Danish and in English. The care signals'
-shared split and per-signal typo answers are compared with each signal tried on its own."""
+shared split and per-signal typo answers are compared with each signal tried on its own. A
+turn's kept readings of its text (question, ja/nej, correction) are compared with fresh ones,
+and a message's parts with the parts its separators alone give."""
 
 from __future__ import annotations
 
@@ -20,19 +22,25 @@ from babel.dates import format_datetime
 from kcbot.actions.tilbagekald import format_frist
 from kcbot.clock import TZ
 from kcbot.config import data_path
+from kcbot.dialogue import reading
 from kcbot.dialogue.answers import (
     NO,
     YES,
     Options,
     _phrase_index,
     correction,
+    folded_words,
+    forget_readings,
+    is_question,
     match_option,
     named_option,
+    read_polar,
 )
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import condition_holds, variant_in_force
 from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
 from kcbot.language import languages
+from kcbot.nlu.negation import words
 from kcbot.nlu.normalise import fold
 from tests.test_nlu_shortcuts import plain_signal_matches, written_messages
 
@@ -224,3 +232,59 @@ def test_a_concept_word_inside_a_guarded_phrase_is_not_found_through_the_shared_
     care = CareSignals((signal,))
     assert care.detect("jeg er ved at dø af kedsomhed") is None
     assert care.detect("jeg har kedsomhed") is signal
+
+
+async def test_a_turns_kept_readings_of_a_text_are_its_fresh_readings_and_go_with_the_turn(
+        engine) -> None:
+    """``is_question``, ``read_polar``, ``correction`` and ``folded_words`` keep a turn's
+    readings; read again, in any order and after other texts, a text reads as it did fresh, and
+    the engine's next turn starts with nothing kept."""
+    texts = messages(400) + ["ja", "nej tak", "ved ikke", "hvad er mitid?", "nej, torsdag",
+                             "ja ja nej vent, det er i dag", "jeg bruger mitid"]
+    question = "Har du MitID?"
+    fresh = []
+    for text in texts:
+        forget_readings()
+        fresh.append((is_question(text), read_polar(text), read_polar(text, question),
+                      correction(text), tuple(words(fold(text)))))
+    forget_readings()
+    order = list(range(len(texts))) * 2
+    random.Random(16).shuffle(order)
+    for i in order:
+        text = texts[i]
+        assert (is_question(text), read_polar(text), read_polar(text, question),
+                correction(text), folded_words(fold(text))) == fresh[i], text
+    assert is_question.cache_info().currsize > 0
+    await engine.turn("kept-readings", "hej")
+    # what the turn itself read is kept; the texts read before it are not
+    assert is_question.cache_info().currsize <= 2
+    assert correction.cache_info().currsize <= 2
+    assert folded_words.cache_info().currsize < 16
+
+
+def plain_parts(text: str) -> list[tuple[str, int, int]]:
+    """A message's parts as ``reading._parts`` split it before the hint: the separators
+    searched for in every message."""
+    parts, start = [], 0
+    for separator in [*reading._PARTS.finditer(text), None]:
+        end = separator.start() if separator else len(text)
+        parts.append((text[start:end], start, end))
+        start = separator.end() if separator else end
+    return parts
+
+
+def test_a_message_is_split_into_parts_as_the_separators_alone_split_it() -> None:
+    """The hint lets a message without any separator's beginning be one part at once; every
+    message splits as before, also ones made of the separators' own letters, cases and
+    look-alikes ("ſ" and "K" read as s and k when case is ignored)."""
+    rng = random.Random(16)
+    pieces = ["og", "OG", "and", "also", "ALSO", "desuden", "derudover", "plus", "pluſ", "så",
+              "saa", "sa", "også", "jeg", "vil gerne", "kan", "hvordan", "d", "kl", "27", "nov",
+              " ", "  ", "\t", "\n", ".", ",", "!", "?", ";", "æ", "K"]
+    texts = messages(2000) + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+                              for _ in range(20000)]
+    whole = 0
+    for text in texts:
+        assert list(reading._parts(text)) == plain_parts(text), text
+        whole += reading._PART_HINT.search(text) is None
+    assert whole > 1000  # the shortcut is taken, not only checked

@@ -8,8 +8,7 @@ system clock, and a Rasa ``sender_id`` gets a conversation of its own (channel `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -85,17 +84,39 @@ def using(context: ActionContext) -> _Using:
     return _Using(context)
 
 
-@asynccontextmanager
-async def current() -> AsyncIterator[ActionContext]:
+class _Current:
+    """``async with current()``: a class, not an async generator, as most turns enter one."""
+
+    __slots__ = ("connected",)
+
+    def __init__(self) -> None:
+        self.connected: AbstractAsyncContextManager[Store] | None = None
+
+    async def __aenter__(self) -> ActionContext:
+        context = _current.get()
+        if context is not None:
+            return context
+        clock = SystemClock()
+        self.connected = Store.connect(Settings().store_target, clock)
+        store = await self.connected.__aenter__()
+        try:
+            return ActionContext.build(store, clock, *_configuration())
+        except BaseException as exc:  # the store is closed, and the error goes on
+            connected, self.connected = self.connected, None
+            await connected.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        connected, self.connected = self.connected, None
+        if connected is None:
+            return None
+        return await connected.__aexit__(*exc)
+
+
+def current() -> _Current:
     """The engine's context, or, on the action server, the store opened for this one call (a
     connection held between calls would keep the server's process from exiting)."""
-    context = _current.get()
-    if context is not None:
-        yield context
-        return
-    clock = SystemClock()
-    async with Store.connect(Settings().store_target, clock) as store:
-        yield ActionContext.build(store, clock, *_configuration())
+    return _Current()
 
 
 @cache

@@ -31,7 +31,7 @@ from kcbot.nlu.normalise import fold
 
 __all__ = [
     "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "choice_number", "correction",
-    "domain_words", "is_question",
+    "domain_words", "folded_words", "forget_readings", "is_question",
     "looks_like_name", "named_option",
     "match_option", "read_polar", "strip_name_intro",
 ]
@@ -148,17 +148,32 @@ _SHORT = 8
 
 
 def _content_words(folded: str) -> set[str]:
-    return {w for w in words(folded) if w not in FUNCTION_WORDS and len(w) > 2}
+    return {w for w in folded_words(folded) if w not in FUNCTION_WORDS and len(w) > 2}
 
 
+# A turn reads its message (and its parts) with the functions below several times over: the
+# answer, the correction, the interruption and the validator each ask. They are pure functions
+# of the text, so a turn's readings are kept for the turn: the engine forgets them when the next
+# turn begins (``forget_readings``), and at most this many texts are kept.
+_READINGS = 16
+
+
+@functools.lru_cache(maxsize=_READINGS)
+def folded_words(folded: str) -> tuple[str, ...]:
+    """``words(folded)``, kept for the turn like the readings below (which all start there)."""
+    return tuple(words(folded))
+
+
+@functools.lru_cache(maxsize=_READINGS)
 def is_question(text: str) -> bool:
     """A question back ("har I åbent i dag?", "hvad er mitid?"), unless it starts ja/nej."""
-    tokens = words(fold(text))
+    tokens = folded_words(fold(text))
     if not tokens or tokens[0] in _YES_LEAD or tokens[0] in _NO_LEAD:
         return False
     return text.rstrip().endswith("?") or _QUESTION.match(" ".join(tokens)) is not None
 
 
+@functools.lru_cache(maxsize=_READINGS)
 def read_polar(text: str, question: str = "") -> str | None:
     """``ja``, ``nej`` or ``ved_ikke`` for an answer to a yes/no question, or None.
 
@@ -166,7 +181,7 @@ def read_polar(text: str, question: str = "") -> str | None:
     that echoes the question's verb or its content words is a yes unless it is negated
     ("jeg bruger mitid" / "jeg har ikke mitid")."""
     folded = fold(text)
-    tokens = words(folded)
+    tokens = folded_words(folded)
     if not tokens:
         return None
     if _UNKNOWN.search(folded):
@@ -192,6 +207,15 @@ def read_polar(text: str, question: str = "") -> str | None:
     if short and negated:  # "ikke rigtigt", "not really"
         return NO
     return None
+
+
+def forget_readings() -> None:
+    """A new turn: the readings kept by ``is_question``, ``read_polar``, ``correction`` and
+    ``folded_words`` go."""
+    folded_words.cache_clear()
+    is_question.cache_clear()
+    read_polar.cache_clear()
+    correction.cache_clear()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -403,9 +427,10 @@ def looks_like_name(text: str) -> bool:
     return not all(w.replace("-", "") in known or w in known for w in folded)
 
 
+@functools.lru_cache(maxsize=_READINGS)
 def correction(text: str) -> bool:
     """Does the message mark itself as a correction of something said before?"""
     folded = fold(text)
     if _CORRECTION_STRONG.search(folded):
         return True
-    return len(words(folded)) <= _SHORT and _CORRECTION_WEAK.search(folded) is not None
+    return len(folded_words(folded)) <= _SHORT and _CORRECTION_WEAK.search(folded) is not None

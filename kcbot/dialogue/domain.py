@@ -18,8 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,7 +29,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from kcbot.dialogue.answers import Option, Options
+from kcbot.dialogue.answers import NO, YES, Option, Options
 from kcbot.dialogue.versions import covers_every_day, in_force, no_overlap
 from kcbot.errors import DataError
 from kcbot.language import FILE as LANGUAGES_FILE
@@ -57,6 +56,22 @@ class Selection:
 
 
 _SELECTION: ContextVar[Selection | None] = ContextVar("kcbot_response_selection", default=None)
+
+
+class _Selecting:
+    """``with domain.selecting(...)``: a class, not a generator, as every turn enters one."""
+
+    __slots__ = ("selection", "token")
+
+    def __init__(self, selection: Selection) -> None:
+        self.selection = selection
+
+    def __enter__(self) -> Selection:
+        self.token = _SELECTION.set(self.selection)
+        return self.selection
+
+    def __exit__(self, *exc: object) -> None:
+        _SELECTION.reset(self.token)
 
 
 def variant_in_force(variant: dict[str, Any], on: date) -> bool:
@@ -165,18 +180,11 @@ class Domain:
     _buttons: dict[int, tuple[Button, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
-    @contextmanager
-    def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
-                  ) -> Iterator[Selection]:
+    def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None) -> _Selecting:
         """Within the block, responses are chosen for this date and these slots. The slots may
         be given later (``selection.slots = state.slots``, once the conversation is loaded);
         the mapping is read when a response is chosen, so a slot set during the turn counts."""
-        selection = Selection(on, slots if slots is not None else {})
-        token = _SELECTION.set(selection)
-        try:
-            yield selection
-        finally:
-            _SELECTION.reset(token)
+        return _Selecting(Selection(on, slots if slots is not None else {}))
 
     @cached_property
     def entity_slots(self) -> tuple[str, ...]:
@@ -189,6 +197,16 @@ class Domain:
         only slots ``answer_options(slot)`` can give options for, whatever the date or slots."""
         return frozenset(name for name in self.slots if any(
             variant.get("buttons") for variant in self.responses.get(f"utter_ask_{name}") or ()))
+
+    @cached_property
+    def named_choice_slots(self) -> frozenset[str]:
+        """The choice slots whose question has options other than ja/nej in some variant: the
+        only slots whose options a message can name in passing (``entity_candidates`` reads
+        no ja/nej out of a message that was not an answer)."""
+        polar = {YES, NO}
+        return frozenset(name for name in self.choice_slots if any(
+            variant.get("buttons") and {b.payload for b in self._variant_buttons(variant)} != polar
+            for variant in self.responses.get(f"utter_ask_{name}") or ()))
 
     def choose_for(self, slots: Mapping[str, Any]) -> None:
         """The rest of the turn chooses responses for these slots (a conversation's)."""

@@ -39,7 +39,14 @@ from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
 from kcbot.dialogue import reading
-from kcbot.dialogue.answers import NO, YES, choice_number, is_question, read_polar
+from kcbot.dialogue.answers import (
+    NO,
+    YES,
+    choice_number,
+    forget_readings,
+    is_question,
+    read_polar,
+)
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
@@ -168,6 +175,7 @@ class Engine:
         self.idle_timeout = idle_timeout
         self.care = care or CareSignals.load(data_path("dialogues"))
         self._uses: dict[str, set[str]] = {}  # flow -> the slots it uses, computed once
+        self._reasons_offered: dict[str, tuple[str, ...]] = {}  # see _offered_reasons
         self.store_retry_seconds = 10.0
         self.cache_dir: Path | None = None  # where start-up's compiled patterns are kept
 
@@ -229,6 +237,7 @@ class Engine:
         """``identity``: who the citizen is, verified by the channel for this message (a signed
         token from a MitID login); the bot then never asks for name or CPR number."""
         text = _whole_characters(text)
+        forget_readings()  # a turn's readings of its text are the turn's alone
         now = self.clock.now()
         parse = self.nlu.parse(text, now.date()) if len(text) <= MAX_CHARS else None
         # A locked, full or failing store is no bug in the dialogue: the turn is tried again
@@ -832,19 +841,16 @@ class Engine:
         state, parse = turn.state, turn.parse
         if parse is None or reading.REASON_SLOT in self._flow_uses(flow.name):
             return
-        offers = [self.flows[branch.target] for branch in flow.offer]
-        for step in (step for offer in offers for step in offer.steps):
-            if step.kind != "queue" or step.arg in state.pending:
+        for queued in self._offered_reasons(flow):
+            if queued in state.pending or not afbud_rules.says_cant_come(parse.text):
                 continue
-            uses = self._flow_uses(step.arg)
-            if reading.REASON_SLOT not in uses or not afbud_rules.says_cant_come(parse.text):
-                continue
+            uses = self._flow_uses(queued)
             facts = entity_candidates(self.domain, parse, {}, uses)
             if facts.get(REASON_CATEGORY) or facts.get(reading.REASON_SLOT):
                 # the whole message, as the afbud itself keeps it, so a hedge in it is seen
                 facts[reading.REASON_SLOT] = parse.text
             state.slots[CANT_COME_SLOT] = "ja"
-            state.pending_facts[step.arg] = facts
+            state.pending_facts[queued] = facts
             today = self.clock.now().date().isoformat()
             for slot in flow.fills:
                 value = state.slots.get(slot)
@@ -852,6 +858,16 @@ class Engine:
                     # "har influenza, kommer ikke på torsdag": a day ahead is the meeting's,
                     # not the day the sickness began (the flow's own default applies)
                     del state.slots[slot]
+
+    def _offered_reasons(self, flow: Flow) -> tuple[str, ...]:
+        """The topics that take a reason which ``flow``'s offers queue (their ``queue`` steps,
+        in order), worked out once per flow: the flows do not change."""
+        queued = self._reasons_offered.get(flow.name)
+        if queued is None:
+            queued = self._reasons_offered[flow.name] = tuple(
+                step.arg for branch in flow.offer for step in self.flows[branch.target].steps
+                if step.kind == "queue" and reading.REASON_SLOT in self._flow_uses(step.arg))
+        return queued
 
     async def _advance(self, turn: _Turn) -> None:
         """Run steps until the bot needs an answer or no flow is left."""

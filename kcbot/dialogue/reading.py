@@ -24,6 +24,7 @@ from kcbot.dialogue.answers import (
     FUNCTION_WORDS,
     Option,
     correction,
+    folded_words,
     is_question,
     match_option,
 )
@@ -68,6 +69,10 @@ _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(
                     r"vil høre|vil spørge|hvordan|hvad|hvornår|hvornaar|hvorfor|kan jeg|må jeg|"
                     r"maa jeg|kan i|har i|would like|want to|how|what|when|can i)\b)",
                     re.IGNORECASE)
+# What every separator of ``_PARTS`` begins with (or is): its punctuation, or a space and the
+# first letters of its words, with the same flags. A message without any (most answers, many
+# requests) is one part, found without trying ``_PARTS``' alternatives at every space.
+_PART_HINT = re.compile(r"[!?;\n.,]|\s(?:og|and|also|desuden|derudover|plus)", re.IGNORECASE)
 
 # A first clause that may only state a fact about the citizen, before "og" or a comma.
 _FACT_CLAUSE = re.compile(r"\s*(\S+(?:\s+\S+){0,4}?)\s*(?:,\s*(?:og\s+)?|\s+og\s+|\s+and\s+)",
@@ -142,13 +147,13 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
                                         or e.start == first and e.end >= span[1] - 1)
                for e in parse.entities):
             continue  # the reason for the first request
-        if len(words(fold(part))) < _MIN_PART_WORDS:
+        if len(folded_words(fold(part))) < _MIN_PART_WORDS:
             # too short to ask anything on its own: ". kontanthjælp" states a fact, so the
             # request is read without it; "syg idag." may be the request itself, so another
             # part alone is not
             if _names_fact(parse, span[0], span[1]) and only_facts(nlu.parse(part, today)):
                 stated_facts = True
-            elif [w for w in words(fold(part)) if w not in _FACT_WORDS]:
+            elif [w for w in folded_words(fold(part)) if w not in _FACT_WORDS]:
                 unread = True
             continue
         # a name says who writes, not what about ("hej det er Mikkel Rask.")
@@ -156,7 +161,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             if span[0] <= name.start and name.end <= span[1]:
                 part = (part[:name.start - span[0]] + " " * (name.end - name.start)
                         + part[name.end - span[0]:])
-        if len(words(fold(part))) < _MIN_PART_WORDS:
+        if len(folded_words(fold(part))) < _MIN_PART_WORDS:
             continue
         sub = nlu.parse(part, today)
         if only_facts(sub):
@@ -216,6 +221,9 @@ def questions_after_answer(nlu: NLU, flows: Flows, parse: ParseResult,
 
 def _parts(text: str) -> Iterator[tuple[str, int, int]]:
     """The parts of a message between the separators of ``_PARTS``, each with its span."""
+    if _PART_HINT.search(text) is None:  # no separator can stand in it: one part
+        yield text, 0, len(text)
+        return
     start = 0
     for separator in [*_PARTS.finditer(text), None]:
         end = separator.start() if separator else len(text)
@@ -382,6 +390,6 @@ def asks_about_question(domain: Domain, slot: str, ask: str | None,
         for phrase in option.phrases():
             allowed.update(words(phrase))
     folded = fold(parse.text)
-    if any(w not in allowed for w in words(folded)):
+    if any(w not in allowed for w in folded_words(folded)):
         return None
     return "hvorfor" if _WHY.match(folded) else "hvad"

@@ -140,7 +140,8 @@ def _reading_plan(domain: Domain, wanted: Iterable[str | None]) -> tuple[_Readin
     """The wanted slots ``entity_candidates`` may fill, in its (sorted) order, each with its
     spec, entities and whether its question has options: worked out once per set of wanted
     slots and domain (a handful of flow combinations). A slot no entity, option or intent
-    fills is left out (it would be skipped); CPR is never filled in passing."""
+    fills is left out (it would be skipped); CPR is never filled in passing. Nor are a slot's
+    options looked up when its question only ever offers ja/nej."""
     key = frozenset(n for n in wanted if n)
     plans = domain.reading_plans
     plan = plans.get(key)
@@ -150,7 +151,7 @@ def _reading_plan(domain: Domain, wanted: Iterable[str | None]) -> tuple[_Readin
             spec = domain.slots.get(name)
             if name == CPR_SLOT:
                 continue
-            choice = name in domain.choice_slots
+            choice = name in domain.named_choice_slots
             if spec is None or spec.entities() or choice or spec.text_intents():
                 readings.append((name, spec, spec.entities() if spec else (), choice))
         if len(plans) >= PLANS:
