@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from kcbot.nlu.negation import NEGATORS, negated, words
+from kcbot.nlu.negation import NEGATORS, folded_words, negated, words
 from kcbot.nlu.normalise import fold
 
 __all__ = [
@@ -156,12 +156,6 @@ def _content_words(folded: str) -> set[str]:
 # of the text, so a turn's readings are kept for the turn: the engine forgets them when the next
 # turn begins (``forget_readings``), and at most this many texts are kept.
 _READINGS = 16
-
-
-@functools.lru_cache(maxsize=_READINGS)
-def folded_words(folded: str) -> tuple[str, ...]:
-    """``words(folded)``, kept for the turn like the readings below (which all start there)."""
-    return tuple(words(folded))
 
 
 @functools.lru_cache(maxsize=_READINGS)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["NEGATORS", "after_clause_negation", "mark_negated", "negated", "words"]
+__all__ = ["NEGATORS", "after_clause_negation", "folded_words", "mark_negated", "negated",
+           "words"]
 
 # "ingen feber", "uden job", "I don't have": these negate what follows wherever they stand.
 _NEGATE_FOLLOWING = frozenset({
@@ -46,13 +47,15 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def words(folded: str) -> list[str]:
     """Word tokens of folded text, with English "don t" (from "don't") joined to "dont"."""
-    return list(_words(folded))
+    return list(folded_words(folded))
 
 
-# A turn asks for the words of its message ~10 times (is it a question, a correction, a topic,
-# a negation before a phrase …): the last few are kept, 57 % of the asking in a bench turn.
-@lru_cache(maxsize=8)
-def _words(folded: str) -> tuple[str, ...]:
+# A turn asks for the words of its message and its parts ~10 times (is it a question, a
+# correction, a topic, is a phrase negated …): a turn's are kept for the turn, and the engine
+# forgets them when the next one begins (``answers.forget_readings``); at most this many texts.
+@lru_cache(maxsize=16)
+def folded_words(folded: str) -> tuple[str, ...]:
+    """``words(folded)`` as a tuple, kept for the turn."""
     return tuple(_WORD.findall(_NT.sub(lambda m: m.group(1) + "nt", folded)))
 
 
