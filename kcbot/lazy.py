@@ -13,7 +13,6 @@ rasa_sdk before kcbot (``python -m rasa_sdk --actions kcbot.actions``) is not af
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import importlib.machinery
@@ -52,29 +51,22 @@ def install() -> None:
 
 
 @contextlib.contextmanager
-def gc_paused(*, freeze: bool = False) -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while start-up builds what lives as long as the process.
 
     Importing the engine and opening it allocate ~50,000 objects (modules, classes, functions,
     the data files' contents) and no cyclic garbage to speak of, yet they triggered ~130
     collections (117 while importing), a full one among them, each walking what was built so
     far: ~3.5 % of a cold start's instructions. Paused, the objects are walked once, by the first
-    collection after; with ``freeze`` never (``gc.freeze``: every object tracked so far is out of
-    the collector's sight for good). That is for the engine's imports, which live as long as the
-    process: their first walk was ~5 % of a cold start's instructions (~90,000 objects). It is
-    not for an engine's data, as a process may open and close engines (the tests, the console's
-    test chat), and frozen garbage is never freed. The objects are given back to the collector
-    at exit: frozen, the program's own module could outlive the last collection, and with it a
-    file the program left open, whose buffered lines were then never written (seen after
-    ``asyncio.run``).
+    collection after. Freezing them instead (``gc.freeze``, never walked) was measured and dropped
+    (stop 17): −6 % of a cold start's instructions, but it froze whatever garbage the program
+    held before the import for good (``kcbot bench``'s first NLU: 10 MB more peak RSS), and a
+    program that ran ``asyncio.run`` and left a file open lost the file's buffered lines at exit.
     The previous state is restored (pauses may nest, and a disabled collector stays off)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if freeze:
-            gc.freeze()
-            atexit.register(gc.unfreeze)
         if enabled:
             gc.enable()

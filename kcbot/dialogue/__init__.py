@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from kcbot.lazy import gc_paused
 
-# the engine's imports (numpy, pydantic, rasa_sdk, the NLU, the actions) live as long as the
-# process: out of the collector's sight once imported
-with gc_paused(freeze=True):
+with gc_paused():  # the engine's imports: numpy, pydantic, rasa_sdk, the NLU, the actions
     from kcbot.dialogue.domain import Button, Domain, Reply, load_domain
     from kcbot.dialogue.engine import Engine, TurnResult
     from kcbot.dialogue.flows import Flow, Flows, load_flows
