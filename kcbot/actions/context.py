@@ -18,6 +18,7 @@ from typing import Any
 from kcbot.calendar import BusinessCalendar
 from kcbot.clock import Clock, SystemClock
 from kcbot.config import Settings, data_path
+from kcbot.scoped import Scoped
 from kcbot.store import Store
 from kcbot.tickets import Routing, TicketService
 from kcbot.yamlio import load_yaml
@@ -63,25 +64,9 @@ class ActionContext:
 _current: ContextVar[ActionContext | None] = ContextVar("kcbot_action_context", default=None)
 
 
-class _Using:
-    """``with using(context):`` a class, not a generator: the engine enters one per action."""
-
-    __slots__ = ("context", "token")
-
-    def __init__(self, context: ActionContext) -> None:
-        self.context = context
-
-    def __enter__(self) -> ActionContext:
-        self.token = _current.set(self.context)
-        return self.context
-
-    def __exit__(self, *exc: object) -> None:
-        _current.reset(self.token)
-
-
-def using(context: ActionContext) -> _Using:
+def using(context: ActionContext) -> Scoped[ActionContext]:
     """Within the block, the actions run with this context."""
-    return _Using(context)
+    return Scoped(_current, context)
 
 
 class _Current:

@@ -35,6 +35,7 @@ from kcbot.errors import DataError
 from kcbot.language import FILE as LANGUAGES_FILE
 from kcbot.language import Language, Languages
 from kcbot.nlu.normalise import fold
+from kcbot.scoped import Scoped
 from kcbot.yamlio import load_yaml
 
 __all__ = ["Button", "Domain", "Reply", "SlotSpec", "load_domain"]
@@ -56,22 +57,6 @@ class Selection:
 
 
 _SELECTION: ContextVar[Selection | None] = ContextVar("kcbot_response_selection", default=None)
-
-
-class _Selecting:
-    """``with domain.selecting(...)``: a class, not a generator, as every turn enters one."""
-
-    __slots__ = ("selection", "token")
-
-    def __init__(self, selection: Selection) -> None:
-        self.selection = selection
-
-    def __enter__(self) -> Selection:
-        self.token = _SELECTION.set(self.selection)
-        return self.selection
-
-    def __exit__(self, *exc: object) -> None:
-        _SELECTION.reset(self.token)
 
 
 def variant_in_force(variant: dict[str, Any], on: date) -> bool:
@@ -180,11 +165,12 @@ class Domain:
     _buttons: dict[int, tuple[Button, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
-    def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None) -> _Selecting:
+    def selecting(self, on: date | None, slots: Mapping[str, Any] | None = None
+                  ) -> Scoped[Selection]:
         """Within the block, responses are chosen for this date and these slots. The slots may
         be given later (``selection.slots = state.slots``, once the conversation is loaded);
         the mapping is read when a response is chosen, so a slot set during the turn counts."""
-        return _Selecting(Selection(on, slots if slots is not None else {}))
+        return Scoped(_SELECTION, Selection(on, slots if slots is not None else {}))
 
     @cached_property
     def entity_slots(self) -> tuple[str, ...]:
