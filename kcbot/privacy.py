@@ -107,14 +107,11 @@ def _birth_date(dd: str, mm: str, yy: str, first_serial_digit: str) -> date | No
         return None
 
 
-# Ten digits (any script) close together: a text without them holds no CPR number, however it
-# is written, and needs no normalising (most turns, and the dialogue state, are such texts).
-# The non-digits between two digits are taken possessively (``{0,4}+``): giving one back could
-# only put a non-digit where a digit must come, so the search finds the same, without trying
-# every shorter gap again before a failure (a stored state's dates and numbers).
-_TEN_DIGITS = re.compile(r"\d(?:\D{0,4}+\d){9}")
-# The same test without the regex engine, which checks ``\d`` character by character in the
-# Unicode database (~15 ns a character, and again from every digit; a stored state is ~550
+# Ten digits (any script) close together, each at most four non-digits from the next (what
+# ``\d(?:\D{0,4}\d){9}`` finds): a text without them holds no CPR number, however it is
+# written, and needs no normalising (most turns, and the dialogue state, are such texts).
+# Tested without the regex engine, which checks ``\d`` character by character in the Unicode
+# database (~15 ns a character, and again from every digit; a stored state is ~550
 # characters). The text is encoded as Latin-1, whose only decimal digits are 0-9; a character
 # beyond it becomes ``0`` if it is a decimal digit (Arabic-Indic, fullwidth) and ``.`` if not
 # (an en dash), one run at a time, by the error handler below. One ``bytes.translate`` marks
@@ -137,7 +134,7 @@ codecs.register_error(_WIDE_DIGITS, _wide_digits)
 
 
 def _has_ten_digits(text: str) -> bool:
-    """Whether ``_TEN_DIGITS`` finds anything in ``text``."""
+    """Whether ``text`` has ten digits close together (see above)."""
     marks = text.encode("latin-1", _WIDE_DIGITS).translate(_DIGIT_MARKS)
     if marks.count(b"1") < 10:
         return False
