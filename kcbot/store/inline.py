@@ -141,10 +141,10 @@ class GroupCommit:
         self._raw = connection.raw
         self._lock = lock
         self._committed = committed
-        self._outcome: asyncio.Future[None] | None = None  # the open group's COMMIT
+        # the open group's COMMIT; ``_ALONE`` for a group that holds one transaction only
+        self._outcome: asyncio.Future[None] | None = None
         self._scheduled = False  # a flush is queued on the loop
         self._members = 0  # transactions in the open group
-        self._alone = False  # the open group holds one transaction only: no savepoint
         self.transactions = 0
         self.commits = 0
 
@@ -155,14 +155,13 @@ class GroupCommit:
             # A group that can only hold this transaction needs no savepoint: undoing the
             # transaction is rolling back the whole, two statements a turn fewer. Nor a future
             # to wait on: ``end`` commits it there and then.
-            self._alone = GROUP_LIMIT <= 1
-            if self._alone:
+            if GROUP_LIMIT <= 1:
                 self._outcome = _ALONE
             else:
                 self._outcome = asyncio.get_running_loop().create_future()
                 # a group whose members were all cancelled must not warn about its error
                 self._outcome.add_done_callback(_retrieve)
-        if not self._alone:
+        if self._outcome is not _ALONE:
             self._raw.execute("SAVEPOINT kcbot_turn")
 
     def end(self) -> asyncio.Future[None] | None:
@@ -171,7 +170,7 @@ class GroupCommit:
         raised)."""
         outcome = self._outcome
         assert outcome is not None
-        if self._alone:
+        if outcome is _ALONE:
             self._outcome, self._members = None, 0
             self.transactions += 1
             try:
@@ -197,7 +196,7 @@ class GroupCommit:
         (it does on some I/O errors and a full disk), the group fails with ``error``."""
         if self._outcome is None:
             return
-        if self._raw.in_transaction and not self._alone:
+        if self._raw.in_transaction and self._outcome is not _ALONE:
             try:
                 self._raw.execute("ROLLBACK TO kcbot_turn")
                 self._raw.execute("RELEASE kcbot_turn")
