@@ -319,9 +319,10 @@ MIGRATIONS: list[str] = [
     """,
     # 10: the open conversations' index holds what a turn does not change. Keyed by last
     # activity (migration 6), its entry moved on every turn: a page of each turn's write-ahead
-    # log. Keyed by the start, a conversation enters it once and leaves it when it ends; the
-    # idle sweep and the purge read the open conversations it lists (those of the last idle
-    # timeout, however large the store) and compare their last activity in the row.
+    # log. Keyed by ``ended`` (NULL for every entry), a conversation enters it once and leaves
+    # it when it ends; the idle sweep and the purge read the open conversations it lists (those
+    # of the last idle timeout, however large the store) and compare their last activity in the
+    # row.
     """
     DROP INDEX conversations_open;
     CREATE INDEX conversations_open ON conversations (ended) WHERE ended IS NULL;
