@@ -368,11 +368,18 @@ def test_the_pages_words_follow_the_conversations_language_not_the_words_typed(
     expect(bot(page).last.locator(".who")).to_have_text("The chatbot wrote:")
     page.locator("#input").press("Enter")  # nothing written: the status line says so
     expect(page.locator("#notice-text")).to_have_text("Write a message first.")
-    # the typing line while an answer is on its way, in the conversation's language
-    page.route("**/webhooks/rest/webhook", lambda route: (time.sleep(1.5), route.continue_()))
+    # the typing line while an answer is on its way, in the conversation's language: the
+    # request is held until the line has been seen (a handler that slept and then let it go
+    # raced the check on a loaded machine, and the answer came first)
+    held: list[Route] = []
+    page.route("**/webhooks/rest/webhook", lambda route: held.append(route))
     write(page, "kan du skrive dansk")
     expect(page.locator("#typing")).to_have_text("The chatbot is typing …")
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
     wait_for_bot(page, "dansk")
+    expect(page.locator("#typing")).to_have_text("")
     page.unroute("**/webhooks/rest/webhook")
     expect(page.locator("html")).to_have_attribute("lang", "da")
     expect(page.locator("label[for=input]")).to_have_text("Skriv din besked")
