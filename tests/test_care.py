@@ -54,6 +54,12 @@ CRISES = [
     "hvis min sagsbehandler trækker mig igen så slår jeg hende ned",
     "så stikker jeg ham",
     "i morgen banker jeg min sagsbehandler",
+    # the subject after the negation, as Danish puts it after a verb of wishing
+    "jeg håber bare ikke jeg vågner op i morgen",
+    # a weapon brought along, with only a place between the coming and the weapon
+    "så kommer jeg derned med en kniv",
+    "næste gang møder jeg op med en pistol",
+    "I will show up at the jobcentre with a gun",
 ]
 
 NOT_CRISES = [
@@ -82,6 +88,11 @@ NOT_CRISES = [
     "jeg er i fare for at miste mine dagpenge",
     "jeg er selvstændig",
     "jobcentret slår mig ikke ud",
+    "jeg håber ikke jeg kommer for sent i morgen",
+    "jeg håber ikke jeg vågner for sent i morgen",
+    "jeg kommer med min søn til mødet",
+    "jeg kommer fra et job med knive",
+    "I will come with my interpreter",
 ]
 
 
