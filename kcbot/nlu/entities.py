@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from kcbot.nlu.lookups import LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold, fold_with_spans
+from kcbot.nlu.owner import settle_owner
 from kcbot.privacy import find_cprs
 
 __all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
@@ -705,6 +706,7 @@ class EntityExtractor:
             # the reason in the citizen's own words, so that the hedge is judged
             # (actions/afbud.py: a reason guessed about goes to a person), not a bare category
             found.append(Entity("grund", text[hedged[0]:hedged[1]].strip(), *hedged))
+        settle_owner(text, folded, spans, found, Entity)
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 
