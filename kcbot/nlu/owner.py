@@ -6,8 +6,9 @@ reason.
   (domain-facts.md, Corrections Dec 2026): the message gets a ``moede_hos`` entity, and the meeting
   word ("samtale") names no jobcentre meeting type.
 - A job interview with an employer ("jobsamtale hos Netto") is a reason (ansættelsessamtale), not
-  the meeting to cancel: its meeting word names no meeting type. "jobsamtale hos jobcentret" is the
-  jobcentre's own meeting, and no job interview.
+  the meeting to cancel: when another meeting is named ("kan ikke komme til jobklubben, har en
+  jobsamtale hos Netto"), its meeting word names no meeting type. "jobsamtale hos jobcentret" is
+  the jobcentre's own meeting, and no job interview.
 
 Both work on the entities ``EntityExtractor`` found, with offsets in the original text."""
 
@@ -38,10 +39,15 @@ _AKASSE_WORD = r"(?:a ?kasse|fagforening|union\b|unemployment (?:insurance )?fun
 _MEETING = (r"(?:mode|moder|modet|samtale|samtalen|samtaler|jobsamtale[a-z]*|cv samtale[a-z]*"
             r"|tid|tiden|aftale|aftalen|indkaldelse[a-z]*|meeting|meetings|appointment"
             r"|interview|session|kursus[a-z]*|forlob[a-z]*|jobklub[a-z]*)")
+# Words that start another clause between the meeting and the owner ("samtalen og jeg er i
+# a-kassen"): the owner is then no longer the meeting's.
+_NEW_CLAUSE = r"(?:jeg|vi|du|og|men|for|fordi|sa|so|and|but|because|i am|am|me)"
+_PUNCTUATION = re.compile(r"[,.;:!?\n]")
 _NEGATOR = re.compile(r"\b(?:ikke|ik|ikk|ike|not|no|never|aldrig)\b")
 _OWNED = re.compile(
     # "møde (på torsdag) i/hos/med a-kassen", "meeting with my union"
-    rf"\b(?P<meeting>{_MEETING})(?: [a-z0-9]+){{0,2}}? (?:i|hos|med|ved|fra|pa|with|at|in|from)"
+    rf"\b(?P<meeting>{_MEETING})(?: (?!{_NEW_CLAUSE}\b)[a-z0-9]+){{0,2}}? "
+    rf"(?:i|hos|med|ved|fra|pa|with|at|in|from)"
     rf" (?:min |mit |mine |din |vores |the |my |our |your )?{_AKASSE_WORD}"
     # "a-kassens møde", "a-kassemøde", "a-kasse-samtale", "union meeting"
     rf"|\b(?:a ?kasse|akasse|fagforening|union)(?:ns|ens|s|n)? ?(?P<meeting2>{_MEETING})\b"
@@ -70,9 +76,12 @@ def settle_owner(text: str, folded: str, spans: list[tuple[int, int]],
     owned: list[tuple[int, int]] = []
     meeting_words: list[tuple[int, int]] = []
     for m in _OWNED.finditer(folded):
+        start, end = orig(m.start(), m.end())
         if _NEGATOR.search(m[0]) or negated(folded, m.start()):
             continue  # "mødet er ikke i a-kassen", "not with the a-kasse"
-        owned.append(orig(m.start(), m.end()))
+        if _PUNCTUATION.search(text[start:end]):
+            continue  # "… til samtalen, er i a-kassen": the citizen is in the a-kasse
+        owned.append((start, end))
         group = "meeting" if m["meeting"] else "meeting2" if m["meeting2"] else None
         if group is not None:
             meeting_words.append(orig(m.start(group), m.end(group)))
@@ -99,6 +108,8 @@ def _job_interview(text: str, found: list[_Entity]) -> None:
         after = fold(text[reason.end:reason.end + 40])
         if _JOBCENTRE_AFTER.match(after):
             found.remove(reason)  # the jobcentre's own jobsamtale
-        else:
+        elif any(e.entity == "moedetype" and not reason.start <= e.start < reason.end
+                 for e in found):
+            # another meeting is named ("jobklubben"): that one is cancelled, this is the reason
             found[:] = [e for e in found if not (e.entity == "moedetype"
                                                  and reason.start <= e.start < reason.end)]
