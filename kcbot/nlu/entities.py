@@ -316,7 +316,7 @@ _THIRD_PARTY_BARE = re.compile(
 # indlægges", "hun" + "skal opereres"): the same subjects as above, without a verb of their own.
 _SUBJECT_BEFORE_ILLNESS = (
     re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+"
-               r"(?P<who>[a-z]+)\s+$"),
+               r"(?P<who>(?!(?:jeg|i|me|mig|vi|du|we|you)\b)[a-z]+)\s+$"),
     re.compile(r"(?:^|\s)(?P<who>han|hun|he|she|konen|manden|keresten|hunden|katten|moren"
                r"|faren|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)\s+$"),
 )

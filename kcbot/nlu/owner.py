@@ -55,6 +55,8 @@ _OWNED = re.compile(
     rf"|\b(?:indkaldt|kaldt ind|booket|called in|called|invited|booked) (?:mig |me )?"
     rf"(?:af|fra|by|of) (?:min |mit |the |my )?{_AKASSE_WORD}"
     rf"|\b{_AKASSE_WORD} (?:har |has )?(?:indkaldt|indkalder|booket|called|invited|booked)\b"
+    # … and the meeting it called to: "a-kassen har indkaldt mig til en samtale"
+    rf"(?: (?:mig|me) (?:til|to|for) (?:en |et |mit |min |a |an |my )?(?P<meeting3>{_MEETING})\b)?"
 )
 # After "jobsamtale hos": the jobcentre itself, not an employer.
 _JOBCENTRE_AFTER = re.compile(
@@ -82,7 +84,7 @@ def settle_owner(text: str, folded: str, spans: list[tuple[int, int]],
         if _PUNCTUATION.search(text[start:end]):
             continue  # "… til samtalen, er i a-kassen": the citizen is in the a-kasse
         owned.append((start, end))
-        group = "meeting" if m["meeting"] else "meeting2" if m["meeting2"] else None
+        group = next((g for g in ("meeting", "meeting2", "meeting3") if m[g]), None)
         if group is not None:
             meeting_words.append(orig(m.start(group), m.end(group)))
     if owned:
