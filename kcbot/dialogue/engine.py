@@ -565,6 +565,8 @@ class Engine:
             if is_unknown(self.domain, slot, state.ask, parse):
                 await self._failed(turn, None, help_first=True)
             elif any(v is not None for v in kept.values()):
+                if await self._branched(turn, {k for k, v in kept.items() if v is not None}):
+                    return
                 # "jeg er syg" to the meeting-type question: what it said is noted, and the
                 # question asked again; no failed try, the answer was about this topic (each
                 # slot is kept once, so this cannot go round)
@@ -585,6 +587,23 @@ class Engine:
         flow = self.flows[frame.flow]
         frame.step = self._next_index(flow, flow.steps[frame.step], state.slots)
         await self._advance(turn)
+
+    async def _branched(self, turn: _Turn, named: set[str]) -> bool:
+        """An answer that names, instead of the asked slot, one a branch of the asked step reads
+        ("det er et møde i a-kassen" to "Hvilken slags møde?") decides where the flow goes: the
+        question is left for that branch, not asked again."""
+        state = turn.state
+        frame = state.stack[-1]
+        flow = self.flows[frame.flow]
+        step = flow.steps[frame.step]
+        for branch in step.next:
+            if branch.when and set(branch.when) & named and branch.matches(state.slots):
+                state.requested_slot = state.ask = None
+                state.tries = 0
+                frame.step = flow.index_of(branch.target)
+                await self._advance(turn)
+                return True
+        return False
 
     def _restates(self, turn: _Turn) -> bool:
         """Whether the message names a value a slot of the active flows already holds."""
@@ -817,6 +836,9 @@ class Engine:
             if not handoff:
                 state.slots = {k: v for k, v in state.slots.items() if k in PERSISTENT_SLOTS}
                 state.slots["sag"] = flow.name  # the topic, for the journal and a ticket
+                # the turn's responses are chosen for the new topic's slots (a variant with a
+                # condition on a slot this message fills)
+                self.domain.choose_for(state.slots)
         state.stack.append(Frame(flow.name))
         turn.events.append({"event": "flow_started", "name": flow.name})
         if not handoff and not push:

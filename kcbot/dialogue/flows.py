@@ -17,10 +17,12 @@ A flow is started by one or more intents and is a list of steps, each exactly on
 
 Any step may have an ``id`` and a ``next``: a step id, ``END``, or a list of
 ``{if: {slot: value-or-list}, then: id}`` items ending in ``{else: id}``. Without ``next`` the
-following step runs. A flow with ``settles: true`` counts as straksafklaret when it completes; a
-``digression: true`` flow may interrupt another flow, which then asks its question again; a
-``handoff: true`` flow is the way to a person, so two failed answers in it end with the phone
-number instead of another offer of a person.
+following step runs. An answer to a ``collect`` that names, instead of the asked slot, a slot
+one of the step's ``next`` branches reads, and that branch then holds, takes that branch (the
+question is not asked again). A flow with ``settles: true`` counts as straksafklaret when it
+completes; a ``digression: true`` flow may interrupt another flow, which then asks its
+question again; a ``handoff: true`` flow is the way to a person, so two failed answers in it end
+with the phone number instead of another offer of a person.
 
 ``fills: [slot]`` names slots the flow takes from a date or other entity in any message without
 ever asking ("rask fra mandag"); an action supplies the default.

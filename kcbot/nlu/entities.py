@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from kcbot.nlu.lookups import LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold, fold_with_spans
+from kcbot.nlu.owner import settle_owner
 from kcbot.privacy import find_cprs
 
 __all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
@@ -299,7 +300,7 @@ _REASON_BEFORE = re.compile(
 # which a person assesses; an unknown word counts as someone else, the safe side.
 _THIRD_PARTY = re.compile(
     r"\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+(?P<who>[a-z]+)\s+"
-    r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|have|are|been|fet|faet|fat)\s+)+"
+    r"(?:(?:er|har|var|havde|blev|bliver|skal|skulle|is|has|was|had|got|gets|have|are|been|fet|faet|fat)\s+)+"
     r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
 )
 # The same without a possessive: "hun er syg", "she is sick", "konen er syg", "hunden har feber"
@@ -308,9 +309,19 @@ _THIRD_PARTY = re.compile(
 _THIRD_PARTY_BARE = re.compile(
     r"(?:^|\s)(?P<who>han|hun|he|she|konen|manden|keresten|hunden|katten|moren|faren"
     r"|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)\s+"
-    r"(?:(?:er|har|var|havde|blev|bliver|is|has|was|had|got|gets|are|been|fet|faet|fat)\s+)+"
+    r"(?:(?:er|har|var|havde|blev|bliver|skal|skulle|is|has|was|had|got|gets|are|been|fet|faet|fat)\s+)+"
     r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
 )
+# The subject right before an illness phrase that opens with its verb ("min mor" + "skal
+# indlægges", "hun" + "skal opereres"): the same subjects as above, without a verb of their own.
+_SUBJECT_BEFORE_ILLNESS = (
+    re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+"
+               r"(?P<who>(?!(?:jeg|i|me|mig|vi|du|we|you)\b)[a-z]+)\s+$"),
+    re.compile(r"(?:^|\s)(?P<who>han|hun|he|she|konen|manden|keresten|hunden|katten|moren"
+               r"|faren|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)\s+$"),
+)
+_ILLNESS_VERBS = frozenset({"skal", "skulle", "bliver", "blev", "er", "is", "was", "has", "had",
+                            "having", "being"})
 # The citizen speaks of themself again, or the sentence ends: illness words after this are not
 # the relative's any more ("min mor er syg, og jeg har også feber").
 _NEW_SUBJECT = re.compile(
@@ -641,6 +652,9 @@ class EntityExtractor:
             if match.name == "afbud_kategori" and value == "sygdom":
                 who = (_THIRD_PARTY.search(folded, 0, match.start)
                        or _THIRD_PARTY_BARE.search(folded, 0, match.start))
+                if who is None and folded[match.start:match.end].split()[:1][0] in _ILLNESS_VERBS:
+                    who = next((m for m in (p.search(folded, 0, match.start)
+                                            for p in _SUBJECT_BEFORE_ILLNESS) if m), None)
                 following = folded[match.end:].split()[:1]
                 ill_first = (folded[match.start:match.end] in _ILL_WORDS
                              and _ILL_BEFORE.search(folded, 0, match.start) is not None
@@ -692,6 +706,7 @@ class EntityExtractor:
             # the reason in the citizen's own words, so that the hedge is judged
             # (actions/afbud.py: a reason guessed about goes to a person), not a bare category
             found.append(Entity("grund", text[hedged[0]:hedged[1]].strip(), *hedged))
+        settle_owner(text, folded, spans, found, Entity)
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 
