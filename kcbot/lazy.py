@@ -69,4 +69,5 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            gc.collect(1)
             gc.enable()
