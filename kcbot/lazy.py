@@ -60,10 +60,11 @@ def gc_paused() -> Iterator[None]:
     far: ~3.5 % of a cold start's instructions. Paused, they were still walked twice after: by
     the first young collection (~20 ms), which moved them to the middle generation, and by that
     generation's collection ten young ones later, on the first turn (~15 ms). So the pause ends
-    with a collection of the middle generation: one walk takes them to the oldest. Freezing them instead (``gc.freeze``, never walked) was measured and dropped
-    (stop 17): −6 % of a cold start's instructions, but it froze whatever garbage the program
-    held before the import for good (``kcbot bench``'s first NLU: 10 MB more peak RSS), and a
-    program that ran ``asyncio.run`` and left a file open lost the file's buffered lines at exit.
+    with a collection of the middle generation: one walk takes them to the oldest. Freezing them
+    instead (``gc.freeze``, never walked) was measured and dropped (stop 17): −6 % of a cold
+    start's instructions, but it froze whatever garbage the program held before the import for
+    good (``kcbot bench``'s first NLU: 10 MB more peak RSS), and a program that ran
+    ``asyncio.run`` and left a file open lost the file's buffered lines at exit.
     The previous state is restored (pauses may nest, and a disabled collector stays off)."""
     enabled = gc.isenabled()
     gc.disable()
