@@ -57,11 +57,14 @@ def gc_paused() -> Iterator[None]:
     Importing the engine and opening it allocate ~50,000 objects (modules, classes, functions,
     the data files' contents) and no cyclic garbage to speak of, yet they triggered ~130
     collections (117 while importing), a full one among them, each walking what was built so
-    far: ~3.5 % of a cold start's instructions. Paused, the objects are walked once, by the first
-    collection after. Freezing them instead (``gc.freeze``, never walked) was measured and dropped
-    (stop 17): −6 % of a cold start's instructions, but it froze whatever garbage the program
-    held before the import for good (``kcbot bench``'s first NLU: 10 MB more peak RSS), and a
-    program that ran ``asyncio.run`` and left a file open lost the file's buffered lines at exit.
+    far: ~3.5 % of a cold start's instructions. Paused, they were still walked twice after: by
+    the first young collection (~20 ms), which moved them to the middle generation, and by that
+    generation's collection ten young ones later, on the first turn (~15 ms). So the pause ends
+    with a collection of the middle generation: one walk takes them to the oldest. Freezing them
+    instead (``gc.freeze``, never walked) was measured and dropped (stop 17): −6 % of a cold
+    start's instructions, but it froze whatever garbage the program held before the import for
+    good (``kcbot bench``'s first NLU: 10 MB more peak RSS), and a program that ran
+    ``asyncio.run`` and left a file open lost the file's buffered lines at exit.
     The previous state is restored (pauses may nest, and a disabled collector stays off)."""
     enabled = gc.isenabled()
     gc.disable()
@@ -69,4 +72,5 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            gc.collect(1)
             gc.enable()

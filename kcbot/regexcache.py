@@ -34,10 +34,15 @@ __all__ = ["cache_file", "prime", "save"]
 
 # Bump when an entry's layout changes.
 CACHE_FORMAT = 1
-# At most this many patterns are kept; re's own cache holds 512 and drops the oldest when full,
+# At most this many patterns are primed; re's own cache holds 512 and drops the oldest when full,
 # so a file that filled it would push out patterns before their first use. (400 until the safety
 # red-team's care signals took kcbot's own patterns past it; ~20 are the standard library's.)
 MAX_ENTRIES = 460
+# At most this many are kept in the file. A start uses ~520 patterns, more than re's cache holds:
+# a file of MAX_ENTRIES left ~30 out, compiled at the next start as new, and the file was
+# written again at every start (5-17 ms of a cold start) only to leave out another ~30. The
+# file keeps them all; those past MAX_ENTRIES are compiled by re as before, but known.
+FILE_ENTRIES = 640
 # Writing the file again (~400 KB) costs about what compiling ~3,000 characters of patterns
 # does (1 µs a character here), so fewer new characters than this are compiled at each start
 # instead. It also keeps a library's pattern that differs at every start (Babel builds one from
@@ -115,14 +120,21 @@ def prime(folder: Path | str | None = None) -> int:
         entries = _read(cache_file(folder))
     except Exception:  # noqa: BLE001 - no file, unreadable, damaged, another re: compile instead
         return 0
+    # what the program compiled before importing kcbot could not have come from the file: not
+    # new to it either (~950 characters of the standard library's, near MIN_NEW_CHARS)
+    _known.update(key for key in list(cache) if type(key) is tuple)
     primed = 0
-    for entry in entries[:max(room, 0)]:
+    for index, entry in enumerate(entries[:FILE_ENTRIES]):
         try:
             key = (str, entry[0], entry[1])
-            pattern = _build(entry)  # validated even where re has compiled it already
-            if key not in cache:
-                cache[key] = pattern
-                primed += 1
+            if index < room:
+                pattern = _build(entry)  # validated even where re has compiled it already
+                if key not in cache:
+                    cache[key] = pattern
+                    primed += 1
+            elif not (type(entry) is tuple and len(entry) == 7 and type(entry[0]) is str
+                      and type(entry[1]) is int):
+                continue  # no room to build it: kept for the next file if it has its shape
             _loaded[key] = entry
             _known.add(key)
         except Exception:  # noqa: BLE001,S112 - a bad entry is a miss
@@ -172,7 +184,9 @@ def save(folder: Path | str | None = None) -> bool:
             if entry is not None:
                 entries[key] = entry
         kept = [(key, entry) for key, entry in _loaded.items() if key not in entries]
-        kept = kept[:MAX_ENTRIES - len(entries)] + list(entries.items())  # in re's order
+        # what re holds first, in its order (primed at the next start as far as there is room),
+        # then what the file held besides (known there, compiled by re when used)
+        kept = list(entries.items()) + kept[:FILE_ENTRIES - len(entries)]
         payload = pickle.dumps([entry for _, entry in kept], protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - re's internals are not what this module knows
         return False

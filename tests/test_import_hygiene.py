@@ -86,6 +86,8 @@ def test_the_first_reply_imports_neither_sanic_nor_pyyaml_when_the_cache_is_warm
     first, second = first_reply("first.sqlite3"), first_reply("second.sqlite3")
     assert "åbent" in first["reply"] and second["reply"] == first["reply"]
     assert "rasa_sdk" in first["modules"] and "sanic" not in first["modules"]
+    # nor pluggy, which only rasa-sdk's own action server uses (kcbot.actions.served)
+    assert "pluggy" not in first["modules"]
     assert "yaml" not in second["modules"]
 
 

@@ -237,3 +237,34 @@ def test_annotations_agree_with_kcbots_own_extractor(data) -> None:
             if not same or ("value" in spec and spec["value"] not in {e.value for e in same}):
                 disagreements.append((name, example, spec))
     assert disagreements == []
+
+
+def test_kcbots_own_training_data_is_parsed_on_first_use_and_a_broken_file_still_fails_the_start(
+        tmp_path, monkeypatch) -> None:
+    """``training_data()`` knows the files' digest (the cached model's key) at once and parses
+    them when first asked: the same content as ``load_training_data``. A file that does not parse
+    has another digest than any cached model, so loading the NLU parses it and fails."""
+    import shutil
+
+    from kcbot.config import Settings
+    from kcbot.nlu import NLU
+    from kcbot.nlu.data import training_data
+
+    folder = tmp_path / "intents"
+    shutil.copytree(data_path("intents"), folder)
+    monkeypatch.setenv("KCBOT_INTENTS_DIR", str(folder))
+    training_data.cache_clear()
+    try:
+        deferred, parsed = training_data(), load_training_data(folder)
+        assert deferred.digest == parsed.digest
+        assert "examples" not in vars(deferred)
+        assert (deferred.examples, deferred.languages, deferred.synonyms, deferred.lookups,
+                deferred.regexes) == (parsed.examples, parsed.languages, parsed.synonyms,
+                                      parsed.lookups, parsed.regexes)
+
+        (folder / "ferie.yml").write_text("nlu: ikke en liste\n", encoding="utf-8")
+        training_data.cache_clear()
+        with pytest.raises(DataError, match="ferie.yml"):
+            NLU.load(Settings(cache_dir=tmp_path / "cache"))
+    finally:
+        training_data.cache_clear()

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kcbot.calendar import BusinessCalendar
 from kcbot.clock import Clock, SystemClock
@@ -23,7 +23,10 @@ from kcbot.store import Store
 from kcbot.tickets import Routing, TicketService
 from kcbot.yamlio import load_yaml
 
-__all__ = ["ActionContext", "content", "current", "using"]
+if TYPE_CHECKING:
+    from kcbot.delivery.recipients import Recipients
+
+__all__ = ["ActionContext", "content", "current", "recipients", "using"]
 
 RASA_CHANNEL = "rasa"
 
@@ -115,3 +118,11 @@ def content(name: str, folder: Path | None = None) -> dict[str, Any]:
     """A content file from ``dialogues/`` (rules, tables), read once per process."""
     doc = load_yaml((folder or data_path("dialogues")) / name)
     return doc if isinstance(doc, dict) else {}
+
+
+def recipients() -> Recipients:
+    """The configured recipients (``dialogues/modtagere.yml``), imported and read on first use:
+    a registration and the identity check need them, a start does not."""
+    from kcbot.delivery.recipients import configured
+
+    return configured()

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from kcbot.delivery.recipients import configured as recipients
+from kcbot.actions.context import recipients
 from kcbot.privacy import mask_cpr
 
 __all__ = ["ActionIdentitetOplyst", "ActionPrivatliv"]

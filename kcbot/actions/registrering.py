@@ -19,8 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from kcbot.actions.context import content, current
-from kcbot.delivery.recipients import configured as recipients
+from kcbot.actions.context import content, current, recipients
 from kcbot.dialogue.versions import registration
 from kcbot.errors import DataError
 from kcbot.privacy import is_full_cpr

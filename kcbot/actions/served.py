@@ -14,27 +14,36 @@ this (nor Sanic) is loaded there.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
-
-import pluggy
 
 __all__ = ["register"]
 
-hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
+@cache
+def _hardening() -> type:
+    """The plugin class, built on first use: an engine that runs the actions in-process imports
+    this module too (rasa-sdk's ``register_package`` imports every module of the package), and
+    has no use for pluggy."""
+    import pluggy
 
-class _Hardening:
-    @hookimpl
-    def attach_sanic_app_extensions(self, app: Any) -> None:
-        from kcbot.channels.actions_server import harden
+    hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
-        harden(app)
+    class _Hardening:
+        @hookimpl
+        def attach_sanic_app_extensions(self, app: Any) -> None:
+            from kcbot.channels.actions_server import harden
+
+            harden(app)
+
+    return _Hardening
 
 
 def register() -> None:
     """Register the hook on rasa-sdk's plugin manager (once per process)."""
     from rasa_sdk.plugin import plugin_manager
 
+    hardening = _hardening()
     manager = plugin_manager()
-    if not any(isinstance(p, _Hardening) for p in manager.get_plugins()):
-        manager.register(_Hardening())
+    if not any(isinstance(p, hardening) for p in manager.get_plugins()):
+        manager.register(hardening())

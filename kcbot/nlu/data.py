@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from kcbot.errors import DataError
@@ -70,21 +70,55 @@ def file_language(path: Path) -> str:
 @functools.cache
 def training_data() -> TrainingData:
     """kcbot's own training data (``intents/``), read once per process: the NLU is built from
-    it, and the name check and the language guess count its words."""
+    it, and the name check and the language guess count its words. The files' digest is read
+    at once; their content is parsed when first asked for (``_Deferred``)."""
     from kcbot.config import data_path
 
-    return load_training_data(data_path("intents"))
+    return _Deferred(data_path("intents"))
 
 
 def load_training_data(folder: Path) -> TrainingData:
+    return _parse(*_read(folder))
+
+
+def _read(folder: Path) -> tuple[list[tuple[Path, bytes]], str]:
+    """The training files' bytes, and the digest of their names and bytes."""
     files = sorted(p for p in folder.glob("*.yml") if p.is_file())
     if not files:
         raise DataError(folder, "-", "ingen *.yml-filer med træningsdata")
-    data = TrainingData()
     digest = hashlib.sha256()
+    raws = []
     for path in files:
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw + b"\0")
+        raws.append((path, raw))
+    return raws, digest.hexdigest()
+
+
+class _Deferred(TrainingData):
+    """Training data whose digest is known from the files' bytes and whose content is parsed on
+    first use. A start with a cached model (``nlu-*.npz``) and lookup tables (``lookups-*``)
+    needs only the digest, their key: parsing ~40 files cost ~10 ms of every cold start, for
+    the name check and the language guess of a short first message, which most conversations
+    never reach. An edited file has another digest, so the model is trained at start-up, from
+    the parsed content, and a file that does not parse still fails the start."""
+
+    def __init__(self, folder: Path) -> None:  # the fields are set by ``__getattr__``
+        self._raws, self.digest = _read(folder)
+
+    def __getattr__(self, name: str) -> object:
+        if name not in _PARSED:
+            raise AttributeError(name)
+        parsed = _parse(self._raws, self.digest)
+        for key in _PARSED:
+            setattr(self, key, getattr(parsed, key))
+        self._raws = []
+        return getattr(self, name)
+
+
+def _parse(raws: list[tuple[Path, bytes]], digest: str) -> TrainingData:
+    data = TrainingData()
+    for path, raw in raws:
         doc = load_yaml(path, raw=raw)
         if not isinstance(doc, dict) or not isinstance(doc.get("nlu"), list):
             raise DataError(path, "nlu", "filen skal have en liste under 'nlu:'")
@@ -111,5 +145,8 @@ def load_training_data(folder: Path) -> TrainingData:
                 data.lookups.setdefault(name, []).extend(lines)
             else:
                 data.regexes.setdefault(name, []).extend(lines)
-    data.digest = digest.hexdigest()
+    data.digest = digest
     return data
+
+
+_PARSED = tuple(f.name for f in fields(TrainingData) if f.name != "digest")
