@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from kcbot.nlu.lookups import LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold, fold_with_spans
+from kcbot.nlu.weekday_typos import respell_weekdays
 from kcbot.privacy import find_cprs
 
 __all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
@@ -88,6 +89,7 @@ ORDINALS = {
 }
 
 _WD = "|".join(WEEKDAYS)
+_ALL_WEEKDAYS = WEEKDAYS + WEEKDAYS_EN
 _WD_EN = "|".join(WEEKDAYS_EN)
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = "|".join(NUMBER_WORDS)
@@ -591,11 +593,14 @@ class EntityExtractor:
                     add("telefon", re.sub(r"\D", "", m["n"]), m.start(), m.end())
         weekdays: list[tuple[Entity, int]] = []
         present = _TRIGGERS.present(folded)
+        # "på torsdg", "manda": the date patterns read weekdays as spelt (weekday_typos)
+        dates_folded, date_spans = respell_weekdays(folded, spans, _ALL_WEEKDAYS)
+        date_present = present if dates_folded is folded else _TRIGGERS.present(dates_folded)
         for kind, pattern, needs in _DATE_RES:
-            if not _met(needs, present):
+            if not _met(needs, date_present):
                 continue
-            for m in pattern.finditer(folded):
-                start, end = orig(m)
+            for m in pattern.finditer(dates_folded):
+                start, end = date_spans[m.start()][0], date_spans[m.end() - 1][1]
                 if free(start, end):
                     d = resolve_date_words(kind, m, today)
                     if d:
