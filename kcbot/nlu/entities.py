@@ -265,7 +265,8 @@ _REASON_WILL = re.compile(
     r"(?P<grund>\b(?:(?:gider|gidder|gidr|vil) (?:bare |altså |altsaa |simpelthen |slet )?"
     r"(?:ikke|ik|ikk|ike)\b(?! kunne)|(?:har |ha )?(?:ikke|ik|ikk|ingen|ik nogen|ikke nogen) "
     r"(?:særlig |saerlig |serlig )?lyst\b"
-    r"|(?:do not|don ?t|don’t) (?:really )?(?:feel like|want|wanna)\b"
+    r"|(?:do not|does not|did not|don ?[’']?t|doesn ?[’']?t|didn ?[’']?t) (?:really )?"
+    r"(?:feel like|want|wanna)\b"
     r"|not in the mood\b|can ?[’']?t be bothered\b)[^.!?\n]{0,120})",
     re.IGNORECASE,
 )
