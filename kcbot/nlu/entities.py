@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from kcbot.nlu.lookups import LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold, fold_with_spans
+from kcbot.nlu.tense import past_state
 from kcbot.nlu.weekday_typos import respell_weekdays
 from kcbot.privacy import find_cprs
 
@@ -90,6 +91,8 @@ ORDINALS = {
 
 _WD = "|".join(WEEKDAYS)
 _ALL_WEEKDAYS = WEEKDAYS + WEEKDAYS_EN
+# What a state told in the past names of that state only (``tense.past_state``).
+_STATE_ENTITIES = frozenset({"afbud_kategori", "dato", "varighed"})
 _WD_EN = "|".join(WEEKDAYS_EN)
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = "|".join(NUMBER_WORDS)
@@ -698,6 +701,12 @@ class EntityExtractor:
             # the reason in the citizen's own words, so that the hedge is judged
             # (actions/afbud.py: a reason guessed about goes to a person), not a bare category
             found.append(Entity("grund", text[hedged[0]:hedged[1]].strip(), *hedged))
+        before = past_state(text)
+        if before is not None:
+            # "jeg var syg i sidste uge, men nu er jeg rask", "jeg blev raskmeldt i fredags, men
+            # nu har jeg feber igen": the illness and the day of the state before are not now's
+            found[:] = [e for e in found if e.entity not in _STATE_ENTITIES
+                        or not before[0] <= e.start < before[1]]
         found.sort(key=lambda e: (e.start, e.entity))
         return found
 

@@ -14,6 +14,7 @@ from kcbot.nlu.data import TrainingData, load_training_data, training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
 from kcbot.nlu.normalise import clean, tokens
 from kcbot.nlu.readable import readable_ranking
+from kcbot.nlu.tense import state_now
 from kcbot.privacy import mask_cpr
 
 __all__ = ["FALLBACK", "NLU", "ParseResult"]
@@ -25,28 +26,8 @@ RANKING_SIZE = 10
 PARSE_CACHE_SIZE = 1024
 COMMON_WORDS = 6
 _DIGIT = re.compile(r"\d")
-# A state told in the past, then the one now after "men"/"but": "jeg var raskmeldt …, men nu er
-# jeg syg igen", "jeg har været syg, men er rask nu", "I was sick but now I am fine". The past
-# needs a past verb; the now a present one or "nu"/"igen" ("… men jeg kan ikke komme" is no
-# new state: the whole message is read). Only a state ("var", "blev", "was"): "jeg fik en kode
-# med brev, men har glemt den" tells what happened, and the whole message asks about it.
-_PAST = (r"var|blev|har (?:veret|været)|was|were|used to be|(?:have|has|ve) been")
-_PRESENT = r"nu|now|igen|again|stadig|still|er|har|am|is|are|have|has|m|re|ve"
-_STATE_NOW = re.compile(
-    rf"\b(?:{_PAST})\b.*?[\s,;.]+(?:men|but)\s+(?P<now>(?:(?:jeg|i|det|it)\s+)?(?:{_PRESENT})\b.*)",
-    re.IGNORECASE | re.DOTALL)
-_MIN_NOW_WORDS = 3
 # The state now decides only when it is clearly about something on its own.
 STATE_NOW_CONFIDENCE = 0.85
-
-
-def _state_now(cleaned: str) -> str | None:
-    """The clause after "men"/"but" that tells the citizen's state now, when the message first
-    tells one in the past; else None."""
-    m = _STATE_NOW.search(cleaned)
-    if m is None or len(m["now"].split()) < _MIN_NOW_WORDS:
-        return None
-    return m["now"]
 
 
 @dataclass
@@ -137,11 +118,11 @@ class NLU:
 
     def _parse(self, cleaned: str, today: date) -> ParseResult:
         ranking = readable_ranking(self.model, cleaned, RANKING_SIZE)
-        now = _state_now(cleaned)
+        now = state_now(cleaned)
         if now is not None and ranking:
             # "jeg var raskmeldt i sidste uge, men nu er jeg syg igen": the state the citizen is
             # in now is what they write about, though the words of the one before weigh as much
-            later = readable_ranking(self.model, now, RANKING_SIZE)
+            later = readable_ranking(self.model, cleaned[now:], RANKING_SIZE)
             if later and later[0][0] != ranking[0][0] and later[0][1] >= STATE_NOW_CONFIDENCE:
                 ranking = later
         entities = self.extractor.extract(cleaned, today) if cleaned else []
