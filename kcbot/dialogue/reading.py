@@ -65,6 +65,12 @@ _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(
                     # "er afmeldt og kan heller ikke logge på": a second problem
                     r"|\s(?:og|and)\s(?=(?:jeg )?(?:kan|har|er|får|faar) (?:heller ikke|heller ik"
                     r"|også|ogsaa)\b)"
+                    # "er blevet syg med corona, jeg skal melde afbud": a comma, then a request
+                    # said outright (the verb of asking for something, then what is asked)
+                    r"|,\s*(?=(?:og |men |and |but )?(?:jeg |i )?(?:skal|vil|vil gerne|gerne vil"
+                    r"|må|maa|bliver nødt til at|need to|want to|have to|would like to|also need to"
+                    r"|also want to)\s+(?:også\s+|ogsaa\s+|osse\s+|gerne\s+|lige\s+|also\s+)?"
+                    r"(?:melde|aflyse|afmelde|sygemelde|raskmelde|cancel|report)\b)"
                     r"|\s(?:og|and)\s(?=(?:jeg |i )?(?:vil gerne|vil også|vil osse|skal også|"
                     r"vil høre|vil spørge|hvordan|hvad|hvornår|hvornaar|hvorfor|kan jeg|må jeg|"
                     r"maa jeg|kan i|har i|would like|want to|how|what|when|can i)\b)",
