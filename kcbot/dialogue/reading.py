@@ -35,6 +35,7 @@ from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.entities import Entity
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
+from kcbot.nlu.tense import past_state
 
 __all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "pick_title",
            "questions_after_answer", "topics", "without_facts"]
@@ -146,8 +147,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     without them ("jeg får kontanthjælp, og jeg har fået et brev" -> brev). Else empty."""
     found: list[tuple[str, tuple[int, int]]] = []
     stated_facts = unread = False
+    before = past_state(parse.text)
     for part, start, end in _parts(parse.text):
         span = (start, end)
+        if before is not None and before[0] < end <= before[1]:
+            continue  # "jeg blev raskmeldt i fredags, men nu …": the state before, no request
         first = span[0] + len(part) - len(part.lstrip())  # where the part's words begin
         if any(e.entity == "grund" and (e.start < first < e.end
                                         or e.start == first and e.end >= span[1] - 1)
