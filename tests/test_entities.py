@@ -208,6 +208,8 @@ def test_lookup_tables_skipped_by_first_letters_miss_nothing(nlu) -> None:
         ("starter tirsdaf i næste uge", "2026-12-01"),
         ("I can't come on frday", "2026-11-27"),
         ("meeting on thursdag", "2026-11-26"),  # Danish-English, still Thursday
+        ("kan ik kom imorgn", "2026-11-25"),
+        ("var træt imorges", "2026-11-24"),  # this morning, not tomorrow
     ],
 )
 def test_misspelt_weekdays(nlu, text: str, expected: str) -> None:

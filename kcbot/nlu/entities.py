@@ -67,8 +67,8 @@ NUMBER_WORDS = {
 }
 # Folded spellings: "i går" -> "i gar", "i forgårs" -> "i forgars", "næste" -> "neste".
 RELATIVE_DAYS = {
-    "i dag": 0, "idag": 0, "i morges": 0, "i formiddags": 0, "i eftermiddags": 0, "i aften": 0,
-    "i formiddag": 0, "i eftermiddag": 0, "later today": 0,
+    "i dag": 0, "idag": 0, "i morges": 0, "imorges": 0, "i formiddags": 0, "i eftermiddags": 0,
+    "i aften": 0, "i formiddag": 0, "i eftermiddag": 0, "later today": 0,
     "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
     "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
     "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
@@ -91,6 +91,9 @@ ORDINALS = {
 
 _WD = "|".join(WEEKDAYS)
 _ALL_WEEKDAYS = WEEKDAYS + WEEKDAYS_EN
+# Relative days written as one long word get the same typo tolerance ("imorgn", "imorge").
+# "imorges" (this morning) is one of them, so that neither it nor "imorge" becomes tomorrow.
+_ONE_WORD_DAYS = ("imorgen", "overmorgen", "imorges")
 # What a state told in the past names of that state only (``tense.past_state``).
 _STATE_ENTITIES = frozenset({"afbud_kategori", "dato", "varighed"})
 _WD_EN = "|".join(WEEKDAYS_EN)
@@ -597,8 +600,9 @@ class EntityExtractor:
                     add("telefon", re.sub(r"\D", "", m["n"]), m.start(), m.end())
         weekdays: list[tuple[Entity, int]] = []
         present = _TRIGGERS.present(folded)
-        # "på torsdg", "manda": the date patterns read weekdays as spelt (weekday_typos)
+        # "på torsdg", "manda", "imorgn": the date patterns read the days as spelt (weekday_typos)
         dates_folded, date_spans = respell_weekdays(folded, spans, _ALL_WEEKDAYS)
+        dates_folded, date_spans = respell_weekdays(dates_folded, date_spans, _ONE_WORD_DAYS)
         date_present = present if dates_folded is folded else _TRIGGERS.present(dates_folded)
         for kind, pattern, needs in _DATE_RES:
             if not _met(needs, date_present):

@@ -1,4 +1,5 @@
-"""Weekday names written with a typo: "torsdg", "fredg", "manda", "tirsdaf", "wendsday".
+"""Weekday names written with a typo: "torsdg", "fredg", "manda", "tirsdaf", "frday"; and the
+relative days written as one word ("imorgn"), which the extractor passes as names of their own.
 
 Other entity words get typo tolerance from the lookup tables (``LookupMatcher.near_matches``):
 a word at least ``FUZZY_MIN_SCORE`` similar to a phrase (``fuzz.ratio``: a letter missing or
