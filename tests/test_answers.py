@@ -55,6 +55,14 @@ def domain():
     ("I don't know", MITID, UNKNOWN),
     ("måske", MITID, UNKNOWN),
     ("hvornår har I åbent", MITID, None),
+    # English negation written out reads as the contraction; a long answer is negated in the
+    # clause that names what was asked
+    ("I do not", "Do you log in with MitID?", "nej"),
+    ("no, I do not use MitID, I never had it", "Do you log in with MitID?", "nej"),
+    ("it does not", "Does it work?", "nej"),
+    ("I have the MitID app but it does not work on my new phone", "Do you log in with MitID?",
+     "ja"),
+    ("jeg har mitid men den virker ikke", "Logger du ind med MitID?", "ja"),
 ])
 def test_yes_no_from_whole_sentences(text: str, question: str, expected: str | None) -> None:
     assert read_polar(text, question) == expected

@@ -195,3 +195,72 @@ def test_lookup_tables_skipped_by_first_letters_miss_nothing(nlu) -> None:
         assert [(m.name, m.start, m.end) for m in lookups.matches(folded)] == every_table, text
         found += len(every_table)
     assert found > len(phrases)
+
+
+# Misspelt weekdays get the lookup tables' typo tolerance (kcbot.nlu.weekday_typos).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kan ikke komme på torsdg", "2026-11-26"),
+        ("mit møde på fredg", "2026-11-27"),
+        ("kan ikke komme manda", "2026-11-30"),
+        ("mødet er onsdg", "2026-11-25"),
+        ("starter tirsdaf i næste uge", "2026-12-01"),
+        ("I can't come on frday", "2026-11-27"),
+        ("meeting on thursdag", "2026-11-26"),  # Danish-English, still Thursday
+        ("kan ik kom imorgn", "2026-11-25"),
+        ("var træt imorges", "2026-11-24"),  # this morning, not tomorrow
+    ],
+)
+def test_misspelt_weekdays(nlu, text: str, expected: str) -> None:
+    assert dates(nlu, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "manden fra jobcentret sagde det",
+        "jeg har brug for fred og ro",
+        "tors",  # a word in its own right, too short to be a typo
+        "fagforeningen har mandat til det",
+        "jeg er mandig",
+        "jeg har en feriedag",
+        "en fridag",
+        "tarsdag",  # as near to tirsdag as to torsdag: neither
+    ],
+)
+def test_words_near_weekdays_are_no_dates(nlu, text: str) -> None:
+    assert dates(nlu, text) == []
+
+
+def test_the_day_of_a_state_before_is_not_now(nlu) -> None:
+    # "jeg blev raskmeldt i fredags, men nu …": Friday belongs to the state before
+    parse = nlu.parse("jeg blev raskmeldt i fredags, men nu har jeg feber igen", TUESDAY)
+    assert parse.values("dato") == []
+    assert parse.intent == "sygemelding"
+    assert nlu.parse("jeg var syg, men nu er jeg rask", TUESDAY).intent == "raskmelding"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I do not have MitID", "nej"),
+        ("I don't have MitID", "nej"),
+        ("she does not have MitID", "nej"),
+        ("I did not get MitID yet", "nej"),
+        ("I have not got MitID", "nej"),
+        ("I have MitID", "ja"),
+        ("I got MitID last year", "ja"),
+    ],
+)
+def test_english_negation_with_and_without_contraction(nlu, text: str, expected: str) -> None:
+    assert nlu.parse(text, TUESDAY).values("mitid") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I am not on dagpenge", "I do not get dagpenge", "I'm no longer on dagpenge",
+     "I no longer receive dagpenge"],
+)
+def test_english_negated_group_names_none(nlu, text: str) -> None:
+    assert nlu.parse(text, TUESDAY).values("borgergruppe") == []

@@ -56,7 +56,9 @@ _UNKNOWN = re.compile(
 _ECHO = re.compile(
     r"^(?:(?:det|that|jeg|i) )?(?:gor|har|kan|er|vil|skal|bruger|passer|stemmer|do|does|have|has"
     r"|am|can|will"
-    r"|did|dont|doesnt|cant|havent)\b(?: (?:jeg|i|vi|it|det))?\b"
+    r"|did|dont|doesnt|cant|havent"
+    # ("does" folds to "dos"; "do not", "cannot" are joined as "dont", "cant": negation.words)
+    r"|dos|dosnt|didnt|cannot|wont|isnt|arent|wasnt|hasnt|hadnt)\b(?: (?:jeg|i|vi|it|det))?\b"
 )
 # A question back ("har I åbent i dag?", "hvad er mitid?", "can you call me?") answers nothing.
 _QUESTION = re.compile(
@@ -64,6 +66,8 @@ _QUESTION = re.compile(
     r"|who|which)\b|^(?:har|er|kan|skal|vil|ma|gor|bruger|far|do|does|can|is|are|will|should)"
     r" (?:i|du|jeg|vi|man|der|de|you|we|they)\b"
 )
+# Where a clause of a longer answer ends: a comma or a conjunction that joins two statements.
+_CLAUSES = re.compile(r"[,;.!]|\b(?:men|but|og|and|fordi|because|so|så)\b", re.IGNORECASE)
 # Up to this many words, a negated sentence or an echo of the verb answers a yes/no question
 # ("har ikke", "I don't have it", "jeg har"); longer ones must share the question's words.
 _SHORT_ANSWER = 5
@@ -196,8 +200,15 @@ def read_polar(text: str, question: str = "") -> str | None:
     negated = any(t in NEGATORS for t in tokens)
     short = len(tokens) <= _SHORT_ANSWER
     echo = _ECHO.match(" ".join(tokens)) is not None
-    if (echo and short) or (_content_words(folded) & _content_words(fold(question))):
+    if echo and short:
         return NO if negated else YES
+    shared = _content_words(fold(question))
+    if _content_words(folded) & shared:
+        # the clause that names what was asked decides: "I have the MitID app but on my new
+        # phone it doesn't work" has it; "jeg bruger ikke mitid, jeg har en kodeviser" has not
+        clauses = [words(fold(c)) for c in _CLAUSES.split(text)]
+        return NO if any(t in NEGATORS for c in clauses if set(c) & shared
+                         for t in c) else YES
     if short and negated:  # "ikke rigtigt", "not really"
         return NO
     return None

@@ -966,6 +966,9 @@ class Engine:
                            and state.slots.get("sag") in self.flows else flow)
                 only_settled = self._flow_uses(settled.name) - self._flow_uses(nxt.name)
                 kept = {k: v for k, v in state.slots.items() if k in only_settled}
+                # a second request of the same message offers nothing back either: "…, jeg skal
+                # melde afbud" after the sick report is not asked "skal jeg også sygemelde dig?"
+                state.pending_facts.setdefault(nxt.name, {}).setdefault(QUEUED_BY, settled.name)
                 state.facts.update(state.pending_facts.pop(nxt.name, {}))
                 self._carry_reason(state, settled, nxt)
                 await self._start(turn, nxt)

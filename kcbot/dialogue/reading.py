@@ -35,6 +35,7 @@ from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.entities import Entity
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
+from kcbot.nlu.tense import past_state
 
 __all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "pick_title",
            "questions_after_answer", "topics", "without_facts"]
@@ -65,6 +66,12 @@ _PARTS = re.compile(r"(?:[!?;\n]|(?<!\bd)(?<!\bkl)(?<!\bca)(?<!\bfx)(?<!\bnr)\.(
                     # "er afmeldt og kan heller ikke logge på": a second problem
                     r"|\s(?:og|and)\s(?=(?:jeg )?(?:kan|har|er|får|faar) (?:heller ikke|heller ik"
                     r"|også|ogsaa)\b)"
+                    # "er blevet syg med corona, jeg skal melde afbud": a comma, then a request
+                    # said outright (the verb of asking for something, then what is asked)
+                    r"|,\s*(?=(?:og |men |and |but )?(?:jeg |i )?(?:skal|vil|vil gerne|gerne vil"
+                    r"|må|maa|bliver nødt til at|need to|want to|have to|would like to|also need to"
+                    r"|also want to)\s+(?:også\s+|ogsaa\s+|osse\s+|gerne\s+|lige\s+|also\s+)?"
+                    r"(?:melde|aflyse|afmelde|sygemelde|raskmelde|cancel|report)\b)"
                     r"|\s(?:og|and)\s(?=(?:jeg |i )?(?:vil gerne|vil også|vil osse|skal også|"
                     r"vil høre|vil spørge|hvordan|hvad|hvornår|hvornaar|hvorfor|kan jeg|må jeg|"
                     r"maa jeg|kan i|har i|would like|want to|how|what|when|can i)\b)",
@@ -140,8 +147,11 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     without them ("jeg får kontanthjælp, og jeg har fået et brev" -> brev). Else empty."""
     found: list[tuple[str, tuple[int, int]]] = []
     stated_facts = unread = False
+    before = past_state(parse.text)
     for part, start, end in _parts(parse.text):
         span = (start, end)
+        if before is not None and before[0] < end <= before[1]:
+            continue  # "jeg blev raskmeldt i fredags, men nu …": the state before, no request
         first = span[0] + len(part) - len(part.lstrip())  # where the part's words begin
         if any(e.entity == "grund" and (e.start < first < e.end
                                         or e.start == first and e.end >= span[1] - 1)

@@ -30,6 +30,8 @@ from kcbot.nlu.lookups import LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.nlu.owner import settle_owner
+from kcbot.nlu.tense import past_state
+from kcbot.nlu.weekday_typos import respell_weekdays
 from kcbot.privacy import find_cprs
 
 __all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
@@ -66,8 +68,8 @@ NUMBER_WORDS = {
 }
 # Folded spellings: "i går" -> "i gar", "i forgårs" -> "i forgars", "næste" -> "neste".
 RELATIVE_DAYS = {
-    "i dag": 0, "idag": 0, "i morges": 0, "i formiddags": 0, "i eftermiddags": 0, "i aften": 0,
-    "i formiddag": 0, "i eftermiddag": 0, "later today": 0,
+    "i dag": 0, "idag": 0, "i morges": 0, "imorges": 0, "i formiddags": 0, "i eftermiddags": 0,
+    "i aften": 0, "i formiddag": 0, "i eftermiddag": 0, "later today": 0,
     "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
     "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
     "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
@@ -89,6 +91,12 @@ ORDINALS = {
 }
 
 _WD = "|".join(WEEKDAYS)
+_ALL_WEEKDAYS = WEEKDAYS + WEEKDAYS_EN
+# Relative days written as one long word get the same typo tolerance ("imorgn", "imorge").
+# "imorges" (this morning) is one of them, so that neither it nor "imorge" becomes tomorrow.
+_ONE_WORD_DAYS = ("imorgen", "overmorgen", "imorges")
+# What a state told in the past names of that state only (``tense.past_state``).
+_STATE_ENTITIES = frozenset({"afbud_kategori", "dato", "varighed"})
 _WD_EN = "|".join(WEEKDAYS_EN)
 _MON = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = "|".join(NUMBER_WORDS)
@@ -264,7 +272,8 @@ _REASON_WILL = re.compile(
     r"(?P<grund>\b(?:(?:gider|gidder|gidr|vil) (?:bare |altså |altsaa |simpelthen |slet )?"
     r"(?:ikke|ik|ikk|ike)\b(?! kunne)|(?:har |ha )?(?:ikke|ik|ikk|ingen|ik nogen|ikke nogen) "
     r"(?:særlig |saerlig |serlig )?lyst\b"
-    r"|(?:do not|don ?t|don’t) (?:really )?(?:feel like|want|wanna)\b"
+    r"|(?:do not|does not|did not|don ?[’']?t|doesn ?[’']?t|didn ?[’']?t) (?:really )?"
+    r"(?:feel like|want|wanna)\b"
     r"|not in the mood\b|can ?[’']?t be bothered\b)[^.!?\n]{0,120})",
     re.IGNORECASE,
 )
@@ -602,11 +611,15 @@ class EntityExtractor:
                     add("telefon", re.sub(r"\D", "", m["n"]), m.start(), m.end())
         weekdays: list[tuple[Entity, int]] = []
         present = _TRIGGERS.present(folded)
+        # "på torsdg", "manda", "imorgn": the date patterns read the days as spelt (weekday_typos)
+        dates_folded, date_spans = respell_weekdays(folded, spans, _ALL_WEEKDAYS)
+        dates_folded, date_spans = respell_weekdays(dates_folded, date_spans, _ONE_WORD_DAYS)
+        date_present = present if dates_folded is folded else _TRIGGERS.present(dates_folded)
         for kind, pattern, needs in _DATE_RES:
-            if not _met(needs, present):
+            if not _met(needs, date_present):
                 continue
-            for m in pattern.finditer(folded):
-                start, end = orig(m)
+            for m in pattern.finditer(dates_folded):
+                start, end = date_spans[m.start()][0], date_spans[m.end() - 1][1]
                 if free(start, end):
                     d = resolve_date_words(kind, m, today)
                     if d:
@@ -706,6 +719,12 @@ class EntityExtractor:
             # the reason in the citizen's own words, so that the hedge is judged
             # (actions/afbud.py: a reason guessed about goes to a person), not a bare category
             found.append(Entity("grund", text[hedged[0]:hedged[1]].strip(), *hedged))
+        before = past_state(text)
+        if before is not None:
+            # "jeg var syg i sidste uge, men nu er jeg rask", "jeg blev raskmeldt i fredags, men
+            # nu har jeg feber igen": the illness and the day of the state before are not now's
+            found[:] = [e for e in found if e.entity not in _STATE_ENTITIES
+                        or not before[0] <= e.start < before[1]]
         settle_owner(text, folded, spans, found, Entity)
         found.sort(key=lambda e: (e.start, e.entity))
         return found

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["NEGATORS", "after_clause_negation", "folded_words", "mark_negated", "negated",
-           "words"]
+__all__ = ["NEGATORS", "after_clause_negation", "folded_words", "join_not", "mark_negated",
+           "negated", "words"]
 
 # "ingen feber", "uden job", "I don't have": these negate what follows wherever they stand.
+# ("does" folds to "dos", so "doesn't" is "dosnt".)
 _NEGATE_FOLLOWING = frozenset({
-    "ingen", "intet", "uden", "hverken", "dont", "doesnt", "didnt", "cant", "cannot", "wont",
-    "havent", "hasnt", "isnt", "arent", "wasnt", "aint", "without",
+    "ingen", "intet", "uden", "hverken", "dont", "doesnt", "dosnt", "didnt", "cant", "cannot",
+    "wont", "havent", "hasnt", "isnt", "arent", "wasnt", "werent", "hadnt", "couldnt",
+    "wouldnt", "shouldnt", "mustnt", "aint", "without",
 })
 # "ikke"/"not" negate what follows only after a copula or auxiliary ("jeg er ikke syg", "får
 # ikke dagpenge", "har ikke feber"), at the start of a clause, or after a pronoun in simple
@@ -26,27 +28,44 @@ _NEGATE_FOLLOWING = frozenset({
 # "nåede ikke samtalen" and "har ikke fået dagpenge" still name the meeting and the group.
 _NEGATE_AFTER_COPULA = frozenset({"ikke", "ik", "ikk", "ike", "ikek", "not", "aldrig", "never"})
 NEGATORS = _NEGATE_FOLLOWING | _NEGATE_AFTER_COPULA
+# ("I'm", "you're", "I've" fold to "i m", "you re", "i ve".)
 COPULAS = frozenset({
     "er", "var", "har", "havde", "far", "fik", "blev", "bliver", "blevet", "vere", "am", "is",
-    "are", "was", "were", "have", "has", "had", "im", "men", "og", "but", "and", "jeg", "mig",
-    "i", "det", "it", "modtager",
+    "are", "was", "were", "have", "has", "had", "im", "m", "re", "ve", "men", "og", "but", "and",
+    "jeg", "mig", "i", "det", "it", "modtager",
 })
-# Words that may stand between a negator and what it negates.
+# Words that may stand between a negator and what it negates. English "get"/"receive" stand
+# where Danish "får" stands before "ikke": "I don't get dagpenge", "jeg får ikke dagpenge".
 _LIGHT = frozenset({
     "er", "har", "var", "havde", "blevet", "blive", "bliver", "lengere", "mere", "helt", "sa",
     "serlig", "rigtig", "jeg", "du", "han", "hun", "vi", "de", "nogen", "noget", "nogle", "en",
     "et", "min", "mit", "mine", "am", "is", "are", "was", "have", "has", "had", "been", "be",
     "really", "very", "i", "a", "an", "any", "my", "ogsa", "lige", "pa", "on", "fet", "faet",
-    "endnu",
+    "endnu", "longer", "get", "got", "gotten", "receive", "received", "getting", "receiving",
+    "yet", "even",
 })
-# English "no" negates what follows after these: "I have no MitID", "there is no bus".
+# English "no" negates what follows after these: "I have no MitID", "there is no bus"; and
+# before "longer" anywhere: "I'm no longer sick", "I no longer get dagpenge".
 _HAVE = frozenset({"have", "has", "had", "got", "is", "are", "was", "get", "receive"})
-_NT = re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|ca|can|wo|could|would|should)n t\b")
+_NT = re.compile(r"\b(do|dos|does|did|is|are|was|were|have|has|had|ca|can|wo|could|would"
+                 r"|should)n t\b")
+# English writes the same negation unjoined ("do not", "can not", "will not"): joined like the
+# contraction, so "I do not have MitID" reads as "I don't have MitID" wherever negation is read.
+_AUX_NOT = re.compile(r"\b(do|dos|does|did|is|are|was|were|have|has|had|can|will|could|would"
+                      r"|should|must)\s+not\b")
+_JOINED = {"can": "cant", "will": "wont"}
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+def join_not(folded: str) -> str:
+    """Folded text with English "don t" and "do not" joined to "dont" (and so on)."""
+    folded = _NT.sub(lambda m: m.group(1) + "nt", folded)
+    return _AUX_NOT.sub(lambda m: _JOINED.get(m.group(1), m.group(1) + "nt"), folded)
+
+
 def words(folded: str) -> list[str]:
-    """Word tokens of folded text, with English "don t" (from "don't") joined to "dont"."""
+    """Word tokens of folded text, with English "don t" (from "don't") and "do not" joined to
+    "dont"."""
     return list(folded_words(folded))
 
 
@@ -56,7 +75,7 @@ def words(folded: str) -> list[str]:
 @lru_cache(maxsize=16)
 def folded_words(folded: str) -> tuple[str, ...]:
     """``words(folded)`` as a tuple, kept for the turn."""
-    return tuple(_WORD.findall(_NT.sub(lambda m: m.group(1) + "nt", folded)))
+    return tuple(_WORD.findall(join_not(folded)))
 
 
 def _opens_scope(tokens: list[str], i: int) -> bool:
@@ -71,8 +90,9 @@ def negated(folded: str, start: int) -> bool:
     """Is the phrase starting at ``start`` in ``folded`` in the scope of a negation?"""
     before = words(folded[:start])
     for i in range(len(before) - 1, max(len(before) - 6, -1), -1):
-        if before[i] == "no" and i > 0 and before[i - 1] in _HAVE:
-            return True  # "I have no MitID", "has no job"; a bare "no" answers a question
+        if before[i] == "no" and (i > 0 and before[i - 1] in _HAVE
+                                  or before[i + 1:i + 2] == ["longer"]):
+            return True  # "I have no MitID", "no longer sick"; a bare "no" answers a question
         if before[i] in NEGATORS:
             return _opens_scope(before, i)
         if before[i] not in _LIGHT:

@@ -14,6 +14,7 @@ from kcbot.nlu.data import TrainingData, load_training_data, training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
 from kcbot.nlu.normalise import clean, tokens
 from kcbot.nlu.readable import readable_ranking
+from kcbot.nlu.tense import state_now
 from kcbot.privacy import mask_cpr
 
 __all__ = ["FALLBACK", "NLU", "ParseResult"]
@@ -25,6 +26,8 @@ RANKING_SIZE = 10
 PARSE_CACHE_SIZE = 1024
 COMMON_WORDS = 6
 _DIGIT = re.compile(r"\d")
+# The state now decides only when it is clearly about something on its own.
+STATE_NOW_CONFIDENCE = 0.85
 
 
 @dataclass
@@ -115,6 +118,13 @@ class NLU:
 
     def _parse(self, cleaned: str, today: date) -> ParseResult:
         ranking = readable_ranking(self.model, cleaned, RANKING_SIZE)
+        now = state_now(cleaned)
+        if now is not None and ranking:
+            # "jeg var raskmeldt i sidste uge, men nu er jeg syg igen": the state the citizen is
+            # in now is what they write about, though the words of the one before weigh as much
+            later = readable_ranking(self.model, cleaned[now:], RANKING_SIZE)
+            if later and later[0][0] != ranking[0][0] and later[0][1] >= STATE_NOW_CONFIDENCE:
+                ranking = later
         entities = self.extractor.extract(cleaned, today) if cleaned else []
         if ranking and ranking[0][1] >= self.threshold:
             intent, confidence = ranking[0]
