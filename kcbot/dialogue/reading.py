@@ -146,7 +146,7 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
     that only state facts about the citizen is returned too, since the request is best read
     without them ("jeg får kontanthjælp, og jeg har fået et brev" -> brev). Else empty."""
     found: list[tuple[str, tuple[int, int]]] = []
-    stated_facts = unread = False
+    stated_facts = unread = reasons_only = False
     before = past_state(parse.text)
     for part, start, end in _parts(parse.text):
         span = (start, end)
@@ -201,8 +201,38 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
         if found and found[-1][0] == flow.name:
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
+            if found and _reason_before(flows, found[-1][0], reasons_only, flow):
+                found.pop()  # "…, men jeg har fået arbejde den dag. Hvordan melder jeg afbud?"
             found.append((flow.name, span))
+        reasons_only = _only_a_reason(sub)
     return found if len(found) > 1 or found and stated_facts and not unread else []
+
+
+# Words that place a reason in time without asking anything: "arbejde den dag", "that day".
+_WHEN_WORDS = frozenset({"den", "dag", "dagen", "samme", "tid", "tidspunkt", "that", "day",
+                         "same", "time", "der", "da", "hvor"})
+
+
+def _only_a_reason(part: ParseResult) -> bool:
+    """Whether a part of a message says only why (a reason category, and when: "jeg har fået
+    arbejde den dag"), no request."""
+    reasons = [e for e in part.entities if e.entity == "afbud_kategori"]
+    if not reasons or _QUESTION.match(fold(part.text)):
+        return False
+    rest = _blanked(part.text, [e for e in part.entities if e.entity in ("afbud_kategori", "dato")])
+    return not [w for w in words(fold(rest)) if w not in _FACT_WORDS and w not in _WHEN_WORDS]
+
+
+def _reason_before(flows: Flows, earlier: str, only_reason: bool, later: Flow) -> bool:
+    """An earlier part that only says why ("men jeg har fået arbejde den dag") before a request
+    that takes a reason ("Hvordan melder jeg afbud?") is that request's reason, not a topic of
+    its own (a job read as an afmelding). A topic the later one offers afterwards (the afbud
+    offers the sick report) stays one: the citizen is asked about it either way."""
+    if not only_reason or not (later.settles and REASON_SLOT in flow_uses(flows, later)):
+        return False
+    offered = {step.arg for branch in later.offer for step in flows[branch.target].steps
+               if step.kind == "queue"}
+    return earlier not in offered
 
 
 # A part that asks for something more: "og jeg skal også melde afbud", "and I also want to".
@@ -261,12 +291,10 @@ def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Fl
     asks for a reason (afbud, udeblivelse) is that request's reason, not a sick report."""
     if flow.settles and REASON_SLOT in flow_uses(flows, flow):
         return False  # a request that takes a reason itself is a request of its own
-    reasons = [e for e in parse.entities if e.entity == "afbud_kategori"]
-    if not reasons or _QUESTION.match(fold(parse.text)) or not any(
-            REASON_SLOT in flow_uses(flows, flows[name]) for name, _ in found):
+    if not any(REASON_SLOT in flow_uses(flows, flows[name]) for name, _ in found):
         return False
     # only the reason: "og jeg er syg og vil sygemelde mig" asks for a sick report as well
-    return _small_words_only(_blanked(parse.text, reasons))
+    return _only_a_reason(parse)
 
 
 _CONTRAST = re.compile(r"\b(?:men|but|bortset fra|except|dog)\b")
