@@ -18,10 +18,11 @@ import gc
 import importlib.machinery
 import importlib.util
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
+from typing import Any
 
-__all__ = ["DEFERRED", "gc_paused", "install"]
+__all__ = ["DEFERRED", "attributes", "gc_paused", "install"]
 
 # Modules executed on first use instead of on import: only ones whose importers bind the module
 # without reading from it (``import a.b``), else the deferral buys nothing. ``logging.config``:
@@ -48,6 +49,23 @@ def install() -> None:
     """Put the finder first on ``sys.meta_path`` (once)."""
     if not any(isinstance(finder, _DeferredFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _DeferredFinder())
+
+
+def attributes(package: str, homes: dict[str, str]) -> Callable[[str], Any]:
+    """A package's module ``__getattr__`` for names imported on first use: ``name`` comes from
+    the submodule ``homes[name]`` and is bound in the package, so the next use is a plain
+    attribute. What a package exports for a command (mail for ``kcbot serve``, retention for
+    ``kcbot purge``) is then not imported by every start."""
+
+    def __getattr__(name: str) -> Any:
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{package}.{home}"), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__
 
 
 @contextlib.contextmanager

@@ -8,26 +8,16 @@ mail (``mail``, ``runner``) belong to ``kcbot serve`` and ``kcbot outbox``, not 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from kcbot import lazy
 
 __all__ = [  # noqa: F822 - bound on first use by __getattr__
     "BACKOFF", "GIVE_UP_AFTER", "Delivery", "DeliveryReport", "Privacy", "Recipient",
     "Recipients", "SmtpFailure", "compose", "message_id",
 ]
 
-_HOME = {
+__getattr__ = lazy.attributes(__name__, {
     "SmtpFailure": "mail", "compose": "mail", "message_id": "mail",
     "Privacy": "recipients", "Recipient": "recipients", "Recipients": "recipients",
     "BACKOFF": "runner", "GIVE_UP_AFTER": "runner", "Delivery": "runner",
     "DeliveryReport": "runner",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+})
