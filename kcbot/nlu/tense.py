@@ -16,6 +16,7 @@ komme" tells no new state, and the whole message is read.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["past_state", "state_now"]
 
@@ -31,14 +32,19 @@ _MIN_NOW_WORDS = 3
 def state_now(text: str) -> int | None:
     """Where the state now begins in ``text`` (after "men"/"but"), when the same sentence first
     tells a state in the past; else None."""
-    m = _STATE_NOW.search(text)
-    if m is None or len(m["now"].split()) < _MIN_NOW_WORDS:
-        return None
-    return m.start("now")
+    split = _split(text)
+    return None if split is None else split[1]
 
 
 def past_state(text: str) -> tuple[int, int] | None:
     """The span of the state told in the past, before the state now; else None."""
+    return _split(text)
+
+
+# One message is asked about three times (the pipeline's ranking, the extractor's entities and
+# the reading of its parts), with the same text: searched once.
+@lru_cache(maxsize=64)
+def _split(text: str) -> tuple[int, int] | None:
     m = _STATE_NOW.search(text)
     if m is None or len(m["now"].split()) < _MIN_NOW_WORDS:
         return None
