@@ -887,8 +887,8 @@ class Engine:
         queued = self._reasons_offered.get(flow.name)
         if queued is None:
             queued = self._reasons_offered[flow.name] = tuple(
-                step.arg for branch in flow.offer for step in self.flows[branch.target].steps
-                if step.kind == "queue" and reading.REASON_SLOT in self._flow_uses(step.arg))
+                topic for topic in self.flows.offered_topics(flow)
+                if reading.REASON_SLOT in self._flow_uses(topic))
         return queued
 
     async def _advance(self, turn: _Turn) -> None:

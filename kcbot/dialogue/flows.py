@@ -134,6 +134,12 @@ class Flows:
         name = self.by_intent.get(intent)
         return self.flows[name] if name else None
 
+    def offered_topics(self, flow: Flow) -> tuple[str, ...]:
+        """The topics ``flow``'s offers take when the citizen says yes (the offer flows'
+        ``queue`` steps), in order: the sick report's offer takes the afbud."""
+        return tuple(str(step.arg) for branch in flow.offer
+                     for step in self.flows[branch.target].steps if step.kind == "queue")
+
 
 def _values(raw: Any) -> tuple[str | None, ...]:
     items = raw if isinstance(raw, list) else [raw]

@@ -230,9 +230,7 @@ def _reason_before(flows: Flows, earlier: str, only_reason: bool, later: Flow) -
     offers the sick report) stays one: the citizen is asked about it either way."""
     if not only_reason or not (later.settles and REASON_SLOT in flow_uses(flows, later)):
         return False
-    offered = {step.arg for branch in later.offer for step in flows[branch.target].steps
-               if step.kind == "queue"}
-    return earlier not in offered
+    return earlier not in flows.offered_topics(later)
 
 
 # A part that asks for something more: "og jeg skal også melde afbud", "and I also want to".
