@@ -307,8 +307,13 @@ _REASON_BEFORE = re.compile(
 # part of one's own body ("min ryg er skadet", "my back is bad") or an illness ("min migræne er
 # værre") is the citizen's own. Someone else's illness is read as a relative's (paaroerende),
 # which a person assesses; an unknown word counts as someone else, the safe side.
+# Who is spoken of: after a possessive ("min mor"), or a pronoun or a relative named with the
+# definite article ("hun", "konen"); the patterns below share them.
+_POSSESSIVE = r"(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)"
+_BARE_SUBJECT = (r"(?:han|hun|he|she|konen|manden|keresten|hunden|katten|moren|faren"
+                 r"|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)")
 _THIRD_PARTY = re.compile(
-    r"\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+(?P<who>[a-z]+)\s+"
+    rf"\b{_POSSESSIVE}\s+(?P<who>[a-z]+)\s+"
     r"(?:(?:er|har|var|havde|blev|bliver|skal|skulle|is|has|was|had|got|gets|have|are|been|fet|faet|fat)\s+)+"
     r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
 )
@@ -316,18 +321,15 @@ _THIRD_PARTY = re.compile(
 # (a pronoun or a relative named with the definite article), and the illness before the person:
 # "min syge mor", "my sick mother".
 _THIRD_PARTY_BARE = re.compile(
-    r"(?:^|\s)(?P<who>han|hun|he|she|konen|manden|keresten|hunden|katten|moren|faren"
-    r"|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)\s+"
+    rf"(?:^|\s)(?P<who>{_BARE_SUBJECT})\s+"
     r"(?:(?:er|har|var|havde|blev|bliver|skal|skulle|is|has|was|had|got|gets|are|been|fet|faet|fat)\s+)+"
     r"(?:(?!jeg\b|i\b|me\b)[a-z]+\s+){0,2}$"
 )
 # The subject right before an illness phrase that opens with its verb ("min mor" + "skal
 # indlægges", "hun" + "skal opereres"): the same subjects as above, without a verb of their own.
 _SUBJECT_BEFORE_ILLNESS = (
-    re.compile(r"\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+"
-               r"(?P<who>(?!(?:jeg|i|me|mig|vi|du|we|you)\b)[a-z]+)\s+$"),
-    re.compile(r"(?:^|\s)(?P<who>han|hun|he|she|konen|manden|keresten|hunden|katten|moren"
-               r"|faren|mor|far|sosteren|broren|veninden|vennen|svigermor|svigerfar)\s+$"),
+    re.compile(rf"\b{_POSSESSIVE}\s+(?P<who>(?!(?:jeg|i|me|mig|vi|du|we|you)\b)[a-z]+)\s+$"),
+    re.compile(rf"(?:^|\s)(?P<who>{_BARE_SUBJECT})\s+$"),
 )
 _ILLNESS_VERBS = frozenset({"skal", "skulle", "bliver", "blev", "er", "is", "was", "has", "had",
                             "having", "being"})
