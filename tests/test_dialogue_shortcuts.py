@@ -288,3 +288,26 @@ def test_a_message_is_split_into_parts_as_the_separators_alone_split_it() -> Non
         assert list(reading._parts(text)) == plain_parts(text), text
         whole += reading._PART_HINT.search(text) is None
     assert whole > 1000  # the shortcut is taken, not only checked
+
+
+def test_a_meeting_owner_is_only_searched_for_where_the_hint_stands() -> None:
+    """``owner._OWNER_HINT`` (a-kasse, union) stands in every text ``_OWNED`` matches, so
+    skipping the search without it finds the same: the written messages, and built ones around
+    the owner words and their look-alikes."""
+    from kcbot.nlu.normalise import fold
+    from kcbot.nlu.owner import _OWNED, _OWNER_HINT
+
+    rng = random.Random(16)
+    pieces = ["mødet", "samtale", "møde", "tid", "i", "hos", "med", "ved", "fra", "min", "my",
+              "a-kassen", "akassen", "a kasse", "a-kassens", "fagforeningen", "union",
+              "unemployment fund", "unemployment insurance fund", "indkaldt", "af", "har",
+              "called", "by", "meeting", "with", "kassen", "unio", "jeg", "ikke", " "]
+    texts = messages(5000) + [" ".join(rng.choice(pieces) for _ in range(rng.randint(2, 9)))
+                              for _ in range(20000)]
+    owned = 0
+    for text in texts:
+        folded = fold(text)
+        if _OWNED.search(folded) is not None:
+            owned += 1
+            assert _OWNER_HINT.search(folded) is not None, text
+    assert owned > 1000  # the built texts reach the pattern, not only miss it

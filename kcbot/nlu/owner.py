@@ -58,6 +58,9 @@ _OWNED = re.compile(
     # … and the meeting it called to: "a-kassen har indkaldt mig til en samtale"
     rf"(?: (?:mig|me) (?:til|to|for) (?:en |et |mit |min |a |an |my )?(?P<meeting3>{_MEETING})\b)?"
 )
+# A word every alternative of ``_OWNED`` holds (the a-kasse, the union): a message without one is
+# not searched (tests/test_dialogue_shortcuts.py checks the two agree).
+_OWNER_HINT = re.compile(r"kasse|fagforening|union|unemployment")
 # After "jobsamtale hos": the jobcentre itself, not an employer.
 _JOBCENTRE_AFTER = re.compile(
     r"\s*(?:(?:hos|med|ved|pa|i|at|with|in)\s+)?(?:(?:min|mit|mine|din|vores|the|my|our|your)\s+)?(?:jobcent[a-z]*|kommune[a-z]*"
@@ -79,7 +82,8 @@ def settle_owner(text: str, folded: str, spans: list[tuple[int, int]],
 
     owned: list[tuple[int, int]] = []
     meeting_words: list[tuple[int, int]] = []
-    for m in _OWNED.finditer(folded):
+    matches = _OWNED.finditer(folded) if _OWNER_HINT.search(folded) else ()
+    for m in matches:
         start, end = orig(m.start(), m.end())
         if _NEGATOR.search(m[0]) or negated(folded, m.start()):
             continue  # "mødet er ikke i a-kassen", "not with the a-kasse"
