@@ -4,6 +4,8 @@
   topic: it is kept for the topic that follows instead of starting one.
 - ``topics``: "jeg skal melde afbud, og hvordan er det med ferie?" asks two things; the
   first is handled and the second offered when it is done.
+- ``topics`` also leaves out a part that only tells the citizen's status ("jeg er sygemeldt",
+  "jeg har et job som sosu": ``kcbot.dialogue.status``) beside a part that asks.
 - ``corrections``: "nej undskyld, det er torsdag" changes a slot already given, not the answer
   to the question now open.
 - ``pick_title``: a topic offered as a numbered choice, picked by its words.
@@ -31,6 +33,7 @@ from kcbot.dialogue.answers import (
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.dialogue.slots import flow_uses
+from kcbot.dialogue.status import is_status
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.entities import Entity
 from kcbot.nlu.negation import after_clause_negation, negated, words
@@ -193,6 +196,9 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             span = (span[0], span[0] + tail.start())
             part = part[:tail.start()]
             sub = nlu.parse(part, today)
+        if is_status(sub, parse):
+            stated_facts = True  # "jeg er sygemeldt", "jeg har et job som sosu": the context
+            continue
         flow = _asked_topic(flows, sub)
         if flow is None:
             continue
