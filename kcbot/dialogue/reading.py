@@ -2,6 +2,7 @@
 
 - ``only_facts``: "sygedagpenge" or "jeg får dagpenge" names a fact about the citizen, not a
   topic: it is kept for the topic that follows instead of starting one.
+- ``only_when``: "det med i morgen" names a day, no topic: the citizen is asked which.
 - ``topics``: "jeg skal melde afbud, og hvordan er det med ferie?" asks two things; the
   first is handled and the second offered when it is done.
 - ``topics`` also leaves out a part that only tells the citizen's status ("jeg er sygemeldt",
@@ -40,8 +41,8 @@ from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 from kcbot.nlu.tense import past_state
 
-__all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "pick_title",
-           "questions_after_answer", "topics", "without_facts"]
+__all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "only_when",
+           "pick_title", "questions_after_answer", "topics", "without_facts"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
@@ -117,6 +118,21 @@ def only_facts(parse: ParseResult) -> bool:
     if not facts:
         return False
     return _small_words_only(_blanked(parse.text, facts))
+
+
+# Entities that say when, not what: "det med i morgen" names a day and no topic.
+WHEN_ENTITIES = frozenset({"dato", "tid", "varighed"})
+_WHEN_MAX_WORDS = 4  # "i morgen", "næste tirsdag", "d. 3. december", "kl. halv ti"
+
+
+def only_when(parse: ParseResult) -> bool:
+    """True when a message names only when (a day, a time) and has no other words but small
+    ones: "det med i morgen", "på fredag kl 10". The classifier reads such a message as the
+    topic most dates belong to (afbud), but it names no topic: the citizen is asked which."""
+    when = [e for e in parse.entities if e.entity in WHEN_ENTITIES]
+    if not when or any(len(parse.text[e.start:e.end].split()) > _WHEN_MAX_WORDS for e in when):
+        return False  # a date read from a clause ("didn't show up … on monday") says more
+    return _small_words_only(_blanked(parse.text, when))
 
 
 def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | None:
