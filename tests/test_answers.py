@@ -18,7 +18,7 @@ from kcbot.dialogue.answers import (
     strip_name_intro,
 )
 from kcbot.dialogue.domain import load_domain
-from kcbot.dialogue.reading import corrections, only_facts
+from kcbot.dialogue.reading import corrections, only_facts, only_when
 from kcbot.dialogue.slots import answer_value
 
 MITID = "Logger du ind på Jobnet med MitID?"
@@ -63,6 +63,11 @@ def domain():
     ("I have the MitID app but it does not work on my new phone", "Do you log in with MitID?",
      "ja"),
     ("jeg har mitid men den virker ikke", "Logger du ind med MitID?", "ja"),
+    # an opening word the sentence contradicts agreed to something else: no answer
+    ("ja, men jeg har ikke fået mitid endnu", MITID, None),
+    ("yes but I don't have MitID yet", "Do you log in with MitID?", None),
+    ("nej, jeg er syg", "Kan du komme til mødet?", NO),
+    ("ja jeg har mitid men den virker ikke", MITID, YES),
 ])
 def test_yes_no_from_whole_sentences(text: str, question: str, expected: str | None) -> None:
     assert read_polar(text, question) == expected
@@ -91,6 +96,12 @@ def _answer(domain, nlu, slot: str, text: str):
     ("moedetype", "jobklubben", "jobklub"),
     ("mitid", "ja jeg bruger mitid", "ja"),
     ("mitid", "nej har ikke mitid", "nej"),
+    # the way in without MitID names "nej"; against an opening "ja" it is asked again
+    ("mitid", "jeg logger ind med brugernavn og adgangskode", "nej"),
+    ("mitid", "jeg får koden med posten", "nej"),
+    ("mitid", "ja send den med brev", None),
+    ("mitid", "nej jeg bruger kodeviser", None),
+    ("mitid", "ja jeg bruger kodeviseren", "ja"),
 ])
 def test_options_by_meaning(domain, nlu, slot: str, text: str, expected: str | None) -> None:
     assert _answer(domain, nlu, slot, text) == expected
@@ -183,3 +194,15 @@ def test_a_group_alone_is_a_fact_not_a_topic(nlu) -> None:
     assert only_facts(nlu.parse("jeg får dagpenge", TODAY))
     assert not only_facts(nlu.parse("ferie", TODAY))
     assert not only_facts(nlu.parse("jeg får dagpenge og vil holde ferie", TODAY))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("det med i morgen", True),
+    ("på fredag kl 10", True),
+    ("jeg kan ikke komme i morgen", False),
+    ("syg i dag", False),
+    ("I didn't show up to my meeting on monday", False),
+    ("ferie", False),
+])
+def test_a_day_alone_names_no_topic(nlu, text: str, expected: bool) -> None:
+    assert only_when(nlu.parse(text, TODAY)) is expected

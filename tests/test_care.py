@@ -261,3 +261,32 @@ def test_a_signal_without_its_phrases() -> None:
     frustration = next(s for s in CARE.signals if s.name == "frustration")
     assert "darligt" not in frustration.without("det er sgu for dårligt, ingen svarer mig")
     assert "syg" in frustration.without("for helvede, jeg er syg og kan ikke komme")
+
+
+@pytest.mark.parametrize("text", [
+    "jeg skriver for min bror, han kan ikke komme i morgen. hans cpr er 120388-1234",
+    "Jeg er pårørende til min mor og vil melde hende syg",
+    "jeg er sagsbehandler på et bosted og skriver for en borger",
+    "jeg ringer på vegne af min søn",
+    "min kone kan ikke komme til sin opfølgningssamtale i morgen",
+    "I am writing on behalf of my brother",
+    "Hi, I'm calling for my mother, she is sick",
+    "her CPR number is 120388-1234",
+])
+def test_writing_for_another_person(text: str) -> None:
+    signal = CARE.detect(text, "afbud")
+    assert signal is not None and signal.name == "anden_person", text
+
+
+@pytest.mark.parametrize("text", [
+    "jeg skriver for min søn er syg og jeg kan ikke komme til min jobsamtale",  # for = because
+    "min datter er syg så jeg kan ikke komme til mødet i morgen",
+    "min sagsbehandler sagde at jeg skulle skrive her",
+    "jeg skal melde afbud, min mor skal opereres og jeg skal være hos hende",
+    "jeg er socialrådgiver på et hospital og er sygemeldt",
+    "kan min kæreste melde afbud for mig",
+    "my son is sick so I cannot come to my meeting tomorrow",
+])
+def test_ones_own_errand_with_a_relative_in_it(text: str) -> None:
+    signal = CARE.detect(text, "afbud")
+    assert signal is None or signal.name != "anden_person", text

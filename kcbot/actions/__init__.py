@@ -14,13 +14,17 @@ from kcbot.actions.afbud import ActionVurderAfbud
 from kcbot.actions.identitet import ActionIdentitetOplyst, ActionPrivatliv
 from kcbot.actions.journal import ActionJournal
 from kcbot.actions.registrering import Registrering
-from kcbot.actions.tilbagekald import ActionMarkerKrise, ActionOpretTilbagekald
+from kcbot.actions.tilbagekald import (
+    ActionGlemAndenPerson,
+    ActionMarkerKrise,
+    ActionOpretTilbagekald,
+)
 from kcbot.actions.validation import ValidateSlots
 
 __all__ = [
-    "ActionAabningstid", "ActionIdentitetOplyst", "ActionJournal", "ActionMarkerKrise",
-    "ActionOpretTilbagekald", "ActionPrivatliv", "ActionVurderAfbud", "Registrering",
-    "ValidateSlots",
+    "ActionAabningstid", "ActionGlemAndenPerson", "ActionIdentitetOplyst", "ActionJournal",
+    "ActionMarkerKrise", "ActionOpretTilbagekald", "ActionPrivatliv", "ActionVurderAfbud",
+    "Registrering", "ValidateSlots",
 ]
 
 if "rasa_sdk.endpoint" in sys.modules:  # served by rasa-sdk's own action server

@@ -15,7 +15,8 @@ from kcbot.actions.registrering import GROUP_LABELS
 from kcbot.clock import TZ
 from kcbot.language import languages
 
-__all__ = ["ActionMarkerKrise", "ActionOpretTilbagekald", "format_frist", "summary"]
+__all__ = ["ActionGlemAndenPerson", "ActionMarkerKrise", "ActionOpretTilbagekald", "format_frist",
+           "summary"]
 
 KRISE = "krise"
 # Slots that say what the matter is, in the order a reader wants them.
@@ -116,3 +117,27 @@ class ActionMarkerKrise(Action):
                 telefon=slots.get("telefon"),
             )
         return [SlotSet("sag", KRISE), *_ticket_slots(ticket, slots)]
+
+
+# What stays when a message about another person's case is set aside: the conversation's
+# language and matter, and an identity the channel verified (the writer's own).
+_KEPT_FOR_WRITER = ("sprog", "sprog_skift", "sag", "identitet")
+_VERIFIED_IDENTITY = ("navn", "cpr", "cpr_maskeret")
+
+
+class ActionGlemAndenPerson(Action):
+    """Someone writes for another person: what the message said about that person's case (a
+    meeting, a reason, a group, a name, a CPR number) is not kept, so no ticket or registration
+    can carry it as the writer's. The transcript still holds the message, masked."""
+
+    def name(self) -> str:
+        return "action_glem_anden_person"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        kept = set(_KEPT_FOR_WRITER)
+        if tracker.get_slot("identitet") == "verificeret":
+            kept.update(_VERIFIED_IDENTITY)
+        return [SlotSet(name, None) for name, value in tracker.slots.items()
+                if value is not None and name not in kept]

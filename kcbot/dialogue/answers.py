@@ -33,7 +33,7 @@ __all__ = [
     "FUNCTION_WORDS", "NO", "UNKNOWN", "YES", "Option", "choice_number", "correction",
     "domain_words", "folded_words", "forget_readings", "is_question",
     "looks_like_name", "named_option",
-    "match_option", "read_polar", "strip_name_intro",
+    "match_option", "polar_conflict", "read_polar", "strip_name_intro",
 ]
 
 YES, NO, UNKNOWN = "ja", "nej", "ved_ikke"
@@ -52,6 +52,8 @@ _UNKNOWN = re.compile(
     r"|kan ikke huske|husker ikke|(?:i )?(?:don ?t|do not|dont) know|dunno|idk|not sure"
     r"|no idea|maske|maybe|perhaps)\b"
 )
+# The opening yes or no word of an answer, with the punctuation around it.
+_OPENING_WORD = re.compile(r"^\W*\w+\W*")
 # "det gør jeg", "det har jeg ikke", "I do", "I don't": an answer that echoes the verb.
 _ECHO = re.compile(
     r"^(?:(?:det|that|jeg|i) )?(?:gor|har|kan|er|vil|skal|bruger|passer|stemmer|do|does|have|has"
@@ -191,10 +193,12 @@ def read_polar(text: str, question: str = "") -> str | None:
         return None  # "ja ja nej vent, det er i dag": not a yes to what was read back
     if first in _NO_LEAD and any(t in _YES_LEAD - {"ok", "okay"} for t in tokens[1:]):
         return None  # "nej... jo det er rigtigt": asked again rather than guessed
-    if first in _YES_LEAD:
-        return YES
-    if first in _NO_LEAD:
-        return NO
+    if first in _YES_LEAD or first in _NO_LEAD:
+        opening = YES if first in _YES_LEAD else NO
+        # "ja, men jeg har ikke fået mitid endnu": the sentence after the opening word answers
+        # the question the other way; the "ja" agreed to something else, so ask again
+        said = _about_asked(_OPENING_WORD.sub("", text, count=1), question)
+        return None if said is not None and said != opening else opening
     if _WRONG.search(folded):
         return NO  # "det er forkert", "that is wrong": never a yes to what was read back
     negated = any(t in NEGATORS for t in tokens)
@@ -202,13 +206,9 @@ def read_polar(text: str, question: str = "") -> str | None:
     echo = _ECHO.match(" ".join(tokens)) is not None
     if echo and short:
         return NO if negated else YES
-    shared = _content_words(fold(question))
-    if _content_words(folded) & shared:
-        # the clause that names what was asked decides: "I have the MitID app but on my new
-        # phone it doesn't work" has it; "jeg bruger ikke mitid, jeg har en kodeviser" has not
-        clauses = [words(fold(c)) for c in _CLAUSES.split(text)]
-        return NO if any(t in NEGATORS for c in clauses if set(c) & shared
-                         for t in c) else YES
+    said = _about_asked(text, question)
+    if said is not None:
+        return said
     if short and negated:  # "ikke rigtigt", "not really"
         return NO
     return None
@@ -317,8 +317,7 @@ def match_option(text: str, options: Sequence[Option], entity_values: Iterable[s
     options = _as_options(options)
     payloads = options.payloads
     if options.polar:
-        polar = read_polar(text, question)
-        return polar if polar in payloads else None
+        return _polar_option(text, folded, payloads, entity_values, question)
     whole = options.whole.get(folded)  # the whole answer is the option
     if whole is not None:
         return whole
@@ -335,6 +334,58 @@ def match_option(text: str, options: Sequence[Option], entity_values: Iterable[s
     if fuzzy is None and OTHER in payloads and _substantive(folded):
         return OTHER  # "jeg flytter til Aarhus" to "Hvorfor …?" with an "Andet" option
     return fuzzy
+
+
+def _polar_option(text: str, folded: str, payloads: Iterable[str], entity_values: Iterable[str],
+                  question: str) -> str | None:
+    polar = read_polar(text, question)
+    named = _named_polar(folded, payloads, entity_values)
+    if named is not None and (polar is None or not _opens_polar(folded)):
+        return named  # what the answer names decides over an echo of the question's words
+    if named is not None and polar != named:
+        return None
+    return polar if polar in payloads else None
+
+
+def _named_polar(folded: str, payloads: Iterable[str], entity_values: Iterable[str]) -> str | None:
+    """The one ja/nej option the answer names by what it stands for ("med brev" and "brugernavn
+    og kode" are the way into Jobnet without MitID), unless the answer negates anything."""
+    named = {v for v in entity_values if v in payloads}
+    if len(named) != 1 or any(t in NEGATORS for t in words(folded)):
+        return None
+    return named.pop()
+
+
+def _opens_polar(folded: str) -> bool:
+    tokens = words(folded)
+    return bool(tokens) and tokens[0] in _YES_LEAD | _NO_LEAD
+
+
+def polar_conflict(text: str, options: Sequence[Option], entity_values: Iterable[str] = (),
+                   question: str = "") -> bool:
+    """An answer to a ja/nej question whose opening word says one thing and whose sentence the
+    other: "ja send den med brev" to "Logger du ind med MitID?" (the letter is the way without
+    MitID), "ja, men jeg har ikke fået mitid endnu". The opening word agreed to something else;
+    the question is asked again, never the opening word taken."""
+    options = _as_options(options)
+    folded = fold(text)
+    if not options.polar or not _opens_polar(folded):
+        return False
+    first = YES if words(folded)[0] in _YES_LEAD else NO
+    named = _named_polar(folded, options.payloads, entity_values)
+    said = _about_asked(_OPENING_WORD.sub("", text, count=1), question)
+    return named is not None and named != first or said is not None and said != first
+
+
+def _about_asked(text: str, question: str) -> str | None:
+    """Yes or no from the clause of an answer that names what was asked: "I have the MitID app
+    but on my new phone it doesn't work" has it; "jeg bruger ikke mitid, jeg har en kodeviser"
+    has not. None when no clause names the question's content words."""
+    shared = _content_words(fold(question))
+    if not _content_words(fold(text)) & shared:
+        return None
+    clauses = [words(fold(c)) for c in _CLAUSES.split(text)]
+    return NO if any(t in NEGATORS for c in clauses if set(c) & shared for t in c) else YES
 
 
 def _substantive(folded: str) -> bool:

@@ -720,6 +720,9 @@ class Engine:
             state.facts.update(facts)
             self._say(turn, "utter_fakta_noteret")
             return
+        if flow is not None and reading.only_when(parse):
+            # "det med i morgen": a day and no topic; the day is kept for the topic picked
+            flow = None
         today = self.clock.now().date()
         if facts:  # "…, kontanthjælp": the request read without the facts, if that is surer
             better = reading.without_facts(self.nlu, parse, today)

@@ -2,8 +2,11 @@
 
 - ``only_facts``: "sygedagpenge" or "jeg får dagpenge" names a fact about the citizen, not a
   topic: it is kept for the topic that follows instead of starting one.
+- ``only_when``: "det med i morgen" names a day, no topic: the citizen is asked which.
 - ``topics``: "jeg skal melde afbud, og hvordan er det med ferie?" asks two things; the
   first is handled and the second offered when it is done.
+- ``topics`` also leaves out a part that only tells the citizen's status ("jeg er sygemeldt",
+  "jeg har et job som sosu": ``kcbot.dialogue.status``) beside a part that asks.
 - ``corrections``: "nej undskyld, det er torsdag" changes a slot already given, not the answer
   to the question now open.
 - ``pick_title``: a topic offered as a numbered choice, picked by its words.
@@ -31,14 +34,15 @@ from kcbot.dialogue.answers import (
 from kcbot.dialogue.domain import Domain
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.dialogue.slots import flow_uses
+from kcbot.dialogue.status import is_status
 from kcbot.nlu import NLU, ParseResult
 from kcbot.nlu.entities import Entity
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold
 from kcbot.nlu.tense import past_state
 
-__all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "pick_title",
-           "questions_after_answer", "topics", "without_facts"]
+__all__ = ["PERSON_FLOW", "asks_about_question", "corrections", "only_facts", "only_when",
+           "pick_title", "questions_after_answer", "topics", "without_facts"]
 
 PERSON_FLOW = "menneske"
 CONFIRM_SLOT = "bekraeftelse"
@@ -114,6 +118,21 @@ def only_facts(parse: ParseResult) -> bool:
     if not facts:
         return False
     return _small_words_only(_blanked(parse.text, facts))
+
+
+# Entities that say when, not what: "det med i morgen" names a day and no topic.
+WHEN_ENTITIES = frozenset({"dato", "tid", "varighed"})
+_WHEN_MAX_WORDS = 4  # "i morgen", "næste tirsdag", "d. 3. december", "kl. halv ti"
+
+
+def only_when(parse: ParseResult) -> bool:
+    """True when a message names only when (a day, a time) and has no other words but small
+    ones: "det med i morgen", "på fredag kl 10". The classifier reads such a message as the
+    topic most dates belong to (afbud), but it names no topic: the citizen is asked which."""
+    when = [e for e in parse.entities if e.entity in WHEN_ENTITIES]
+    if not when or any(len(parse.text[e.start:e.end].split()) > _WHEN_MAX_WORDS for e in when):
+        return False  # a date read from a clause ("didn't show up … on monday") says more
+    return _small_words_only(_blanked(parse.text, when))
 
 
 def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | None:
@@ -193,6 +212,9 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             span = (span[0], span[0] + tail.start())
             part = part[:tail.start()]
             sub = nlu.parse(part, today)
+        if is_status(sub, parse):
+            stated_facts = True  # "jeg er sygemeldt", "jeg har et job som sosu": the context
+            continue
         flow = _asked_topic(flows, sub)
         if flow is None:
             continue

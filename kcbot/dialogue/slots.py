@@ -20,6 +20,7 @@ from kcbot.dialogue.answers import (
     is_question,
     match_option,
     named_option,
+    polar_conflict,
     read_polar,
 )
 from kcbot.dialogue.domain import Domain, SlotSpec
@@ -67,6 +68,8 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
         picked = match_option(parse.text, options, values, domain.text(ask))
         if picked is not None:
             return picked
+        if polar_conflict(parse.text, options, values, domain.text(ask)):
+            return None  # "ja send den med brev": not the "ja" the classifier reads
     if parse.intent in spec.intent_values() and not is_unknown(domain, slot, ask, parse):
         return spec.intent_values()[parse.intent]
     if slot == CPR_SLOT:
