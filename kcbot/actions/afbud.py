@@ -33,7 +33,7 @@ from kcbot.errors import DataError
 from kcbot.nlu.normalise import fold
 
 __all__ = ["ActionTjekMoede", "ActionVurderAfbud", "decide", "meeting_when", "reason_is_clear",
-           "says_cant_come"]
+           "meeting_clash", "says_cant_come"]
 
 RULES_FILE = "afbud_regler.yml"
 DECISIONS = ("godkendt", "videresendt", "overdrag")
@@ -111,8 +111,27 @@ def reason_is_clear(text: str) -> bool:
 
 def says_cant_come(text: str) -> bool:
     """Whether the message says the citizen cannot come ("kan ik komme idag er syg", "når det
-    ikke i morgen"): the can't-come frame of ``uklar_grund.ramme`` in afbud_regler.yml."""
-    return _reason_patterns()[1].search(f" {fold(text or '')} ") is not None
+    ikke i morgen", "syg i dag hvor jeg har møde"): the can't-come frame of
+    ``uklar_grund.ramme`` in afbud_regler.yml, or a meeting on the day of what the message is
+    about (``meeting_clash``)."""
+    folded = f" {fold(text or '')} "
+    return (_reason_patterns()[1].search(folded) is not None
+            or _clash_pattern().search(folded) is not None)
+
+
+@cache
+def _clash_pattern() -> re.Pattern[str]:
+    spec = content(RULES_FILE).get("uklar_grund") or {}
+    clash = "|".join(fold_pattern(str(p)) for p in spec.get("sammenfald") or []) or r"(?!)"
+    return re.compile(rf"\b(?:{clash})")
+
+
+def meeting_clash(text: str) -> re.Match[str] | None:
+    """Where the message says a meeting lies on the day of what it is about ("skal arbejde d.
+    3/12 hvor jeg har møde", "samme dag som min samtale"): ``uklar_grund.sammenfald`` in
+    afbud_regler.yml, matched on the folded text. A negated clause says no clash ("hvor jeg
+    ikke har møde" is not matched: the patterns hold no negation)."""
+    return _clash_pattern().search(f" {fold(text or '')} ")
 
 
 def _on_or_after(day: date, start: object) -> str:

@@ -83,6 +83,7 @@ OFFER_PERSON = "tilbyd_medarbejder"
 # says a meeting is missed; its flow may then offer the afbud (a ``queue`` step)
 CANT_COME_SLOT = "kan_ikke_komme"
 REASON_CATEGORY = "afbud_kategori"
+AFBUD_INTENT = "afbud"
 OWN_SICKNESS = "sygdom"
 QUEUED_BY = "tilbudt_af"
 # Custom slots that are facts of the conversation, not decisions on a corrected value: a
@@ -852,6 +853,7 @@ class Engine:
                 await self._validate(turn, candidates)
             state.facts = {}
             self._note_offers(turn, flow)
+            self._note_clash(turn, flow)
         await self._advance(turn)
 
     def _note_offers(self, turn: _Turn, flow: Flow) -> None:
@@ -880,6 +882,29 @@ class Engine:
                     # "har influenza, kommer ikke på torsdag": a day ahead is the meeting's,
                     # not the day the sickness began (the flow's own default applies)
                     del state.slots[slot]
+
+    def _note_clash(self, turn: _Turn, flow: Flow) -> None:
+        """A topic that neither takes a reason nor offers one (a fravær report, a holiday) in a
+        message that says a meeting lies on its day ("skal arbejde d. 3/12 hvor jeg har møde med
+        jobcentret"): the afbud is a second request of the message, taken when this topic is
+        done, with the day and the reason the message gives; its read-back is the citizen's
+        to confirm. A topic with an offer of its own (the sick report) offers the afbud."""
+        state, parse = turn.state, turn.parse
+        afbud = self.flows.for_intent(AFBUD_INTENT)
+        if (parse is None or afbud is None or afbud.name in state.pending
+                or reading.REASON_SLOT in self._flow_uses(flow.name)
+                or self._offered_reasons(flow) or flow.digression or flow.handoff):
+            return
+        clash = afbud_rules.meeting_clash(parse.text)
+        if clash is None:
+            return
+        uses = self._flow_uses(afbud.name)
+        facts = entity_candidates(self.domain, parse, {}, uses)
+        if facts.get(REASON_CATEGORY) or facts.get(reading.REASON_SLOT):
+            facts[reading.REASON_SLOT] = parse.text
+        state.pending.append(afbud.name)
+        state.pending_facts[afbud.name] = facts
+        turn.events.append({"event": "meeting_clash", "topic": afbud.name})
 
     def _offered_reasons(self, flow: Flow) -> tuple[str, ...]:
         """The topics that take a reason which ``flow``'s offers queue (their ``queue`` steps,
