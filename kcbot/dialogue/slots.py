@@ -29,7 +29,7 @@ from kcbot.nlu.normalise import fold
 from kcbot.privacy import find_cpr
 
 __all__ = [
-    "answer_value", "entity_candidates", "flow_uses", "is_unknown",
+    "answer_value", "entity_candidates", "flow_uses", "is_unknown", "meeting_day",
     "message_facts",
 ]
 
@@ -42,6 +42,42 @@ DESCRIBES = 6
 PLANS = 256  # sets of wanted slots whose reading plan is kept (per domain)
 _ABOUT = re.compile(r"[,;:.!?]\s*\w|\b(?:om|fordi|angående|vedr|vedrørende|about|because)\b",
                     re.IGNORECASE)
+
+
+# The meeting's date, and the words that name a meeting, to tie a date to it when a message
+# names two ("my mother is ill, I fly there tonight, I cannot attend my jobsamtale on monday").
+MEETING_DATE = "moededato"
+MEETING_ENTITY = "moedetype"
+_MEETING_WORD = re.compile(r"\b(?:job)?(?:møde|moede|mode|samtale|klub)\w{0,3}\b"
+                           r"|\b(?:meeting|appointment)s?\b", re.IGNORECASE)
+# What may stand between a meeting word and its date: a few words ("jobsamtale on monday",
+# "samtale fredag kl 10", "mødet i jobcentret på fredag", "på fredag har jeg møde"), not a new
+# clause or a second thing ("i dag, så jeg kan ikke komme til mødet", "torsdag eller jobklubben").
+_TIE_GAP_WORDS = 4
+_TIE_BREAK = re.compile(r"[,.;:!?()]|\b(?:og|men|eller|så|saa|fordi|da|hvor|and|but|or|so|"
+                        r"because|when|then|og så)\b", re.IGNORECASE)
+
+
+def _tied(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    start, end = (a[1], b[0]) if a[1] <= b[0] else (b[1], a[0])
+    if start > end:
+        return True  # overlapping spans
+    gap = text[start:end]
+    return len(gap.split()) <= _TIE_GAP_WORDS and _TIE_BREAK.search(gap) is None
+
+
+def meeting_day(parse: ParseResult, entities: Iterable[str]) -> str | None:
+    """Of several dates in a message, the one tied to a word for the meeting ("my jobsamtale
+    on monday", "samtale fredag kl 10"); None when no date is tied, or dates of more than one
+    value are (two meetings: "jobsamtalen på torsdag eller jobklubben på fredag"): then which
+    day is the meeting's is asked, not guessed."""
+    names = set(entities)
+    dates = [e for e in parse.entities if e.entity in names]
+    meetings = [(e.start, e.end) for e in parse.entities if e.entity == MEETING_ENTITY]
+    meetings += [m.span() for m in _MEETING_WORD.finditer(parse.text)]
+    tied = {d.value for d in dates if any(_tied(parse.text, (d.start, d.end), m)
+                                          for m in meetings)}
+    return tied.pop() if len(tied) == 1 else None
 
 
 def _describes(text: str) -> bool:
@@ -74,7 +110,8 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
     for entity in spec.entities():
         values = parse.values(entity)
         if len(set(values)) > 1 and slot in DATE_SLOTS and not correction(parse.text):
-            return None  # "i morgen eller fredag": asked again
+            # "i morgen eller fredag": asked again, unless one is the meeting's by its words
+            return meeting_day(parse, spec.entities()) if slot == MEETING_DATE else None
         if values:
             return values[-1] if correction(parse.text) else values[0]
     return parse.text if spec.from_text else None
@@ -118,6 +155,8 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
+            elif name == MEETING_DATE and (day := meeting_day(parse, entities)) is not None:
+                found[name] = day  # the one date tied to the meeting's word
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
