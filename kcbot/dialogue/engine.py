@@ -52,10 +52,12 @@ from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
     CPR_SLOT,
+    MEETING_DATE,
     answer_value,
     entity_candidates,
     flow_uses,
     is_unknown,
+    meetings,
     message_facts,
 )
 from kcbot.dialogue.state import DialogueState, Frame
@@ -84,6 +86,9 @@ OFFER_PERSON = "tilbyd_medarbejder"
 CANT_COME_SLOT = "kan_ikke_komme"
 REASON_CATEGORY = "afbud_kategori"
 AFBUD_INTENT = "afbud"
+MEETING_KIND = "moedetype"
+# The meetings of one message after the one taken next (kept with that one's facts)
+MORE_MEETINGS = "flere_moeder"
 OWN_SICKNESS = "sygdom"
 QUEUED_BY = "tilbudt_af"
 # Custom slots that are facts of the conversation, not decisions on a corrected value: a
@@ -848,13 +853,56 @@ class Engine:
             wanted = self._wanted(state)
             facts = {k: v for k, v in state.facts.items()
                      if k in wanted and state.slots.get(k) is None}
+            more = state.facts.pop(MORE_MEETINGS, None) or []
             candidates = facts | self._entity_candidates(turn)
+            more += self._meetings_besides(turn, flow, candidates)
             if candidates:
                 await self._validate(turn, candidates)
+            if more:
+                self._queue_meeting(turn, flow, more)
             state.facts = {}
             self._note_offers(turn, flow)
             self._note_clash(turn, flow)
         await self._advance(turn)
+
+    def _meetings_besides(self, turn: _Turn, flow: Flow,
+                          candidates: dict[str, Any]) -> list[list[str | None]]:
+        """An afbud for two meetings in one message ("kan hverken komme til jobsamtalen på
+        torsdag eller jobklubben på fredag"): the first is this afbud's (its day and kind go
+        into ``candidates``), the others are returned, to be taken one after the other with the
+        same reason. Never one dropped, and no day guessed: each is read back."""
+        state, parse = turn.state, turn.parse
+        if (parse is None or reading.REASON_SLOT not in self._flow_uses(flow.name)
+                or MEETING_DATE not in self._flow_uses(flow.name)
+                or state.slots.get(MEETING_DATE) is not None):
+            return []
+        named = meetings(parse, self.domain.slots[MEETING_DATE].entities())
+        if len(named) < 2:
+            return []
+        (kind, day), rest = named[0], named[1:]
+        candidates[MEETING_DATE] = day
+        if kind is not None and state.slots.get(MEETING_KIND) is None:
+            candidates[MEETING_KIND] = kind
+        elif kind is None:
+            candidates.pop(MEETING_KIND, None)
+        return [[k, d] for k, d in rest]
+
+    def _queue_meeting(self, turn: _Turn, flow: Flow, more: list[list[str | None]]) -> None:
+        """The next of several meetings is this topic again once it is done, with the same
+        reason and what the message said of that meeting; the ones after it ride along."""
+        state = turn.state
+        (kind, day), rest = more[0], more[1:]
+        facts: dict[str, Any] = {k: state.slots[k] for k in (REASON_CATEGORY, reading.REASON_SLOT)
+                                 if state.slots.get(k) is not None}
+        facts[MEETING_DATE] = day
+        if kind is not None:
+            facts[MEETING_KIND] = kind
+        if rest:
+            facts[MORE_MEETINGS] = rest
+        if flow.name not in state.pending:
+            state.pending.insert(0, flow.name)
+        state.pending_facts[flow.name] = facts
+        turn.events.append({"event": "another_meeting", "topic": flow.name})
 
     def _note_offers(self, turn: _Turn, flow: Flow) -> None:
         """A topic that takes no reason itself but may offer one that does (a ``queue`` step:
@@ -974,7 +1022,8 @@ class Engine:
                 state.stack.append(Frame(offer))
                 turn.events.append({"event": "flow_started", "name": offer})
                 return
-            pending = [name for name in state.pending if name != flow.name]
+            pending = [name for name in state.pending
+                       if name != flow.name or self._another_meeting(state, name)]
             state.pending = []
             nxt = self.flows[pending[0]] if pending else None
             if nxt:
@@ -985,6 +1034,9 @@ class Engine:
                 # (an offer the citizen just said yes to needs no "Du skrev også om …")
                 if not nxt.digression and QUEUED_BY not in state.pending_facts.get(nxt.name, {}):
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
+                    day = state.pending_facts.get(nxt.name, {}).get(MEETING_DATE)
+                    if nxt.name == flow.name and day:  # "… afbud til et møde fredag den 27."
+                        state.slots["andet_emne"] += " " + self.domain.label(MEETING_DATE, day)
                     self._say(turn, "utter_ogsaa_emne")
                 # after an offer, the topic that made it is the one settled
                 settled = (self.flows[state.slots["sag"]] if flow.queues
@@ -1001,6 +1053,12 @@ class Engine:
             else:
                 state.pending_facts = {}
                 self._say(turn, "utter_andet")
+
+    @staticmethod
+    def _another_meeting(state: DialogueState, name: str) -> bool:
+        """Whether the topic just done is queued again for another meeting of the message."""
+        day = state.pending_facts.get(name, {}).get(MEETING_DATE)
+        return day is not None and day != state.slots.get(MEETING_DATE)
 
     def _carry_reason(self, state: DialogueState, settled: Flow, nxt: Flow) -> None:
         """The citizen's own sickness, which the settled topic was about, is the next topic's

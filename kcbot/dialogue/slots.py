@@ -30,7 +30,7 @@ from kcbot.privacy import find_cpr
 
 __all__ = [
     "answer_value", "entity_candidates", "flow_uses", "is_unknown", "meeting_day",
-    "message_facts",
+    "meetings", "message_facts",
 ]
 
 CPR_SLOT = "cpr"
@@ -66,18 +66,30 @@ def _tied(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     return len(gap.split()) <= _TIE_GAP_WORDS and _TIE_BREAK.search(gap) is None
 
 
+def meetings(parse: ParseResult, entities: Iterable[str]) -> list[tuple[str | None, str]]:
+    """The meetings a message names with their day, in order: each date tied to a word for a
+    meeting, with the kind of meeting when that word names one ("jobsamtalen på torsdag eller
+    jobklubben på fredag" -> [(jobsamtale, torsdag), (jobklub, fredag)]); one entry a day."""
+    names = set(entities)
+    kinds = [((e.start, e.end), e.value) for e in parse.entities if e.entity == MEETING_ENTITY]
+    words = [(m.span(), None) for m in _MEETING_WORD.finditer(parse.text)]
+    found: dict[str, str | None] = {}
+    for day in (e for e in parse.entities if e.entity in names):
+        tied = [kind for span, kind in kinds + words
+                if _tied(parse.text, (day.start, day.end), span)]
+        if tied:
+            kind = next((k for k in tied if k is not None), None)
+            found[day.value] = found.get(day.value) or kind
+    return [(kind, day) for day, kind in found.items()]
+
+
 def meeting_day(parse: ParseResult, entities: Iterable[str]) -> str | None:
     """Of several dates in a message, the one tied to a word for the meeting ("my jobsamtale
-    on monday", "samtale fredag kl 10"); None when no date is tied, or dates of more than one
-    value are (two meetings: "jobsamtalen på torsdag eller jobklubben på fredag"): then which
-    day is the meeting's is asked, not guessed."""
-    names = set(entities)
-    dates = [e for e in parse.entities if e.entity in names]
-    meetings = [(e.start, e.end) for e in parse.entities if e.entity == MEETING_ENTITY]
-    meetings += [m.span() for m in _MEETING_WORD.finditer(parse.text)]
-    tied = {d.value for d in dates if any(_tied(parse.text, (d.start, d.end), m)
-                                          for m in meetings)}
-    return tied.pop() if len(tied) == 1 else None
+    on monday", "samtale fredag kl 10"); None when no date is tied, or more than one is (two
+    meetings: "jobsamtalen på torsdag eller jobklubben på fredag", which the engine takes one
+    after the other): then which day is the meeting's is asked, not guessed."""
+    tied = meetings(parse, entities)
+    return tied[0][1] if len(tied) == 1 else None
 
 
 def _describes(text: str) -> bool:
