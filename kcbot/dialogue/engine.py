@@ -1032,11 +1032,15 @@ class Engine:
                 # What the settled topic found stays known beside the new topic's own slots.
                 state.pending = pending[1:]
                 # (an offer the citizen just said yes to needs no "Du skrev også om …")
-                if not nxt.digression and QUEUED_BY not in state.pending_facts.get(nxt.name, {}):
+                if (nxt.name in (flow.name, state.slots.get("sag"))
+                        and self._another_meeting(state, nxt.name)):
+                    # "Du skrev også om et møde fredag den 27. november": which one, said
+                    day = state.pending_facts[nxt.name][MEETING_DATE]
+                    state.slots["andet_emne"] = self.domain.label(MEETING_DATE, day)
+                    self._say(turn, "utter_ogsaa_moede")
+                elif (not nxt.digression
+                      and QUEUED_BY not in state.pending_facts.get(nxt.name, {})):
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
-                    day = state.pending_facts.get(nxt.name, {}).get(MEETING_DATE)
-                    if nxt.name == flow.name and day:  # "… afbud til et møde fredag den 27."
-                        state.slots["andet_emne"] += " " + self.domain.label(MEETING_DATE, day)
                     self._say(turn, "utter_ogsaa_emne")
                 # after an offer, the topic that made it is the one settled
                 settled = (self.flows[state.slots["sag"]] if flow.queues
