@@ -33,7 +33,7 @@ from kcbot.errors import DataError
 from kcbot.nlu.normalise import fold
 
 __all__ = ["ActionTjekMoede", "ActionVurderAfbud", "decide", "meeting_when", "reason_is_clear",
-           "meeting_clash", "says_cant_come"]
+           "meeting_clash", "says_cant_come", "says_not_coming"]
 
 RULES_FILE = "afbud_regler.yml"
 DECISIONS = ("godkendt", "videresendt", "overdrag")
@@ -107,6 +107,12 @@ def reason_is_clear(text: str) -> bool:
                for m in negation.finditer(folded)):
             return False
     return True
+
+
+def says_not_coming(text: str) -> bool:
+    """Whether the message says in so many words that the citizen cannot come ("cant come
+    tomorrow", "kan ikke komme i morgen"): the frame of ``uklar_grund.ramme`` alone."""
+    return _reason_patterns()[1].search(f" {fold(text or '')} ") is not None
 
 
 def says_cant_come(text: str) -> bool:

@@ -757,6 +757,7 @@ class Engine:
             turn.parse = dataclasses.replace(parse, entities=[
                 e for e in parse.entities if not any(a <= e.start < b for a, b in others)])
         if flow is not None:
+            flow = self._afbud_first(turn, flow)
             state.fallbacks = 0
             await self._start(turn, flow)
             return
@@ -930,6 +931,29 @@ class Engine:
                     # "har influenza, kommer ikke på torsdag": a day ahead is the meeting's,
                     # not the day the sickness began (the flow's own default applies)
                     del state.slots[slot]
+
+    def _afbud_first(self, turn: _Turn, flow: Flow) -> Flow:
+        """ "dagpenge, cant come tomorrow, reason: holiday" read as a holiday question: a
+        message that says the citizen cannot come and gives the reason, and asks nothing, is an
+        afbud first, whatever topic the reason's word suggests. That topic is not dropped: it
+        is the message's second request. Not for a topic that takes the reason or offers the
+        afbud itself (the sick report), and only where the classifier saw the afbud too."""
+        state, parse = turn.state, turn.parse
+        afbud = self.flows.for_intent(AFBUD_INTENT)
+        if (parse is None or afbud is None or flow.name == afbud.name or flow.digression
+                or flow.handoff or reading.REASON_SLOT in self._flow_uses(flow.name)
+                or self._offered_reasons(flow) or is_question(parse.text)
+                or not parse.values(REASON_CATEGORY)
+                or not any(intent == AFBUD_INTENT and confidence >= CHOICE_MIN_CONFIDENCE
+                           for intent, confidence in parse.ranking)
+                or not afbud_rules.says_not_coming(parse.text)):
+            return flow
+        if flow.name not in state.pending:
+            state.pending.insert(0, flow.name)
+            state.pending_facts[flow.name] = entity_candidates(
+                self.domain, parse, {}, self._flow_uses(flow.name))
+        turn.events.append({"event": "afbud_first", "instead_of": flow.name})
+        return afbud
 
     def _note_clash(self, turn: _Turn, flow: Flow) -> None:
         """A topic that neither takes a reason nor offers one (a fravær report, a holiday) in a
