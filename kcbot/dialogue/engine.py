@@ -878,7 +878,8 @@ class Engine:
                 or state.slots.get(MEETING_DATE) is not None):
             return []
         named = meetings(parse, self.domain.slots[MEETING_DATE].entities())
-        if len(named) < 2:
+        if len(named) < 2 or state.slots.get(MEETING_KIND) is not None and len(
+                {day for _, day in named}) < 2:
             return []
         (kind, day), rest = named[0], named[1:]
         candidates[MEETING_DATE] = day
@@ -1085,8 +1086,10 @@ class Engine:
     @staticmethod
     def _another_meeting(state: DialogueState, name: str) -> bool:
         """Whether the topic just done is queued again for another meeting of the message."""
-        day = state.pending_facts.get(name, {}).get(MEETING_DATE)
-        return day is not None and day != state.slots.get(MEETING_DATE)
+        facts = state.pending_facts.get(name, {})
+        day = facts.get(MEETING_DATE)
+        return day is not None and (day != state.slots.get(MEETING_DATE) or facts.get(
+            MEETING_KIND) not in (None, state.slots.get(MEETING_KIND)))
 
     def _carry_reason(self, state: DialogueState, settled: Flow, nxt: Flow) -> None:
         """The citizen's own sickness, which the settled topic was about, is the next topic's

@@ -69,18 +69,26 @@ def _tied(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
 def meetings(parse: ParseResult, entities: Iterable[str]) -> list[tuple[str | None, str]]:
     """The meetings a message names with their day, in order: each date tied to a word for a
     meeting, with the kind of meeting when that word names one ("jobsamtalen på torsdag eller
-    jobklubben på fredag" -> [(jobsamtale, torsdag), (jobklub, fredag)]); one entry a day."""
+    jobklubben på fredag" -> [(jobsamtale, torsdag), (jobklub, fredag)]). A meeting named twice
+    ("mødet i morgen, det er en jobsamtale i morgen") is one; two kinds on one day are two."""
     names = set(entities)
     kinds = [((e.start, e.end), e.value) for e in parse.entities if e.entity == MEETING_ENTITY]
     words = [(m.span(), None) for m in _MEETING_WORD.finditer(parse.text)]
-    found: dict[str, str | None] = {}
+    found: list[tuple[str | None, str]] = []
     for day in (e for e in parse.entities if e.entity in names):
         tied = [kind for span, kind in kinds + words
                 if _tied(parse.text, (day.start, day.end), span)]
-        if tied:
-            kind = next((k for k in tied if k is not None), None)
-            found[day.value] = found.get(day.value) or kind
-    return [(kind, day) for day, kind in found.items()]
+        if not tied:
+            continue
+        kind = next((k for k in tied if k is not None), None)
+        same = [i for i, (k, d) in enumerate(found)
+                if d == day.value and (k is None or kind is None or k == kind)]
+        if same:
+            if kind is not None:
+                found[same[0]] = (kind, day.value)
+        else:
+            found.append((kind, day.value))
+    return found
 
 
 def meeting_day(parse: ParseResult, entities: Iterable[str]) -> str | None:
@@ -88,8 +96,8 @@ def meeting_day(parse: ParseResult, entities: Iterable[str]) -> str | None:
     on monday", "samtale fredag kl 10"); None when no date is tied, or more than one is (two
     meetings: "jobsamtalen på torsdag eller jobklubben på fredag", which the engine takes one
     after the other): then which day is the meeting's is asked, not guessed."""
-    tied = meetings(parse, entities)
-    return tied[0][1] if len(tied) == 1 else None
+    days = {day for _, day in meetings(parse, entities)}
+    return days.pop() if len(days) == 1 else None
 
 
 def _describes(text: str) -> bool:

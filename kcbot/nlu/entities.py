@@ -364,7 +364,8 @@ _SOMEONE_ELSE_ILL = frozenset({"paaroerende", "barn_syg"})
 # har givet mig arbejde").
 _OWN_REASONS = frozenset({"arbejde", "ansaettelsessamtale", "borgerligt_ombud"})
 _OTHER_SUBJECT = (
-    r"(?:\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+[a-z]+"
+    r"(?:\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+"
+    r"(?!(?:jeg|i|me|mig)\b)[a-z]+"
     r"|(?:^|\s)(?:han|hun|he|she|they|konen|manden|kaeresten|keresten|moren|faren|sosteren"
     r"|broren|veninden|vennen|svigermor|svigerfar|naboen))\s+")
 _OTHER_VERBS = frozenset(
