@@ -109,10 +109,17 @@ def reason_is_clear(text: str) -> bool:
     return True
 
 
+# "kan ikke komme ind på Jobnet", "can't get into": getting in somewhere is no meeting missed
+_GETTING_IN = re.compile(r"\s*(?:ind|ud|igennem|in|into|online|through|pa (?:jobnet|nettet|mitid))\b")
+
+
 def says_not_coming(text: str) -> bool:
     """Whether the message says in so many words that the citizen cannot come ("cant come
-    tomorrow", "kan ikke komme i morgen"): the frame of ``uklar_grund.ramme`` alone."""
-    return _reason_patterns()[1].search(f" {fold(text or '')} ") is not None
+    tomorrow", "kan ikke komme i morgen"): the frame of ``uklar_grund.ramme`` alone, not
+    followed by where the citizen cannot get in ("kan ikke komme ind på Jobnet")."""
+    folded = f" {fold(text or '')} "
+    return any(_GETTING_IN.match(folded, m.end()) is None
+               for m in _reason_patterns()[1].finditer(folded))
 
 
 def says_cant_come(text: str) -> bool:
