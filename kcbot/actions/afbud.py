@@ -110,7 +110,8 @@ def reason_is_clear(text: str) -> bool:
 
 
 # "kan ikke komme ind på Jobnet", "can't get into": getting in somewhere is no meeting missed
-_GETTING_IN = re.compile(r"\s*(?:ind|ud|igennem|in|into|online|through|pa (?:jobnet|nettet|mitid))\b")
+_GETTING_IN = re.compile(
+    r"\s*(?:ind|ud|igennem|in|into|online|through|pa (?:jobnet|nettet|mitid))\b")
 
 
 def says_not_coming(text: str) -> bool:
