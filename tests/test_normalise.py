@@ -44,3 +44,12 @@ def test_spans_point_into_the_original_text(text: str) -> None:
         assert 0 <= start < end <= len(text)
         if ch != " ":
             assert text[start:end].strip() != ""
+
+
+def test_clean_drops_html_markup_but_keeps_the_words() -> None:
+    # markup is not what the citizen says: a script goes with its code, a tag leaves its words
+    assert clean("<script>alert('x')</script> jeg er syg") == "jeg er syg"
+    assert clean("<b>AFBUD</b> i morgen <img src=x onerror=alert(1)>") == "AFBUD i morgen"
+    assert clean("<!-- x --> syg <SCRIPT type='a'>evil()") == "syg"
+    # no tags: a heart, a comparison
+    assert clean("jeg <3 jer, x < 10 og 5>3") == "jeg <3 jer, x < 10 og 5>3"

@@ -33,7 +33,7 @@ from kcbot.errors import DataError
 from kcbot.nlu.normalise import fold
 
 __all__ = ["ActionTjekMoede", "ActionVurderAfbud", "decide", "meeting_when", "reason_is_clear",
-           "says_cant_come"]
+           "meeting_clash", "says_cant_come", "says_not_coming"]
 
 RULES_FILE = "afbud_regler.yml"
 DECISIONS = ("godkendt", "videresendt", "overdrag")
@@ -109,10 +109,43 @@ def reason_is_clear(text: str) -> bool:
     return True
 
 
+# "kan ikke komme ind på Jobnet", "can't get into": getting in somewhere is no meeting missed
+_GETTING_IN = re.compile(
+    r"\s*(?:ind|ud|igennem|in|into|online|through|pa (?:jobnet|nettet|mitid))\b")
+
+
+def says_not_coming(text: str) -> bool:
+    """Whether the message says in so many words that the citizen cannot come ("cant come
+    tomorrow", "kan ikke komme i morgen"): the frame of ``uklar_grund.ramme`` alone, not
+    followed by where the citizen cannot get in ("kan ikke komme ind på Jobnet")."""
+    folded = f" {fold(text or '')} "
+    return any(_GETTING_IN.match(folded, m.end()) is None
+               for m in _reason_patterns()[1].finditer(folded))
+
+
 def says_cant_come(text: str) -> bool:
     """Whether the message says the citizen cannot come ("kan ik komme idag er syg", "når det
-    ikke i morgen"): the can't-come frame of ``uklar_grund.ramme`` in afbud_regler.yml."""
-    return _reason_patterns()[1].search(f" {fold(text or '')} ") is not None
+    ikke i morgen", "syg i dag hvor jeg har møde"): the can't-come frame of
+    ``uklar_grund.ramme`` in afbud_regler.yml, or a meeting on the day of what the message is
+    about (``meeting_clash``)."""
+    folded = f" {fold(text or '')} "
+    return (_reason_patterns()[1].search(folded) is not None
+            or _clash_pattern().search(folded) is not None)
+
+
+@cache
+def _clash_pattern() -> re.Pattern[str]:
+    spec = content(RULES_FILE).get("uklar_grund") or {}
+    clash = "|".join(fold_pattern(str(p)) for p in spec.get("sammenfald") or []) or r"(?!)"
+    return re.compile(rf"\b(?:{clash})")
+
+
+def meeting_clash(text: str) -> re.Match[str] | None:
+    """Where the message says a meeting lies on the day of what it is about ("skal arbejde d.
+    3/12 hvor jeg har møde", "samme dag som min samtale"): ``uklar_grund.sammenfald`` in
+    afbud_regler.yml, matched on the folded text. A negated clause says no clash ("hvor jeg
+    ikke har møde" is not matched: the patterns hold no negation)."""
+    return _clash_pattern().search(f" {fold(text or '')} ")
 
 
 def _on_or_after(day: date, start: object) -> str:

@@ -52,10 +52,12 @@ from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
     CPR_SLOT,
+    MEETING_DATE,
     answer_value,
     entity_candidates,
     flow_uses,
     is_unknown,
+    meetings,
     message_facts,
 )
 from kcbot.dialogue.state import DialogueState, Frame
@@ -83,6 +85,10 @@ OFFER_PERSON = "tilbyd_medarbejder"
 # says a meeting is missed; its flow may then offer the afbud (a ``queue`` step)
 CANT_COME_SLOT = "kan_ikke_komme"
 REASON_CATEGORY = "afbud_kategori"
+AFBUD_INTENT = "afbud"
+MEETING_KIND = "moedetype"
+# The meetings of one message after the one taken next (kept with that one's facts)
+MORE_MEETINGS = "flere_moeder"
 OWN_SICKNESS = "sygdom"
 QUEUED_BY = "tilbudt_af"
 # Custom slots that are facts of the conversation, not decisions on a corrected value: a
@@ -754,6 +760,7 @@ class Engine:
             turn.parse = dataclasses.replace(parse, entities=[
                 e for e in parse.entities if not any(a <= e.start < b for a, b in others)])
         if flow is not None:
+            flow = self._afbud_first(turn, flow)
             state.fallbacks = 0
             await self._start(turn, flow)
             return
@@ -850,12 +857,57 @@ class Engine:
             wanted = self._wanted(state)
             facts = {k: v for k, v in state.facts.items()
                      if k in wanted and state.slots.get(k) is None}
+            more = state.facts.pop(MORE_MEETINGS, None) or []
             candidates = facts | self._entity_candidates(turn)
+            more += self._meetings_besides(turn, flow, candidates)
             if candidates:
                 await self._validate(turn, candidates)
+            if more:
+                self._queue_meeting(turn, flow, more)
             state.facts = {}
             self._note_offers(turn, flow)
+            self._note_clash(turn, flow)
         await self._advance(turn)
+
+    def _meetings_besides(self, turn: _Turn, flow: Flow,
+                          candidates: dict[str, Any]) -> list[list[str | None]]:
+        """An afbud for two meetings in one message ("kan hverken komme til jobsamtalen på
+        torsdag eller jobklubben på fredag"): the first is this afbud's (its day and kind go
+        into ``candidates``), the others are returned, to be taken one after the other with the
+        same reason. Never one dropped, and no day guessed: each is read back."""
+        state, parse = turn.state, turn.parse
+        if (parse is None or reading.REASON_SLOT not in self._flow_uses(flow.name)
+                or MEETING_DATE not in self._flow_uses(flow.name)
+                or state.slots.get(MEETING_DATE) is not None):
+            return []
+        named = meetings(parse, self.domain.slots[MEETING_DATE].entities())
+        if len(named) < 2 or state.slots.get(MEETING_KIND) is not None and len(
+                {day for _, day in named}) < 2:
+            return []
+        (kind, day), rest = named[0], named[1:]
+        candidates[MEETING_DATE] = day
+        if kind is not None and state.slots.get(MEETING_KIND) is None:
+            candidates[MEETING_KIND] = kind
+        elif kind is None:
+            candidates.pop(MEETING_KIND, None)
+        return [[k, d] for k, d in rest]
+
+    def _queue_meeting(self, turn: _Turn, flow: Flow, more: list[list[str | None]]) -> None:
+        """The next of several meetings is this topic again once it is done, with the same
+        reason and what the message said of that meeting; the ones after it ride along."""
+        state = turn.state
+        (kind, day), rest = more[0], more[1:]
+        facts: dict[str, Any] = {k: state.slots[k] for k in (REASON_CATEGORY, reading.REASON_SLOT)
+                                 if state.slots.get(k) is not None}
+        facts[MEETING_DATE] = day
+        if kind is not None:
+            facts[MEETING_KIND] = kind
+        if rest:
+            facts[MORE_MEETINGS] = rest
+        if flow.name not in state.pending:
+            state.pending.insert(0, flow.name)
+        state.pending_facts[flow.name] = facts
+        turn.events.append({"event": "another_meeting", "topic": flow.name})
 
     def _note_offers(self, turn: _Turn, flow: Flow) -> None:
         """A topic that takes no reason itself but may offer one that does (a ``queue`` step:
@@ -883,6 +935,52 @@ class Engine:
                     # "har influenza, kommer ikke på torsdag": a day ahead is the meeting's,
                     # not the day the sickness began (the flow's own default applies)
                     del state.slots[slot]
+
+    def _afbud_first(self, turn: _Turn, flow: Flow) -> Flow:
+        """ "dagpenge, cant come tomorrow, reason: holiday" read as a holiday question: a
+        message that says the citizen cannot come and gives the reason, and asks nothing, is an
+        afbud first, whatever topic the reason's word suggests. That topic is not dropped: it
+        is the message's second request. Not for a topic that takes the reason or offers the
+        afbud itself (the sick report), and only where the classifier saw the afbud too."""
+        state, parse = turn.state, turn.parse
+        afbud = self.flows.for_intent(AFBUD_INTENT)
+        if (parse is None or afbud is None or flow.name == afbud.name or flow.digression
+                or flow.handoff or reading.REASON_SLOT in self._flow_uses(flow.name)
+                or self._offered_reasons(flow) or is_question(parse.text)
+                or not parse.values(REASON_CATEGORY)
+                or not any(intent == AFBUD_INTENT and confidence >= CHOICE_MIN_CONFIDENCE
+                           for intent, confidence in parse.ranking)
+                or not afbud_rules.says_not_coming(parse.text)):
+            return flow
+        if flow.name not in state.pending:
+            state.pending.insert(0, flow.name)
+            state.pending_facts[flow.name] = entity_candidates(
+                self.domain, parse, {}, self._flow_uses(flow.name))
+        turn.events.append({"event": "afbud_first", "instead_of": flow.name})
+        return afbud
+
+    def _note_clash(self, turn: _Turn, flow: Flow) -> None:
+        """A topic that neither takes a reason nor offers one (a fravær report, a holiday) in a
+        message that says a meeting lies on its day ("skal arbejde d. 3/12 hvor jeg har møde med
+        jobcentret"): the afbud is a second request of the message, taken when this topic is
+        done, with the day and the reason the message gives; its read-back is the citizen's
+        to confirm. A topic with an offer of its own (the sick report) offers the afbud."""
+        state, parse = turn.state, turn.parse
+        afbud = self.flows.for_intent(AFBUD_INTENT)
+        if (parse is None or afbud is None or afbud.name in state.pending
+                or reading.REASON_SLOT in self._flow_uses(flow.name)
+                or self._offered_reasons(flow) or flow.digression or flow.handoff):
+            return
+        clash = afbud_rules.meeting_clash(parse.text)
+        if clash is None:
+            return
+        uses = self._flow_uses(afbud.name)
+        facts = entity_candidates(self.domain, parse, {}, uses)
+        if facts.get(REASON_CATEGORY) or facts.get(reading.REASON_SLOT):
+            facts[reading.REASON_SLOT] = parse.text
+        state.pending.append(afbud.name)
+        state.pending_facts[afbud.name] = facts
+        turn.events.append({"event": "meeting_clash", "topic": afbud.name})
 
     def _offered_reasons(self, flow: Flow) -> tuple[str, ...]:
         """The topics that take a reason which ``flow``'s offers queue (their ``queue`` steps,
@@ -952,7 +1050,8 @@ class Engine:
                 state.stack.append(Frame(offer))
                 turn.events.append({"event": "flow_started", "name": offer})
                 return
-            pending = [name for name in state.pending if name != flow.name]
+            pending = [name for name in state.pending
+                       if name != flow.name or self._another_meeting(state, name)]
             state.pending = []
             nxt = self.flows[pending[0]] if pending else None
             if nxt:
@@ -961,7 +1060,14 @@ class Engine:
                 # What the settled topic found stays known beside the new topic's own slots.
                 state.pending = pending[1:]
                 # (an offer the citizen just said yes to needs no "Du skrev også om …")
-                if not nxt.digression and QUEUED_BY not in state.pending_facts.get(nxt.name, {}):
+                if (nxt.name in (flow.name, state.slots.get("sag"))
+                        and self._another_meeting(state, nxt.name)):
+                    # "Du skrev også om et møde fredag den 27. november": which one, said
+                    day = state.pending_facts[nxt.name][MEETING_DATE]
+                    state.slots["andet_emne"] = self.domain.label(MEETING_DATE, day)
+                    self._say(turn, "utter_ogsaa_moede")
+                elif (not nxt.digression
+                      and QUEUED_BY not in state.pending_facts.get(nxt.name, {})):
                     state.slots["andet_emne"] = self._title(nxt.name).lower()
                     self._say(turn, "utter_ogsaa_emne")
                 # after an offer, the topic that made it is the one settled
@@ -979,6 +1085,14 @@ class Engine:
             else:
                 state.pending_facts = {}
                 self._say(turn, "utter_andet")
+
+    @staticmethod
+    def _another_meeting(state: DialogueState, name: str) -> bool:
+        """Whether the topic just done is queued again for another meeting of the message."""
+        facts = state.pending_facts.get(name, {})
+        day = facts.get(MEETING_DATE)
+        return day is not None and (day != state.slots.get(MEETING_DATE) or facts.get(
+            MEETING_KIND) not in (None, state.slots.get(MEETING_KIND)))
 
     def _carry_reason(self, state: DialogueState, settled: Flow, nxt: Flow) -> None:
         """The citizen's own sickness, which the settled topic was about, is the next topic's

@@ -30,8 +30,8 @@ from kcbot.nlu.normalise import fold
 from kcbot.privacy import find_cpr
 
 __all__ = [
-    "answer_value", "entity_candidates", "flow_uses", "is_unknown",
-    "message_facts",
+    "answer_value", "entity_candidates", "flow_uses", "is_unknown", "meeting_day",
+    "meetings", "message_facts",
 ]
 
 CPR_SLOT = "cpr"
@@ -43,6 +43,62 @@ DESCRIBES = 6
 PLANS = 256  # sets of wanted slots whose reading plan is kept (per domain)
 _ABOUT = re.compile(r"[,;:.!?]\s*\w|\b(?:om|fordi|angående|vedr|vedrørende|about|because)\b",
                     re.IGNORECASE)
+
+
+# The meeting's date, and the words that name a meeting, to tie a date to it when a message
+# names two ("my mother is ill, I fly there tonight, I cannot attend my jobsamtale on monday").
+MEETING_DATE = "moededato"
+MEETING_ENTITY = "moedetype"
+_MEETING_WORD = re.compile(r"\b(?:job)?(?:møde|moede|mode|samtale|klub)\w{0,3}\b"
+                           r"|\b(?:meeting|appointment)s?\b", re.IGNORECASE)
+# What may stand between a meeting word and its date: a few words ("jobsamtale on monday",
+# "samtale fredag kl 10", "mødet i jobcentret på fredag", "på fredag har jeg møde"), not a new
+# clause or a second thing ("i dag, så jeg kan ikke komme til mødet", "torsdag eller jobklubben").
+_TIE_GAP_WORDS = 4
+_TIE_BREAK = re.compile(r"[,.;:!?()]|\b(?:og|men|eller|så|saa|fordi|da|hvor|and|but|or|so|"
+                        r"because|when|then|og så)\b", re.IGNORECASE)
+
+
+def _tied(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    start, end = (a[1], b[0]) if a[1] <= b[0] else (b[1], a[0])
+    if start > end:
+        return True  # overlapping spans
+    gap = text[start:end]
+    return len(gap.split()) <= _TIE_GAP_WORDS and _TIE_BREAK.search(gap) is None
+
+
+def meetings(parse: ParseResult, entities: Iterable[str]) -> list[tuple[str | None, str]]:
+    """The meetings a message names with their day, in order: each date tied to a word for a
+    meeting, with the kind of meeting when that word names one ("jobsamtalen på torsdag eller
+    jobklubben på fredag" -> [(jobsamtale, torsdag), (jobklub, fredag)]). A meeting named twice
+    ("mødet i morgen, det er en jobsamtale i morgen") is one; two kinds on one day are two."""
+    names = set(entities)
+    kinds = [((e.start, e.end), e.value) for e in parse.entities if e.entity == MEETING_ENTITY]
+    words = [(m.span(), None) for m in _MEETING_WORD.finditer(parse.text)]
+    found: list[tuple[str | None, str]] = []
+    for day in (e for e in parse.entities if e.entity in names):
+        tied = [kind for span, kind in kinds + words
+                if _tied(parse.text, (day.start, day.end), span)]
+        if not tied:
+            continue
+        kind = next((k for k in tied if k is not None), None)
+        same = [i for i, (k, d) in enumerate(found)
+                if d == day.value and (k is None or kind is None or k == kind)]
+        if same:
+            if kind is not None:
+                found[same[0]] = (kind, day.value)
+        else:
+            found.append((kind, day.value))
+    return found
+
+
+def meeting_day(parse: ParseResult, entities: Iterable[str]) -> str | None:
+    """Of several dates in a message, the one tied to a word for the meeting ("my jobsamtale
+    on monday", "samtale fredag kl 10"); None when no date is tied, or more than one is (two
+    meetings: "jobsamtalen på torsdag eller jobklubben på fredag", which the engine takes one
+    after the other): then which day is the meeting's is asked, not guessed."""
+    days = {day for _, day in meetings(parse, entities)}
+    return days.pop() if len(days) == 1 else None
 
 
 def _describes(text: str) -> bool:
@@ -77,7 +133,8 @@ def answer_value(domain: Domain, slot: str, ask: str | None, parse: ParseResult,
     for entity in spec.entities():
         values = parse.values(entity)
         if len(set(values)) > 1 and slot in DATE_SLOTS and not correction(parse.text):
-            return None  # "i morgen eller fredag": asked again
+            # "i morgen eller fredag": asked again, unless one is the meeting's by its words
+            return meeting_day(parse, spec.entities()) if slot == MEETING_DATE else None
         if values:
             return values[-1] if correction(parse.text) else values[0]
     return parse.text if spec.from_text else None
@@ -121,6 +178,8 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
+            elif name == MEETING_DATE and (day := meeting_day(parse, entities)) is not None:
+                found[name] = day  # the one date tied to the meeting's word
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue

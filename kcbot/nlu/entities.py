@@ -374,7 +374,8 @@ _SOMEONE_ELSE_ILL = frozenset({"paaroerende", "barn_syg"})
 # har givet mig arbejde").
 _OWN_REASONS = frozenset({"arbejde", "ansaettelsessamtale", "borgerligt_ombud"})
 _OTHER_SUBJECT = (
-    r"(?:\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+[a-z]+"
+    r"(?:\b(?:min|mit|mine|vores|hans|hendes|deres|my|our|his|her|their)\s+"
+    r"(?!(?:jeg|i|me|mig)\b)[a-z]+"
     r"|(?:^|\s)(?:han|hun|he|she|they|konen|manden|kaeresten|keresten|moren|faren|sosteren"
     r"|broren|veninden|vennen|svigermor|svigerfar|naboen))\s+")
 _OTHER_VERBS = frozenset(
@@ -418,6 +419,17 @@ _NAME = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[,;:.!?\n]")
+# A job interview told as a story: an employer named, then the interview in the same sentence
+# ("et firma i Valby ringede, og de vil gerne se mig til samtale fredag", "a company called and
+# invited me to an interview"). Only when no reason was named otherwise; the jobcentre is no
+# employer here.
+_EMPLOYER_INTERVIEW = re.compile(
+    r"\b(?:firma|firmaet|virksomhed|virksomheden|arbejdsgiver|arbejdsgiveren|arbejdsgivere"
+    r"|butik|butikken|company|employer|firm)\b(?:\s+[^\s.!?]+){0,12}?\s+"
+    r"(?P<word>samtale|samtalen|jobsamtale|jobsamtalen|interview|jobinterview)\b",
+    re.IGNORECASE)
+_NOT_SAID = re.compile(r"\b(?:ikke|ik|ikk|ike|aldrig|not|never|no|didn't|didnt|haven't|havent"
+                       r"|hasn't|hasnt|won't|wont)\b", re.IGNORECASE)
 
 
 def _negated_in_clause(text: str, start: int) -> bool:
@@ -716,6 +728,10 @@ class EntityExtractor:
                     start, end = spans[body.start()][0], spans[body.end() - 1][1]
                     add("afbud_kategori", "sygdom", start, end)
                     break
+        if not any(e.entity == "afbud_kategori" for e in found):
+            interview = _EMPLOYER_INTERVIEW.search(text)
+            if interview is not None and _NOT_SAID.search(interview[0]) is None:
+                add("afbud_kategori", "ansaettelsessamtale", interview.start(), interview.end())
         name = (_NAME.search(text) or _NAME_GREETING.search(text) or _NAME_CORRECTED.search(text)
                 or _NAME_SIGNOFF.search(text))
         if name:

@@ -2,8 +2,9 @@
 
 Two forms are produced from a message:
 
-- ``clean(text)``: what is safe to keep and show: NUL, control characters and ANSI escape
-  sequences removed, Unicode composed (NFC), length capped.
+- ``clean(text)``: what is safe to keep and show: NUL, control characters, ANSI escape
+  sequences and HTML markup removed (a script element with its code), Unicode composed (NFC),
+  length capped.
 - ``fold(text)``: the form the classifier and the lookups match on: lower case, æ/ø/å and their
   ASCII spellings (ae/oe/aa) *and* the plain letters a/o/e that phones produce all folded to
   one spelling, accents dropped, runs of three or more equal letters cut to one, punctuation to
@@ -31,6 +32,14 @@ MAX_CHARS = 2000
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
+# HTML a message carries (pasted, or written at the bot: "<script>alert('x')</script> jeg er
+# syg") is not what the citizen says: the elements whose content is code go with their content,
+# other tags and comments go, and the words between them stay. "<3" and "x < 10" are no tags.
+_CODE_ELEMENT = re.compile(
+    r"<\s*(script|style|iframe|object|embed|svg|template|noscript|textarea)\b[^>]*>"
+    r".*?(?:<\s*/\s*\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<!--.*?(?:-->|$)|<\s*/?\s*[a-zA-Z][a-zA-Z0-9:-]*(?:\s[^<>]*)?/?\s*>",
+                  re.DOTALL)
 
 # Folding: single letters first, then the two-letter spellings, repeated until nothing changes.
 _DIGRAPHS = {"aa": "a", "ae": "e", "oe": "o"}
@@ -43,6 +52,8 @@ def clean(text: str) -> str:
     text = _ANSI.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text)
+    if "<" in text:
+        text = _TAG.sub(" ", _CODE_ELEMENT.sub(" ", text))
     return _SPACES.sub(" ", text).strip()[:MAX_CHARS]
 
 
