@@ -31,6 +31,8 @@ TODAY = date(2026, 12, 2)
     ("syg far kan ikke komme", "paaroerende"),
     ("my wife sick, i must stay home", "paaroerende"),
     ("hunden har feber, kan ikke komme", "paaroerende"),
+    ("kids have flu cant come", "barn_syg"),
+    ("family member sick cant come", "paaroerende"),
     # the citizen's own illness
     ("syg i dag kan ik komme til jobsamtale imorgen", "sygdom"),
     ("jeg er syg med feber kan ikke komme", "sygdom"),

@@ -37,7 +37,7 @@ kone konen wife mand manden husband kæreste kæresten partner partneren boyfrie
 hustru samlever samleveren
 bedstemor bedstefar mormor morfar farmor farfar grandma grandpa grandmother grandfather
 oldemor svigermor svigerfar svigermoren mother-in-law onkel tante uncle aunt fætter kusine
-cousin nevø niece nephew familie familien family
+cousin nevø niece nephew familie familien family familiemedlem member relative slægtning
 ven vennen veninde veninden friend nabo naboen neighbour neighbor
 hund hunden hvalp hvalpen kat katten dog puppy cat hest hesten horse
 """.split())
@@ -46,7 +46,7 @@ _ILL_ADJECTIVES = frozenset({"syg", "syge", "sygt", "sick", "ill"})
 # Between the person and the illness: a verb, then at most two words ("barnet har høj feber",
 # "kæresten er også syg"); or an adverb of degree alone ("kid very sick").
 _VERBS = frozenset("""er har var havde blev bliver vaeret vaere fet faet fat fik is has was had
-got gets are been feels felt""".split())
+got gets are been feels felt have""".split())
 _DEGREE = frozenset("""meget rigtig helt lidt ret ogsa osse very really so quite pretty too also
 super""".split())
 _SELF = frozenset({"jeg", "i", "me", "mig", "vi", "we"})
