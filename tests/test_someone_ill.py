@@ -32,6 +32,7 @@ TODAY = date(2026, 12, 2)
     ("my wife sick, i must stay home", "paaroerende"),
     ("hunden har feber, kan ikke komme", "paaroerende"),
     ("kids have flu cant come", "barn_syg"),
+    ("my kid's sick, cant come", "barn_syg"),
     ("family member sick cant come", "paaroerende"),
     # the citizen's own illness
     ("syg i dag kan ik komme til jobsamtale imorgen", "sygdom"),
@@ -71,7 +72,13 @@ def test_i_work_is_work(nlu, text: str, category: str) -> None:
     ("toget kører ikke pga strejke, så jeg kan ikke komme", True),
     ("bilen vil ikke starte, kan ikke nå min praktik i dag", True),
     ("my car won't start so i cannot come", True),
+    ("skal arbejde i morgen og kan ikke få fri", True),
+    ("I work tomorrow, my boss will not give me the day off", True),
+    ("I have work and can't get time off", True),
+    ("jeg har feber og har ikke sovet i nat", True),
+    ("I am sick and can not stop coughing", True),
     # still a reason negated, hedged or not the reason
+    ("jeg er ikke syg men kan ikke få fri", False),
     ("jeg er ikke syg men kan ikke kome i morgen", False),
     ("bussen er ikke forsinket men jeg kan ikke komme", False),
     ("the bus is not late but i cannot come", False),

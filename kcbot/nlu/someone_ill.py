@@ -42,11 +42,12 @@ ven vennen veninde veninden friend nabo naboen neighbour neighbor
 hund hunden hvalp hvalpen kat katten dog puppy cat hest hesten horse
 """.split())
 _SOMEONE = CHILDREN | _OTHERS
-_ILL_ADJECTIVES = frozenset({"syg", "syge", "sygt", "sick", "ill"})
+_ILL_ADJECTIVES = frozenset({"syg", "syge", "sygt", "sick", "ill", "unwell", "sloj", "slojt", "sloje",
+                             "febersyg", "febersygt", "feverish"})
 # Between the person and the illness: a verb, then at most two words ("barnet har høj feber",
 # "kæresten er også syg"); or an adverb of degree alone ("kid very sick").
 _VERBS = frozenset("""er har var havde blev bliver vaeret vaere fet faet fat fik is has was had
-got gets are been feels felt have""".split())
+got gets are been feels felt have s""".split())  # "s": "my kid's sick"
 _DEGREE = frozenset("""meget rigtig helt lidt ret ogsa osse very really so quite pretty too also
 super""".split())
 _SELF = frozenset({"jeg", "i", "me", "mig", "vi", "we"})
