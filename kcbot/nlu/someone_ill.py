@@ -42,8 +42,8 @@ ven vennen veninde veninden friend nabo naboen neighbour neighbor
 hund hunden hvalp hvalpen kat katten dog puppy cat hest hesten horse
 """.split())
 _SOMEONE = CHILDREN | _OTHERS
-_ILL_ADJECTIVES = frozenset({"syg", "syge", "sygt", "sick", "ill", "unwell", "sloj", "slojt", "sloje",
-                             "febersyg", "febersygt", "feverish"})
+_ILL_ADJECTIVES = frozenset({"syg", "syge", "sygt", "sick", "ill", "unwell", "sloj", "slojt",
+                             "sloje", "febersyg", "febersygt", "feverish"})
 # Between the person and the illness: a verb, then at most two words ("barnet har høj feber",
 # "kæresten er også syg"); or an adverb of degree alone ("kid very sick").
 _VERBS = frozenset("""er har var havde blev bliver vaeret vaere fet faet fat fik is has was had
