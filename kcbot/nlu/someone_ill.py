@@ -36,7 +36,7 @@ bror broren brother søster søsteren sister søskende siblings
 kone konen wife mand manden husband kæreste kæresten partner partneren boyfriend girlfriend
 hustru samlever samleveren
 bedstemor bedstefar mormor morfar farmor farfar grandma grandpa grandmother grandfather
-oldemor svigermor svigerfar svigermoren mother-in-law onkel tante uncle aunt fætter kusine
+oldemor svigermor svigerfar svigermoren onkel tante uncle aunt fætter kusine
 cousin nevø niece nephew familie familien family familiemedlem member relative slægtning
 ven vennen veninde veninden friend nabo naboen neighbour neighbor
 hund hunden hvalp hvalpen kat katten dog puppy cat hest hesten horse
