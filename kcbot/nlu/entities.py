@@ -5,7 +5,8 @@ Everything is matched on the folded text (see ``normalise``), whose spans map ba
 message, so ``start``/``end`` always point into what the citizen wrote.
 
 Date rules (Copenhagen local dates):
-- "i dag", "i morgen", "i overmorgen", "i går", "i forgårs", "i morges", "i aftes".
+- "i dag", "i morgen" (also as said: "i morn", "imorn"), "i overmorgen", "i går", "i forgårs",
+  "i morges", "i aftes".
 - A weekday alone or with "på" is its next occurrence after today ("på torsdag" said on a
   Thursday is a week later: the same day is "i dag"); "næste torsdag" is Thursday of next week;
   "i torsdags", "sidste torsdag" and "siden torsdag" are the most recent Thursday before today.
@@ -18,6 +19,9 @@ English: "today", "tomorrow", "the day after tomorrow", "on Monday", "this Frida
 Tuesday", "Tuesday next week", "last Monday", "since Monday", "in 3 days", "in a week",
 "24 November", "the 3rd of December", "November 24"; "10am", "2 pm", "at 10", "half past nine"
 (09:30), "quarter to ten".
+Whose illness: a relative named as the subject ("min mor er syg", "she is sick") or right
+beside the illness word without a verb or possessive ("syg barn", "barnet syg", "wife sick",
+``someone_ill.py``) makes it a child's (barn_syg) or a relative's (paaroerende) illness.
 """
 
 from __future__ import annotations
