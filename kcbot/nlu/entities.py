@@ -5,7 +5,8 @@ Everything is matched on the folded text (see ``normalise``), whose spans map ba
 message, so ``start``/``end`` always point into what the citizen wrote.
 
 Date rules (Copenhagen local dates):
-- "i dag", "i morgen", "i overmorgen", "i går", "i forgårs", "i morges", "i aftes".
+- "i dag", "i morgen" (also as said: "i morn", "imorn"), "i overmorgen", "i går", "i forgårs",
+  "i morges", "i aftes".
 - A weekday alone or with "på" is its next occurrence after today ("på torsdag" said on a
   Thursday is a week later: the same day is "i dag"); "næste torsdag" is Thursday of next week;
   "i torsdags", "sidste torsdag" and "siden torsdag" are the most recent Thursday before today.
@@ -18,6 +19,9 @@ English: "today", "tomorrow", "the day after tomorrow", "on Monday", "this Frida
 Tuesday", "Tuesday next week", "last Monday", "since Monday", "in 3 days", "in a week",
 "24 November", "the 3rd of December", "November 24"; "10am", "2 pm", "at 10", "half past nine"
 (09:30), "quarter to ten".
+Whose illness: a relative named as the subject ("min mor er syg", "she is sick") or right
+beside the illness word without a verb or possessive ("syg barn", "barnet syg", "wife sick",
+``someone_ill.py``) makes it a child's (barn_syg) or a relative's (paaroerende) illness.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from kcbot.nlu.lookups import LookupMatch, LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.nlu.owner import settle_owner
+from kcbot.nlu.someone_ill import CHILDREN, someone_beside
 from kcbot.nlu.tense import past_state
 from kcbot.nlu.weekday_typos import respell_weekdays
 from kcbot.privacy import find_cprs
@@ -71,6 +76,8 @@ RELATIVE_DAYS = {
     "i dag": 0, "idag": 0, "i morges": 0, "imorges": 0, "i formiddags": 0, "i eftermiddags": 0,
     "i aften": 0, "i formiddag": 0, "i eftermiddag": 0, "later today": 0,
     "i morgen": 1, "imorgen": 1, "i mogen": 1, "i overmorgen": 2, "overmorgen": 2,
+    # as it is said: "i morn", "i mårn" (folded "i marn")
+    "i morn": 1, "imorn": 1, "i marn": 1, "imarn": 1,
     "i gar": -1, "igar": -1, "i aftes": -1, "i forgars": -2,
     "today": 0, "tomorrow": 1, "yesterday": -1, "tonight": 0, "this morning": 0,
     "this afternoon": 0, "this evening": 0, "day after tomorrow": 2,
@@ -261,7 +268,7 @@ _REASON_CAUSAL = re.compile(
 )
 # Without a "fordi", the clause after "kan ikke komme …," may be the reason.
 _REASON_AFTER = re.compile(
-    r"\b(?:kan|kommer) (?:ikke|ik|ikk) (?:komme|deltage|møde op|moede op|mode op|nå)\b"
+    r"\b(?:kan|kommer) (?:ikke|ik|ikk) (?:kom{1,2}e|deltage|møde op|moede op|mode op|nå)\b"
     r"[^,.;!?\n]{0,60}?[,.;!?\n]\s+(?:men |for |og )?\s*(?P<grund>[^\W\d_][^.!?\n]{2,200})",
     re.IGNORECASE,
 )
@@ -296,7 +303,7 @@ _REASON_BEFORE = re.compile(
     # the same joined by "og" or a comma, or asked or doubted: "vi flytter på fredag og jeg kan
     # ikke nå mødet", "er sløj, ved ikke om jeg kan komme", "…, kan jeg blive hjemme fra mødet?"
     r"|(?:og\s+|,\s*)(?:jeg\s+)?(?:kan|kunne|når|naar|kommer) (?:ikke|ik|ikk|ike) "
-    r"(?:komme|deltage|møde|moede|mode|nå|naa)\b"
+    r"(?:kom{1,2}e|deltage|møde|moede|mode|nå|naa)\b"
     r"|(?:og\s+|,\s*)?(?:(?:jeg\s+)?ved (?:jeg\s+)?(?:ikke|ik|ikk|ike) om "
     r"(?:jeg\s+)?(?:kan|når|naar)"
     r"|(?:kan|må|maa) jeg (?:godt )?(?:blive hjemme|blive væk|blive vaek|springe))\b)",
@@ -698,7 +705,13 @@ class EntityExtractor:
                              and _ILL_BEFORE.search(folded, 0, match.start) is not None
                              and not _NOT_A_PERSON.match(folded, match.end)
                              and not set(following) & _OWN_BODY)
-                if ill_first or who and who["who"] not in _OWN_BODY and not any(
+                beside = None if ill_first or who else someone_beside(
+                    folded, match.start, match.end, text, spans)
+                if beside is not None:
+                    # "syg barn", "barnet syg", "wife sick": a person beside the illness word,
+                    # without a possessive or a verb (kcbot/nlu/someone_ill.py)
+                    value = "barn_syg" if beside in CHILDREN else "paaroerende"
+                elif ill_first or who and who["who"] not in _OWN_BODY and not any(
                         m.value == "sygdom" and m.start <= who.start("who") < m.end
                         for m in exact):
                     # "min søn er syg", "my daughter has fever": a child named as the subject
