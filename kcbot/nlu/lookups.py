@@ -38,6 +38,7 @@ _INFLECTION = r"(?:e|en|et|er|ne|ene|erne|ens|ets|s|n|t)?"
 APPOINTMENT_TAILS = ("tid", "tider", "aftale", "besog", "time", "konsultation", "undersogelse",
                      "samtale", "behandling")
 _TAIL = r"s?(?:" + "|".join(sorted(APPOINTMENT_TAILS, key=len, reverse=True)) + ")"
+_TAIL_ONLY = re.compile(_TAIL)
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,13 @@ class LookupMatcher:
     def _value(values: dict[str, str], matched: str) -> str:
         if matched in values:
             return values[matched]
-        # A compound: the value of the head it ends with, or of the first part it begins with.
-        head = next((v for p, v in values.items() if matched.endswith(p)), None)
-        if head is not None:
-            return head
-        return values[max((p for p in values if matched.startswith(p)), key=len)]
+        # A compound: the value of the first part it begins with when the rest is an
+        # appointment word ("tandlægetid"), else of the head it ends with ("lungebetændelse").
+        first = max((p for p in values if matched.startswith(p)
+                     and _TAIL_ONLY.fullmatch(matched, len(p))), key=len, default=None)
+        if first is not None:
+            return values[first]
+        return next(v for p, v in values.items() if matched.endswith(p))
 
 
 _WORD_BOUNDARY = re.compile(r"\b")
