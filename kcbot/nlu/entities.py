@@ -463,7 +463,7 @@ _DURATION = re.compile(
 # "20 timer om ugen", "3 dage om ugen", "20 hours a week": fewer hours or days than a full
 # working week (FULL_WEEK) is a partial return said in numbers rather than words. On folded text.
 _PART_WEEK = re.compile(
-    rf"\b(?P<n>\d{{1,2}}|{_NUM}) ?(?P<unit>timer|time|t|hours?|hrs?|dage|dag|days?)"
+    rf"\b(?P<n>\d{{1,2}}|{_NUM}) ?(?P<unit>timer|hours?|hrs?|dage|dag|days?)"
     r" (?:om ugen|pr uge|per uge|i ugen|hver uge|a week|per week|each week|every week)\b"
 )
 FULL_WEEK = {"hours": 37, "days": 5}
