@@ -282,3 +282,42 @@ def test_a_group_called_ones_own_is_named_when_its_payment_is_missing(nlu, text:
     """Before: "Jeg har ikke fået min kontanthjælp" named no group (the negation was read as
     "not on kontanthjælp"), and the bot asked which benefit the citizen gets."""
     assert nlu.parse(text, TUESDAY).values("borgergruppe") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a first part written with a trailing hyphen in intents/entities.yml (tandlæge-)
+        ("jeg har en tandlægetid i morgen", "laege"),
+        ("jeg har fået en lægeaftale på fredag", "laege"),
+        ("et hospitalsbesøg der ikke kan flyttes", "laege"),
+        ("jeg har speciallægetid mandag", "laege"),
+        # the phrases themselves still match, and a compound's head still decides its value
+        ("jeg skal til tandlæge", "laege"),
+        ("jeg har lungebetændelse", "sygdom"),
+    ],
+)
+def test_reason_as_first_part_of_a_compound(nlu, text: str, expected: str) -> None:
+    assert nlu.parse(text, TUESDAY).values("afbud_kategori") == [expected]
+
+
+def test_a_first_part_needs_an_appointment_word_after_it(nlu) -> None:
+    # "lægeerklæring" is a paper, not an appointment: no reason is read from it
+    assert nlu.parse("jeg skal aflevere en lægeerklæring", TUESDAY).values("afbud_kategori") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "partial"),
+    [
+        ("jeg skal starte 20 timer om ugen", True),
+        ("tre dage om ugen på arbejdet", True),
+        ("I will work 20 hours a week from Monday", True),
+        ("I am partly fit", True),
+        ("a phased return to work", True),
+        ("I start full time, 37 hours a week", False),
+        ("5 dage om ugen", False),
+        ("jeg er helt rask", False),
+    ],
+)
+def test_partial_return_in_words_or_hours(nlu, text: str, partial: bool) -> None:
+    assert (nlu.parse(text, TUESDAY).values("delvis") != []) is partial

@@ -168,8 +168,9 @@ def test_classifier_ranking_is_the_plain_computation(nlu) -> None:
 
 def plain_table_patterns() -> dict[str, re.Pattern[str]]:
     """Each lookup table's pattern as written before the shortcut: its phrases as one
-    alternation, longest first, then the compound heads after any letters."""
-    from kcbot.nlu.lookups import _INFLECTION
+    alternation, longest first, then the compound heads after any letters, then the first
+    parts before an appointment word."""
+    from kcbot.nlu.lookups import _INFLECTION, _TAIL
 
     data = load_training_data(REPO / "intents")
     patterns = {}
@@ -179,7 +180,10 @@ def plain_table_patterns() -> dict[str, re.Pattern[str]]:
         alternation = "|".join(re.escape(p) for p in sorted(values, key=len, reverse=True)
                                if p not in heads)
         compounds = "|".join(re.escape(p) for p in sorted(heads, key=len, reverse=True))
-        body = "|".join(filter(None, (alternation, compounds and rf"[a-z]*(?:{compounds})")))
+        firsts = "|".join(re.escape(fold(p)) for p in sorted(phrases, key=len, reverse=True)
+                          if p.endswith("-") and fold(p))
+        body = "|".join(filter(None, (alternation, compounds and rf"[a-z]*(?:{compounds})",
+                                      firsts and rf"(?:{firsts}){_TAIL}")))
         patterns[name] = re.compile(r"\b(" + body + rf"){_INFLECTION}\b")
     return patterns
 

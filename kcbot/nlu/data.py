@@ -27,6 +27,8 @@ INTENTS: tuple[str, ...] = (
     # the seeds' other calls (issue 14)
     "sygedagpenge_status", "enkeltydelse", "brev", "uden_fast_adresse", "fravaer", "udland",
     "ret_og_pligt", "jobnet_hjaelp", "ordninger",
+    # red-team s19: where the jobcentre is, and a changed address
+    "jobcenter_adresse", "ny_adresse",
 )
 ITEM_KINDS = ("intent", "synonym", "lookup", "regex")
 STANDARD_LANGUAGE = "da"

@@ -479,6 +479,13 @@ _DURATION = re.compile(
     r"|sondag|i morgen|overmorgen|nytar|weekenden|neste uge)|the rest of the week|a few days"
     r"|(?:a|one|two|three|\d{1,2}) (?:days?|weeks?))\b"
 )
+# "20 timer om ugen", "3 dage om ugen", "20 hours a week": fewer hours or days than a full
+# working week (FULL_WEEK) is a partial return said in numbers rather than words. On folded text.
+_PART_WEEK = re.compile(
+    rf"\b(?P<n>\d{{1,2}}|{_NUM}) ?(?P<unit>timer|hours?|hrs?|dage|dag|days?)"
+    r" (?:om ugen|pr uge|per uge|i ugen|hver uge|a week|per week|each week|every week)\b"
+)
+FULL_WEEK = {"hours": 37, "days": 5}
 # Where a reason ends and the next request begins: "…, og så vil jeg også høre om ferie".
 _REASON_END = re.compile(
     r",?\s+og (?:så|saa|sa|jeg vil|hvad|hvornår|hvordan|hvorfor|kan i|har i)\b"
@@ -677,6 +684,12 @@ class EntityExtractor:
                 # "2-3 dage" is a duration, not the 2nd of March
                 found[:] = [e for e in found if e.entity != "dato"
                             or not start <= e.start < end]
+        for m in _PART_WEEK.finditer(folded):
+            unit = "hours" if m["unit"][:1] in "th" else "days"
+            if _number(m["n"]) < FULL_WEEK[unit] and not negated(folded, m.start()):
+                start, end = orig(m)
+                found.append(Entity("delvis", "ja", start, end))
+                break
         exact = [m for m in self.lookups.matches(folded) if not m.is_topic]
         near = self.lookups.near_matches(folded, [(m.start, m.end) for m in exact])
         other_ill: int | None = None  # where the last illness of someone else was named

@@ -5,7 +5,12 @@ entity (``borgergruppe``, ``moedetype``, ...) whose matches are also classifier 
 
 A phrase written with a leading hyphen (``-betændelse``) also matches as the last part of a
 Danish compound word ("lungebetændelse", "blærebetændelse"): illnesses are an open list, their
-heads are not."""
+heads are not.
+
+A phrase written with a trailing hyphen (``tandlæge-``) also matches as the first part of a
+compound whose last part names an appointment or a time ("tandlægetid", "lægeaftale",
+"hospitalsbesøg"): the compound is about the thing the first part names, and the citizen who
+writes "tandlægetid" means the dentist as much as one who writes "tid hos tandlægen"."""
 
 from __future__ import annotations
 
@@ -28,6 +33,12 @@ __all__ = ["TOPIC_PREFIX", "LookupMatch", "LookupMatcher"]
 TOPIC_PREFIX = "tema_"
 # Danish endings a phrase may carry and still match: "samtale" matches "samtalen", "samtaler".
 _INFLECTION = r"(?:e|en|et|er|ne|ene|erne|ens|ets|s|n|t)?"
+# The last parts a first part (``tandlæge-``) may be joined to, folded, with the linking "s"
+# Danish puts between some ("hospitalstid").
+APPOINTMENT_TAILS = ("tid", "tider", "aftale", "besog", "time", "konsultation", "undersogelse",
+                     "samtale", "behandling")
+_TAIL = r"s?(?:" + "|".join(sorted(APPOINTMENT_TAILS, key=len, reverse=True)) + ")"
+_TAIL_ONLY = re.compile(_TAIL)
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,12 @@ class LookupMatcher:
     def _value(values: dict[str, str], matched: str) -> str:
         if matched in values:
             return values[matched]
-        # A compound: the value of the head it ends with.
+        # A compound: the value of the first part it begins with when the rest is an
+        # appointment word ("tandlægetid"), else of the head it ends with ("lungebetændelse").
+        first = max((p for p in values if matched.startswith(p)
+                     and _TAIL_ONLY.fullmatch(matched, len(p))), key=len, default=None)
+        if first is not None:
+            return values[first]
         return next(v for p, v in values.items() if matched.endswith(p))
 
 
@@ -163,10 +179,13 @@ def _prepare(data: TrainingData) -> _Prepared:
     for name, phrases in data.lookups.items():
         values = {fold(p): data.synonyms.get(p.lower(), p) for p in phrases if fold(p)}
         heads = {fold(p) for p in phrases if p.startswith("-") and fold(p)}
+        firsts = {fold(p) for p in phrases if p.endswith("-") and fold(p)}
+        # a first part is a phrase of its own too ("tandlæge"): only heads stand apart
         plain = [p for p in values if p not in heads]
         compounds = _alternation(heads)
         body = "|".join(filter(None, (_alternation(plain),
-                                      compounds and rf"[a-z]*(?:{compounds})")))
+                                      compounds and rf"[a-z]*(?:{compounds})",
+                                      firsts and rf"(?:{_alternation(firsts)}){_TAIL}")))
         # A match starts a word with one of the phrases, so that word begins with the
         # phrase's first word: a message none of whose words begins with the first letters
         # (up to PREFIX) of a phrase's first word is not searched. A compound head may sit
