@@ -61,6 +61,7 @@ from kcbot.dialogue.slots import (
 from kcbot.dialogue.state import DialogueState, Frame
 from kcbot.dialogue.tracker import action_call
 from kcbot.dialogue.versions import check_tables
+from kcbot.dialogue.withdrawal import withdrawable_flows, withdraws
 from kcbot.errors import KcbotError, StoreUnavailable
 from kcbot.identity import Identity
 from kcbot.language import COUNT_SLOT, LANGUAGE_SLOT, MIN_WORDS
@@ -430,6 +431,8 @@ class Engine:
             state.clear(keep=KEPT_ON_RESET)
             self._say(turn, "utter_nulstil")
             return
+        if self._withdrawn(turn):
+            return
         if await self._corrected(turn):
             return
         if state.choices:
@@ -452,6 +455,22 @@ class Engine:
             await self._answer(turn)
         else:
             await self._new_topic(turn)
+
+    def _withdrawn(self, turn: _Turn) -> bool:
+        """ "nå nej, glem det, jeg kan godt komme alligevel" while an afbud is being taken: the
+        errand stops before anything is registered, and the citizen is told so
+        (kcbot/dialogue/withdrawal.py). The citizen's group and contact details stay."""
+        state, parse = turn.state, turn.parse
+        assert parse is not None
+        flows = withdrawable_flows()
+        running = next((f.flow for f in reversed(state.stack) if f.flow in flows), None)
+        if running is None or not withdraws(parse.text):
+            return False
+        turn.events.append({"event": "errand_withdrawn", "name": running})
+        state.clear(keep=tuple(name for name in state.slots if name in PERSISTENT_SLOTS))
+        self._say(turn, f"utter_fortrudt_{running}")
+        self._say(turn, "utter_andet")
+        return True
 
     def _clear_topic(self, parse: ParseResult) -> bool:
         flow = self.flows.for_intent(parse.intent)
