@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from kcbot.config import Settings
+from kcbot.nlu.callback import CALLBACK_INTENT, asks_for_call
 from kcbot.nlu.classifier import IntentModel, load_or_train
 from kcbot.nlu.data import TrainingData, load_training_data, training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
@@ -128,6 +129,12 @@ class NLU:
         entities = self.extractor.extract(cleaned, today) if cleaned else []
         if ranking and ranking[0][1] >= self.threshold:
             intent, confidence = ranking[0]
+        elif (ranking and asks_for_call(cleaned)
+              and any(name == CALLBACK_INTENT for name, _ in ranking[:3])):
+            # "ring mig op tak, det handler om et brev": unsure between the request and its
+            # topic, the request decides (kcbot/nlu/callback.py)
+            intent, confidence = CALLBACK_INTENT, self.threshold
+            ranking = sorted(ranking, key=lambda item: item[0] != CALLBACK_INTENT)
         else:
             # As Rasa's FallbackClassifier: the fallback's confidence is the threshold, and the
             # ranking keeps the real intents so a dialogue can offer the likeliest ones.
