@@ -186,7 +186,7 @@ _DATE_RES: list[tuple[str, re.Pattern[str], _Needs]] = [
     ("iso", re.compile(r"\b(?P<y>20\d{2}) (?P<m>\d{1,2}) (?P<d>\d{1,2})\b"),
      _needs([DIGIT], ["20"])),
     ("named", re.compile(
-        rf"\b(?:(?:{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)? ?(?:of )?"
+        rf"\b(?:(?P<nwd>{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)? ?(?:of )?"
         rf"(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
     ), _needs(_ANY_MON)),
     # "November 24", "december 3rd 2026", "Dec the first"
@@ -624,6 +624,12 @@ class EntityExtractor:
                 start, end = date_spans[m.start()][0], date_spans[m.end() - 1][1]
                 if free(start, end):
                     d = resolve_date_words(kind, m, today)
+                    said = m.groupdict().get("nwd")
+                    if d and said and d.weekday() != _weekday(said):
+                        # "mandag den 15. december", a Tuesday: neither is taken, and the
+                        # citizen is asked (as _settle_weekdays does for "mandag d. 15/12")
+                        taken.append((start, end))
+                        continue
                     if d:
                         add("dato", d.isoformat(), start, end)
                         if kind == "wd":
