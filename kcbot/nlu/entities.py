@@ -734,8 +734,27 @@ class EntityExtractor:
             found[:] = [e for e in found if e.entity not in _STATE_ENTITIES
                         or not before[0] <= e.start < before[1]]
         settle_owner(text, folded, spans, found, Entity)
+        _join_meeting_words(text, found)
         found.sort(key=lambda e: (e.start, e.entity))
         return found
+
+
+# A generic meeting word right after a kind of meeting is one meeting written in two words
+# ("opfølgning samtale" = opfølgningssamtale, "jobklub møde", "follow-up meeting"), not two.
+_MEETING_HEAD = re.compile(
+    r"(?:samtale|samtalen|samtaler|møde|mødet|møder|moede|moedet|meeting|meetings|appointment)",
+    re.IGNORECASE)
+_COMPOUND_GLUE = re.compile(r"[\s-]{0,2}")
+
+
+def _join_meeting_words(text: str, found: list[Entity]) -> None:
+    kinds = sorted((e for e in found if e.entity == "moedetype"), key=lambda e: e.start)
+    for first, second in zip(kinds, kinds[1:], strict=False):
+        if (first.value != second.value
+                and _COMPOUND_GLUE.fullmatch(text[first.end:second.start])
+                and _MEETING_HEAD.fullmatch(text[second.start:second.end])
+                and second in found):
+            found.remove(second)
 
 
 _WEEKDAY_GLUE = re.compile(r"\s*(?:d\.?|den|the|,)?\s*", re.IGNORECASE)
