@@ -38,7 +38,7 @@ from kcbot.actions import afbud as afbud_rules  # the module: kcbot.actions impo
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
-from kcbot.dialogue import reading
+from kcbot.dialogue import described, reading
 from kcbot.dialogue.answers import (
     NO,
     YES,
@@ -554,6 +554,9 @@ class Engine:
     async def _answer(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
         assert parse is not None and state.requested_slot
+        if state.guess:
+            if await self._guess_answered(turn):
+                return
         slot = state.requested_slot
         about = reading.asks_about_question(self.domain, slot, state.ask, parse)
         if about is not None:
@@ -577,6 +580,13 @@ class Engine:
             parse = turn.parse = dataclasses.replace(parse, entities=[
                 e for e in parse.entities if not any(a <= e.start < b for _, (a, b), _ in later)])
         value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
+        guessed = described.guess(slot, parse.text)
+        if guessed is not None and value != guessed:
+            # "jeg får penge fra kommunen, fordi jeg ikke er i en a-kasse": the option it
+            # describes is asked about, not assumed (nor the a-kasse it names as not its own);
+            # the description is no reason or date
+            self._ask_guess(turn, slot, guessed)
+            return
         if value is None:
             others = self._entity_candidates(turn, exclude=slot)
             # "fra mit arbejde" to the group question: kept, not asked later
@@ -595,7 +605,12 @@ class Engine:
                 # a message that gave this topic something is about this topic: no switch
                 await self._failed(turn, None)
             return
-        candidates = {slot: value} | self._entity_candidates(turn, exclude=slot)
+        await self._accept(turn, slot, {slot: value} | self._entity_candidates(turn, exclude=slot))
+
+    async def _accept(self, turn: _Turn, slot: str, candidates: dict[str, Any]) -> None:
+        """The asked slot's answer (and what else the message gives) validated; the flow goes
+        on, or the answer is a failed try."""
+        state = turn.state
         kept = await self._validate(turn, candidates)
         if kept.get(slot) is None:
             await self._failed(turn, slot)
@@ -606,6 +621,37 @@ class Engine:
         flow = self.flows[frame.flow]
         frame.step = self._next_index(flow, flow.steps[frame.step], state.slots)
         await self._advance(turn)
+
+    def _ask_guess(self, turn: _Turn, slot: str, value: Any) -> None:
+        """Ask whether the option an answer described is the one (``described.py``): a
+        confirmation, answered as one."""
+        state = turn.state
+        state.guess = {slot: value}
+        state.slots["gaet"] = self.domain.label(slot, value)
+        turn.events.append({"event": "option_recognised", "slot": slot, "value": value})
+        state.requested_slot, state.ask = reading.CONFIRM_SLOT, described.ask_name(slot)
+        self._say(turn, state.ask)
+
+    async def _guess_answered(self, turn: _Turn) -> bool:
+        """The answer to "Så lyder det som kontanthjælp. Passer det?": "ja" takes the option,
+        "nej" asks the question again; anything else is read as an answer to the question."""
+        state, parse = turn.state, turn.parse
+        assert parse is not None
+        slot, guessed = next(iter(state.guess.items()))
+        state.guess = {}
+        state.slots.pop("gaet", None)
+        if state.ask != described.ask_name(slot):
+            return False
+        state.requested_slot, state.ask = slot, f"utter_ask_{slot}"
+        number = choice_number(parse.text, 2)
+        answer = {1: YES, 2: NO}.get(number or 0) or read_polar(parse.text)
+        if answer == YES:
+            await self._accept(turn, slot, {slot: guessed})
+            return True
+        if answer == NO:
+            self._say(turn, state.ask)
+            return True
+        return False
 
     async def _branched(self, turn: _Turn, named: set[str]) -> bool:
         """An answer that names, instead of the asked slot, one a branch of the asked step reads
