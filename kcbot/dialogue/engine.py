@@ -855,6 +855,20 @@ class Engine:
         title = self.domain.chosen_text(name) if self.domain.has_response(name) else None
         return title or self.flows[flow].description or flow
 
+    def _mention(self, flow: str) -> str:
+        """How a topic reads inside a sentence ("Du skrev også om …"): its
+        ``utter_omtale_<flow>`` response where the title is a question or a request of its own
+        ("Er jeg tilmeldt, og får jeg sygedagpenge?"), else the title with a small first letter
+        (names inside it keep theirs: "login på Jobnet og MitID")."""
+        name = f"utter_omtale_{flow}"
+        said = self.domain.chosen_text(name) if self.domain.has_response(name) else None
+        if said:
+            return said
+        title = self._title(flow).rstrip("?.! ")
+        if title[1:2].isupper():  # "CV …": an abbreviation keeps its letters
+            return title
+        return title[:1].lower() + title[1:]
+
     def _chosen_topic(self, state: DialogueState, parse: ParseResult) -> str | None:
         """The offered topic a reply picks: its number, its words, "ja" to a single offer, or
         a message the classifier reads as one of them."""
@@ -1024,7 +1038,7 @@ class Engine:
                 state.pending = pending[1:]
                 # (an offer the citizen just said yes to needs no "Du skrev også om …")
                 if not nxt.digression and QUEUED_BY not in state.pending_facts.get(nxt.name, {}):
-                    state.slots["andet_emne"] = self._title(nxt.name).lower()
+                    state.slots["andet_emne"] = self._mention(nxt.name)
                     self._say(turn, "utter_ogsaa_emne")
                 # after an offer, the topic that made it is the one settled
                 settled = (self.flows[state.slots["sag"]] if flow.queues
