@@ -118,6 +118,10 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
+            elif name not in DATE_SLOTS and _changed_to_last(parse, entities):
+                # "medlem af en a-kasse, men syg i 5 uger, så nu får jeg sygedagpenge": the
+                # state now is the one that counts, as in a correction
+                found[name] = values[-1]
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
@@ -131,6 +135,23 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
         elif parse.intent in spec.text_intents() and _describes(parse.text):
             found[name] = parse.text  # "jeg vil skifte sagsbehandler, vi kan ikke samarbejde"
     return found
+
+
+# A value that holds now, after one that held before: "nu", "now", "i stedet", "instead",
+# "er overgået til" in the clause that leads to it (not in one before it: "jeg får dagpenge nu,
+# før fik jeg kontanthjælp" is asked).
+_NOW = re.compile(r"\b(?:nu|now|i stedet|instead|since then|derfor|overgået|overgaaet|"
+                  r"skiftet|gået over|gaaet over|switched|moved)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,.;:!?]|\b(?:men|but|og|and)\b", re.IGNORECASE)
+
+
+def _changed_to_last(parse: ParseResult, entities: tuple[str, ...]) -> bool:
+    named = sorted((e for e in parse.entities if e.entity in entities), key=lambda e: e.start)
+    if len(named) < 2:
+        return False
+    before, last = named[-2], named[-1]
+    lead = _CLAUSE_END.split(parse.text[before.end:last.start])[-1]
+    return _NOW.search(lead) is not None
 
 
 _Reading = tuple[str, SlotSpec | None, tuple[str, ...], bool]
