@@ -29,6 +29,8 @@ COMMON_WORDS = 6
 _DIGIT = re.compile(r"\d")
 # The state now decides only when it is clearly about something on its own.
 STATE_NOW_CONFIDENCE = 0.85
+# A call asked for in words decides over a topic the classifier is less sure of than this.
+CALLBACK_DECIDES = 0.75
 
 
 @dataclass
@@ -127,14 +129,15 @@ class NLU:
             if later and later[0][0] != ranking[0][0] and later[0][1] >= STATE_NOW_CONFIDENCE:
                 ranking = later
         entities = self.extractor.extract(cleaned, today) if cleaned else []
-        if ranking and ranking[0][1] >= self.threshold:
-            intent, confidence = ranking[0]
-        elif (ranking and asks_for_call(cleaned)
-              and any(name == CALLBACK_INTENT for name, _ in ranking[:3])):
+        if (ranking and ranking[0][1] < CALLBACK_DECIDES
+                and any(name == CALLBACK_INTENT for name, _ in ranking[:3])
+                and asks_for_call(cleaned)):
             # "ring mig op tak, det handler om et brev": unsure between the request and its
             # topic, the request decides (kcbot/nlu/callback.py)
-            intent, confidence = CALLBACK_INTENT, self.threshold
+            intent, confidence = CALLBACK_INTENT, max(self.threshold, ranking[0][1])
             ranking = sorted(ranking, key=lambda item: item[0] != CALLBACK_INTENT)
+        elif ranking and ranking[0][1] >= self.threshold:
+            intent, confidence = ranking[0]
         else:
             # As Rasa's FallbackClassifier: the fallback's confidence is the threshold, and the
             # ranking keeps the real intents so a dialogue can offer the likeliest ones.
