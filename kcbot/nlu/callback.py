@@ -17,16 +17,19 @@ __all__ = ["CALLBACK_INTENT", "asks_for_call"]
 
 CALLBACK_INTENT = "menneske"
 
-_WHO = r"(?:i|du|nogen|nogle|en medarbejder|en sagsbehandler|min sagsbehandler|jobcentret|you|someone|somebody|anyone|a person|an agent)"
+_WHO = (r"(?:i|du|nogen|nogle|en medarbejder|en sagsbehandler|min sagsbehandler|jobcentret|"
+        r"you|someone|somebody|anyone|a person|an agent)")
+_LEAD = r"(?:^|[.,;:!?]\s*|\b(?:tak|hej|hi|hello|please|venligst|gerne|bare)\s+)"
 _REQUEST = re.compile(
-    r"(?:^|[.,;:!?]\s*|\b(?:tak|hej|hi|hello|please|venligst|gerne|bare)\s+)"
-    r"(?:ring|ringe) (?:mig|til mig|mig op|venligst)"
+    _LEAD + r"(?:ring|ringe) (?:mig|til mig|mig op|venligst)"
     r"|\b(?:kan|vil|gider|ma|må|kunne|skal) " + _WHO + r" (?:\w+ )?(?:ringe|ring) (?:mig|til mig)"
-    r"|\b(?:vil|vil gerne|vil godt|ønsker at|onsker at|gerne|beder om at) (?:blive )?(?:ringes|ringet) op"
+    r"|\b(?:vil|vil gerne|vil godt|ønsker at|onsker at|gerne|beder om at) (?:blive )?"
+    r"(?:ringes|ringet) op"
     r"|\b(?:bede om|have|fa|få|ønsker|onsker) (?:et )?(?:opkald|tilbagekald|ring tilbage)"
     r"|(?:^|[.,;:!?]\s*|\bplease\s+)call me\b"
     r"|\b(?:can|could|would|will) " + _WHO + r" (?:please )?(?:call|phone|ring) me\b"
-    r"|\b(?:want|would like|d like|need) (?:a |to get a |to have a )?(?:call|callback|call back|phone call)\b",
+    r"|\b(?:want|would like|d like|need) (?:a |to get a |to have a )?"
+    r"(?:call|callback|call back|phone call)\b",
     re.IGNORECASE,
 )
 
