@@ -52,6 +52,7 @@ from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
     CPR_SLOT,
+    DATE_SLOTS,
     answer_value,
     entity_candidates,
     flow_uses,
@@ -67,6 +68,7 @@ from kcbot.identity import Identity
 from kcbot.language import COUNT_SLOT, LANGUAGE_SLOT, MIN_WORDS
 from kcbot.lazy import gc_paused
 from kcbot.nlu import NLU, ParseResult
+from kcbot.nlu.entities import DISAGREEING_DATE
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
 from kcbot.privacy import mask_cpr, mask_number_answer
 from kcbot.store import Store
@@ -1084,6 +1086,12 @@ class Engine:
         state.requested_slot = slot
         state.ask = ask or f"utter_ask_{slot}"
         state.asked.append(slot)
+        disagreeing = (turn.parse.values(DISAGREEING_DATE)
+                       if turn.parse is not None and slot in DATE_SLOTS else [])
+        if disagreeing:
+            # "mandag den 15. december", a Tuesday: which day is meant is asked, and why
+            state.slots["dato_uenig"] = self.domain.label(slot, disagreeing[0])
+            self._say(turn, "utter_dato_uenig")
         self._say(turn, state.ask)
 
     def _ask_again(self, turn: _Turn) -> None:

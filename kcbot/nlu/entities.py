@@ -48,6 +48,9 @@ class Entity:
         return {"entity": self.entity, "value": self.value, "start": self.start, "end": self.end}
 
 
+# A date named with a weekday it does not fall on ("mandag den 15. december", a Tuesday): not a
+# date, but the dialogue says which weekday the date is when it asks for the day.
+DISAGREEING_DATE = "dato_uenig"
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lordag", "sondag")
 # English weekdays, for citizens who write English (folded: "saturday" has no æ/ø/å).
 WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -628,7 +631,7 @@ class EntityExtractor:
                     if d and said and d.weekday() != _weekday(said):
                         # "mandag den 15. december", a Tuesday: neither is taken, and the
                         # citizen is asked (as _settle_weekdays does for "mandag d. 15/12")
-                        taken.append((start, end))
+                        add(DISAGREEING_DATE, d.isoformat(), start, end)
                         continue
                     if d:
                         add("dato", d.isoformat(), start, end)
@@ -777,6 +780,8 @@ def _settle_weekdays(text: str, found: list[Entity],
         for other in beside:
             if date.fromisoformat(other.value).weekday() != weekday and other in found:
                 found.remove(other)
+                found.append(Entity(DISAGREEING_DATE, other.value, weekday_entity.start,
+                                    other.end))
 
 
 def _time_value(kind: str, m: re.Match[str]) -> str | None:
