@@ -60,6 +60,16 @@ CRISES = [
     "så kommer jeg derned med en kniv",
     "næste gang møder jeg op med en pistol",
     "I will show up at the jobcentre with a gun",
+    # (red-team r2) veiled, without a word of death: no point in anything, better off without
+    # me, a pause for ever, ending it all; harm promised without a verb of violence; fire
+    "honestly i dont see the point in anything anymore, maybe better for everybody if i just disappear",
+    "I have been thinking about ending it all lately",
+    "everyone would be better off if I wasn't here",
+    "jeg trænger til en pause fra det hele, helst en permanent en",
+    "det ville være bedre for alle hvis jeg bare forsvandt",
+    "jeg ser ingen mening med noget mere",
+    "så kommer jeg ned på jobcentret og så skal hun fandeme få det at mærke",
+    "if my dagpenge stop I swear I will come and set fire to the jobcenter",
 ]
 
 NOT_CRISES = [
@@ -93,6 +103,13 @@ NOT_CRISES = [
     "jeg kommer med min søn til mødet",
     "jeg kommer fra et job med knive",
     "I will come with my interpreter",
+    "du skal nok få det at mærke på udbetalingen hvis du ikke møder op",
+    "I don't see the point of this meeting",
+    "jeg ser ingen mening med det kursus",
+    "jeg vil gerne have en pause fra jobsøgningen",
+    "I am thinking about ending my contract",
+    "it would be better for everyone if I got a new caseworker",
+    "can I take a break from everything during the christmas holiday",
 ]
 
 

@@ -264,3 +264,21 @@ def test_english_negation_with_and_without_contraction(nlu, text: str, expected:
 )
 def test_english_negated_group_names_none(nlu, text: str) -> None:
     assert nlu.parse(text, TUESDAY).values("borgergruppe") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jeg har ikke fået min kontanthjælp den 1. december", ["kontanthjaelp"]),
+        ("har ik faet mine sygedagpenge i denne maned", ["sygedagpenge"]),
+        ("I didn't get my dagpenge this month", ["dagpenge"]),
+        ("kommunen betaler mig syge penge, men nu kommer ingen penge", ["sygedagpenge"]),
+        ("jeg får ikke kontanthjælp", []),
+        ("jeg har ikke fået dagpenge før", []),
+    ],
+)
+def test_a_group_called_ones_own_is_named_when_its_payment_is_missing(nlu, text: str,
+                                                                      expected: list) -> None:
+    """Before: "Jeg har ikke fået min kontanthjælp" named no group (the negation was read as
+    "not on kontanthjælp"), and the bot asked which benefit the citizen gets."""
+    assert nlu.parse(text, TUESDAY).values("borgergruppe") == expected
