@@ -433,7 +433,7 @@ class Engine:
             state.clear(keep=KEPT_ON_RESET)
             self._say(turn, "utter_nulstil")
             return
-        if self._withdrawn(turn):
+        if await self._withdrawn(turn):
             return
         if await self._corrected(turn):
             return
@@ -458,7 +458,7 @@ class Engine:
         else:
             await self._new_topic(turn)
 
-    def _withdrawn(self, turn: _Turn) -> bool:
+    async def _withdrawn(self, turn: _Turn) -> bool:
         """ "nå nej, glem det, jeg kan godt komme alligevel" while an afbud is being taken: the
         errand stops before anything is registered, and the citizen is told so
         (kcbot/dialogue/withdrawal.py). The citizen's group and contact details stay."""
@@ -466,8 +466,19 @@ class Engine:
         assert parse is not None
         flows = withdrawable_flows()
         running = next((f.flow for f in reversed(state.stack) if f.flow in flows), None)
-        if running is None or not withdraws(parse.text):
+        sent = (not state.stack and state.slots.get("sag") in flows
+                and bool(state.slots.get("sendt_til")))
+        if (running is None and not sent) or not withdraws(parse.text,
+                                                            coming_only=running is None):
             return False
+        if running is None:
+            # taken back after it was sent: the jobcentre has it, so a person must know the
+            # citizen comes after all; the bot cannot take a registration back itself
+            turn.events.append({"event": "errand_withdrawn", "name": state.slots["sag"],
+                                "registered": True})
+            self._say(turn, "utter_fortrudt_sendt")
+            await self._start(turn, self.flows["tilbagekald"], handoff=True)
+            return True
         turn.events.append({"event": "errand_withdrawn", "name": running})
         state.clear(keep=tuple(name for name in state.slots if name in PERSISTENT_SLOTS))
         self._say(turn, f"utter_fortrudt_{running}")

@@ -50,8 +50,10 @@ def withdrawable_flows() -> frozenset[str]:
     return _spec()[0]
 
 
-def withdraws(text: str) -> bool:
-    """Whether the message takes the errand back (see the module's docstring)."""
+def withdraws(text: str, *, coming_only: bool = False) -> bool:
+    """Whether the message takes the errand back (see the module's docstring). With
+    ``coming_only`` only coming after all counts: after an errand is done, "nej tak, glem det"
+    answers "Er der andet?" and takes nothing back."""
     _, coming, drop, fill = _spec()
     text = text or ""
     for clause in _CLAUSE.split(text):
@@ -62,7 +64,7 @@ def withdraws(text: str) -> bool:
                     and not _NOT_FINAL.search(folded)):
                 return True
     folded = fold(text)
-    if text.rstrip().endswith("?") or not drop.search(folded):
+    if coming_only or text.rstrip().endswith("?") or not drop.search(folded):
         return False
     rest = drop.sub(" ", folded).split()
     return all(word in fill for word in rest)
