@@ -46,7 +46,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LOCALE = "da_DK"
 # ``{slot}``, or ``{Slot}`` for the value with a capital first letter (a sentence's start).
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][a-z0-9_]*)\}")
-_POSSESSIVE = re.compile(r"\b([Dd]in) \{([A-Za-z_][a-z0-9_]*)\}")
+_POSSESSIVE = r"\b([Dd]in) \{([A-Za-z_][a-z0-9_]*)\}"  # compiled on first use
 
 
 @dataclass
@@ -347,8 +347,8 @@ class Domain:
 
         text = str(variant.get("text", ""))
         if "{" in text:
-            if self.neuter:
-                text = _POSSESSIVE.sub(agree, text)
+            if self.neuter and "in {" in text:
+                text = re.sub(_POSSESSIVE, agree, text)
             text = _PLACEHOLDER.sub(fill, text)
         if not variant.get("buttons"):
             return Reply(text.strip())

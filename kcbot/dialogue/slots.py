@@ -140,9 +140,9 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
 # A value that holds now, after one that held before: "nu", "now", "i stedet", "instead",
 # "er overgået til" in the clause that leads to it (not in one before it: "jeg får dagpenge nu,
 # før fik jeg kontanthjælp" is asked).
-_NOW = re.compile(r"\b(?:nu|now|i stedet|instead|since then|derfor|overgået|overgaaet|"
-                  r"skiftet|gået over|gaaet over|switched|moved)\b", re.IGNORECASE)
-_CLAUSE_END = re.compile(r"[,.;:!?]|\b(?:men|but|og|and)\b", re.IGNORECASE)
+_NOW = (r"\b(?:nu|now|i stedet|instead|since then|derfor|overgået|overgaaet|skiftet|gået over|"
+        r"gaaet over|switched|moved)\b")
+_CLAUSE_END = r"[,.;:!?]|\b(?:men|but|og|and)\b"
 
 
 def _changed_to_last(parse: ParseResult, entities: tuple[str, ...]) -> bool:
@@ -150,8 +150,8 @@ def _changed_to_last(parse: ParseResult, entities: tuple[str, ...]) -> bool:
     if len(named) < 2:
         return False
     before, last = named[-2], named[-1]
-    lead = _CLAUSE_END.split(parse.text[before.end:last.start])[-1]
-    return _NOW.search(lead) is not None
+    lead = re.split(_CLAUSE_END, parse.text[before.end:last.start], flags=re.IGNORECASE)[-1]
+    return re.search(_NOW, lead, re.IGNORECASE) is not None
 
 
 _Reading = tuple[str, SlotSpec | None, tuple[str, ...], bool]

@@ -25,14 +25,21 @@ from kcbot.nlu.normalise import fold
 __all__ = ["withdrawable_flows", "withdraws"]
 
 RULES_FILE = "afbud_regler.yml"
-_CLAUSE = re.compile(r"[.,;:!\n]+|\b(?:men|but)\b", re.IGNORECASE)
-_NEGATED_AFTER = re.compile(r"^ ?(?:ikke|ik|ikk|ike|not|never|aldrig)\b")
+_CLAUSE = r"[.,;:!\n]+|\b(?:men|but)\b"
+_NEGATED_AFTER = r"^ ?(?:ikke|ik|ikk|ike|not|never|aldrig)\b"
 # what keeps a clause from being a withdrawal: a hedge, a condition or another time
-_NOT_FINAL = re.compile(
+_NOT_FINAL = (
     r"\b(?:maske|maaske|nok|tror|maybe|might|probably|hvis|if|medmindre|unless|i stedet|"
     r"instead|senere|later|en anden dag|et andet tidspunkt|another day|another time|for sent|"
     r"late)\b"
 )
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: most conversations never take an errand back."""
+    return (re.compile(_CLAUSE, re.IGNORECASE), re.compile(_NEGATED_AFTER),
+            re.compile(_NOT_FINAL))
 
 
 @cache
@@ -55,13 +62,14 @@ def withdraws(text: str, *, coming_only: bool = False) -> bool:
     ``coming_only`` only coming after all counts: after an errand is done, "nej tak, glem det"
     answers "Er der andet?" and takes nothing back."""
     _, coming, drop, fill = _spec()
+    clauses, negated_after, not_final = _patterns()
     text = text or ""
-    for clause in _CLAUSE.split(text):
+    for clause in clauses.split(text):
         folded = fold(clause)
         for match in coming.finditer(folded):
-            if (not _NEGATED_AFTER.match(folded[match.end():])
+            if (not negated_after.match(folded[match.end():])
                     and not clause.rstrip().endswith("?")
-                    and not _NOT_FINAL.search(folded)):
+                    and not not_final.search(folded)):
                 return True
     folded = fold(text)
     if coming_only or text.rstrip().endswith("?") or not drop.search(folded):

@@ -12,6 +12,7 @@ a call ("hvornår ringer I?", "I lovede at ringe mig op").
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["CALLBACK_INTENT", "asks_for_call"]
 
@@ -20,7 +21,7 @@ CALLBACK_INTENT = "menneske"
 _WHO = (r"(?:i|du|nogen|nogle|en medarbejder|en sagsbehandler|min sagsbehandler|jobcentret|"
         r"you|someone|somebody|anyone|a person|an agent)")
 _LEAD = r"(?:^|[.,;:!?]\s*|\b(?:tak|hej|hi|hello|please|venligst|gerne|bare)\s+)"
-_REQUEST = re.compile(
+_REQUEST = (
     _LEAD + r"(?:ring|ringe) (?:mig|til mig|mig op|venligst)"
     r"|\b(?:kan|vil|gider|ma|må|kunne|skal) " + _WHO + r" (?:\w+ )?(?:ringe|ring) (?:mig|til mig)"
     r"|\b(?:vil|vil gerne|vil godt|ønsker at|onsker at|gerne|beder om at) (?:blive )?"
@@ -29,11 +30,16 @@ _REQUEST = re.compile(
     r"|(?:^|[.,;:!?]\s*|\bplease\s+)call me\b"
     r"|\b(?:can|could|would|will) " + _WHO + r" (?:please )?(?:call|phone|ring) me\b"
     r"|\b(?:want|would like|d like|need) (?:a |to get a |to have a )?"
-    r"(?:call|callback|call back|phone call)\b",
-    re.IGNORECASE,
+    r"(?:call|callback|call back|phone call)\b"
 )
+
+
+@cache
+def _request() -> re.Pattern[str]:
+    """Compiled on first use: only a message the classifier is unsure of is read for it."""
+    return re.compile(_REQUEST, re.IGNORECASE)
 
 
 def asks_for_call(text: str) -> bool:
     """Whether the message asks in words for someone to call the citizen."""
-    return _REQUEST.search(text or "") is not None
+    return _request().search(text or "") is not None

@@ -755,18 +755,16 @@ class EntityExtractor:
 
 # A generic meeting word right after a kind of meeting is one meeting written in two words
 # ("opfølgning samtale" = opfølgningssamtale, "jobklub møde", "follow-up meeting"), not two.
-_MEETING_HEAD = re.compile(
-    r"(?:samtale|samtalen|samtaler|møde|mødet|møder|moede|moedet|meeting|meetings|appointment)",
-    re.IGNORECASE)
-_COMPOUND_GLUE = re.compile(r"[\s-]{0,2}")
+_MEETING_HEAD = frozenset({"samtale", "samtalen", "samtaler", "møde", "mødet", "møder", "moede",
+                           "moedet", "meeting", "meetings", "appointment"})
 
 
 def _join_meeting_words(text: str, found: list[Entity]) -> None:
     kinds = sorted((e for e in found if e.entity == "moedetype"), key=lambda e: e.start)
     for first, second in zip(kinds, kinds[1:], strict=False):
-        if (first.value != second.value
-                and _COMPOUND_GLUE.fullmatch(text[first.end:second.start])
-                and _MEETING_HEAD.fullmatch(text[second.start:second.end])
+        glue = text[first.end:second.start]
+        if (first.value != second.value and len(glue) <= 2 and not glue.strip(" -")
+                and text[second.start:second.end].lower() in _MEETING_HEAD
                 and second in found):
             found.remove(second)
 
