@@ -188,9 +188,15 @@ class Languages:
         requests = [(pattern, code) for pattern, code, _ in compiled]
         alone = frozenset(pattern for pattern, _, only in compiled if only)
         words = [str(w) for w in doc.get("laaneord") or ()]
-        loanwords = (re.compile(r"(?<![\w-])(?:" + "|".join(
-            re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])",
-            re.IGNORECASE) if words else None)
+        names = [re.escape(w) for w in sorted(words, key=len, reverse=True)]
+        # a compound that ends like a benefit or a meeting ("hjemrejseydelse",
+        # "selvforsørgelses- og hjemrejseydelse") is such a word too, as it stands in a sentence
+        endings = "|".join(re.escape(str(e)) for e in doc.get("laaneord_endelser") or ())
+        if endings:
+            compound = rf"\w{{2,}}(?:{endings})"
+            names.append(rf"(?:\w+- (?:og|eller) )?{compound}")
+        loanwords = (re.compile(r"(?<![\w-])(?:" + "|".join(names) + r")(?![\w-])",
+                                re.IGNORECASE) if names else None)
         return cls(standard, by_code, requests, alone, loanwords)
 
     def get(self, code: Any) -> Language:

@@ -46,6 +46,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LOCALE = "da_DK"
 # ``{slot}``, or ``{Slot}`` for the value with a capital first letter (a sentence's start).
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][a-z0-9_]*)\}")
+_POSSESSIVE = r"\b([Dd]in) \{([A-Za-z_][a-z0-9_]*)\}"  # compiled on first use
 
 
 @dataclass
@@ -148,6 +149,9 @@ class Domain:
     correction_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     # The languages (sprog.yml): how a date reads in the conversation's language.
     languages: Languages | None = field(default=None, repr=False)
+    # The option values whose Danish word is neuter (svar.yml ``intetkoen``): "din {moedetype}"
+    # reads "dit tilbud eller aktivitet" for them.
+    neuter: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     # What the texts call the organisation ({org}, {org_navn}): organisation.yml, KCBOT_ORG…
     names: dict[str, str] = field(default_factory=dict, repr=False)
     # A question's options, per slot and variant: read on every turn, built once.
@@ -335,8 +339,16 @@ class Domain:
                 value = self.label(key, slots.get(key))
             return value[:1].upper() + value[1:] if written != key else value
 
+        def agree(match: re.Match[str]) -> str:  # "din" before a neuter word is "dit"
+            own, key = match.group(1), match.group(2)
+            if str(slots.get(key.lower())) in self.neuter.get(key.lower(), ()):
+                own = own[:2] + "t"
+            return f"{own} {{{key}}}"
+
         text = str(variant.get("text", ""))
         if "{" in text:
+            if self.neuter and "in {" in text:
+                text = re.sub(_POSSESSIVE, agree, text)
             text = _PLACEHOLDER.sub(fill, text)
         if not variant.get("buttons"):
             return Reply(text.strip())
@@ -487,6 +499,10 @@ def load_domain(folder: Path) -> Domain:
     answers_path = path.parent / ANSWERS_FILE
     if answers_path.is_file():
         domain.answers, domain.correction_words = _read_answers(answers_path, domain)
+        doc = load_yaml(answers_path)
+        domain.neuter = {str(slot): frozenset(str(v) for v in values or ())
+                         for slot, values in ((doc.get("intetkoen") or {}) if isinstance(doc, dict)
+                                              else {}).items()}
     return domain
 
 

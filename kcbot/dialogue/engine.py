@@ -38,7 +38,7 @@ from kcbot.actions import afbud as afbud_rules  # the module: kcbot.actions impo
 from kcbot.actions.context import ActionContext, using
 from kcbot.clock import Clock
 from kcbot.config import Settings, data_path
-from kcbot.dialogue import reading
+from kcbot.dialogue import described, reading
 from kcbot.dialogue.answers import (
     NO,
     YES,
@@ -52,6 +52,7 @@ from kcbot.dialogue.domain import Button, Domain, Reply, load_domain, numbered
 from kcbot.dialogue.flows import Flow, Flows, Step, load_flows
 from kcbot.dialogue.slots import (
     CPR_SLOT,
+    DATE_SLOTS,
     MEETING_DATE,
     answer_value,
     entity_candidates,
@@ -63,11 +64,13 @@ from kcbot.dialogue.slots import (
 from kcbot.dialogue.state import DialogueState, Frame
 from kcbot.dialogue.tracker import action_call
 from kcbot.dialogue.versions import check_tables
+from kcbot.dialogue.withdrawal import withdrawable_flows, withdraws
 from kcbot.errors import KcbotError, StoreUnavailable
 from kcbot.identity import Identity
 from kcbot.language import COUNT_SLOT, LANGUAGE_SLOT, MIN_WORDS
 from kcbot.lazy import gc_paused
 from kcbot.nlu import NLU, ParseResult
+from kcbot.nlu.entities import DISAGREEING_DATE
 from kcbot.nlu.normalise import MAX_CHARS, clean, fold
 from kcbot.privacy import mask_cpr, mask_number_answer
 from kcbot.store import Store
@@ -436,6 +439,8 @@ class Engine:
             state.clear(keep=KEPT_ON_RESET)
             self._say(turn, "utter_nulstil")
             return
+        if await self._withdrawn(turn):
+            return
         if await self._corrected(turn):
             return
         if state.choices:
@@ -458,6 +463,33 @@ class Engine:
             await self._answer(turn)
         else:
             await self._new_topic(turn)
+
+    async def _withdrawn(self, turn: _Turn) -> bool:
+        """ "nå nej, glem det, jeg kan godt komme alligevel" while an afbud is being taken: the
+        errand stops before anything is registered, and the citizen is told so
+        (kcbot/dialogue/withdrawal.py). The citizen's group and contact details stay."""
+        state, parse = turn.state, turn.parse
+        assert parse is not None
+        flows = withdrawable_flows()
+        running = next((f.flow for f in reversed(state.stack) if f.flow in flows), None)
+        sent = (not state.stack and state.slots.get("sag") in flows
+                and bool(state.slots.get("sendt_til")))
+        if (running is None and not sent) or not withdraws(parse.text,
+                                                            coming_only=running is None):
+            return False
+        if running is None:
+            # taken back after it was sent: the jobcentre has it, so a person must know the
+            # citizen comes after all; the bot cannot take a registration back itself
+            turn.events.append({"event": "errand_withdrawn", "name": state.slots["sag"],
+                                "registered": True})
+            self._say(turn, "utter_fortrudt_sendt")
+            await self._start(turn, self.flows["tilbagekald"], handoff=True)
+            return True
+        turn.events.append({"event": "errand_withdrawn", "name": running})
+        state.clear(keep=tuple(name for name in state.slots if name in PERSISTENT_SLOTS))
+        self._say(turn, f"utter_fortrudt_{running}")
+        self._say(turn, "utter_andet")
+        return True
 
     def _clear_topic(self, parse: ParseResult) -> bool:
         flow = self.flows.for_intent(parse.intent)
@@ -541,6 +573,9 @@ class Engine:
     async def _answer(self, turn: _Turn) -> None:
         state, parse = turn.state, turn.parse
         assert parse is not None and state.requested_slot
+        if state.guess:
+            if await self._guess_answered(turn):
+                return
         slot = state.requested_slot
         about = reading.asks_about_question(self.domain, slot, state.ask, parse)
         if about is not None:
@@ -564,6 +599,13 @@ class Engine:
             parse = turn.parse = dataclasses.replace(parse, entities=[
                 e for e in parse.entities if not any(a <= e.start < b for _, (a, b), _ in later)])
         value = answer_value(self.domain, slot, state.ask, parse, turn.raw)
+        guessed = described.guess(slot, parse.text)
+        if guessed is not None and value != guessed:
+            # "jeg får penge fra kommunen, fordi jeg ikke er i en a-kasse": the option it
+            # describes is asked about, not assumed (nor the a-kasse it names as not its own);
+            # the description is no reason or date
+            self._ask_guess(turn, slot, guessed)
+            return
         if value is None:
             others = self._entity_candidates(turn, exclude=slot)
             # "fra mit arbejde" to the group question: kept, not asked later
@@ -582,7 +624,12 @@ class Engine:
                 # a message that gave this topic something is about this topic: no switch
                 await self._failed(turn, None)
             return
-        candidates = {slot: value} | self._entity_candidates(turn, exclude=slot)
+        await self._accept(turn, slot, {slot: value} | self._entity_candidates(turn, exclude=slot))
+
+    async def _accept(self, turn: _Turn, slot: str, candidates: dict[str, Any]) -> None:
+        """The asked slot's answer (and what else the message gives) validated; the flow goes
+        on, or the answer is a failed try."""
+        state = turn.state
         kept = await self._validate(turn, candidates)
         if kept.get(slot) is None:
             await self._failed(turn, slot)
@@ -593,6 +640,37 @@ class Engine:
         flow = self.flows[frame.flow]
         frame.step = self._next_index(flow, flow.steps[frame.step], state.slots)
         await self._advance(turn)
+
+    def _ask_guess(self, turn: _Turn, slot: str, value: Any) -> None:
+        """Ask whether the option an answer described is the one (``described.py``): a
+        confirmation, answered as one."""
+        state = turn.state
+        state.guess = {slot: value}
+        state.slots["gaet"] = self.domain.label(slot, value)
+        turn.events.append({"event": "option_recognised", "slot": slot, "value": value})
+        state.requested_slot, state.ask = reading.CONFIRM_SLOT, described.ask_name(slot)
+        self._say(turn, state.ask)
+
+    async def _guess_answered(self, turn: _Turn) -> bool:
+        """The answer to "Så lyder det som kontanthjælp. Passer det?": "ja" takes the option,
+        "nej" asks the question again; anything else is read as an answer to the question."""
+        state, parse = turn.state, turn.parse
+        assert parse is not None
+        slot, guessed = next(iter(state.guess.items()))
+        state.guess = {}
+        state.slots.pop("gaet", None)
+        if state.ask != described.ask_name(slot):
+            return False
+        state.requested_slot, state.ask = slot, f"utter_ask_{slot}"
+        number = choice_number(parse.text, 2)
+        answer = {1: YES, 2: NO}.get(number or 0) or read_polar(parse.text)
+        if answer == YES:
+            await self._accept(turn, slot, {slot: guessed})
+            return True
+        if answer == NO:
+            self._say(turn, state.ask)
+            return True
+        return False
 
     async def _branched(self, turn: _Turn, named: set[str]) -> bool:
         """An answer that names, instead of the asked slot, one a branch of the asked step reads
@@ -799,6 +877,20 @@ class Engine:
         name = f"utter_emne_{flow}"
         title = self.domain.chosen_text(name) if self.domain.has_response(name) else None
         return title or self.flows[flow].description or flow
+
+    def _mention(self, flow: str) -> str:
+        """How a topic reads inside a sentence ("Du skrev også om …"): its
+        ``utter_omtale_<flow>`` response where the title is a question or a request of its own
+        ("Er jeg tilmeldt, og får jeg sygedagpenge?"), else the title with a small first letter
+        (names inside it keep theirs: "login på Jobnet og MitID")."""
+        name = f"utter_omtale_{flow}"
+        said = self.domain.chosen_text(name) if self.domain.has_response(name) else None
+        if said:
+            return said
+        title = self._title(flow).rstrip("?.! ")
+        if title[1:2].isupper():  # "CV …": an abbreviation keeps its letters
+            return title
+        return title[:1].lower() + title[1:]
 
     def _chosen_topic(self, state: DialogueState, parse: ParseResult) -> str | None:
         """The offered topic a reply picks: its number, its words, "ja" to a single offer, or
@@ -1068,7 +1160,7 @@ class Engine:
                     self._say(turn, "utter_ogsaa_moede")
                 elif (not nxt.digression
                       and QUEUED_BY not in state.pending_facts.get(nxt.name, {})):
-                    state.slots["andet_emne"] = self._title(nxt.name).lower()
+                    state.slots["andet_emne"] = self._mention(nxt.name)
                     self._say(turn, "utter_ogsaa_emne")
                 # after an offer, the topic that made it is the one settled
                 settled = (self.flows[state.slots["sag"]] if flow.queues
@@ -1122,6 +1214,12 @@ class Engine:
         state.requested_slot = slot
         state.ask = ask or f"utter_ask_{slot}"
         state.asked.append(slot)
+        disagreeing = (turn.parse.values(DISAGREEING_DATE)
+                       if turn.parse is not None and slot in DATE_SLOTS else [])
+        if disagreeing:
+            # "mandag den 15. december", a Tuesday: which day is meant is asked, and why
+            state.slots["dato_uenig"] = self.domain.label(slot, disagreeing[0])
+            self._say(turn, "utter_dato_uenig")
         self._say(turn, state.ask)
 
     def _ask_again(self, turn: _Turn) -> None:

@@ -180,6 +180,10 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 found[name] = values[0]
             elif name == MEETING_DATE and (day := meeting_day(parse, entities)) is not None:
                 found[name] = day  # the one date tied to the meeting's word
+            elif name not in DATE_SLOTS and _changed_to_last(parse, entities):
+                # "medlem af en a-kasse, men syg i 5 uger, så nu får jeg sygedagpenge": the
+                # state now is the one that counts, as in a correction
+                found[name] = values[-1]
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
@@ -193,6 +197,23 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
         elif parse.intent in spec.text_intents() and _describes(parse.text):
             found[name] = parse.text  # "jeg vil skifte sagsbehandler, vi kan ikke samarbejde"
     return found
+
+
+# A value that holds now, after one that held before: "nu", "now", "i stedet", "instead",
+# "er overgået til" in the clause that leads to it (not in one before it: "jeg får dagpenge nu,
+# før fik jeg kontanthjælp" is asked).
+_NOW = (r"\b(?:nu|now|i stedet|instead|since then|derfor|overgået|overgaaet|skiftet|gået over|"
+        r"gaaet over|switched|moved)\b")
+_CLAUSE_END = r"[,.;:!?]|\b(?:men|but|og|and)\b"
+
+
+def _changed_to_last(parse: ParseResult, entities: tuple[str, ...]) -> bool:
+    named = sorted((e for e in parse.entities if e.entity in entities), key=lambda e: e.start)
+    if len(named) < 2:
+        return False
+    before, last = named[-2], named[-1]
+    lead = re.split(_CLAUSE_END, parse.text[before.end:last.start], flags=re.IGNORECASE)[-1]
+    return re.search(_NOW, lead, re.IGNORECASE) is not None
 
 
 _Reading = tuple[str, SlotSpec | None, tuple[str, ...], bool]

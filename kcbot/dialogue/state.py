@@ -31,6 +31,8 @@ class DialogueState:
     pending: list[str] = field(default_factory=list)  # other topics the citizen asked about
     # what each pending topic's own part of the message said ("… afbud til min samtale i morgen")
     pending_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # an option recognised from a description, asked about (kcbot/dialogue/described.py)
+    guess: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DialogueState:
@@ -71,6 +73,7 @@ class DialogueState:
         self.facts.clear()
         self.pending.clear()
         self.pending_facts.clear()
+        self.guess.clear()
 
 
 _FIELDS = tuple(f.name for f in fields(DialogueState))

@@ -53,6 +53,9 @@ class Entity:
         return {"entity": self.entity, "value": self.value, "start": self.start, "end": self.end}
 
 
+# A date named with a weekday it does not fall on ("mandag den 15. december", a Tuesday): not a
+# date, but the dialogue says which weekday the date is when it asks for the day.
+DISAGREEING_DATE = "dato_uenig"
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lordag", "sondag")
 # English weekdays, for citizens who write English (folded: "saturday" has no æ/ø/å).
 WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -193,7 +196,7 @@ _DATE_RES: list[tuple[str, re.Pattern[str], _Needs]] = [
     ("iso", re.compile(r"\b(?P<y>20\d{2}) (?P<m>\d{1,2}) (?P<d>\d{1,2})\b"),
      _needs([DIGIT], ["20"])),
     ("named", re.compile(
-        rf"\b(?:(?:{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)? ?(?:of )?"
+        rf"\b(?:(?P<nwd>{_WD}) )?(?:den |d |the )?(?P<d>\d{{1,2}}|{_ORD})(?:st|nd|rd|th)? ?(?:of )?"
         rf"(?P<mon>{_MON})\b(?: (?P<y>20\d{{2}}))?"
     ), _needs(_ANY_MON)),
     # "November 24", "december 3rd 2026", "Dec the first"
@@ -660,6 +663,12 @@ class EntityExtractor:
                 start, end = date_spans[m.start()][0], date_spans[m.end() - 1][1]
                 if free(start, end):
                     d = resolve_date_words(kind, m, today)
+                    said = m.groupdict().get("nwd")
+                    if d and said and d.weekday() != _weekday(said):
+                        # "mandag den 15. december", a Tuesday: neither is taken, and the
+                        # citizen is asked (as _settle_weekdays does for "mandag d. 15/12")
+                        add(DISAGREEING_DATE, d.isoformat(), start, end)
+                        continue
                     if d:
                         add("dato", d.isoformat(), start, end)
                         if kind == "wd":
@@ -781,8 +790,25 @@ class EntityExtractor:
             found[:] = [e for e in found if e.entity not in _STATE_ENTITIES
                         or not before[0] <= e.start < before[1]]
         settle_owner(text, folded, spans, found, Entity)
+        _join_meeting_words(text, found)
         found.sort(key=lambda e: (e.start, e.entity))
         return found
+
+
+# A generic meeting word right after a kind of meeting is one meeting written in two words
+# ("opfølgning samtale" = opfølgningssamtale, "jobklub møde", "follow-up meeting"), not two.
+_MEETING_HEAD = frozenset({"samtale", "samtalen", "samtaler", "møde", "mødet", "møder", "moede",
+                           "moedet", "meeting", "meetings", "appointment"})
+
+
+def _join_meeting_words(text: str, found: list[Entity]) -> None:
+    kinds = sorted((e for e in found if e.entity == "moedetype"), key=lambda e: e.start)
+    for first, second in zip(kinds, kinds[1:], strict=False):
+        glue = text[first.end:second.start]
+        if (first.value != second.value and len(glue) <= 2 and not glue.strip(" -")
+                and text[second.start:second.end].lower() in _MEETING_HEAD
+                and second in found):
+            found.remove(second)
 
 
 _WEEKDAY_GLUE = re.compile(r"\s*(?:d\.?|den|the|,)?\s*", re.IGNORECASE)
@@ -805,6 +831,8 @@ def _settle_weekdays(text: str, found: list[Entity],
         for other in beside:
             if date.fromisoformat(other.value).weekday() != weekday and other in found:
                 found.remove(other)
+                found.append(Entity(DISAGREEING_DATE, other.value, weekday_entity.start,
+                                    other.end))
 
 
 def _time_value(kind: str, m: re.Match[str]) -> str | None:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from kcbot.config import Settings
+from kcbot.nlu.callback import CALLBACK_INTENT, asks_for_call
 from kcbot.nlu.classifier import IntentModel, load_or_train
 from kcbot.nlu.data import TrainingData, load_training_data, training_data
 from kcbot.nlu.entities import Entity, EntityExtractor
@@ -28,6 +29,8 @@ COMMON_WORDS = 6
 _DIGIT = re.compile(r"\d")
 # The state now decides only when it is clearly about something on its own.
 STATE_NOW_CONFIDENCE = 0.85
+# A call asked for in words decides over a topic the classifier is less sure of than this.
+CALLBACK_DECIDES = 0.75
 
 
 @dataclass
@@ -126,7 +129,14 @@ class NLU:
             if later and later[0][0] != ranking[0][0] and later[0][1] >= STATE_NOW_CONFIDENCE:
                 ranking = later
         entities = self.extractor.extract(cleaned, today) if cleaned else []
-        if ranking and ranking[0][1] >= self.threshold:
+        if (ranking and ranking[0][1] < CALLBACK_DECIDES
+                and any(name == CALLBACK_INTENT for name, _ in ranking[:3])
+                and asks_for_call(cleaned)):
+            # "ring mig op tak, det handler om et brev": unsure between the request and its
+            # topic, the request decides (kcbot/nlu/callback.py)
+            intent, confidence = CALLBACK_INTENT, max(self.threshold, ranking[0][1])
+            ranking = sorted(ranking, key=lambda item: item[0] != CALLBACK_INTENT)
+        elif ranking and ranking[0][1] >= self.threshold:
             intent, confidence = ranking[0]
         else:
             # As Rasa's FallbackClassifier: the fallback's confidence is the threshold, and the
