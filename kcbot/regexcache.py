@@ -34,15 +34,16 @@ __all__ = ["cache_file", "prime", "save"]
 
 # Bump when an entry's layout changes.
 CACHE_FORMAT = 1
-# At most this many patterns are primed; re's own cache holds 512 and drops the oldest when full,
-# so a file that filled it would push out patterns before their first use. (400 until the safety
-# red-team's care signals took kcbot's own patterns past it; ~20 are the standard library's.)
-MAX_ENTRIES = 460
-# At most this many are kept in the file. A start uses ~520 patterns, more than re's cache holds:
-# a file of MAX_ENTRIES left ~30 out, compiled at the next start as new, and the file was
-# written again at every start (5-17 ms of a cold start) only to leave out another ~30. The
-# file keeps them all; those past MAX_ENTRIES are compiled by re as before, but known.
-FILE_ENTRIES = 640
+# re's own cache held 512 patterns and dropped the oldest when full (first in, first out in
+# Python 3.11): once a start used more than that (~560 after the red-team rounds of stop 19), the
+# primed patterns were pushed out before their first use and compiled again, each pushing out
+# the next: a warm start compiled ~470. ``prime`` raises re's limit to RE_CACHE, so what a start
+# uses fits with room to spare; the patterns are held by kcbot's modules anyway, so the larger
+# cache costs only the dict's slots.
+RE_CACHE = 2048
+# At most this many patterns are primed, and kept in the file.
+MAX_ENTRIES = 1200
+FILE_ENTRIES = MAX_ENTRIES
 # Writing the file again (~400 KB) costs about what compiling ~3,000 characters of patterns
 # does (1 µs a character here), so fewer new characters than this are compiled at each start
 # instead. It also keeps a library's pattern that differs at every start (Babel builds one from
@@ -116,6 +117,8 @@ def prime(folder: Path | str | None = None) -> int:
     """Put the cached patterns into ``re``'s cache; how many. Never raises."""
     try:
         cache = re._cache  # type: ignore[attr-defined]
+        if re._MAXCACHE < RE_CACHE:  # type: ignore[attr-defined]
+            re._MAXCACHE = RE_CACHE  # type: ignore[attr-defined]
         room = min(MAX_ENTRIES, re._MAXCACHE - len(cache))  # type: ignore[attr-defined]
         entries = _read(cache_file(folder))
     except Exception:  # noqa: BLE001 - no file, unreadable, damaged, another re: compile instead
