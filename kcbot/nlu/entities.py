@@ -30,7 +30,7 @@ from kcbot.nlu.lookups import LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated
 from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.nlu.owner import settle_owner
-from kcbot.nlu.tense import past_state
+from kcbot.nlu.tense import past_state, told_in_past
 from kcbot.nlu.weekday_typos import respell_weekdays
 from kcbot.privacy import find_cprs
 
@@ -534,6 +534,10 @@ def _next_weekday(today: date, weekday: int) -> date:
     return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
+def _last_weekday(today: date, weekday: int) -> date:
+    return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+
+
 def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
     if kind == "iso":
         return _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
@@ -546,8 +550,8 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
         weeks = m["unit"].startswith(("uge", "week"))
         return today + timedelta(days=n * (7 if weeks else 1))
     if kind == "past_wd":
-        weekday = _weekday(m["a"] or m.groupdict().get("b") or m.groupdict().get("c"))
-        return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+        return _last_weekday(
+            today, _weekday(m["a"] or m.groupdict().get("b") or m.groupdict().get("c")))
     if kind == "next_wd":
         monday_next_week = today + timedelta(days=7 - today.weekday())
         return monday_next_week + timedelta(days=_weekday(m["wd"]))
@@ -568,6 +572,10 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
                 return candidate
         return None
     return None
+
+
+# "om tirsdagen" is every Tuesday, "this/coming Tuesday" the next one, whatever the tense
+_NOT_PAST = ("om ", "this ", "coming ")
 
 
 class EntityExtractor:
@@ -623,7 +631,12 @@ class EntityExtractor:
             for m in pattern.finditer(dates_folded):
                 start, end = date_spans[m.start()][0], date_spans[m.end() - 1][1]
                 if free(start, end):
-                    d = resolve_date_words(kind, m, today)
+                    if kind == "wd" and not m.group(0).startswith(_NOT_PAST) and told_in_past(
+                            text, start, end):
+                        # "jeg mødte ikke op tirsdag": the Tuesday that has been
+                        d = _last_weekday(today, _weekday(m["wd"]))
+                    else:
+                        d = resolve_date_words(kind, m, today)
                     if d:
                         add("dato", d.isoformat(), start, end)
                         if kind == "wd":

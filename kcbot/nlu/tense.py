@@ -18,7 +18,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["past_state", "state_now"]
+from kcbot.nlu.negation import words
+from kcbot.nlu.normalise import fold
+
+__all__ = ["past_state", "state_now", "told_in_past"]
 
 _PAST = r"var|blev|har (?:veret|været)|was|were|used to be|(?:have|has|ve) been"
 _PRESENT = r"nu|now|igen|again|stadig|still|er|har|am|is|are|have|has|m|re|ve"
@@ -49,3 +52,81 @@ def _split(text: str) -> tuple[int, int] | None:
     if m is None or len(m["now"].split()) < _MIN_NOW_WORDS:
         return None
     return m.start(), m.start("now")
+
+
+# --- The tense a day is told in ------------------------------------------------------------
+# "jeg mødte ikke op til mit kursus tirsdag", "I didn't show up on Tuesday": a bare weekday
+# told in the past tense is the one that has been, not the next one. The verbs of the day's
+# own clause decide; the one nearest before the day wins where both tenses stand ("jeg glemte
+# at jeg har møde tirsdag" is next Tuesday), and where no verb tells, the day is the next one
+# (the flows read it back). Folded words (``normalise.fold``, ``negation.words``).
+_PAST_WORDS = frozenset("""
+var blev kom gik fik havde glemte glemt modte missede misset misede nede naede sov tog sagde
+ringede meldte sygemeldte turde orkede droppede sprang gjorde troede overså oversa
+overset forsomte forsomt vaeret veret haft
+was were wasnt werent did didnt had hadnt missed forgot forgotten went came got couldnt
+overslept skipped called reported
+""".split())
+_PRESENT_WORDS = frozenset("""
+er kan kommer skal vil bliver gar far kan ma maa mas skal har
+am is are m re can cant cannot will wont ll shall going gonna have has need must
+""".split())
+# "har glemt", "have missed": a present auxiliary before a participle tells the past
+_AUXILIARIES = frozenset({"har", "have", "has", "ve"})
+_PARTICIPLES = frozenset("""
+glemt misset overset forsomt vaeret veret haft meldt sygemeldt ringet kommet moedt modt
+missed forgotten been had called reported skipped gone come
+""".split())
+_SUBJECTS = frozenset({"jeg", "vi", "han", "hun", "de", "du"})
+_SUBJECTS_EN = frozenset({"i", "we", "he", "she", "they", "you"})
+_NOT_VERBS = frozenset({"sted", "need", "speed", "seed", "feed", "bed", "red"})
+_NEGATIONS = frozenset({"ikke", "ik", "ikk", "ike", "aldrig"})
+_TARGET = (["til"], ["to"], ["until"], ["till"], ["indtil"])
+# a regular Danish preterite right after its subject ("jeg ringede", "jeg mødte") or an English
+# one ("I called"); "næste", "sidste" never follow a subject
+_REGULAR_PAST = re.compile(r"^[a-z]{2,}(?:ede|te)$")
+_REGULAR_PAST_EN = re.compile(r"^[a-z]{3,}ed$")
+_CLAUSE_END = re.compile(r"[.;:!?\n,]|\b(?:men|but)\b", re.IGNORECASE)
+
+
+def _tense_of(words_: list[str], i: int) -> str | None:
+    word = words_[i]
+    if word in _AUXILIARIES:
+        nxt = [w for w in words_[i + 1:i + 3] if w not in ("ikke", "not", "ik", "never", "aldrig")]
+        return "past" if nxt[:1] and nxt[0] in _PARTICIPLES else "present"
+    before = words_[i - 1] if i > 0 else ""
+    if word == "kunne":  # "jeg kunne ikke komme"; "kunne jeg få en tid" asks politely
+        return "past" if words_[i + 1:i + 2] and words_[i + 1] in _NEGATIONS else None
+    if word == "gar" and before == "i":
+        return None  # "i går", a day, not "går"
+    if word in _PAST_WORDS:
+        return "past"
+    if word in _PRESENT_WORDS:
+        return "present"
+    if word in _NOT_VERBS:
+        return None
+    if (before in _SUBJECTS and _REGULAR_PAST.match(word)
+            or before in _SUBJECTS_EN and _REGULAR_PAST_EN.match(word)):
+        return "past"
+    return None
+
+
+def told_in_past(text: str, start: int, end: int) -> bool:
+    """Whether the day named at ``text[start:end]`` is told in the past tense in its clause.
+    A day something is moved or called to ("flyttet til tirsdag", "moved to Tuesday") is a
+    target, whatever the tense of the moving."""
+    begin = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+    stop = _CLAUSE_END.search(text, end)
+    before = words(fold(text[begin:start]))
+    after = words(fold(text[end:stop.start() if stop else len(text)]))
+    if [w for w in before[-2:] if w not in ("pa", "on", "den", "the")][-1:] in _TARGET:
+        return False
+    for i in range(len(before) - 1, -1, -1):
+        tense = _tense_of(before, i)
+        if tense is not None:
+            return tense == "past"
+    for i in range(len(after)):  # "tirsdag var jeg syg": the verb after the day
+        tense = _tense_of(after, i)
+        if tense is not None:
+            return tense == "past"
+    return False
