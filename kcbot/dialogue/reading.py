@@ -198,6 +198,8 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             continue
         if found and flow.name != found[-1][0] and _reason_for(flows, found, flow, sub):
             continue  # "… hvis jeg ikke kommer til mødet i morgen? Jeg er syg": the reason
+        if _asks_consequence(flows, found, sub):
+            continue  # "I didn't show up on Tuesday. Will I lose money?": the errand's own
         if found and found[-1][0] == flow.name:
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
@@ -281,6 +283,24 @@ def _asked_topic(flows: Flows, part: ParseResult) -> Flow | None:
 _QUESTION = re.compile(r"\s*(?:(?:og|sa|and|but|men)\s+)*(?:hvordan|hvad|hvornar|hvorfor|hvor|hvem|"
                        r"hvilken|hvilke|how|what|when|why|where|who|which|kan jeg|ma jeg|skal jeg|"
                        r"can i|may i|do i|should i)\b")
+
+
+# What a question about an errand's consequences asks about (folded words): losing money, a
+# deduction, a sanction, trouble. "Hvornår bliver pengene udbetalt?" asks about something else.
+_CONSEQUENCE = re.compile(
+    r"\b(?:lose|losing|lost|cut|cuts|deduct\w*|sanction\w*|penalt\w*|punish\w*|consequence\w*"
+    r"|trouble|affect\w*|stop|stopped|miste|mister|mistet|fradrag\w*|trekk?\w*|trukket"
+    r"|sanktion\w*|straf\w*|konsekvens\w*|problemer|ballade|stoppe|stoppet|nedsat|nedsette)\b")
+
+
+def _asks_consequence(flows: Flows, found: list[tuple[str, tuple[int, int]]],
+                      part: ParseResult) -> bool:
+    """A question about what an errand asked before means for the benefit ("Will I lose
+    money?", "bliver der trukket i min kontanthjælp?") belongs to that errand when its flow
+    answers such questions (``consequences:``), not a second request."""
+    if not any(part.intent in flows[name].consequences for name, _ in found):
+        return False
+    return is_question(part.text) and _CONSEQUENCE.search(fold(part.text)) is not None
 
 
 def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Flow,
