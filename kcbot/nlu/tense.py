@@ -23,11 +23,19 @@ from kcbot.nlu.normalise import fold
 
 __all__ = ["past_state", "state_now", "told_in_past"]
 
-_PAST = r"var|blev|har (?:veret|været)|was|were|used to be|(?:have|has|ve) been"
+_PAST = (r"var|blev|har (?:veret|været)|was|were|used to be|(?:have|has|ve) been"
+         # the sick report already made is told, not asked for: "meldte mig syg i mandags",
+         # "har sygemeldt mig", "I called in sick last week"
+         r"|meldte mig|(?:har|havde) (?:meldt|sygemeldt) mig|sygemeldte mig"
+         r"|called in sick|rang in sick|reported (?:myself |in )?sick"
+         r"|(?:have|has|had|ve) (?:called in|reported (?:myself |in )?) sick")
 _PRESENT = r"nu|now|igen|again|stadig|still|er|har|am|is|are|have|has|m|re|ve"
 _STATE_NOW = re.compile(
-    rf"\b(?:{_PAST})\b[^.!?\n]*?[\s,;]+(?:men|but)\s+"
-    rf"(?P<now>(?:(?:jeg|i|det|it)\s+)?(?:{_PRESENT})\b.*)",
+    rf"\b(?:{_PAST})\b[^.!?\n]*?"
+    # "…, men nu er jeg rask", or a new sentence or clause that says "nu": "… i mandags. Nu er
+    # jeg rask igen", "…, now I am fine"
+    rf"(?:[\s,;]+(?:men|but)\s+|\s*[.!?;,]\s*(?=(?:(?:og|and|men|but)\s+)?(?:nu|now)\b))"
+    rf"(?P<now>(?:(?:og|and|men|but)\s+)?(?:(?:jeg|i|det|it)\s+)?(?:{_PRESENT})\b.*)",
     re.IGNORECASE | re.DOTALL)
 _MIN_NOW_WORDS = 3
 
