@@ -25,6 +25,7 @@ from kcbot.dialogue.answers import (
 from kcbot.dialogue.domain import Domain, SlotSpec
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.nlu import ParseResult
+from kcbot.nlu.entities import value_now
 from kcbot.nlu.normalise import fold
 from kcbot.privacy import find_cpr
 
@@ -118,6 +119,9 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
+            elif name not in DATE_SLOTS and (now := value_now(parse.text, [
+                    e for e in parse.entities if e.entity in entities])) is not None:
+                found[name] = now  # "I was on dagpenge, then … on sygedagpenge"
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kcbot.nlu.lookups import LookupMatcher, _alternation
-from kcbot.nlu.negation import after_clause_negation, negated
+from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.nlu.owner import settle_owner
 from kcbot.nlu.tense import past_state, told_in_past
 from kcbot.nlu.weekday_typos import respell_weekdays
 from kcbot.privacy import find_cprs
 
-__all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
+__all__ = ["Entity", "EntityExtractor", "resolve_date_words", "value_now"]
 
 
 @dataclass(frozen=True)
@@ -743,6 +743,36 @@ class EntityExtractor:
         settle_owner(text, folded, spans, found, Entity)
         found.sort(key=lambda e: (e.start, e.entity))
         return found
+
+
+# Who a benefit is said of when it is not the citizen's: "min mand får kontanthjælp".
+_SOMEONE_ELSES = frozenset(fold(w) for w in """
+min mit mine vores hans hendes deres han hun my our his her their he she they
+""".split())
+
+
+def value_now(text: str, named: list[Entity]) -> str | None:
+    """Of two values named in sequence for one slot (two benefits: "I was on dagpenge, then
+    sick for 5 weeks on sygedagpenge", "jeg fik kontanthjælp, nu får jeg sygedagpenge"), the
+    one the citizen has now: the last, when every other is told in the past tense before it.
+    Two told in the present ("min mand får dagpenge, jeg får kontanthjælp") give None, and
+    which is the citizen's is asked; so does a last one said of someone else."""
+    named = sorted(named, key=lambda e: e.start)
+    if not named:
+        return None
+    last = named[-1]
+    clause = text[:last.start]
+    clause = clause[max((m.end() for m in _GROUP_CLAUSE.finditer(clause)), default=0):]
+    if _SOMEONE_ELSES & set(words(fold(clause))):
+        return None
+    earlier = [e for e in named if e.value != last.value]
+    if earlier and all(e.end <= last.start and told_in_past(text, e.start, e.end)
+                       for e in earlier):
+        return last.value
+    return None
+
+
+_GROUP_CLAUSE = re.compile(r"[.;:!?\n,]|\b(?:men|but|og|and)\b", re.IGNORECASE)
 
 
 _WEEKDAY_GLUE = re.compile(r"\s*(?:d\.?|den|the|,)?\s*", re.IGNORECASE)
