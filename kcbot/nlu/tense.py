@@ -90,6 +90,15 @@ _SUBJECTS_EN = frozenset({"i", "we", "he", "she", "they", "you"})
 _NOT_VERBS = frozenset({"sted", "need", "speed", "seed", "feed", "bed", "red"})
 _NEGATIONS = frozenset({"ikke", "ik", "ikk", "ike", "aldrig"})
 _TARGET = (["til"], ["to"], ["until"], ["till"], ["indtil"])
+_PASSIVE_AUX = frozenset({"was", "were", "been", "blev", "blevet"})
+_SUMMONED = frozenset("""
+indkaldt bedt booket sat inviteret kaldt told asked invited booked called summoned
+""".split())
+# what the citizen can or will do: after the day, it ties the day to what is to come ("my
+# husband got work on Thursday so I can't come")
+_MODALS = frozenset("""
+kan kommer skal vil ma maa kunne can cant cannot will wont ll shall going gonna must able
+""".split())
 # a regular Danish preterite right after its subject ("jeg ringede", "jeg mødte") or an English
 # one ("I called"); "næste", "sidste" never follow a subject
 _REGULAR_PAST = re.compile(r"^[a-z]{2,}(?:ede|te)$")
@@ -97,8 +106,27 @@ _REGULAR_PAST_EN = re.compile(r"^[a-z]{3,}ed$")
 _CLAUSE_END = re.compile(r"[.;:!?\n,]|\b(?:men|but)\b", re.IGNORECASE)
 
 
+def _passive(words_: list[str], i: int) -> bool:
+    """ "was called", "have been asked", "blev indkaldt": a summons told in the past names the
+    day of what it summons to, which may be to come ("I have been called to serve as a lay
+    judge on Thursday")."""
+    rest = words_[i + 1:i + 3]
+    if words_[i] in _AUXILIARIES and rest[:1] == ["been"]:
+        rest = rest[1:]
+    elif words_[i] not in _PASSIVE_AUX:
+        return False
+    return bool(rest) and (rest[0].endswith("ed") and rest[0] not in _NOT_VERBS
+                           or rest[0] in _SUMMONED)
+
+
 def _tense_of(words_: list[str], i: int) -> str | None:
     word = words_[i]
+    if _passive(words_, i) or i > 0 and words_[i - 1] in _PASSIVE_AUX and _passive(
+            words_, i - 1):
+        return None  # the auxiliary or the participle of a summons
+    if word in ("var", "was") and i > 0 and words_[i - 1] in ("det", "it", "that"):
+        # "nej, det var fredag", "sorry, it was Friday": a correction, not the day's tense
+        return None
     if word in _AUXILIARIES:
         nxt = [w for w in words_[i + 1:i + 3] if w not in ("ikke", "not", "ik", "never", "aldrig")]
         return "past" if nxt[:1] and nxt[0] in _PARTICIPLES else "present"
@@ -132,7 +160,7 @@ def told_in_past(text: str, start: int, end: int) -> bool:
     for i in range(len(before) - 1, -1, -1):
         tense = _tense_of(before, i)
         if tense is not None:
-            return tense == "past"
+            return tense == "past" and not _MODALS & set(after)
     for i in range(len(after)):  # "tirsdag var jeg syg": the verb after the day
         tense = _tense_of(after, i)
         if tense is not None:
