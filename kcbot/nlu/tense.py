@@ -34,7 +34,10 @@ _STATE_NOW = re.compile(
     rf"\b(?:{_PAST})\b[^.!?\n]*?"
     # "…, men nu er jeg rask", or a new sentence or clause that says "nu": "… i mandags. Nu er
     # jeg rask igen", "…, now I am fine"
-    rf"(?:[\s,;]+(?:men|but)\s+|\s*[.!?;,]\s*(?=(?:(?:og|and|men|but)\s+)?(?:nu|now)\b))"
+    rf"(?:[\s,;]+(?:men|but)\s+|\s*[.!?;,]\s*(?=(?:(?:og|and|men|but)\s+)?(?:nu|now)\b)"
+    # "… i mandags og er rask igen i dag", "… and now I'm better": "og" before a state that
+    # says it is now
+    rf"|\s*,?\s+(?:og|and)\s+(?=(?:\S+\s+){{0,3}}?(?:nu|now|igen|again|i dag|idag|today)\b))"
     rf"(?P<now>(?:(?:og|and|men|but)\s+)?(?:(?:jeg|i|det|it)\s+)?(?:{_PRESENT})\b.*)",
     re.IGNORECASE | re.DOTALL)
 _MIN_NOW_WORDS = 3
