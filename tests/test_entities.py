@@ -326,3 +326,21 @@ def test_the_benefit_now_is_the_last_after_one_told_in_the_past(nlu, text: str,
 
     parse = nlu.parse(text, THURSDAY)
     assert value_now(text, [e for e in parse.entities if e.entity == "borgergruppe"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jeg har ikke fået min kontanthjælp den 1. december", ["kontanthjaelp"]),
+        ("har ik faet mine sygedagpenge i denne maned", ["sygedagpenge"]),
+        ("I didn't get my dagpenge this month", ["dagpenge"]),
+        ("kommunen betaler mig syge penge, men nu kommer ingen penge", ["sygedagpenge"]),
+        ("jeg får ikke kontanthjælp", []),
+        ("jeg har ikke fået dagpenge før", []),
+    ],
+)
+def test_a_group_called_ones_own_is_named_when_its_payment_is_missing(nlu, text: str,
+                                                                      expected: list) -> None:
+    """Before: "Jeg har ikke fået min kontanthjælp" named no group (the negation was read as
+    "not on kontanthjælp"), and the bot asked which benefit the citizen gets."""
+    assert nlu.parse(text, TUESDAY).values("borgergruppe") == expected

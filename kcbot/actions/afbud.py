@@ -15,7 +15,7 @@ Besides the slots, a rule can use two facts computed here:
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from functools import cache
 from typing import Any
 
@@ -138,7 +138,8 @@ class ActionTjekMoede(Action):
             meeting = date.fromisoformat(str(tracker.get_slot("moededato")))
         except ValueError:  # an udeblivelse without a date: today decides which rules apply
             return [SlotSet("moede_naar", None), SlotSet("ring_nu", "nej"),
-                    SlotSet("moede_reform", _on_or_after(now.date(), reform))]
+                    SlotSet("moede_reform", _on_or_after(now.date(), reform)),
+                    *_phone_now(calendar, now, tracker.get_slot("sprog"))]
         callback = calendar.callback_due(now)
         try:
             at = time.fromisoformat(str(tracker.get_slot("moedetid")))
@@ -152,9 +153,14 @@ class ActionTjekMoede(Action):
             SlotSet("moede_reform", _on_or_after(meeting, reform)),
             SlotSet("ring_nu", ring_nu),
             SlotSet("frist", format_frist(callback, tracker.get_slot("sprog"))),
-            SlotSet("aabningstid_i_dag", today_status(calendar, now, tracker.get_slot("sprog"))),
-            SlotSet("telefon_jobcenter", calendar.phone),
+            *_phone_now(calendar, now, tracker.get_slot("sprog")),
         ]
+
+
+def _phone_now(calendar: Any, now: datetime, sprog: str | None) -> list[dict[str, Any]]:
+    """The jobcentre's phone and whether it is open now, for a text that says "ring nu"."""
+    return [SlotSet("aabningstid_i_dag", today_status(calendar, now, sprog)),
+            SlotSet("telefon_jobcenter", calendar.phone)]
 
 
 class ActionVurderAfbud(Action):

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from kcbot.nlu.lookups import LookupMatcher, _alternation
+from kcbot.nlu.lookups import LookupMatch, LookupMatcher, _alternation
 from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.nlu.owner import settle_owner
@@ -345,6 +345,16 @@ _HEDGES = "|".join(fold(w) for w in (
     "nok", "formentlig", "sikkert"))
 _HEDGED = re.compile(rf"\b(?:{_HEDGES})\b(?:\s+[^\s.,;:!?]+){{0,5}}\s+$")
 _CLAUSE_MARK = re.compile(r"[.,;:!?\n]|\b(?:men|but|so|så)\b", re.IGNORECASE)
+
+
+# "jeg har ikke fået min kontanthjælp", "I didn't get my dagpenge": a group the citizen calls
+# theirs is theirs, however the sentence is negated (the payment is what has not come)
+_OWNED = re.compile(r"(?:min|mine|mit|my|our|vores) $")
+
+
+def _owned_group(match: LookupMatch, folded: str) -> bool:
+    return (match.name == "borgergruppe"
+            and _OWNED.search(folded, max(0, match.start - 5), match.start) is not None)
 
 
 def _hedged(text: str, start: int) -> tuple[int, int] | None:
@@ -669,7 +679,8 @@ class EntityExtractor:
         for match in exact + near:
             value = match.value
             if (negated(folded, match.start) and _negated_in_clause(text, spans[match.start][0])
-                    or after_clause_negation(text, spans[match.start][0])):
+                    or after_clause_negation(text, spans[match.start][0])) \
+                    and not _owned_group(match, folded):
                 # "jeg er ikke syg", "jeg får ikke dagpenge": a negated phrase names nothing,
                 # unless the table answers a yes/no question ("har ingen MitID" is "nej").
                 if value != "ja":
