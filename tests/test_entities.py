@@ -289,6 +289,8 @@ THURSDAY = date(2026, 12, 3)
         ("nej, det var tirsdag", "2026-12-08"),
         ("kunne jeg få en tid tirsdag", "2026-12-08"),
         ("i går var jeg syg, kan jeg flytte mødet til tirsdag", "2026-12-08"),
+        ("jeg fik et brev om et møde tirsdag", "2026-12-08"),
+        ("I got a letter about my meeting on Tuesday", "2026-12-08"),
     ],
 )
 def test_a_weekday_told_in_the_past_is_the_last_one(nlu, text: str, expected: str) -> None:

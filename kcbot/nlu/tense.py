@@ -97,6 +97,12 @@ _PASSIVE_AUX = frozenset({"was", "were", "been", "blev", "blevet"})
 _SUMMONED = frozenset("""
 indkaldt bedt booket sat inviteret kaldt told asked invited booked called summoned
 """.split())
+# what a message told of: "jeg fik et brev om et møde tirsdag", "I got a letter about my meeting
+# on Tuesday" name the day of what the message was about, which may be to come
+_REPORTED = frozenset(fold(w) for w in """
+brev brevet besked beskeden sms'en sms mail mailen email indkaldelse indkaldelsen påmindelse
+om angående vedr vedrørende letter message text email invitation reminder about regarding
+""".split())
 # what the citizen can or will do: after the day, it ties the day to what is to come ("my
 # husband got work on Thursday so I can't come")
 _MODALS = frozenset("""
@@ -163,7 +169,8 @@ def told_in_past(text: str, start: int, end: int) -> bool:
     for i in range(len(before) - 1, -1, -1):
         tense = _tense_of(before, i)
         if tense is not None:
-            return tense == "past" and not _MODALS & set(after)
+            return (tense == "past" and not _MODALS & set(after)
+                    and not _REPORTED & set(before[i + 1:]))
     for i in range(len(after)):  # "tirsdag var jeg syg": the verb after the day
         tense = _tense_of(after, i)
         if tense is not None:
