@@ -290,6 +290,8 @@ THURSDAY = date(2026, 12, 3)
         ("kunne jeg få en tid tirsdag", "2026-12-08"),
         ("i går var jeg syg, kan jeg flytte mødet til tirsdag", "2026-12-08"),
         ("jeg fik et brev om et møde tirsdag", "2026-12-08"),
+        ("jeg sagde til hende at jeg ikke kunne komme tirsdag", "2026-12-08"),
+        ("da jeg ikke kunne komme til mødet tirsdag, ringede jeg", "2026-12-01"),
         ("I got a letter about my meeting on Tuesday", "2026-12-08"),
     ],
 )

@@ -72,7 +72,7 @@ def _split(text: str) -> tuple[int, int] | None:
 # at jeg har møde tirsdag" is next Tuesday), and where no verb tells, the day is the next one
 # (the flows read it back). Folded words (``normalise.fold``, ``negation.words``).
 _PAST_WORDS = frozenset("""
-var blev kom gik fik havde glemte glemt modte missede misset misede nede naede sov tog sagde
+var blev kom gik fik havde glemte glemt modte missede misset misede nede naede sov tog
 ringede meldte sygemeldte turde orkede droppede sprang gjorde troede overså oversa
 overset forsomte forsomt vaeret veret haft
 was were wasnt werent did didnt had hadnt missed forgot forgotten went came got couldnt
@@ -103,6 +103,11 @@ _REPORTED = frozenset(fold(w) for w in """
 brev brevet besked beskeden sms'en sms mail mailen email indkaldelse indkaldelsen påmindelse
 om angående vedr vedrørende letter message text email invitation reminder about regarding
 """.split())
+# what was said: "jeg sagde til hende at jeg ikke kunne komme tirsdag" tells what was said of
+# the day, which may be to come
+_REPORTING = frozenset(fold(w) for w in """
+sagde fortalte skrev oplyste lovede said told wrote informed promised
+""".split())
 # what the citizen can or will do: after the day, it ties the day to what is to come ("my
 # husband got work on Thursday so I can't come")
 _MODALS = frozenset("""
@@ -130,6 +135,7 @@ def _passive(words_: list[str], i: int) -> bool:
 
 def _tense_of(words_: list[str], i: int) -> str | None:
     word = words_[i]
+    before = words_[i - 1] if i > 0 else ""
     if _passive(words_, i) or i > 0 and words_[i - 1] in _PASSIVE_AUX and _passive(
             words_, i - 1):
         return None  # the auxiliary or the participle of a summons
@@ -139,9 +145,8 @@ def _tense_of(words_: list[str], i: int) -> str | None:
     if word in _AUXILIARIES:
         nxt = [w for w in words_[i + 1:i + 3] if w not in ("ikke", "not", "ik", "never", "aldrig")]
         return "past" if nxt[:1] and nxt[0] in _PARTICIPLES else "present"
-    before = words_[i - 1] if i > 0 else ""
     if word == "kunne":  # "jeg kunne ikke komme"; "kunne jeg få en tid" asks politely
-        return "past" if words_[i + 1:i + 2] and words_[i + 1] in _NEGATIONS else None
+        return "past" if _NEGATIONS & {*words_[i + 1:i + 2], before} else None
     if word == "gar" and before == "i":
         return None  # "i går", a day, not "går"
     if word in _PAST_WORDS:
@@ -164,7 +169,8 @@ def told_in_past(text: str, start: int, end: int) -> bool:
     stop = _CLAUSE_END.search(text, end)
     before = words(fold(text[begin:start]))
     after = words(fold(text[end:stop.start() if stop else len(text)]))
-    if [w for w in before[-2:] if w not in ("pa", "on", "den", "the")][-1:] in _TARGET:
+    if ([w for w in before[-2:] if w not in ("pa", "on", "den", "the")][-1:] in _TARGET
+            or _REPORTING & set(before)):
         return False
     for i in range(len(before) - 1, -1, -1):
         tense = _tense_of(before, i)
