@@ -23,21 +23,23 @@ from kcbot.nlu.normalise import fold
 
 __all__ = ["past_state", "state_now", "told_in_past"]
 
-_PAST = (r"var|blev|har (?:veret|været)|was|were|used to be|(?:have|has|ve) been"
-         # the sick report already made is told, not asked for: "meldte mig syg i mandags",
-         # "har sygemeldt mig", "I called in sick last week"
-         r"|meldte mig|(?:har|havde) (?:meldt|sygemeldt) mig|sygemeldte mig"
-         r"|called in sick|rang in sick|reported (?:myself |in )?sick"
-         r"|(?:have|has|had|ve) (?:called in|reported (?:myself |in )?) sick")
+_PAST = r"var|blev|har (?:veret|været)|was|were|used to be|(?:have|has|ve) been"
+# the sick report already made is told, not asked for: "meldte mig syg i mandags", "har
+# sygemeldt mig", "I called in sick last week"
+_REPORTED_SICK = (r"meldte mig|(?:har|havde) (?:meldt|sygemeldt) mig|sygemeldte mig"
+                  r"|called in sick|rang in sick|reported (?:myself |in )?sick"
+                  r"|(?:have|has|had|ve) (?:called in|reported (?:myself |in )?) sick")
 _PRESENT = r"nu|now|igen|again|stadig|still|er|har|am|is|are|have|has|m|re|ve"
 _STATE_NOW = re.compile(
-    rf"\b(?:{_PAST})\b[^.!?\n]*?"
-    # "…, men nu er jeg rask", or a new sentence or clause that says "nu": "… i mandags. Nu er
-    # jeg rask igen", "…, now I am fine"
-    rf"(?:[\s,;]+(?:men|but)\s+|\s*[.!?;,]\s*(?=(?:(?:og|and|men|but)\s+)?(?:nu|now)\b)"
-    # "… i mandags og er rask igen i dag", "… and now I'm better": "og" before a state that
-    # says it is now
-    rf"|\s*,?\s+(?:og|and)\s+(?=(?:\S+\s+){{0,3}}?(?:nu|now|igen|again|i dag|idag|today)\b))"
+    rf"(?:\b(?:{_PAST}|{_REPORTED_SICK})\b[^.!?\n]*?[\s,;]+(?:men|but)\s+"
+    # after a sick report made, also a new sentence or clause, or "og", before a state that
+    # says it is now: "… i mandags. Nu er jeg rask igen", "… og er rask igen i dag", "… and now
+    # I'm better". Not after any past: in "jeg var væk med min datter på skadestuen, nu har
+    # a-kassen skrevet" the past is the reason, and "jeg har været syg og nu er jeg blevet
+    # afmeldt" tells the illness as the cause of what happened now.
+    rf"|\b(?:{_REPORTED_SICK})\b[^.!?\n]*?(?:\s*[.!?;,]\s*(?=(?:(?:og|and|men|but)\s+)?"
+    rf"(?:nu|now)\b)|\s*,?\s+(?:og|and)\s+"
+    rf"(?=(?:\S+\s+){{0,3}}?(?:nu|now|igen|again|i dag|idag|today)\b)))"
     rf"(?P<now>(?:(?:og|and|men|but)\s+)?(?:(?:jeg|i|det|it)\s+)?(?:{_PRESENT})\b.*)",
     re.IGNORECASE | re.DOTALL)
 _MIN_NOW_WORDS = 3
