@@ -266,6 +266,72 @@ def test_english_negated_group_names_none(nlu, text: str) -> None:
     assert nlu.parse(text, TUESDAY).values("borgergruppe") == []
 
 
+THURSDAY = date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # told in the past: the last such day (seed 002, Bilag 3: a missed meeting)
+        ("jeg mødte ikke op til mit kursus tirsdag", "2026-12-01"),
+        ("I didn't show up to my activity (the course at the jobcentre) on Tuesday", "2026-12-01"),
+        ("tirsdag var jeg syg og kom ikke", "2026-12-01"),
+        ("jeg har glemt mit møde mandag", "2026-11-30"),
+        ("I forgot my meeting on Monday", "2026-11-30"),
+        ("mødet var tirsdag men jeg glemte det", "2026-12-01"),
+        # ahead, or nothing tells: the next one
+        ("jeg kan ikke komme tirsdag", "2026-12-08"),
+        ("jeg glemte at jeg har møde tirsdag", "2026-12-08"),
+        ("mødet er flyttet til tirsdag", "2026-12-08"),
+        ("jeg blev indkaldt til møde tirsdag", "2026-12-08"),
+        ("I have been called to serve as a lay judge on Tuesday", "2026-12-08"),
+        ("my husband got work on Tuesday so I can't come", "2026-12-08"),
+        ("nej, det var tirsdag", "2026-12-08"),
+        ("kunne jeg få en tid tirsdag", "2026-12-08"),
+        ("i går var jeg syg, kan jeg flytte mødet til tirsdag", "2026-12-08"),
+        ("jeg fik et brev om et møde tirsdag", "2026-12-08"),
+        ("jeg sagde til hende at jeg ikke kunne komme tirsdag", "2026-12-08"),
+        ("da jeg ikke kunne komme til mødet tirsdag, ringede jeg", "2026-12-01"),
+        ("I got a letter about my meeting on Tuesday", "2026-12-08"),
+    ],
+)
+def test_a_weekday_told_in_the_past_is_the_last_one(nlu, text: str, expected: str) -> None:
+    assert dates(nlu, text, THURSDAY)[-1] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jeg meldte mig syg i mandags. nu er jeg rask igen fra i dag", ["2026-12-03"]),
+        ("jeg ringede og meldte mig syg i tirsdags, men nu er jeg rask igen", []),
+        ("I called in sick on Monday, now I am fine", []),
+        # the sickness is now: its day stays
+        ("jeg meldte mig syg i mandags", ["2026-11-30"]),
+    ],
+)
+def test_a_sick_report_already_made_is_the_state_before(nlu, text: str,
+                                                          expected: list[str]) -> None:
+    assert dates(nlu, text, THURSDAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I was on dagpenge, then sick for 5 weeks on sygedagpenge", "sygedagpenge"),
+        ("jeg fik kontanthjælp før, nu får jeg sygedagpenge", "sygedagpenge"),
+        ("min mand får dagpenge og jeg får kontanthjælp", None),
+        ("jeg var på dagpenge, men min kone får kontanthjælp", None),
+        ("jeg får dagpenge eller kontanthjælp", None),
+    ],
+)
+def test_the_benefit_now_is_the_last_after_one_told_in_the_past(nlu, text: str,
+                                                                 expected: str | None) -> None:
+    from kcbot.nlu.entities import value_now
+
+    parse = nlu.parse(text, THURSDAY)
+    assert value_now(text, [e for e in parse.entities if e.entity == "borgergruppe"]) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -809,7 +809,7 @@ class Engine:
             flow = None
         today = self.clock.now().date()
         if facts:  # "…, kontanthjælp": the request read without the facts, if that is surer
-            better = reading.without_facts(self.nlu, parse, today)
+            better = reading.without_facts(self.nlu, parse, today, self.flows)
             if better is not None:
                 parse = turn.parse = better
                 flow = self.flows.for_intent(parse.intent)

@@ -32,6 +32,10 @@ first that matches runs that flow (a question such as "Skal jeg også melde afbu
 møde?" whose "ja" queues the topic) instead of "Er der andet, jeg kan hjælpe dig med?". The
 topic is settled and noted before the offer, so a citizen who leaves then loses nothing.
 
+``consequences: [intent]``: a question about what the errand means for the citizen, asked in the
+same message with one of these intents ("I didn't show up on Tuesday. Will I lose money?"), is
+part of the errand, whose texts answer it, not a second request.
+
 Loading checks everything a flow refers to, and an error names the file, the flow and the step.
 """
 
@@ -57,7 +61,7 @@ CONFIRM_SLOT = "bekraeftelse"
 # Actions that send something to the jobcentre or make a ticket, by name.
 REGISTERING = ("action_registrer_", "action_opret_")
 FLOW_KEYS = {"description", "intents", "settles", "digression", "handoff", "steps", "fills",
-             "offer"}
+             "offer", "consequences"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class Flow:
     steps: list[Step]
     fills: tuple[str, ...] = ()  # slots taken from any message's entities, never asked
     offer: tuple[Branch, ...] = ()  # flows offered when the topic is done (no else)
+    # intents whose questions about what the errand means ("will I lose money?") it answers
+    consequences: tuple[str, ...] = ()
     _ids: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
@@ -223,17 +229,22 @@ def _expand_confirm(path: Path, where: str, step: Step, steps: list[Step]) -> St
                                always=True, next=(yes, Branch(None, str(step.no))))
 
 
+def _parse_intents(path: Path, where: str, raw: Any) -> tuple[str, ...]:
+    intents = raw or []
+    if not isinstance(intents, list):
+        raise DataError(path, where, "skal være en liste")
+    for intent in intents:
+        if intent not in INTENTS:
+            raise DataError(path, where, f"ukendt intent '{intent}'")
+    return tuple(intents)
+
+
 def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
     where = f"flows.{name}"
     if not isinstance(raw, dict):
         raise DataError(path, where, "et flow skal være en mapping med 'steps'")
     check_keys(path, where, raw, FLOW_KEYS)
-    intents = raw.get("intents") or []
-    if not isinstance(intents, list):
-        raise DataError(path, f"{where}.intents", "skal være en liste")
-    for intent in intents:
-        if intent not in INTENTS:
-            raise DataError(path, f"{where}.intents", f"ukendt intent '{intent}'")
+    intents = _parse_intents(path, f"{where}.intents", raw.get("intents"))
     raw_steps = raw.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise DataError(path, f"{where}.steps", "et flow skal have mindst ét step")
@@ -249,13 +260,14 @@ def _parse_flow(path: Path, name: str, raw: Any) -> Flow:
         name=name,
         path=path,
         description=str(raw.get("description") or ""),
-        intents=tuple(intents),
+        intents=intents,
         settles=bool(raw.get("settles", False)),
         digression=bool(raw.get("digression", False)),
         handoff=bool(raw.get("handoff", False)),
         steps=steps,
         fills=tuple(str(f) for f in raw.get("fills") or []),
         offer=_parse_offer(path, where, raw.get("offer")),
+        consequences=_parse_intents(path, f"{where}.consequences", raw.get("consequences")),
         _ids=ids,
     )
 

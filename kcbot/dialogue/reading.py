@@ -135,11 +135,14 @@ def only_when(parse: ParseResult) -> bool:
     return _small_words_only(_blanked(parse.text, when))
 
 
-def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | None:
+def without_facts(nlu: NLU, parse: ParseResult, today: date,
+                  flows: Flows | None = None) -> ParseResult | None:
     """The message read without the facts it states about the citizen, when that reading is
     surer of another intent: "har halsbetændelse og kommer ikke fredag. kontanthjælp" is no
     question about payments because the benefit is named, nor "min datter er syg, jeg får
-    dagpenge" one about sygedagpenge. The whole message's entities are kept."""
+    dagpenge" one about sygedagpenge. The whole message's entities are kept. A question about
+    the errand's consequences does not make it another errand ("jeg kom ikke til mødet i går.
+    bliver der trukket i min kontanthjælp?" is a missed meeting, ``consequences:``)."""
     facts = [e for e in parse.entities if e.entity in FACT_ENTITIES]
     if not facts or parse.confidence >= OTHER_TOPIC_CONFIDENCE:
         return None  # only a reading the classifier was unsure of is read again
@@ -148,6 +151,11 @@ def without_facts(nlu: NLU, parse: ParseResult, today: date) -> ParseResult | No
         return None
     sub = nlu.parse(text, today)
     if sub.intent == parse.intent or sub.confidence <= parse.confidence:
+        return None
+    flow = flows.for_intent(parse.intent) if flows is not None else None
+    if flow is not None and sub.intent in flow.consequences and any(
+            consequence_question(part, parse.text[end:end + 1] == "?")
+            for part, _, end in _parts(parse.text)):
         return None
     return dataclasses.replace(parse, intent=sub.intent, confidence=sub.confidence,
                                ranking=sub.ranking)
@@ -220,6 +228,8 @@ def topics(nlu: NLU, flows: Flows, parse: ParseResult,
             continue
         if found and flow.name != found[-1][0] and _reason_for(flows, found, flow, sub):
             continue  # "… hvis jeg ikke kommer til mødet i morgen? Jeg er syg": the reason
+        if _asks_consequence(flows, found, sub, parse.text[end:end + 1] == "?"):
+            continue  # "I didn't show up on Tuesday. Will I lose money?": the errand's own
         if found and found[-1][0] == flow.name:
             found[-1] = (flow.name, (found[-1][1][0], end))
         elif flow.name not in {name for name, _ in found}:
@@ -303,6 +313,38 @@ def _asked_topic(flows: Flows, part: ParseResult) -> Flow | None:
 _QUESTION = re.compile(r"\s*(?:(?:og|sa|and|but|men)\s+)*(?:hvordan|hvad|hvornar|hvorfor|hvor|hvem|"
                        r"hvilken|hvilke|how|what|when|why|where|who|which|kan jeg|ma jeg|skal jeg|"
                        r"can i|may i|do i|should i)\b")
+
+
+# What a question about an errand's consequences asks about (folded words): losing money, a
+# deduction, a sanction, trouble. "Hvornår bliver pengene udbetalt?" asks about something else.
+_CONSEQUENCE = re.compile(
+    r"\b(?:lose|losing|lost|cut|cuts|deduct\w*|sanction\w*|penalt\w*|punish\w*|consequence\w*"
+    r"|trouble|affect\w*|stop|stopped|miste|mister|mistet|fradrag\w*|trekk?\w*|trukket"
+    r"|sanktion\w*|straf\w*|konsekvens\w*|problemer|ballade|stoppe|stoppet|nedsat|nedsette)\b")
+
+
+# A yes/no question opens with its verb, the subject after it: "mister jeg penge", "will I".
+_POLAR = re.compile(r"\s*(?:(?:og|men|and|but|sa|so)\s+)?(?:will|would|do|does|can|could|am|is"
+                    r"|are|shall|mister|bliver|far|kan|skal|vil|ma|er|har|kommer|gar)\s+"
+                    r"(?:i|jeg|der|det|man|it|they|we|my|min|mine)\b")
+
+
+def consequence_question(text: str, asked: bool = False) -> bool:
+    """Whether ``text`` asks what something means for the benefit: a question (``asked``: a
+    question mark ended it) about losing money, a deduction, a sanction."""
+    folded = fold(text)
+    return ((asked or is_question(text) or _POLAR.match(folded) is not None)
+            and _CONSEQUENCE.search(folded) is not None)
+
+
+def _asks_consequence(flows: Flows, found: list[tuple[str, tuple[int, int]]],
+                      part: ParseResult, asked: bool) -> bool:
+    """A question about what an errand asked before means for the benefit ("Will I lose
+    money?", "bliver der trukket i min kontanthjælp?") belongs to that errand when its flow
+    answers such questions (``consequences:``), not a second request."""
+    if not any(part.intent in flows[name].consequences for name, _ in found):
+        return False
+    return consequence_question(part.text, asked)
 
 
 def _reason_for(flows: Flows, found: list[tuple[str, tuple[int, int]]], flow: Flow,

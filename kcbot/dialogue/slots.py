@@ -26,6 +26,7 @@ from kcbot.dialogue.answers import (
 from kcbot.dialogue.domain import Domain, SlotSpec
 from kcbot.dialogue.flows import Flow, Flows
 from kcbot.nlu import ParseResult
+from kcbot.nlu.entities import value_now
 from kcbot.nlu.normalise import fold
 from kcbot.privacy import find_cpr
 
@@ -184,6 +185,9 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 # "medlem af en a-kasse, men syg i 5 uger, så nu får jeg sygedagpenge": the
                 # state now is the one that counts, as in a correction
                 found[name] = values[-1]
+            elif name not in DATE_SLOTS and (now := value_now(parse.text, [
+                    e for e in parse.entities if e.entity in entities])) is not None:
+                found[name] = now  # "I was on dagpenge, then … on sygedagpenge"
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue

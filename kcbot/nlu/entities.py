@@ -31,15 +31,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kcbot.nlu.lookups import LookupMatch, LookupMatcher, _alternation
-from kcbot.nlu.negation import after_clause_negation, negated
+from kcbot.nlu.negation import after_clause_negation, negated, words
 from kcbot.nlu.normalise import fold, fold_with_spans
 from kcbot.nlu.owner import settle_owner
 from kcbot.nlu.someone_ill import CHILDREN, someone_beside
-from kcbot.nlu.tense import past_state
+from kcbot.nlu.tense import past_state, told_in_past
 from kcbot.nlu.weekday_typos import respell_weekdays
 from kcbot.privacy import find_cprs
 
-__all__ = ["Entity", "EntityExtractor", "resolve_date_words"]
+__all__ = ["Entity", "EntityExtractor", "resolve_date_words", "value_now"]
 
 
 @dataclass(frozen=True)
@@ -573,6 +573,10 @@ def _next_weekday(today: date, weekday: int) -> date:
     return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
+def _last_weekday(today: date, weekday: int) -> date:
+    return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+
+
 def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
     if kind == "iso":
         return _make_date(int(m["d"]), int(m["m"]), int(m["y"]), today)
@@ -585,8 +589,8 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
         weeks = m["unit"].startswith(("uge", "week"))
         return today + timedelta(days=n * (7 if weeks else 1))
     if kind == "past_wd":
-        weekday = _weekday(m["a"] or m.groupdict().get("b") or m.groupdict().get("c"))
-        return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+        return _last_weekday(
+            today, _weekday(m["a"] or m.groupdict().get("b") or m.groupdict().get("c")))
     if kind == "next_wd":
         monday_next_week = today + timedelta(days=7 - today.weekday())
         return monday_next_week + timedelta(days=_weekday(m["wd"]))
@@ -607,6 +611,10 @@ def resolve_date_words(kind: str, m: re.Match[str], today: date) -> date | None:
                 return candidate
         return None
     return None
+
+
+# "om tirsdagen" is every Tuesday, "this/coming Tuesday" the next one, whatever the tense
+_NOT_PAST = ("om ", "this ", "coming ")
 
 
 class EntityExtractor:
@@ -662,7 +670,12 @@ class EntityExtractor:
             for m in pattern.finditer(dates_folded):
                 start, end = date_spans[m.start()][0], date_spans[m.end() - 1][1]
                 if free(start, end):
-                    d = resolve_date_words(kind, m, today)
+                    if kind == "wd" and not m.group(0).startswith(_NOT_PAST) and told_in_past(
+                            text, start, end):
+                        # "jeg mødte ikke op tirsdag": the Tuesday that has been
+                        d = _last_weekday(today, _weekday(m["wd"]))
+                    else:
+                        d = resolve_date_words(kind, m, today)
                     said = m.groupdict().get("nwd")
                     if d and said and d.weekday() != _weekday(said):
                         # "mandag den 15. december", a Tuesday: neither is taken, and the
@@ -809,6 +822,34 @@ def _join_meeting_words(text: str, found: list[Entity]) -> None:
                 and text[second.start:second.end].lower() in _MEETING_HEAD
                 and second in found):
             found.remove(second)
+# Who a benefit is said of when it is not the citizen's: "min mand får kontanthjælp".
+_SOMEONE_ELSES = frozenset(fold(w) for w in """
+min mit mine vores hans hendes deres han hun my our his her their he she they
+""".split())
+
+
+def value_now(text: str, named: list[Entity]) -> str | None:
+    """Of two values named in sequence for one slot (two benefits: "I was on dagpenge, then
+    sick for 5 weeks on sygedagpenge", "jeg fik kontanthjælp, nu får jeg sygedagpenge"), the
+    one the citizen has now: the last, when every other is told in the past tense before it.
+    Two told in the present ("min mand får dagpenge, jeg får kontanthjælp") give None, and
+    which is the citizen's is asked; so does a last one said of someone else."""
+    named = sorted(named, key=lambda e: e.start)
+    if not named:
+        return None
+    last = named[-1]
+    clause = text[:last.start]
+    clause = clause[max((m.end() for m in _GROUP_CLAUSE.finditer(clause)), default=0):]
+    if _SOMEONE_ELSES & set(words(fold(clause))):
+        return None
+    earlier = [e for e in named if e.value != last.value]
+    if earlier and all(e.end <= last.start and told_in_past(text, e.start, e.end)
+                       for e in earlier):
+        return last.value
+    return None
+
+
+_GROUP_CLAUSE = re.compile(r"[.;:!?\n,]|\b(?:men|but|og|and)\b", re.IGNORECASE)
 
 
 _WEEKDAY_GLUE = re.compile(r"\s*(?:d\.?|den|the|,)?\s*", re.IGNORECASE)
