@@ -285,6 +285,8 @@ THURSDAY = date(2026, 12, 3)
         ("mødet er flyttet til tirsdag", "2026-12-08"),
         ("jeg blev indkaldt til møde tirsdag", "2026-12-08"),
         ("I have been called to serve as a lay judge on Tuesday", "2026-12-08"),
+        ("I am called as domsmand in byretten tuesday, so no can come to meeting", "2026-12-08"),
+        ("jeg er indkaldt som domsmand tirsdag", "2026-12-08"),
         ("my husband got work on Tuesday so I can't come", "2026-12-08"),
         ("nej, det var tirsdag", "2026-12-08"),
         ("kunne jeg få en tid tirsdag", "2026-12-08"),

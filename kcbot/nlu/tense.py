@@ -95,7 +95,10 @@ _SUBJECTS_EN = frozenset({"i", "we", "he", "she", "they", "you"})
 _NOT_VERBS = frozenset({"sted", "need", "speed", "seed", "feed", "bed", "red"})
 _NEGATIONS = frozenset({"ikke", "ik", "ikk", "ike", "aldrig"})
 _TARGET = (["til"], ["to"], ["until"], ["till"], ["indtil"])
-_PASSIVE_AUX = frozenset({"was", "were", "been", "blev", "blevet"})
+# (and in the present: "I am called as domsmand monday", "jeg er indkaldt mandag" summon to a
+# day to come, however "called" looks)
+_PASSIVE_AUX = frozenset({"was", "were", "been", "blev", "blevet", "am", "m", "is", "are", "re",
+                          "er", "bliver"})
 _SUMMONED = frozenset("""
 indkaldt bedt booket sat inviteret kaldt told asked invited booked called summoned
 """.split())
