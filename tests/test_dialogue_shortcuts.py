@@ -38,7 +38,17 @@ from kcbot.dialogue.answers import (
 )
 from kcbot.dialogue.care import CareSignals, Signal
 from kcbot.dialogue.domain import condition_holds, variant_in_force
-from kcbot.dialogue.slots import CPR_SLOT, DATE_SLOTS, _describes, entity_candidates, flow_uses
+from kcbot.dialogue.slots import (
+    CPR_SLOT,
+    DATE_SLOTS,
+    GROUP_SLOT,
+    MEETING_DATE,
+    _describes,
+    entity_candidates,
+    flow_uses,
+    group_now,
+    meeting_day,
+)
 from kcbot.language import languages
 from kcbot.nlu.negation import words
 from kcbot.nlu.normalise import fold
@@ -68,6 +78,10 @@ def plain_entity_candidates(domain: Any, parse: Any, slots: dict[str, Any],
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
+            elif name == MEETING_DATE and meeting_day(parse, spec.entities()) is not None:
+                found[name] = meeting_day(parse, spec.entities())
+            elif name == GROUP_SLOT and group_now(parse, spec.entities()) is not None:
+                found[name] = group_now(parse, spec.entities())
             continue
         options = list(domain.answer_options(name))  # a plain list: no kept indexes
         if options and {o.payload for o in options} != {YES, NO}:
@@ -208,7 +222,7 @@ def test_care_signals_found_as_each_signal_alone_finds_them() -> None:
     texts = messages(2000) + [
         " ".join(typo(w) if rng.random() < 0.3 else w
                  for w in (rng.choice(words) for _ in range(rng.randint(2, 7))))
-        for _ in range(6000)]
+        for _ in range(7000)]
     found = 0
     for text in texts:
         folded = f" {fold(text)} "

@@ -49,6 +49,9 @@ _ABOUT = re.compile(r"[,;:.!?]\s*\w|\b(?:om|fordi|angående|vedr|vedrørende|abo
 # The meeting's date, and the words that name a meeting, to tie a date to it when a message
 # names two ("my mother is ill, I fly there tonight, I cannot attend my jobsamtale on monday").
 MEETING_DATE = "moededato"
+# the benefit group: of two named in sequence, the one held now may be told ("… så nu får jeg
+# sygedagpenge", "I was on dagpenge, then … on sygedagpenge")
+GROUP_SLOT = "borgergruppe"
 MEETING_ENTITY = "moedetype"
 _MEETING_WORD = re.compile(r"\b(?:job)?(?:møde|moede|mode|samtale|klub)\w{0,3}\b"
                            r"|\b(?:meeting|appointment)s?\b", re.IGNORECASE)
@@ -181,13 +184,8 @@ def entity_candidates(domain: Domain, parse: ParseResult, slots: dict[str, Any],
                 found[name] = values[0]
             elif name == MEETING_DATE and (day := meeting_day(parse, entities)) is not None:
                 found[name] = day  # the one date tied to the meeting's word
-            elif name not in DATE_SLOTS and _changed_to_last(parse, entities):
-                # "medlem af en a-kasse, men syg i 5 uger, så nu får jeg sygedagpenge": the
-                # state now is the one that counts, as in a correction
-                found[name] = values[-1]
-            elif name not in DATE_SLOTS and (now := value_now(parse.text, [
-                    e for e in parse.entities if e.entity in entities])) is not None:
-                found[name] = now  # "I was on dagpenge, then … on sygedagpenge"
+            elif name == GROUP_SLOT and (now := group_now(parse, entities)) is not None:
+                found[name] = now
             # two groups or two dates ("min mand får dagpenge, jeg får kontanthjælp", "i
             # morgen eller fredag"): which one is the citizen's is asked, not guessed
             continue
@@ -218,6 +216,19 @@ def _changed_to_last(parse: ParseResult, entities: tuple[str, ...]) -> bool:
     before, last = named[-2], named[-1]
     lead = re.split(_CLAUSE_END, parse.text[before.end:last.start], flags=re.IGNORECASE)[-1]
     return re.search(_NOW, lead, re.IGNORECASE) is not None
+
+
+def group_now(parse: ParseResult, entities: Iterable[str]) -> str | None:
+    """Of two benefit groups a message names, the one the citizen holds now: the last, when
+    "nu"/"now" leads to it ("medlem af en a-kasse, men syg i 5 uger, så nu får jeg
+    sygedagpenge", as in a correction) or every earlier one is told in the past ("I was on
+    dagpenge, then sick for 5 weeks on sygedagpenge"); None when that is not said, and the
+    group is asked."""
+    entities = tuple(entities)
+    if _changed_to_last(parse, entities):
+        return max((e for e in parse.entities if e.entity in entities),
+                   key=lambda e: e.start).value
+    return value_now(parse.text, [e for e in parse.entities if e.entity in entities])
 
 
 _Reading = tuple[str, SlotSpec | None, tuple[str, ...], bool]
