@@ -359,12 +359,12 @@ _CLAUSE_MARK = re.compile(r"[.,;:!?\n]|\b(?:men|but|so|så)\b", re.IGNORECASE)
 
 # "jeg har ikke fået min kontanthjælp", "I didn't get my dagpenge": a group the citizen calls
 # theirs is theirs, however the sentence is negated (the payment is what has not come)
-_OWNED = re.compile(r"(?:min|mine|mit|my|our|vores) $")
+_OWNED = re.compile(r"\b(?:min|mine|mit|my|our|vores) $")
 
 
 def _owned_group(match: LookupMatch, folded: str) -> bool:
     return (match.name == "borgergruppe"
-            and _OWNED.search(folded, max(0, match.start - 5), match.start) is not None)
+            and _OWNED.search(folded, max(0, match.start - 7), match.start) is not None)
 
 
 def _hedged(text: str, start: int) -> tuple[int, int] | None:
