@@ -43,7 +43,6 @@ CACHE_FORMAT = 1
 RE_CACHE = 2048
 # At most this many patterns are primed, and kept in the file.
 MAX_ENTRIES = 1200
-FILE_ENTRIES = MAX_ENTRIES
 # Writing the file again (~400 KB) costs about what compiling ~3,000 characters of patterns
 # does (1 µs a character here), so fewer new characters than this are compiled at each start
 # instead. It also keeps a library's pattern that differs at every start (Babel builds one from
@@ -127,7 +126,7 @@ def prime(folder: Path | str | None = None) -> int:
     # new to it either (~950 characters of the standard library's, near MIN_NEW_CHARS)
     _known.update(key for key in list(cache) if type(key) is tuple)
     primed = 0
-    for index, entry in enumerate(entries[:FILE_ENTRIES]):
+    for index, entry in enumerate(entries[:MAX_ENTRIES]):
         try:
             key = (str, entry[0], entry[1])
             if index < room:
@@ -189,7 +188,7 @@ def save(folder: Path | str | None = None) -> bool:
         kept = [(key, entry) for key, entry in _loaded.items() if key not in entries]
         # what re holds first, in its order (primed at the next start as far as there is room),
         # then what the file held besides (known there, compiled by re when used)
-        kept = list(entries.items()) + kept[:FILE_ENTRIES - len(entries)]
+        kept = list(entries.items()) + kept[:MAX_ENTRIES - len(entries)]
         payload = pickle.dumps([entry for _, entry in kept], protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - re's internals are not what this module knows
         return False

@@ -78,10 +78,10 @@ def plain_entity_candidates(domain: Any, parse: Any, slots: dict[str, Any],
                 found[name] = values[-1]
             elif len(set(values)) == 1 or not spec.values and name not in DATE_SLOTS:
                 found[name] = values[0]
-            elif name == MEETING_DATE and meeting_day(parse, spec.entities()) is not None:
-                found[name] = meeting_day(parse, spec.entities())
-            elif name == GROUP_SLOT and group_now(parse, spec.entities()) is not None:
-                found[name] = group_now(parse, spec.entities())
+            elif name == MEETING_DATE and (day := meeting_day(parse, spec.entities())) is not None:
+                found[name] = day
+            elif name == GROUP_SLOT and (now := group_now(parse, spec.entities())) is not None:
+                found[name] = now
             continue
         options = list(domain.answer_options(name))  # a plain list: no kept indexes
         if options and {o.payload for o in options} != {YES, NO}:
@@ -308,7 +308,6 @@ def test_a_meeting_owner_is_only_searched_for_where_the_hint_stands() -> None:
     """``owner._OWNER_HINT`` (a-kasse, union) stands in every text ``_OWNED`` matches, so
     skipping the search without it finds the same: the written messages, and built ones around
     the owner words and their look-alikes."""
-    from kcbot.nlu.normalise import fold
     from kcbot.nlu.owner import _OWNED, _OWNER_HINT
 
     rng = random.Random(16)

@@ -27,7 +27,7 @@ from rasa_sdk.types import DomainDict
 from kcbot.actions.aabningstid import today_status
 from kcbot.actions.context import content, current
 from kcbot.actions.tilbagekald import format_frist
-from kcbot.dialogue.care import fold_pattern
+from kcbot.dialogue.care import fold_alternatives
 from kcbot.dialogue.versions import rules_in_force
 from kcbot.errors import DataError
 from kcbot.nlu.normalise import fold
@@ -75,11 +75,12 @@ def meeting_when(meeting: date, today: date, at: time | None = None,
 
 
 @cache
-def _reason_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _reason_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """``uklar_grund``'s negations, its can't-come frame and its meeting clashes."""
     spec = content(RULES_FILE).get("uklar_grund") or {}
-    negation = "|".join(fold_pattern(str(p)) for p in spec.get("negation") or []) or r"(?!)"
-    frame = "|".join(fold_pattern(str(p)) for p in spec.get("ramme") or []) or r"(?!)"
-    return re.compile(rf"\b(?:{negation})\b"), re.compile(rf"\b(?:{frame})")
+    return (re.compile(rf"\b(?:{fold_alternatives(spec.get('negation'))})\b"),
+            re.compile(rf"\b(?:{fold_alternatives(spec.get('ramme'))})"),
+            re.compile(rf"\b(?:{fold_alternatives(spec.get('sammenfald'))})"))
 
 
 # What folding removes but a careful reader sees: a word in scare quotes ("jeg er 'syg'"), a
@@ -97,7 +98,7 @@ def reason_is_clear(text: str) -> bool:
     feber", "jeg var syg i sidste uge", "jeg er 'syg' ;)"), or holds markup or instructions."""
     if _QUOTED_WORD.search(text or "") or _IRONY.search(text or "") or _MARKUP.search(text or ""):
         return False
-    negation, frame = _reason_patterns()
+    negation, frame, _ = _reason_patterns()
     for clause in _CLAUSE.split(text or ""):
         folded = f" {fold(clause)} "
         # a negation inside the frame is the not-coming itself; one before it still sees it
@@ -129,23 +130,16 @@ def says_cant_come(text: str) -> bool:
     ``uklar_grund.ramme`` in afbud_regler.yml, or a meeting on the day of what the message is
     about (``meeting_clash``)."""
     folded = f" {fold(text or '')} "
-    return (_reason_patterns()[1].search(folded) is not None
-            or _clash_pattern().search(folded) is not None)
+    _, frame, clash = _reason_patterns()
+    return frame.search(folded) is not None or clash.search(folded) is not None
 
 
-@cache
-def _clash_pattern() -> re.Pattern[str]:
-    spec = content(RULES_FILE).get("uklar_grund") or {}
-    clash = "|".join(fold_pattern(str(p)) for p in spec.get("sammenfald") or []) or r"(?!)"
-    return re.compile(rf"\b(?:{clash})")
-
-
-def meeting_clash(text: str) -> re.Match[str] | None:
+def meeting_clash(text: str) -> bool:
     """Where the message says a meeting lies on the day of what it is about ("skal arbejde d.
     3/12 hvor jeg har møde", "samme dag som min samtale"): ``uklar_grund.sammenfald`` in
     afbud_regler.yml, matched on the folded text. A negated clause says no clash ("hvor jeg
     ikke har møde" is not matched: the patterns hold no negation)."""
-    return _clash_pattern().search(f" {fold(text or '')} ")
+    return _reason_patterns()[2].search(f" {fold(text or '')} ") is not None
 
 
 def _on_or_after(day: date, start: object) -> str:

@@ -51,6 +51,12 @@ def fold_pattern(pattern: str) -> str:
     return _WORD.sub(lambda m: fold(m.group()) or m.group(), pattern)
 
 
+def fold_alternatives(patterns: object) -> str:
+    """A data file's list of patterns as one folded alternation; one that never matches for
+    an empty list."""
+    return "|".join(fold_pattern(str(p)) for p in patterns or []) or r"(?!)"  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Signal:
     name: str

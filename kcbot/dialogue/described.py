@@ -45,8 +45,11 @@ def _descriptions() -> dict[str, list[tuple[str, _Description]]]:
 
 def guess(slot: str, text: str) -> str | None:
     """The one option of ``slot`` the answer describes, or None (none, or more than one)."""
+    descriptions = _descriptions().get(slot)
+    if not descriptions:
+        return None
     folded = f" {fold(text or '')} "
-    found = {option for option, (every, unless) in _descriptions().get(slot, [])
+    found = {option for option, (every, unless) in descriptions
              if every and all(p.search(folded) for p in every)
              and not any(p.search(folded) for p in unless)}
     return found.pop() if len(found) == 1 else None

@@ -486,7 +486,7 @@ class Engine:
             await self._start(turn, self.flows["tilbagekald"], handoff=True)
             return True
         turn.events.append({"event": "errand_withdrawn", "name": running})
-        state.clear(keep=tuple(name for name in state.slots if name in PERSISTENT_SLOTS))
+        state.clear(keep=tuple(PERSISTENT_SLOTS))
         self._say(turn, f"utter_fortrudt_{running}")
         self._say(turn, "utter_andet")
         return True
@@ -1063,8 +1063,7 @@ class Engine:
                 or reading.REASON_SLOT in self._flow_uses(flow.name)
                 or self._offered_reasons(flow) or flow.digression or flow.handoff):
             return
-        clash = afbud_rules.meeting_clash(parse.text)
-        if clash is None:
+        if not afbud_rules.meeting_clash(parse.text):
             return
         uses = self._flow_uses(afbud.name)
         facts = entity_candidates(self.domain, parse, {}, uses)

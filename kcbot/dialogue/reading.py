@@ -136,7 +136,7 @@ def only_when(parse: ParseResult) -> bool:
 
 
 def without_facts(nlu: NLU, parse: ParseResult, today: date,
-                  flows: Flows | None = None) -> ParseResult | None:
+                  flows: Flows) -> ParseResult | None:
     """The message read without the facts it states about the citizen, when that reading is
     surer of another intent: "har halsbetændelse og kommer ikke fredag. kontanthjælp" is no
     question about payments because the benefit is named, nor "min datter er syg, jeg får
@@ -152,7 +152,7 @@ def without_facts(nlu: NLU, parse: ParseResult, today: date,
     sub = nlu.parse(text, today)
     if sub.intent == parse.intent or sub.confidence <= parse.confidence:
         return None
-    flow = flows.for_intent(parse.intent) if flows is not None else None
+    flow = flows.for_intent(parse.intent)
     if flow is not None and sub.intent in flow.consequences and any(
             consequence_question(part, parse.text[end:end + 1] == "?")
             for part, _, end in _parts(parse.text)):

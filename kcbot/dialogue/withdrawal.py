@@ -19,7 +19,7 @@ import re
 from functools import cache
 
 from kcbot.actions.context import content
-from kcbot.dialogue.care import fold_pattern
+from kcbot.dialogue.care import fold_alternatives
 from kcbot.nlu.normalise import fold
 
 __all__ = ["withdrawable_flows", "withdraws"]
@@ -45,8 +45,8 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
 @cache
 def _spec() -> tuple[frozenset[str], re.Pattern[str], re.Pattern[str], frozenset[str]]:
     spec = content(RULES_FILE).get("fortrudt") or {}
-    coming = "|".join(fold_pattern(str(p)) for p in spec.get("kommer_alligevel") or []) or "(?!)"
-    drop = "|".join(fold_pattern(str(p)) for p in spec.get("glem_det") or []) or "(?!)"
+    coming = fold_alternatives(spec.get("kommer_alligevel"))
+    drop = fold_alternatives(spec.get("glem_det"))
     fill = frozenset(fold(str(w)) for w in spec.get("fyld") or [])
     return (frozenset(spec.get("flows") or []), re.compile(rf"\b(?:{coming})"),
             re.compile(rf"\b(?:{drop})\b"), fill)

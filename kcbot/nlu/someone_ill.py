@@ -97,7 +97,7 @@ def someone_beside(folded: str, start: int, end: int, text: str,
     before = list(_WORD.finditer(folded, max(0, start - 80), start))[-(_MAX_FREE + 4):]
     if before and before[0].start() > 0 and folded[before[0].start() - 1] != " ":
         before = before[1:]  # a word cut by the window
-    words = [*before]
+    words = before
     # who, then the illness: "barnet syg", "kid very sick"
     i = len(words) - 1
     if i >= 0 and words[i].group() in _DEGREE and not _CLAUSE_END.search(gap(words[i], start)):
