@@ -51,6 +51,13 @@ def fold_pattern(pattern: str) -> str:
     return _WORD.sub(lambda m: fold(m.group()) or m.group(), pattern)
 
 
+def _with_lists(pattern: str, named: dict[str, str]) -> str:
+    """A pattern with each ``%name%`` replaced by the words of the file's ``ord`` list."""
+    for key, words in named.items():
+        pattern = pattern.replace(key, words)
+    return pattern
+
+
 def fold_alternatives(patterns: object) -> str:
     """A data file's list of patterns as one folded alternation; one that never matches for
     an empty list."""
@@ -209,6 +216,10 @@ class CareSignals:
         raw = doc.get("signals") if isinstance(doc, dict) else None
         if not isinstance(raw, dict) or not raw:
             raise DataError(path, "signals", "mangler: en mapping signal -> flow og mønstre")
+        lists = doc.get("ord") or {}
+        if not isinstance(lists, dict) or not all(isinstance(v, list) for v in lists.values()):
+            raise DataError(path, "ord", "skal være en mapping navn: [ord, …]")
+        named = {f"%{key}%": "|".join(str(w) for w in words) for key, words in lists.items()}
         signals = []
         for name, spec in raw.items():
             where = f"signals.{name}"
@@ -223,7 +234,7 @@ class CareSignals:
                 out = []
                 for i, text in enumerate(spec.get(key) or []):
                     try:
-                        out.append(re.compile(fold_pattern(str(text))))
+                        out.append(re.compile(fold_pattern(_with_lists(str(text), named))))
                     except re.error as exc:
                         raise DataError(path, f"{where}.{key}[{i}]", str(exc)) from None
                 return tuple(out)
