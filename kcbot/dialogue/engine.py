@@ -1035,10 +1035,8 @@ class Engine:
         is the message's second request. Not for a topic that takes the reason or offers the
         afbud itself (the sick report), and only where the classifier saw the afbud too."""
         state, parse = turn.state, turn.parse
-        afbud = self.flows.for_intent(AFBUD_INTENT)
-        if (parse is None or afbud is None or flow.name == afbud.name or flow.digression
-                or flow.handoff or reading.REASON_SLOT in self._flow_uses(flow.name)
-                or self._offered_reasons(flow) or is_question(parse.text)
+        afbud = self._afbud_may_follow(turn, flow)
+        if (afbud is None or parse is None or is_question(parse.text)
                 or not parse.values(REASON_CATEGORY)
                 or not any(intent == AFBUD_INTENT and confidence >= CHOICE_MIN_CONFIDENCE
                            for intent, confidence in parse.ranking)
@@ -1058,12 +1056,9 @@ class Engine:
         done, with the day and the reason the message gives; its read-back is the citizen's
         to confirm. A topic with an offer of its own (the sick report) offers the afbud."""
         state, parse = turn.state, turn.parse
-        afbud = self.flows.for_intent(AFBUD_INTENT)
-        if (parse is None or afbud is None or afbud.name in state.pending
-                or reading.REASON_SLOT in self._flow_uses(flow.name)
-                or self._offered_reasons(flow) or flow.digression or flow.handoff):
-            return
-        if not afbud_rules.meeting_clash(parse.text):
+        afbud = self._afbud_may_follow(turn, flow)
+        if (afbud is None or parse is None or afbud.name in state.pending
+                or not afbud_rules.meeting_clash(parse.text)):
             return
         uses = self._flow_uses(afbud.name)
         facts = entity_candidates(self.domain, parse, {}, uses)
@@ -1072,6 +1067,17 @@ class Engine:
         state.pending.append(afbud.name)
         state.pending_facts[afbud.name] = facts
         turn.events.append({"event": "meeting_clash", "topic": afbud.name})
+
+    def _afbud_may_follow(self, turn: _Turn, flow: Flow) -> Flow | None:
+        """The afbud flow, where this message's ``flow`` may hand the afbud on as a second
+        request: a message read, a topic that neither takes a reason nor offers a topic that
+        does (the sick report offers the afbud itself), no digression and no handover."""
+        afbud = self.flows.for_intent(AFBUD_INTENT)
+        if (turn.parse is None or afbud is None or flow.name == afbud.name or flow.digression
+                or flow.handoff or reading.REASON_SLOT in self._flow_uses(flow.name)
+                or self._offered_reasons(flow)):
+            return None
+        return afbud
 
     def _offered_reasons(self, flow: Flow) -> tuple[str, ...]:
         """The topics that take a reason which ``flow``'s offers queue (their ``queue`` steps,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from kcbot.dialogue.answers import (
@@ -214,8 +215,14 @@ def _changed_to_last(parse: ParseResult, entities: tuple[str, ...]) -> bool:
     if len(named) < 2:
         return False
     before, last = named[-2], named[-1]
-    lead = re.split(_CLAUSE_END, parse.text[before.end:last.start], flags=re.IGNORECASE)[-1]
-    return re.search(_NOW, lead, re.IGNORECASE) is not None
+    clause_end, now = _now_patterns()
+    return now.search(clause_end.split(parse.text[before.end:last.start])[-1]) is not None
+
+
+@cache
+def _now_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: only a message naming two groups is read for them."""
+    return re.compile(_CLAUSE_END, re.IGNORECASE), re.compile(_NOW, re.IGNORECASE)
 
 
 def group_now(parse: ParseResult, entities: Iterable[str]) -> str | None:

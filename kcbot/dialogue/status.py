@@ -54,6 +54,8 @@ cancel come coming not no never nothing either neither
 deregistered removed blocked locked closed lost stopped
 """.split())
 # The registration of sickness itself: a status for anyone.
+# a day after "siden" tells how long it has been so, not when it happens ("siden august")
+_SINCE = re.compile(r"\b(?:siden|since)\s*$")
 _SICK_LEAVE = re.compile(r"\b(?:sygemeld|sygmeld|meldt syg|sick ?leave|sickleave)", re.IGNORECASE)
 _QUESTION_WORDS = frozenset({"hvordan", "hvad", "hvornar", "hvorfor", "hvem", "hvilken",
                              "hvilke", "how", "what", "when", "why", "who", "which"})
@@ -75,8 +77,7 @@ def is_status(part: ParseResult, message: ParseResult) -> bool:
         return False
     folded = " ".join(tokens)
     for entity in part.entities:
-        if entity.entity == "dato" and not re.search(
-                r"\b(?:siden|since)\s*$", fold(part.text[:entity.start])):
+        if entity.entity == "dato" and not _SINCE.search(fold(part.text[:entity.start])):
             return False  # a day it happens is news; "siden august" is how long it has been so
         if entity.entity == "afbud_kategori" and entity.value != "sygdom":
             return False  # another reason: left to the reading of reasons
